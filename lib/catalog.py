@@ -1,0 +1,227 @@
+"""The dated model catalog: prices, limits, tokenizers and deadlines.
+
+Every figure lives in ``catalog.json`` next to this file, with its source and
+"as of" date. Code reads it through :func:`load_catalog`; nothing else in the
+project writes a price, a limit or a deadline as a literal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+CATALOG_PATH = Path(__file__).with_name("catalog.json")
+
+
+class UnknownModelError(ValueError):
+    """Raised when a model name maps to nothing in the catalog."""
+
+
+@dataclass(frozen=True)
+class Prices:
+    """Per-1M-token inference prices of one kind (base, fine-tuned, batch)."""
+
+    input: float
+    cached_input: float | None
+    output: float
+    source: str
+    as_of: str
+    doubtful: tuple[str, ...] = ()
+    doubt: str = ""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One trainable base model as the catalog describes it."""
+
+    id: str
+    label: str
+    aliases: tuple[str, ...]
+    encoding: str
+    training_context: int | None
+    methods: tuple[str, ...]
+    vision: bool
+    shutdown_date: dt.date | None
+    training_per_1m: float | None
+    training_per_hour: float | None
+    training_source: str
+    training_as_of: str
+    base: Prices
+    fine_tuned: Prices
+    fine_tuned_batch: Prices | None
+    doubtful_fields: tuple[str, ...] = ()
+
+    def is_retired(self, today: dt.date) -> bool:
+        """True once the model (and every fine-tune of it) is shut down."""
+        return self.shutdown_date is not None and today >= self.shutdown_date
+
+
+@dataclass(frozen=True)
+class Deadline:
+    date: dt.date
+    text: str
+    source: str
+    doubtful: bool = False
+
+
+@dataclass(frozen=True)
+class Catalog:
+    as_of: str
+    models: dict[str, ModelInfo]
+    sources: dict[str, str]
+    no_new_jobs_from: dt.date
+    retirement_date: dt.date
+    retiring_models: tuple[str, ...]
+    winding_down_text: str
+    stages: tuple[Deadline, ...]
+    limits: dict
+    auto_epochs: dict
+    _aliases: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def resolve(self, name: str) -> ModelInfo:
+        """The catalog entry for a dated name, an alias or an ``ft:`` name.
+
+        Raises :class:`UnknownModelError` for anything else.
+        """
+        base = base_model_name(name)
+        model_id = self._aliases.get(base, base)
+        try:
+            return self.models[model_id]
+        except KeyError:
+            known = ", ".join(sorted(self.models))
+            raise UnknownModelError(f"unknown model {name!r}; known models: {known}") from None
+
+    def trainable(self, today: dt.date) -> list[ModelInfo]:
+        """Models a job can still be created for on ``today``, cheapest first."""
+        if today >= self.no_new_jobs_from:
+            return []
+        live = [m for m in self.models.values() if not m.is_retired(today) and m.training_per_1m]
+        return sorted(live, key=lambda m: m.training_per_1m)
+
+    def jobs_allowed(self, today: dt.date) -> bool:
+        return today < self.no_new_jobs_from
+
+
+def base_model_name(name: str) -> str:
+    """Strip a fine-tuned name ``ft:<base>:<org>:<suffix>:<id>`` down to ``<base>``.
+
+    Checkpoint names (``...:ckpt-step-88``) strip the same way.
+    """
+    name = name.strip()
+    if name.startswith("ft:"):
+        return name[3:].split(":", 1)[0]
+    return name
+
+
+def encoding_for_model(name: str) -> str:
+    """The tiktoken encoding of a model, from the catalog or the family rule.
+
+    tiktoken's own mapping sends ``ft:gpt-4.1...`` to cl100k_base, which is
+    wrong, so the project maps names itself.
+    """
+    try:
+        return load_catalog().resolve(name).encoding
+    except UnknownModelError:
+        pass
+    base = base_model_name(name)
+    if base.startswith(("gpt-4o", "gpt-4.1", "gpt-4.5", "gpt-5", "o1", "o3", "o4")):
+        return "o200k_base"
+    if base.startswith(("gpt-3.5", "gpt-4-", "gpt-4")) or base.endswith("-002"):
+        return "cl100k_base"
+    raise UnknownModelError(f"no tokenizer known for model {name!r}")
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def _prices(raw: dict | None) -> Prices | None:
+    if raw is None:
+        return None
+    return Prices(
+        input=raw["input"],
+        cached_input=raw.get("cached_input"),
+        output=raw["output"],
+        source=raw["source"],
+        as_of=raw["as_of"],
+        doubtful=tuple(raw.get("doubtful", ())),
+        doubt=raw.get("doubt", ""),
+    )
+
+
+def _model(model_id: str, raw: dict) -> ModelInfo:
+    training = raw["training"]
+    doubtful = tuple(
+        key.removesuffix("_doubtful") for key, value in raw.items() if key.endswith("_doubtful") and value
+    )
+    return ModelInfo(
+        id=model_id,
+        label=raw["label"],
+        aliases=tuple(raw.get("aliases", ())),
+        encoding=raw["encoding"],
+        training_context=raw.get("training_context"),
+        methods=tuple(raw["methods"]),
+        vision=bool(raw.get("vision")),
+        shutdown_date=_date(raw.get("shutdown_date")),
+        training_per_1m=training.get("per_1m"),
+        training_per_hour=training.get("per_hour"),
+        training_source=training["source"],
+        training_as_of=training["as_of"],
+        base=_prices(raw["base"]),
+        fine_tuned=_prices(raw["fine_tuned"]),
+        fine_tuned_batch=_prices(raw.get("fine_tuned_batch")),
+        doubtful_fields=doubtful,
+    )
+
+
+def parse_catalog(raw: dict) -> Catalog:
+    """Build a :class:`Catalog` from the JSON structure of ``catalog.json``."""
+    models = {model_id: _model(model_id, spec) for model_id, spec in raw["models"].items()}
+    aliases = {alias: m.id for m in models.values() for alias in m.aliases}
+    platform = raw["platform"]
+    stages = tuple(
+        Deadline(_date(s["date"]), s["text"], platform["no_new_jobs_from"]["source"], bool(s.get("doubtful")))
+        for s in platform["stages"]
+    )
+    return Catalog(
+        as_of=raw["as_of"],
+        models=models,
+        sources=dict(raw["sources"]),
+        no_new_jobs_from=_date(platform["no_new_jobs_from"]["date"]),
+        retirement_date=_date(platform["retirement"]["date"]),
+        retiring_models=tuple(platform["retirement"]["models"]),
+        winding_down_text=platform["winding_down"]["text"],
+        stages=stages,
+        limits=dict(raw["limits"]),
+        auto_epochs=dict(raw["auto_epochs"]),
+        _aliases=aliases,
+    )
+
+
+@lru_cache(maxsize=1)
+def load_catalog() -> Catalog:
+    """The project's catalog, read once per process (it is immutable)."""
+    return parse_catalog(json.loads(CATALOG_PATH.read_text(encoding="utf-8")))
+
+
+def auto_epochs(n_examples: int) -> int:
+    """Estimate of the server's ``"auto"`` epochs (the cookbook heuristic).
+
+    Always present it as an estimate: OpenAI does not document the rule.
+    """
+    rule = load_catalog().auto_epochs
+    n = max(int(n_examples), 1)
+    epochs = rule["target_epochs"]
+    if n * epochs < rule["min_target_examples"]:
+        epochs = min(rule["max_epochs"], rule["min_target_examples"] // n)
+    elif n * epochs > rule["max_target_examples"]:
+        epochs = max(rule["min_epochs"], rule["max_target_examples"] // n)
+    return epochs
+
+
+def today() -> dt.date:
+    """Today's date; one place so tests and the simulator can agree on it."""
+    return dt.date.today()
