@@ -1,0 +1,140 @@
+"""Where API calls go: the demo simulator, OpenAI, Azure OpenAI or a compatible URL.
+
+A :class:`Connection` holds one browser session's settings (the key lives in
+that session only). :func:`make_client` builds an SDK client from it; clients
+are never shared between sessions. The API key is excluded from ``repr`` and
+never logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from dataclasses import dataclass, field
+from typing import Literal
+
+import openai
+
+Backend = Literal["demo", "openai", "azure", "custom"]
+BACKENDS: dict[str, str] = {
+    "demo": "Demo (local simulator)",
+    "openai": "OpenAI",
+    "azure": "Azure OpenAI",
+    "custom": "Custom OpenAI-compatible URL",
+}
+DEFAULT_AZURE_API_VERSION = "2025-04-01-preview"
+# Set by tests (and by anyone running their own simulator) to point demo mode at it.
+SIMULATOR_URL_ENV = "TUNING_DESK_SIMULATOR_URL"
+
+
+@dataclass(frozen=True)
+class Connection:
+    """One session's connection settings. ``api_key`` never appears in ``repr``."""
+
+    backend: Backend
+    api_key: str = field(default="", repr=False)
+    base_url: str | None = None
+    organization: str | None = None
+    project: str | None = None
+    azure_endpoint: str | None = None
+    api_version: str | None = None
+
+    @property
+    def is_demo(self) -> bool:
+        return self.backend == "demo"
+
+    @property
+    def has_key(self) -> bool:
+        return bool(self.api_key)
+
+    def label(self) -> str:
+        """A short human description, safe to show (no key)."""
+        if self.backend == "azure":
+            return f"Azure OpenAI ({self.azure_endpoint or 'no endpoint'})"
+        if self.backend == "custom":
+            return f"Custom ({self.base_url or 'no URL'})"
+        if self.backend == "openai" and self.base_url:
+            return f"OpenAI ({self.base_url})"
+        return BACKENDS[self.backend]
+
+    def fingerprint(self) -> str:
+        """A short stable id of where and as whom calls go; safe as a cache key."""
+        raw = "|".join([self.backend, self.base_url or "", self.azure_endpoint or "", self.api_key])
+        return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+    def missing(self) -> str | None:
+        """What must still be filled in before a call can be made, or None."""
+        if self.backend == "azure" and not self.azure_endpoint:
+            return "Enter the Azure OpenAI endpoint in the sidebar."
+        if self.backend == "custom" and not self.base_url:
+            return "Enter the base URL of the OpenAI-compatible API in the sidebar."
+        if not self.api_key:
+            return "Enter an API key in the sidebar, or switch to the demo mode."
+        return None
+
+
+def new_demo_key() -> str:
+    """A fresh key for one browser session in demo mode (its private simulator space)."""
+    return "sk-demo-" + secrets.token_urlsafe(18)
+
+
+def demo_base_url() -> str:
+    """The simulator's base URL: ``$TUNING_DESK_SIMULATOR_URL`` or the in-process one."""
+    url = os.environ.get(SIMULATOR_URL_ENV)
+    if url:
+        return url.rstrip("/")
+    from lib.simulator import ensure_demo_simulator  # started once per process
+
+    return ensure_demo_simulator().base_url
+
+
+def make_client(conn: Connection, *, max_retries: int = 2, timeout: float = 30.0) -> openai.OpenAI:
+    """An SDK client for ``conn``. The key is always passed explicitly.
+
+    Never read ``OPENAI_API_KEY`` implicitly here: Streamlit copies top-level
+    secrets into the environment, and a bare ``OpenAI()`` would hand the
+    owner's key to every visitor.
+    """
+    problem = conn.missing()
+    if problem:
+        raise ValueError(problem)
+    if conn.backend == "azure":
+        return openai.AzureOpenAI(
+            api_key=conn.api_key,
+            azure_endpoint=conn.azure_endpoint,
+            api_version=conn.api_version or DEFAULT_AZURE_API_VERSION,
+            max_retries=max_retries,
+            timeout=timeout,
+        )
+    base_url = demo_base_url() if conn.is_demo else conn.base_url
+    return openai.OpenAI(
+        api_key=conn.api_key,
+        base_url=base_url or None,
+        organization=conn.organization or None,
+        project=conn.project or None,
+        max_retries=max_retries,
+        timeout=timeout,
+    )
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    ok: bool
+    message: str
+    models: tuple[str, ...] = ()
+
+
+def check_connection(conn: Connection) -> ConnectionCheck:
+    """List models to prove the connection works; one sentence either way."""
+    from lib.errors import explain
+
+    try:
+        client = make_client(conn, max_retries=0, timeout=15.0)
+        models = sorted(m.id for m in client.models.list())
+    except ValueError as exc:
+        return ConnectionCheck(False, str(exc))
+    except openai.OpenAIError as exc:
+        return ConnectionCheck(False, explain(exc, action="list models"))
+    shown = ", ".join(models[:5]) + (", ..." if len(models) > 5 else "")
+    return ConnectionCheck(True, f"Reached {conn.label()}: {len(models)} models ({shown}).", tuple(models))

@@ -1,0 +1,41 @@
+"""Shared fixtures: repo paths, real datasets, Streamlit cache isolation."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "dashboard.py"
+SHARED = ROOT.parent / "shared"
+REAL_DATA = SHARED / "data" / "real"
+
+
+def real_file(name: str) -> Path:
+    """A file of ../shared/data/real; fails under CI when absent, skips elsewhere."""
+    path = REAL_DATA / name
+    if not path.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{path} is missing: CI must run with ../shared beside the checkout")
+        pytest.skip(f"{path} not found (../shared is for development only)")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _clear_streamlit_caches():
+    """Streamlit caches are process-global: clear them so tests cannot leak into each other."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _no_real_credentials(monkeypatch):
+    """Never let a developer's real key or endpoint reach a test."""
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID",
+                 "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT", "OPENAI_API_VERSION"):
+        monkeypatch.delenv(name, raising=False)

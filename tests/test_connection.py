@@ -1,0 +1,54 @@
+"""Connection settings and client factory: explicit keys, every backend, nothing leaks."""
+
+import openai
+import pytest
+
+from lib.connection import Connection, make_client
+from lib.errors import explain, redact
+
+
+def test_explicit_key_beats_environment(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-OWNER-from-env")
+    client = make_client(Connection("custom", api_key="sk-user", base_url="http://127.0.0.1:9/v1"))
+    assert client.api_key == "sk-user"
+
+
+def test_azure_backend_builds_azure_client():
+    conn = Connection("azure", api_key="az-key", azure_endpoint="https://x.openai.azure.com", api_version="2025-04-01-preview")
+    client = make_client(conn)
+    assert isinstance(client, openai.AzureOpenAI)
+    assert str(client.base_url).startswith("https://x.openai.azure.com/openai")
+
+
+def test_openai_backend_honours_base_url_org_project():
+    conn = Connection("openai", api_key="sk-x", base_url="https://proxy.example/v1", organization="org-1", project="proj_1")
+    client = make_client(conn)
+    assert str(client.base_url) == "https://proxy.example/v1/"
+    assert (client.organization, client.project) == ("org-1", "proj_1")
+
+
+def test_missing_settings_give_one_sentence():
+    with pytest.raises(ValueError, match="API key"):
+        make_client(Connection("openai"))
+    with pytest.raises(ValueError, match="endpoint"):
+        make_client(Connection("azure", api_key="k"))
+
+
+def test_key_not_in_repr_or_fingerprint():
+    conn = Connection("openai", api_key="sk-VERYSECRET123")
+    assert "VERYSECRET" not in repr(conn)
+    assert "VERYSECRET" not in conn.fingerprint()
+    assert conn.fingerprint() != Connection("openai", api_key="sk-other").fingerprint()
+
+
+def test_redact_hides_full_and_masked_keys():
+    assert "abcd" not in redact("Incorrect API key provided: sk-abcd1234efgh.")
+    assert "***" not in redact("Incorrect API key provided: sk-abc***********wxyz")
+
+
+def test_connection_refused_is_one_sentence():
+    client = make_client(Connection("custom", api_key="sk-x", base_url="http://127.0.0.1:9/v1"), max_retries=0, timeout=2)
+    with pytest.raises(openai.APIConnectionError) as err:
+        client.models.list()
+    sentence = explain(err.value)
+    assert "Could not reach the API" in sentence and "\n" not in sentence
