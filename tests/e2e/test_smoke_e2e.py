@@ -1,0 +1,42 @@
+"""Every page in a real browser: served, no exception box, shared sidebar, deep links, demo test."""
+
+import pytest
+
+from tests.e2e.conftest import assert_no_exception, open_page, shot, wait_for_app_run
+
+PAGES = [("", "home", "Tuning Desk"), ("Dataset", "dataset", "Dataset"), ("Costs", "costs-page", "Costs"),
+         ("Launch", "launch-page", "Launch"), ("Jobs", "jobs-page", "Jobs")]
+
+
+@pytest.mark.parametrize("path, name, heading", PAGES)
+def test_page_opens_by_deep_link_with_the_shared_sidebar(page, app_url, path, name, heading):
+    open_page(page, app_url, path)
+    assert_no_exception(page)
+    assert page.get_by_role("heading", name=heading).first.is_visible()
+    sidebar = page.get_by_test_id("stSidebar")
+    assert sidebar.get_by_text("Connection").first.is_visible()
+    assert sidebar.get_by_role("button", name="Test connection").is_visible()
+    # title comes from the page's own set_page_config, proof the page drew its own frame
+    assert "Tuning Desk" in page.title()
+    shot(page, f"smoke-{name}", readme=(name == "home"))
+
+
+def test_sidebar_navigation_lists_the_four_workflows(page, app_url):
+    open_page(page, app_url)
+    nav = page.get_by_test_id("stSidebarNav")
+    for label in ("Dataset", "Costs", "Launch", "Jobs"):
+        assert nav.get_by_role("link", name=label).is_visible()
+    nav.get_by_role("link", name="Costs").click()
+    wait_for_app_run(page)
+    assert page.url.endswith("/Costs")
+    assert_no_exception(page)
+
+
+def test_demo_mode_lists_models_with_no_configuration(page, app_url):
+    open_page(page, app_url)
+    page.get_by_test_id("stSidebar").get_by_role("button", name="Test connection").click()
+    wait_for_app_run(page)
+    alert = page.get_by_test_id("stSidebar").get_by_test_id("stAlertContentSuccess")
+    alert.wait_for()
+    text = alert.inner_text()
+    assert "Reached Demo" in text and "gpt-4o-mini-2024-07-18" in text
