@@ -510,9 +510,10 @@ class Service:
         for stored, which in ((training, "training"), (validation, "validation")):
             if stored is None:
                 continue
-            cache_key = (base, spec.type)
+            cache_key = (base, spec.type, which)
             if cache_key not in stored.checks:
-                stored.checks[cache_key] = check_file(stored.data, model=model, method_type=spec.type)
+                stored.checks[cache_key] = check_file(stored.data, model=model, method_type=spec.type,
+                                                      is_validation_file=which == "validation")
             checks.append((stored.checks[cache_key], which))
         failure = None
         for check, which in checks:

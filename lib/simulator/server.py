@@ -95,6 +95,12 @@ class _Server(ThreadingHTTPServer):
             self._open.discard(request)
         super().shutdown_request(request)
 
+    def handle_error(self, request, client_address):
+        # A client that gave up (timeout, closed socket) is normal here, not a bug to print.
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError, OSError)):
+            return
+        super().handle_error(request, client_address)
+
     def close_all(self) -> None:
         with self._open_lock:
             sockets = list(self._open)
@@ -110,6 +116,12 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "TuningDeskSimulator"
     sys_version = ""
     timeout = 120  # idle keep-alive connections are closed after this
+
+    def setup(self):
+        super().setup()
+        # Headers and body go out in two writes; without this, Nagle's algorithm and the
+        # client's delayed ACK add ~40 ms to every answer on a kept-alive connection.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, format, *args):  # noqa: A002 - the base class's name
         pass  # the request log is the simulator's own (and never holds a key)
@@ -203,6 +215,8 @@ class _Handler(BaseHTTPRequestHandler):
                     raise ApiError(400, "We could not parse the JSON body of your request. The API expects a "
                                         "JSON payload.", code="invalid_json") from None
                 entry["body"] = request.json
+                if not isinstance(request.json, dict):
+                    raise ApiError(400, "The request body must be a JSON object.", code="invalid_json")
             answer = self._answer(sim, url.path, request, api_key, entry)
         except ApiError as error:
             answer = Response(error.status, error.body()), error.headers
