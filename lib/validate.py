@@ -54,7 +54,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -118,8 +118,10 @@ IMAGE_DETAILS = ("low", "high", "auto")
 # Token kinds of counted strings: where a string's tokens are summed besides the example total.
 _OTHER, _ASSISTANT, _SYSTEM = 0, 1, 2
 _ROLE_KIND = {"assistant": _ASSISTANT, "system": _SYSTEM, "developer": _SYSTEM}
+_FAST_KIND = {"user": _OTHER, "system": _SYSTEM, "assistant": _ASSISTANT}
+_FAST_KIND_CONTEXT = {"user": _OTHER, "system": _SYSTEM, "assistant": _OTHER}  # DPO input: assistant turns are context
 
-_BLOCK_BYTES = 8 << 20  # lines are parsed and counted in blocks of about this size
+_BLOCK_BYTES = 4 << 20  # lines are parsed and counted in blocks of about this size
 _CACHE_MAX_CHARS = 16 << 20  # repeated strings remembered across blocks (system prompts)
 _SNIFF_BYTES = 8192
 
@@ -341,6 +343,11 @@ def _json_error_message(raw: bytes, exc: Exception) -> tuple[str, str]:
                 "save the file as UTF-8"
             )
         return "invalid_json", "a string holds an invalid character (a lone surrogate escape such as \\ud800)"
+    if "surrogate" in reason:
+        return "invalid_json", (
+            f"invalid JSON: {reason} — a string holds a lone surrogate escape (such as \\ud800), "
+            "which is not valid Unicode text"
+        )
     if "BOM" in reason:
         return "encoding_error", (
             "the file starts with a UTF-8 byte-order mark (BOM), which JSONL readers reject; "
@@ -433,6 +440,29 @@ class _Example:
         self.kind_override: int | None = None
 
 
+class _Done:
+    """A finished result with the interface of a ``Future``."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
+
+
+@dataclass
+class _Block:
+    """A checked block whose strings are being counted."""
+
+    pending: list
+    texts: list
+    kinds: bytearray
+    unique: list
+    future: object
+
+
 class _Scanner:
     """Checks lines block by block and keeps the compact per-line columns."""
 
@@ -461,10 +491,9 @@ class _Scanner:
         self.count_cache: dict[str, int] = {}
         self.cache_chars = 0
         self.tools_cache: dict[bytes, tuple] = {}
-        self.role_tokens = dict(zip(MESSAGE_KEYS, tokens.count_many(list(MESSAGE_KEYS), self.encoding)))
         # filled per block
         self.texts: list[str] = []
-        self.kinds: list[int] = []
+        self.kinds = bytearray()
 
     # ------------------------------------------------------------------ findings
 
@@ -485,18 +514,22 @@ class _Scanner:
 
     # ------------------------------------------------------------------ blocks
 
-    def feed(self, lines: list[bytes], first_ln: int, first_offset: int) -> None:
-        """Check one block of physical lines (without their newline)."""
+    def feed(self, lines: list[bytes], first_ln: int, counter: "ThreadPoolExecutor | None" = None) -> "_Block":
+        """Check one block of physical lines (without their newline) and start counting its strings.
+
+        The count runs on ``counter`` (a one-thread executor) when given, so the
+        caller can check the next block meanwhile; :meth:`settle` collects it.
+        """
         self.texts = texts = []
-        self.kinds = kinds = []
-        pending: list[tuple[int, int, int, int]] = []  # (line, const, text start, text end)
+        self.kinds = kinds = bytearray()
+        pending: list[tuple[int, int, int]] = []  # (line, constant tokens, number of strings)
         loads = orjson.loads
+        n = len(lines)
+        for column in (self.per_example, self.assistant, self.system, self.n_messages):
+            column.extend([None] * n)
+        keys, duplicates = self.keys, self.duplicates
         for index, raw in enumerate(lines):
             ln = first_ln + index
-            self.per_example.append(None)
-            self.assistant.append(None)
-            self.system.append(None)
-            self.n_messages.append(None)
             try:
                 obj = loads(raw)
             except orjson.JSONDecodeError as exc:
@@ -511,20 +544,22 @@ class _Scanner:
                     f"the line is {_type_name(obj)}, not a JSON object; each line must be one example object",
                 )  # fmt: skip
                 continue
-            fmt = _detect_format(obj)
-            if fmt == "unknown":
-                self._add(ln, "unknown_format", _unknown_format_hint(obj))
-                continue
-            if self.format is None:
-                self.format, self.format_line = fmt, ln
-            elif fmt != self.format:
-                self._add(
-                    ln, "mixed_formats",
-                    f"this is a {_FORMAT_LABEL[fmt]} example but the file is {_FORMAT_LABEL[self.format]} "
-                    f"(from line {self.format_line}); one file must use one format",
-                )  # fmt: skip
-                continue
-            ex = _Example(ln, len(texts))
+            fmt = "chat" if "messages" in obj else _detect_format(obj)
+            if fmt != self.format:
+                if fmt == "unknown":
+                    self._add(ln, "unknown_format", _unknown_format_hint(obj))
+                    continue
+                if self.format is None:
+                    self.format, self.format_line = fmt, ln
+                else:
+                    self._add(
+                        ln, "mixed_formats",
+                        f"this is a {_FORMAT_LABEL[fmt]} example but the file is {_FORMAT_LABEL[self.format]} "
+                        f"(from line {self.format_line}); one file must use one format",
+                    )  # fmt: skip
+                    continue
+            start = len(texts)
+            ex = _Example(ln, start)
             if fmt == "chat":
                 n_msgs = self._chat(obj, ex)
             elif fmt == "dpo":
@@ -534,63 +569,71 @@ class _Scanner:
             if ex.findings:
                 self._flush(ex.findings)
             if n_msgs is None:  # not countable: the example's container is missing
-                del texts[ex.text_start :]
-                del kinds[ex.text_start :]
+                del texts[start:]
+                del kinds[start:]
                 continue
             self.examples += 1
             if ex.images:
                 self.image_examples += 1
             if fmt != "prompt_completion":
                 self.n_messages[ln - 1] = n_msgs
-            pending.append((ln, ex.const, ex.text_start, len(texts)))
-            key = _example_key(raw)
-            first = self.keys.setdefault(key, ln)
+            pending.append((ln, ex.const, len(texts) - start))
+            stripped = raw.strip()
+            first = keys.setdefault((hash(stripped), len(stripped)), ln)
             if first != ln:
-                self.duplicates[ln] = first
+                duplicates[ln] = first
                 self._add(ln, "duplicate_example", f"identical to line {first}; duplicates add cost, not signal")
-        self._count_block(pending)
+        self.texts, self.kinds = [], bytearray()
+        # Count each distinct string once; strings already counted in earlier blocks come from the cache.
+        cache = self.count_cache
+        unique = [t for t in dict.fromkeys(texts) if t not in cache] if cache else list(dict.fromkeys(texts))
+        if counter is not None and unique:
+            future = counter.submit(tokens.count_many, unique, self.encoding)
+        else:
+            future = _Done(tokens.count_many(unique, self.encoding))
+        return _Block(pending, texts, kinds, unique, future)
 
-    def _count_block(self, pending: list[tuple[int, int, int, int]]) -> None:
-        """Count every string of the block once and fill the per-line columns."""
-        texts, kinds = self.texts, self.kinds
+    def settle(self, block: "_Block") -> None:
+        """Wait for a block's counts and fill its per-line columns."""
+        pending, texts, kinds = block.pending, block.texts, block.kinds
+        lookup = dict(zip(block.unique, block.future.result()))
         if not pending:
             return
-        counts = np.zeros(len(texts), dtype=np.int64)
-        if texts:
-            cache = self.count_cache
-            occurrences = Counter(texts)
-            missing = [t for t in occurrences if t not in cache]
-            fresh = dict(zip(missing, tokens.count_many(missing, self.encoding)))
-            lookup = {**{t: cache[t] for t in occurrences if t in cache}, **fresh} if cache else fresh
-            counts = np.fromiter((lookup[t] for t in texts), dtype=np.int64, count=len(texts))
-            # Remember strings that repeat (system prompts, tool texts) for later blocks, within a budget.
-            for text, seen in occurrences.items():
-                if seen > 1 and text in fresh and self.cache_chars < _CACHE_MAX_CHARS:
-                    cache[text] = fresh[text]
-                    self.cache_chars += len(text)
-        kinds_array = np.frombuffer(bytes(kinds), dtype=np.uint8) if kinds else np.zeros(0, dtype=np.uint8)
-        bounds = np.array([(start, end) for _, _, start, end in pending], dtype=np.int64)
-        lengths = bounds[:, 1] - bounds[:, 0]
-        owner = np.repeat(np.arange(len(pending)), lengths)
-        ordered = np.concatenate([counts[s:e] for s, e in bounds]) if len(pending) and len(counts) else counts
-        ordered_kinds = np.concatenate([kinds_array[s:e] for s, e in bounds]) if len(kinds_array) else kinds_array
+        cache = self.count_cache
+        if cache:
+            counts = np.array([lookup[t] if t in lookup else cache[t] for t in texts], dtype=np.int64)
+        else:
+            counts = np.array(list(map(lookup.__getitem__, texts)), dtype=np.int64)
+        kinds_array = np.frombuffer(bytes(kinds), dtype=np.uint8)
         n = len(pending)
-        totals = np.bincount(owner, weights=ordered, minlength=n).astype(np.int64)
-        assistant = np.bincount(owner, weights=ordered * (ordered_kinds == _ASSISTANT), minlength=n).astype(np.int64)
-        system = np.bincount(owner, weights=ordered * (ordered_kinds == _SYSTEM), minlength=n).astype(np.int64)
-        has_system = np.bincount(owner, weights=(ordered_kinds == _SYSTEM), minlength=n) > 0
-        for i, (ln, const, _, _) in enumerate(pending):
-            total = int(totals[i]) + const
-            self.per_example[ln - 1] = total
-            self.assistant[ln - 1] = int(assistant[i])
-            self.system[ln - 1] = int(system[i]) if has_system[i] else None
-            if self.limit is not None and total > self.limit:
+        owner = np.repeat(np.arange(n), np.array([k for _, _, k in pending], dtype=np.int64))
+        is_system = kinds_array == _SYSTEM
+        totals = np.bincount(owner, weights=counts, minlength=n).astype(np.int64).tolist()
+        assistant = np.bincount(owner, weights=counts * (kinds_array == _ASSISTANT), minlength=n).astype(np.int64).tolist()
+        system = np.bincount(owner, weights=counts * is_system, minlength=n).astype(np.int64).tolist()
+        has_system = (np.bincount(owner, weights=is_system, minlength=n) > 0).tolist()
+        # System prompts repeat across the file: remember their counts for later blocks, within a budget.
+        if self.cache_chars < _CACHE_MAX_CHARS:
+            for index in np.flatnonzero(is_system).tolist():
+                text = texts[index]
+                if text not in cache:
+                    cache[text] = int(counts[index])
+                    self.cache_chars += len(text)
+                    if self.cache_chars >= _CACHE_MAX_CHARS:
+                        break
+        per_example, assistant_column, system_column = self.per_example, self.assistant, self.system
+        limit = self.limit
+        for i, (ln, const, _) in enumerate(pending):
+            total = totals[i] + const
+            per_example[ln - 1] = total
+            assistant_column[ln - 1] = assistant[i]
+            system_column[ln - 1] = system[i] if has_system[i] else None
+            if limit is not None and total > limit:
                 self._add(
                     ln, "truncated",
-                    f"the example has {total:,} tokens, over the {self.limit:,}-token training limit of "
-                    f"{self.info.id}; the last {total - self.limit:,} tokens will be cut off",
+                    f"the example has {total:,} tokens, over the {limit:,}-token training limit of "
+                    f"{self.info.id}; the last {total - limit:,} tokens will be cut off",
                 )  # fmt: skip
-        self.texts, self.kinds = [], []
 
     def _bad_line(self, ln: int, raw: bytes, exc: Exception) -> None:
         if not raw.strip():
@@ -610,14 +653,17 @@ class _Scanner:
             self.texts.append(text)
             self.kinds.append(kind if ex.kind_override is None or kind == _SYSTEM else ex.kind_override)
         if "<|" in text:
-            for special in SPECIAL_TOKENS:
-                if special in text:
-                    self._add(
-                        ex.ln, "special_token",
-                        f"{where} contains the special token {special}; OpenAI rejects training files with "
-                        "special-token text (the job fails) — remove or rewrite it",
-                        ex.findings,
-                    )  # fmt: skip
+            self._special(ex, text, where)
+
+    def _special(self, ex: _Example, text: str, where: str) -> None:
+        for special in SPECIAL_TOKENS:
+            if special in text:
+                self._add(
+                    ex.ln, "special_token",
+                    f"{where} contains the special token {special}; OpenAI rejects training files with "
+                    "special-token text (the job fails) — remove or rewrite it",
+                    ex.findings,
+                )  # fmt: skip
 
     # ------------------------------------------------------------------ chat
 
@@ -678,18 +724,25 @@ class _Scanner:
     def _messages(self, messages: list, ex: _Example, label: str, *, count: bool = True) -> dict:
         """Check a list of messages; returns the roles seen, the last role and the trained assistant count."""
         roles: set[str] = set()
-        role_tokens = self.role_tokens
+        fast_kind = _FAST_KIND if ex.kind_override is None else _FAST_KIND_CONTEXT
+        texts_append, kinds_append = self.texts.append, self.kinds.append
         trained = 0
         last_role = None
+        const = 0
         for i, m in enumerate(messages, 1):
-            if type(m) is dict:
+            # Fast path: the common {"role", "content"} message with text content.
+            if count and type(m) is dict and len(m) == 2:
                 role = m.get("role")
                 content = m.get("content")
-                # Fast path: the common {"role", "content"} message with text content.
-                if len(m) == 2 and type(content) is str and content and role in ("user", "system", "assistant"):
-                    if count:
-                        ex.const += 3 + role_tokens[role]
-                    self._text(ex, content, _ROLE_KIND.get(role, _OTHER), f"{label} {i} ({role})", count)
+                if type(content) is str and content and role in fast_kind:
+                    # The role string is counted like any text (see the module docstring).
+                    const += 3
+                    texts_append(role)
+                    kinds_append(_OTHER)
+                    texts_append(content)
+                    kinds_append(fast_kind[role])
+                    if "<|" in content:
+                        self._special(ex, content, f"{label} {i} ({role})")
                     roles.add(role)
                     last_role = role
                     if role == "assistant":
@@ -701,6 +754,7 @@ class _Scanner:
                 last_role = role
                 if role == "assistant" and (type(m) is not dict or m.get("weight", 1) != 0):
                     trained += 1
+        ex.const += const
         return {"roles": roles, "trained": trained, "last_role": last_role}
 
     def _message(self, m, i: int, ex: _Example, label: str, count: bool) -> str | None:
@@ -733,7 +787,8 @@ class _Scanner:
                 out,
             )  # fmt: skip
         if count:
-            ex.const += 3 + self.role_tokens[role]
+            ex.const += 3
+            self._text(ex, role, _OTHER, where)
         allowed = MESSAGE_KEYS[role]
         for key in m:
             if key in allowed:
@@ -1201,7 +1256,8 @@ class _Scanner:
         error_lines = {f.line for f in self.errors if f.line is not None}
         n_valid = sum(1 for i, t in enumerate(self.per_example, 1) if t is not None and i not in error_lines)
         limits = self.catalog.limits
-        if not self.is_validation_file:
+        unreadable = any(f.line is None for f in self.errors)  # file_too_large, or not a text file
+        if not self.is_validation_file and not unreadable:
             if whole_file_empty:
                 self._file(
                     "too_few_examples",
@@ -1312,8 +1368,9 @@ def _stats(values: list[int]) -> dict:
 # --------------------------------------------------------------------------- reading
 
 
-def _blocks_from_bytes(data: bytes, block_bytes: int = _BLOCK_BYTES):
-    """Yield (lines, byte offset of the block) covering ``data``; a final newline adds no line."""
+def _blocks_from_bytes(data: bytes, block_bytes: int | None = None):
+    """Yield (lines, start offset, end offset) blocks covering ``data``; a final newline adds no line."""
+    block_bytes = block_bytes or _BLOCK_BYTES
     start, size = 0, len(data)
     while start < size:
         end = data.find(b"\n", min(start + block_bytes, size - 1))
@@ -1326,14 +1383,15 @@ def _blocks_from_bytes(data: bytes, block_bytes: int = _BLOCK_BYTES):
         start = end
 
 
-def _blocks_from_file(f, block_bytes: int = _BLOCK_BYTES, sha=None):
+def _blocks_from_file(f, block_bytes: int | None = None, on_chunk: Callable[[bytes], object] | None = None):
     """Like :func:`_blocks_from_bytes`, reading a binary file object block by block."""
+    block_bytes = block_bytes or _BLOCK_BYTES
     carry = b""
     offset = 0
     while True:
         chunk = f.read(block_bytes)
-        if sha is not None and chunk:
-            sha.update(chunk)
+        if on_chunk is not None and chunk:
+            on_chunk(chunk)
         if not chunk:
             if carry:
                 yield [carry], offset, offset + len(carry)
@@ -1349,38 +1407,85 @@ def _blocks_from_file(f, block_bytes: int = _BLOCK_BYTES, sha=None):
         offset += cut + 1
 
 
-def _scan(blocks, total_bytes: int, head: bytes, *, model: str, n_epochs, name: str, sha256_of, progress,
-          is_validation_file: bool = False) -> Report:  # fmt: skip
+class _BytesSource:
+    """An in-memory file for :func:`_scan`."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self.size = len(data)
+        self.head = data[:_SNIFF_BYTES]
+        self._sha = None
+
+    def blocks(self, worker: ThreadPoolExecutor):
+        # hashlib releases the GIL on large inputs, so hashing overlaps the checks.
+        self._sha = worker.submit(lambda: hashlib.sha256(self.data).hexdigest())
+        return _blocks_from_bytes(self.data)
+
+    def sha256(self) -> str:
+        return self._sha.result()
+
+
+class _FileSource:
+    """A file on disk for :func:`_scan`, read once, block by block."""
+
+    def __init__(self, f, size: int):
+        self.f = f
+        self.size = size
+        self.head = f.read(_SNIFF_BYTES)
+        f.seek(0)
+        self._sha = hashlib.sha256()
+
+    def blocks(self, worker: ThreadPoolExecutor):
+        # The worker hashes each chunk in order, between token counts.
+        return _blocks_from_file(self.f, on_chunk=lambda chunk: worker.submit(self._sha.update, chunk))
+
+    def sha256(self) -> str:
+        return self._sha.hexdigest()
+
+
+def _scan(source, *, model: str, n_epochs, name: str, progress, is_validation_file: bool = False) -> Report:
+    """Check every block of ``source`` (a :class:`_BytesSource` or :class:`_FileSource`)."""
     epochs = _resolve_epochs(n_epochs)
     scanner = _Scanner(model, is_validation_file=is_validation_file)
     max_bytes = scanner.catalog.limits["max_file_bytes"]
+    total_bytes = source.size
     n_lines = 0
-    if total_bytes > max_bytes:
-        for lines, _, _ in blocks:  # lines are counted, not parsed
-            n_lines += len(lines)
-        scanner._file(
-            "file_too_large",
-            f"the file is {total_bytes / 2**20:,.0f} MB; the Files API accepts at most {max_bytes / 2**20:,.0f} MB "
-            "per file, so its lines were not checked — split it into smaller files",
-        )
-        return scanner.finish(name, sha256_of(), n_lines, epochs, False)
-    reason = _sniff_file_kind(head)
-    if reason is not None:
-        for lines, _, _ in blocks:
-            n_lines += len(lines)
-        scanner._file("encoding_error", reason)
-        return scanner.finish(name, sha256_of(), n_lines, epochs, False)
-    whole_file_empty = True
-    for lines, start, end in blocks:
-        if whole_file_empty and any(line.strip() for line in lines):
-            whole_file_empty = False
-        scanner.feed(lines, n_lines + 1, start)
-        n_lines += len(lines)
-        if progress is not None:
-            progress(min(1.0, end / total_bytes) if total_bytes else 1.0)
+    whole_file_empty = False
+    # One worker thread loads the tokenizer, hashes the file and counts block N (toktok and hashlib
+    # release the GIL) while this thread checks block N+1.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="token-counter") as worker:
+        worker.submit(tokens.count_many, list(MESSAGE_KEYS), scanner.encoding)  # loads the vocabulary early
+        blocks = source.blocks(worker)
+        file_reason = None
+        if total_bytes > max_bytes:
+            file_reason = "file_too_large", (
+                f"the file is {total_bytes / 2**20:,.0f} MB; the Files API accepts at most "
+                f"{max_bytes / 2**20:,.0f} MB per file, so its lines were not checked — split it into smaller files"
+            )
+        elif (kind := _sniff_file_kind(source.head)) is not None:
+            file_reason = "encoding_error", kind
+        if file_reason is not None:
+            for lines, _, _ in blocks:  # lines are counted, not parsed
+                n_lines += len(lines)
+            scanner._file(*file_reason)
+        else:
+            whole_file_empty = True
+            previous = None
+            for lines, _, end in blocks:
+                if whole_file_empty and any(line.strip() for line in lines):
+                    whole_file_empty = False
+                block = scanner.feed(lines, n_lines + 1, worker)
+                n_lines += len(lines)
+                if previous is not None:
+                    scanner.settle(previous)
+                previous = block
+                if progress is not None:
+                    progress(min(1.0, end / total_bytes) if total_bytes else 1.0)
+            if previous is not None:
+                scanner.settle(previous)
     if whole_file_empty:  # an empty file is one finding, not a blank_line per line
         scanner.errors = [f for f in scanner.errors if f.code != "blank_line"]
-    return scanner.finish(name, sha256_of(), n_lines, epochs, whole_file_empty)
+    return scanner.finish(name, source.sha256(), n_lines, epochs, whole_file_empty)
 
 
 def _attach_validation(report: Report, validation: Report) -> None:
@@ -1404,16 +1509,12 @@ def validate_bytes(data: bytes, *, model: str = DEFAULT_MODEL, n_epochs: int | s
     ``progress(fraction)`` is called after each block of lines.
     """
     data = bytes(data)
-    report = _scan(
-        _blocks_from_bytes(data), len(data), data[:_SNIFF_BYTES], model=model, n_epochs=n_epochs, name=name,
-        sha256_of=lambda: hashlib.sha256(data).hexdigest(), progress=progress,
-    )  # fmt: skip
+    report = _scan(_BytesSource(data), model=model, n_epochs=n_epochs, name=name, progress=progress)
     if validation is not None:
         validation = bytes(validation)
         other = _scan(
-            _blocks_from_bytes(validation), len(validation), validation[:_SNIFF_BYTES], model=model,
-            n_epochs=n_epochs, name=validation_name, sha256_of=lambda: hashlib.sha256(validation).hexdigest(),
-            progress=None, is_validation_file=True,
+            _BytesSource(validation), model=model, n_epochs=n_epochs, name=validation_name, progress=None,
+            is_validation_file=True,
         )  # fmt: skip
         _attach_validation(report, other)
         _find_overlap(report, lambda: _line_keys_from_bytes(data, report), lambda: _line_keys_from_bytes(validation, other))
@@ -1453,23 +1554,13 @@ def _open(path: Path):
 def _scan_path(path: Path, *, model, n_epochs, name, progress, is_validation_file: bool = False) -> Report:
     with _open(path) as f:
         try:
-            size = path.stat().st_size
-            head = f.read(_SNIFF_BYTES)
-            f.seek(0)
-            sha = hashlib.sha256()
+            source = _FileSource(f, path.stat().st_size)
             return _scan(
-                _blocks_from_file(f, sha=sha), size, head, model=model, n_epochs=n_epochs, name=name,
-                sha256_of=lambda: _finish_sha(f, sha), progress=progress, is_validation_file=is_validation_file,
+                source, model=model, n_epochs=n_epochs, name=name, progress=progress,
+                is_validation_file=is_validation_file,
             )  # fmt: skip
         except OSError as exc:
             raise FileUnreadable(f"{path}: cannot be read ({exc.strerror or exc})") from None
-
-
-def _finish_sha(f, sha) -> str:
-    """The file's sha256; reads whatever the scan did not (the scan may stop early)."""
-    for chunk in iter(lambda: f.read(_BLOCK_BYTES), b""):
-        sha.update(chunk)
-    return sha.hexdigest()
 
 
 # --------------------------------------------------------------------------- overlap

@@ -1,0 +1,215 @@
+"""Benchmark: the project's validator against the common recipe, on a large chat file.
+
+    python benchmarks/validate.py             # 100,000 and 20,000 examples
+    python benchmarks/validate.py --examples 50000
+    python benchmarks/validate.py --quick     # 2,000 examples, a smoke run
+
+It writes a deterministic chat JSONL file (a few repeated system prompts,
+generated prose, some multi-turn examples) into a temporary folder, then runs
+each contender in its own subprocess so that peak memory (``ru_maxrss`` of the
+child) is measured fairly:
+
+- **recipe**: what most notebooks do — ``json.loads`` every line into a list,
+  the cookbook format checks, then tiktoken per message with the cookbook's
+  3/1/3 counting.
+- **validator**: ``lib.validate.validate_path`` (every check of the contract,
+  exact counts through ``lib.tokens.count_many``).
+
+Both times cover the work inside the child (tokenizer loading included,
+interpreter start-up excluded). The token totals must be identical. Nothing is
+kept: the temporary file is deleted at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ENCODING = "o200k_base"  # the encoding of the validator's default model, gpt-4o-mini
+
+WORDS = (
+    "the of and to in is that for it as with was on be by this are or at from have an not which but can all "
+    "their more one has will about if there when been they also would into so what other its some time only "
+    "model data training example answer question customer order account refund shipping delivery policy "
+    "product support ticket invoice payment subscription password login error message request response "
+    "please thank you help understand explain describe summarize list steps first then finally because "
+    "however therefore although usually often sometimes important necessary available possible different "
+    "report analysis result value number percent increase decrease average total monthly weekly daily "
+    "network server database query index memory latency throughput cache cluster deploy release version "
+    "patient doctor treatment symptom dose clinic appointment insurance coverage claim form document "
+    "contract clause party agreement term notice period liability warranty invoice vendor supplier "
+    "recipe oven minutes temperature flour sugar butter salt pepper garlic onion tomato sauce pan bake "
+    "café naïve résumé façade Zürich São Paulo München 東京 会議 データ señor año pequeño déjà vu "
+    "running jumped easily quickly carefully we you I he she them our your my his her 2024 3.5 42 100 "
+    "e-mail follow-up state-of-the-art well-known (see above) [note] \"quoted\" it's don't can't won't"
+).split()
+
+SYSTEM_PROMPTS = [
+    "You are a helpful customer-support assistant for an online shop. Answer briefly, politely and accurately. "
+    "If you do not know the answer, say so and offer to connect the customer with a human agent. " * 3,
+    "You are a medical information assistant. You never diagnose; you explain general information and always "
+    "recommend consulting a qualified professional for personal advice. Keep answers under 200 words. " * 2,
+    "You are a senior site-reliability engineer. Give concrete, step-by-step troubleshooting advice with the "
+    "exact commands to run, and explain the reasoning behind every step in one short sentence. " * 4,
+    "You are a contract-review assistant. Point out risky clauses, quote them exactly, and suggest safer "
+    "wording. Use plain English and keep the tone neutral. " * 2,
+    "Eres un asistente de cocina. Responde en español con recetas claras, cantidades exactas y tiempos. ",
+]
+
+
+def _prose(rng: random.Random, n_words: int) -> str:
+    sentences = []
+    remaining = n_words
+    while remaining > 0:
+        length = min(remaining, rng.randint(6, 22))
+        words = rng.choices(WORDS, k=length)
+        sentences.append(" ".join(words).capitalize() + rng.choice((".", ".", ".", "?", "!")))
+        remaining -= length
+    text = " ".join(sentences)
+    if rng.random() < 0.3:
+        text = text.replace(". ", ".\n\n", rng.randint(1, 3))
+    return text
+
+
+def make_dataset(path: Path, n_examples: int, seed: int = 20261126) -> int:
+    """Write ``n_examples`` chat examples (about 2 KB each) to ``path``; returns the size in bytes."""
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8") as f:
+        for _ in range(n_examples):
+            messages = [{"role": "system", "content": rng.choice(SYSTEM_PROMPTS)}]
+            for _turn in range(1 if rng.random() < 0.7 else rng.randint(2, 3)):
+                messages.append({"role": "user", "content": _prose(rng, rng.randint(15, 70))})
+                messages.append({"role": "assistant", "content": _prose(rng, rng.randint(45, 200))})
+            f.write(json.dumps({"messages": messages}, ensure_ascii=False) + "\n")
+    return path.stat().st_size
+
+
+RECIPE = r'''
+import json, resource, sys, time
+sys.path.insert(0, sys.argv[2])
+from lib.tokens import get_encoding  # only seeds tiktoken's offline cache; the recipe uses tiktoken itself
+get_encoding(sys.argv[3])
+import tiktoken
+
+start = time.perf_counter()
+encoding = tiktoken.get_encoding(sys.argv[3])
+with open(sys.argv[1], encoding="utf-8") as f:
+    dataset = [json.loads(line) for line in f]
+
+# The cookbook's format checks (Chat_finetuning_data_prep.ipynb).
+format_errors = {}
+for ex in dataset:
+    if not isinstance(ex, dict):
+        format_errors["data_type"] = format_errors.get("data_type", 0) + 1
+        continue
+    messages = ex.get("messages", None)
+    if not messages:
+        format_errors["missing_messages_list"] = format_errors.get("missing_messages_list", 0) + 1
+        continue
+    for message in messages:
+        if "role" not in message or "content" not in message:
+            format_errors["message_missing_key"] = format_errors.get("message_missing_key", 0) + 1
+        if any(k not in ("role", "content", "name", "function_call", "weight") for k in message):
+            format_errors["message_unrecognized_key"] = format_errors.get("message_unrecognized_key", 0) + 1
+        if message.get("role", None) not in ("system", "user", "assistant", "function"):
+            format_errors["unrecognized_role"] = format_errors.get("unrecognized_role", 0) + 1
+        content = message.get("content", None)
+        function_call = message.get("function_call", None)
+        if (not content and not function_call) or not isinstance(content, str):
+            format_errors["missing_content"] = format_errors.get("missing_content", 0) + 1
+    if not any(message.get("role", None) == "assistant" for message in messages):
+        format_errors["example_missing_assistant_message"] = format_errors.get("example_missing_assistant_message", 0) + 1
+
+def num_tokens_from_messages(messages, tokens_per_message=3, tokens_per_name=1):
+    num_tokens = 0
+    for message in messages:
+        num_tokens += tokens_per_message
+        for key, value in message.items():
+            num_tokens += len(encoding.encode(value))
+            if key == "name":
+                num_tokens += tokens_per_name
+    num_tokens += 3
+    return num_tokens
+
+def num_assistant_tokens_from_messages(messages):
+    return sum(len(encoding.encode(m["content"])) for m in messages if m["role"] == "assistant")
+
+lengths = [num_tokens_from_messages(ex["messages"]) for ex in dataset]
+assistant = [num_assistant_tokens_from_messages(ex["messages"]) for ex in dataset]
+elapsed = time.perf_counter() - start
+print(json.dumps({"seconds": elapsed, "total": sum(lengths), "assistant": sum(assistant),
+                  "errors": sum(format_errors.values()),
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+'''
+
+VALIDATOR = r'''
+import json, resource, sys, time
+sys.path.insert(0, sys.argv[2])
+from lib.validate import validate_path
+
+start = time.perf_counter()
+report = validate_path(sys.argv[1])
+elapsed = time.perf_counter() - start
+from lib.tokens import fast_counter_name
+print(json.dumps({"seconds": elapsed, "total": report.total_tokens, "assistant": report.assistant_total,
+                  "errors": len(report.errors), "warnings": len(report.warnings), "counter": fast_counter_name(),
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+'''
+
+
+def _run(code: str, path: Path) -> dict:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path), str(ROOT), ENCODING],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise SystemExit(f"benchmark child failed:\n{done.stderr}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["wall_seconds"] = time.perf_counter() - started
+    return result
+
+
+def bench(n_examples: int, folder: Path) -> bool:
+    """Run one size; prints the comparison and returns whether the totals agree."""
+    path = folder / f"chat_{n_examples}.jsonl"
+    started = time.perf_counter()
+    size = make_dataset(path, n_examples)
+    print(f"\n== {n_examples:,} examples, {size / 1e6:,.1f} MB (generated in {time.perf_counter() - started:.1f} s)")
+    recipe = _run(RECIPE, path)
+    validator = _run(VALIDATOR, path)
+    path.unlink()
+    print(f"  recipe    (json + tiktoken 3/1/3): {recipe['seconds']:6.2f} s   peak {recipe['peak_mb']:6.0f} MB   "
+          f"total {recipe['total']:,} tokens")  # fmt: skip
+    print(f"  validator (lib.validate, {validator['counter']}): {validator['seconds']:6.2f} s   "
+          f"peak {validator['peak_mb']:6.0f} MB   total {validator['total']:,} tokens   "
+          f"({validator['errors']} errors, {validator['warnings']} warnings)")  # fmt: skip
+    ratio = validator["seconds"] / recipe["seconds"]
+    same = recipe["total"] == validator["total"] and recipe["assistant"] == validator["assistant"]
+    print(f"  time ratio validator/recipe: {ratio:.3f}x   memory ratio: {validator['peak_mb'] / recipe['peak_mb']:.2f}x   "
+          f"token totals {'identical' if same else 'DIFFER'} (assistant {validator['assistant']:,})")  # fmt: skip
+    return same
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, help="run one size with this many examples")
+    parser.add_argument("--quick", action="store_true", help="a 2,000-example smoke run")
+    args = parser.parse_args(argv)
+    sizes = [2000] if args.quick else [args.examples] if args.examples else [100_000, 20_000]
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    with tempfile.TemporaryDirectory(prefix="tuning-desk-bench-") as folder:
+        agree = all([bench(n, Path(folder)) for n in sizes])
+    return 0 if agree else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
