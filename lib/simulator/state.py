@@ -21,6 +21,7 @@ import secrets
 import string
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from lib.jobspec import checkpoint_model_name, steps_per_epoch
@@ -41,6 +42,25 @@ CHECKPOINT_EPOCHS = 3  # "only the checkpoints for the last 3 epochs of the job 
 
 TERMINAL_STATUSES = ("succeeded", "failed", "cancelled")
 _ALNUM = string.ascii_letters + string.digits
+# A job's curve and timeline take up to ~1 MB; only the most recently used are kept
+# (recomputing is cheap and deterministic), so hundreds of finished jobs cost little memory.
+DERIVED_CACHE_ENTRIES = 128
+_derived: OrderedDict = OrderedDict()
+_derived_lock = threading.Lock()
+
+
+def _memo(key: tuple, compute):
+    """``compute()``, remembered for the few most recently used ``key``s."""
+    with _derived_lock:
+        if key in _derived:
+            _derived.move_to_end(key)
+            return _derived[key]
+    value = compute()
+    with _derived_lock:
+        _derived[key] = value
+        while len(_derived) > DERIVED_CACHE_ENTRIES:
+            _derived.popitem(last=False)
+    return value
 
 
 class ApiError(Exception):
@@ -67,12 +87,10 @@ def new_id(prefix: str, length: int = 24) -> str:
 
 def stable_id(prefix: str, *parts: object, length: int = 24) -> str:
     """An id derived from ``parts``: the same event or checkpoint keeps its id on every request."""
-    digest = int.from_bytes(hashlib.sha256("|".join(map(str, parts)).encode()).digest(), "big")
-    chars = []
-    for _ in range(length):
-        digest, index = divmod(digest, len(_ALNUM))
-        chars.append(_ALNUM[index])
-    return prefix + "".join(chars)
+    digest = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
+    while len(digest) < length:
+        digest += hashlib.sha256(digest).digest()
+    return prefix + "".join(_ALNUM[byte % len(_ALNUM)] for byte in digest[:length])
 
 
 def key_id(api_key: str) -> str:
@@ -275,6 +293,7 @@ class TimelineEvent:
     level: str = "info"
     type: str = "message"
     data: dict | None = None
+    id: str = ""
 
 
 @dataclass
@@ -303,8 +322,6 @@ class Job:
     holds: list[Hold] = field(default_factory=list)
     cancelled_v: float | None = None
     result_file_id: str | None = None
-    _timeline: list[TimelineEvent] | None = field(default=None, repr=False)
-    _curve: list[dict] | None = field(default=None, repr=False)
 
     # -- progress --
     @property
@@ -369,25 +386,24 @@ class Job:
 
     # -- what happened --
     def curve(self) -> list[dict]:
-        if self._curve is None:
-            self._curve = metrics_curve(
-                self.seed, self.total_steps, self.per_epoch,
-                with_validation=self.validation_file is not None, method_type=self.method_type,
-            )
-        return self._curve
+        return _memo((self.id, "curve"), lambda: metrics_curve(
+            self.seed, self.total_steps, self.per_epoch,
+            with_validation=self.validation_file is not None, method_type=self.method_type,
+        ))
 
     def checkpoint_steps(self) -> list[int]:
         epochs = self.resolved_hyperparameters["n_epochs"]
         first = max(1, epochs - CHECKPOINT_EPOCHS + 1)
         return [epoch * self.per_epoch for epoch in range(first, epochs + 1)]
 
-    def step_work(self, step: int) -> float:
-        return RUN_STARTS_AT + RUNNING_SECONDS * step / self.total_steps
+    def step_work(self, step: int, total_steps: int | None = None) -> float:
+        return RUN_STARTS_AT + RUNNING_SECONDS * step / (total_steps or self.total_steps)
 
     def timeline(self) -> list[TimelineEvent]:
         """Every event the job will emit if left alone, in order of progress."""
-        if self._timeline is not None:
-            return self._timeline
+        return _memo((self.id, "timeline"), self._build_timeline)
+
+    def _build_timeline(self) -> list[TimelineEvent]:
         files = f"Validating training file: {self.training_file}"
         if self.validation_file:
             files += f" and validation file: {self.validation_file}"
@@ -398,8 +414,9 @@ class Job:
             events.append(TimelineEvent(VALIDATING_SECONDS, "validated", "Files validated, moving job to queued state"))
             events.append(TimelineEvent(RUN_STARTS_AT, "started", "Fine-tuning job started"))
             checkpoints = set(self.checkpoint_steps())
+            total_steps = self.total_steps
             for row in self.curve():
-                work = self.step_work(row["step"])
+                work = self.step_work(row["step"], total_steps)
                 events.append(TimelineEvent(work, f"step-{row['step']}", metrics_message(row), type="metrics", data=row))
                 if row["step"] in checkpoints:
                     events.append(TimelineEvent(work, f"ckpt-{row['step']}", f"Checkpoint created at step {row['step']}"))
@@ -407,7 +424,8 @@ class Job:
             events.append(TimelineEvent(RUN_ENDS_AT + FINALIZING_SECONDS / 2, "usage",
                                         "Usage policy evaluations completed, model is now enabled for sampling"))
             events.append(TimelineEvent(JOB_ENDS_AT, "succeeded", "The job has successfully completed"))
-        self._timeline = events
+        for event in events:
+            event.id = stable_id("ftevent-", self.id, event.label)
         return events
 
     def events(self, v: float, clock: VirtualClock) -> list[dict]:
@@ -417,21 +435,22 @@ class Job:
         for seq, event in enumerate(self.timeline()):
             if event.work > done:
                 break
-            keyed.append(((self.virtual_time_of(event.work), 0, seq), event.label, event))
+            keyed.append(((self.virtual_time_of(event.work), 0, seq), event.id, event))
         for seq, hold in enumerate(self.holds):
-            if hold.kind == "paused" and hold.start <= v:
-                keyed.append(((hold.start, 1, 2 * seq), f"paused-{seq}",
-                              TimelineEvent(0, "", "Fine-tuning job paused")))
-            if hold.kind == "requeued" and hold.start <= v:
-                keyed.append(((hold.start, 1, 2 * seq + 1), f"resumed-{seq}",
-                              TimelineEvent(0, "", "Fine-tuning job resumed")))
+            if hold.start > v:
+                continue
+            label, message = (("paused", "Fine-tuning job paused") if hold.kind == "paused"
+                              else ("resumed", "Fine-tuning job resumed"))
+            keyed.append(((hold.start, 1, seq), stable_id("ftevent-", self.id, f"{label}-{seq}"),
+                          TimelineEvent(0, "", message)))
         if self.cancelled_v is not None and self.cancelled_v <= v:
-            keyed.append(((self.cancelled_v, 2, 0), "cancelled", TimelineEvent(0, "", "Fine-tuning job cancelled")))
+            keyed.append(((self.cancelled_v, 2, 0), stable_id("ftevent-", self.id, "cancelled"),
+                          TimelineEvent(0, "", "Fine-tuning job cancelled")))
         keyed.sort(key=lambda item: item[0])
         out = []
-        for (event_v, _, _), label, event in reversed(keyed):
+        for (event_v, _, _), event_id, event in reversed(keyed):
             item = {
-                "id": stable_id("ftevent-", self.id, label), "object": "fine_tuning.job.event",
+                "id": event_id, "object": "fine_tuning.job.event",
                 "created_at": int(clock.wall_time_of(event_v)), "level": event.level,
                 "message": event.message, "type": event.type, "data": dict(event.data) if event.data else {},
             }
