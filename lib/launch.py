@@ -65,9 +65,9 @@ class ModelChoice:
         return tuple(m for m in self.info.methods if m in METHOD_FORMATS)
 
     def label(self) -> str:
-        """``GPT-4o mini · gpt-4o-mini-2024-07-18 · $3.00 per 1M · shuts down 2027-01-14``."""
-        name = f"Continue training {self.id}" if self.fine_tuned else f"{self.info.label} · {self.id}"
-        price = f"${self.info.training_per_1m:.2f} per 1M training tokens"
+        """``GPT-4o mini (gpt-4o-mini-2024-07-18) · $3.00/1M tokens · shuts down 2027-01-14``."""
+        name = f"Continue training {self.id}" if self.fine_tuned else f"{self.info.label} ({self.id})"
+        price = f"${self.info.training_per_1m:.2f}/1M tokens"
         shutdown = f"shuts down {self.shutdown_date:%Y-%m-%d}" if self.shutdown_date else "no shutdown announced"
         return f"{name} · {price} · {shutdown}"
 

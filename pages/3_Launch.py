@@ -1,9 +1,511 @@
-"""Launch page (being built)."""
+"""Launch: from a checked file to one confirmed fine-tuning job.
+
+The story: choose the files (handed over by the Dataset page, uploaded here,
+or already on the account) and check them for the chosen model and method;
+set up the job; see the charge; confirm once in a dialog. The create call is
+sent with no retries and an idempotency key kept in session state, so a
+rerun, a double click or a retry after a dropped connection never creates a
+second job. The logic lives in ``lib/launch.py``.
+"""
+
+import json
+from typing import NamedTuple
 
 import streamlit as st
 
-from lib import ui
+from lib import catalog, launch, ui
+from lib.errors import explain
+from lib.handoff import LaunchFile
 
 conn = ui.page_setup("Launch", ":material/rocket_launch:")
-st.title("Launch")
-st.info("This page is being built.")
+ss = st.session_state
+cat = catalog.load_catalog()
+today = catalog.today()
+limits = cat.limits
+
+# Permanent keys: the form survives page switches (widgets use "_" + key, see _bind).
+for _key, _default in {
+    "launch_model": None, "launch_method": "supervised", "launch_n_epochs": "auto", "launch_batch_size": "auto",
+    "launch_learning_rate_multiplier": "auto", "launch_beta": "auto", "launch_suffix": "", "launch_seed": "",
+    "launch_metadata": "", "launch_budget_on": False, "launch_budget": 25.0,
+    "launch_train_source": None, "launch_val_source": "none", "launch_train_upload": None, "launch_val_upload": None,
+    "launch_train_account": None, "launch_val_account": None,
+    "launch_account": {},  # connection fingerprint -> {"models", "files", ...} read from the API
+    "launch_uploaded": {},  # (connection, sha256) -> AccountFile: never upload the same bytes twice
+    "launch_bytes": {},  # (connection, file id) -> LaunchFile or the reason it cannot be read
+    "launch_checks": {},  # (sha256s, model, method) -> (FileCheck, FileCheck | None)
+    "launch_pending": None,  # the request under confirmation: params, idempotency key, state
+    "launch_result": None,  # the last outcome: {"ok": True, "job_id"...} or {"ok": False, "message"}
+    "launch_retry": None,  # key of a create whose outcome is unknown, reused for the same request
+    "launch_seen_handoff": None, "launch_note": None,
+}.items():
+    ss.setdefault(_key, _default)
+
+SOURCES = {"dataset": "From the Dataset page", "upload": "Upload a file", "account": "Already on the account"}
+HYPER_HELP = {
+    "n_epochs": "Start with 3 (or \"auto\"). Add epochs if the model does not follow the examples closely enough; "
+                "remove some if it repeats them word for word.",
+    "batch_size": "\"auto\" suits most files. Larger batches give smoother, slower updates.",
+    "learning_rate_multiplier": "\"auto\" or a number above 0. Lower it (say 0.5) if the model forgets what it "
+                                "knew or overfits; raise it if it barely changes.",
+    "beta": "\"auto\" or a number in (0, 2]. Higher keeps the model close to its current answers; lower follows "
+            "your preferences harder.",
+}
+
+
+# --------------------------------------------------------------------------- helpers
+def _keep(name: str) -> None:
+    ss[name] = ss["_" + name]
+
+
+def _bind(name: str) -> dict:
+    """Widget arguments that keep ``name`` in its permanent key across page switches."""
+    ss["_" + name] = ss[name]
+    return {"key": "_" + name, "on_change": _keep, "args": (name,)}
+
+
+def _account() -> dict:
+    """What this connection's account holds, read once per session (Refresh reads it again)."""
+    fingerprint = conn.fingerprint()
+    if fingerprint not in ss.launch_account:
+        ss.launch_account = {fingerprint: {}}  # only the current connection is kept
+    return ss.launch_account[fingerprint]
+
+
+def _refresh_account() -> None:
+    ss.launch_account = {}
+
+
+def _models() -> tuple[list[launch.ModelChoice], str | None]:
+    entry = _account()
+    if "models" not in entry:
+        try:
+            entry["models"] = launch.trainable_models(ui.client(conn, max_retries=1).models.list(), today=today)
+            entry["models_error"] = None
+        except Exception as exc:  # the form still works from the catalog
+            entry["models"] = launch.catalog_models(today=today)
+            entry["models_error"] = explain(exc, action="list the account's models")
+    return entry["models"], entry["models_error"]
+
+
+def _files() -> tuple[list[launch.AccountFile], str | None]:
+    entry = _account()
+    if "files" not in entry:
+        try:
+            entry["files"], entry["files_error"] = launch.list_training_files(ui.client(conn, max_retries=1)), None
+        except Exception as exc:
+            entry["files"], entry["files_error"] = [], explain(exc, action="list the account's files")
+    return entry["files"], entry["files_error"]
+
+
+def _store_upload(role: str) -> None:
+    uploaded = ss[f"_launch_{role}_uploader"]
+    ss[f"launch_{role}_upload"] = LaunchFile.of(uploaded.name, uploaded.getvalue()) if uploaded else None
+
+
+def _account_bytes(file: launch.AccountFile) -> LaunchFile | str:
+    """The file's content (to check it), or why it cannot be read back."""
+    key = (conn.fingerprint(), file.id)
+    if key not in ss.launch_bytes:
+        try:
+            data = launch.read_account_file(ui.client(conn, max_retries=1), file)
+            ss.launch_bytes[key] = LaunchFile.of(file.filename, data)
+        except Exception as exc:
+            reason = str(exc) if isinstance(exc, launch.FileTooLargeError) else explain(exc, action="read the file back")
+            ss.launch_bytes[key] = reason
+    return ss.launch_bytes[key]
+
+
+class Picked(NamedTuple):
+    """The file chosen for one role: its bytes (to check and upload), or its account id, or both."""
+
+    file: LaunchFile | None = None
+    account_id: str | None = None
+    unreadable: str | None = None  # why an account file could not be read back to check it
+    name: str = ""
+
+    @property
+    def chosen(self) -> bool:
+        return self.file is not None or self.account_id is not None
+
+
+def _file_picker(role: str, handoff: LaunchFile | None) -> Picked:
+    """Draw the chooser for ``role`` ("train"/"val") and return what it holds."""
+    source = ss[f"launch_{role}_source"]
+    if source == "none":
+        return Picked()
+    if source == "dataset":
+        st.markdown(f":material/dataset: `{handoff.name}` · {launch.human_size(handoff.size)}")
+        st.caption("Handed over by the Dataset page.")
+        return Picked(handoff, name=handoff.name)
+    if source == "upload":
+        st.file_uploader("JSONL file", type=["jsonl"], key=f"_launch_{role}_uploader", on_change=_store_upload,
+                         args=(role,), label_visibility="collapsed")
+        stored = ss[f"launch_{role}_upload"]
+        if stored is None:
+            return Picked()
+        if stored.size > limits["max_upload_bytes"]:
+            st.error(f"{stored.name} is {launch.human_size(stored.size)}; OpenAI takes training files up to "
+                     f"{launch.human_size(limits['max_upload_bytes'])}. Split it or sample fewer examples.",
+                     icon=":material/block:")
+            return Picked()
+        if ss[f"_launch_{role}_uploader"] is None:  # after a page switch the chooser is empty, the file is not
+            st.markdown(f":material/upload_file: `{stored.name}` · {launch.human_size(stored.size)} (uploaded earlier; "
+                        "choose another file to replace it)")
+        return Picked(stored, name=stored.name)
+    files, error = _files()
+    if error:
+        st.error(error, icon=":material/error:")
+    by_id = {f.id: f for f in files}
+    if ss[f"launch_{role}_account"] not in by_id:
+        missing = ss[f"launch_{role}_account"]
+        ss[f"launch_{role}_account"] = None
+        if missing and not error:
+            st.warning(f"{missing} is no longer on the account; choose another file.", icon=":material/warning:")
+    st.selectbox("File on the account", list(by_id), format_func=lambda i: by_id[i].label(), index=None,
+                 placeholder="Choose a fine-tune file" if files else "No fine-tune files on this account yet",
+                 label_visibility="collapsed", **_bind(f"launch_{role}_account"))
+    chosen = by_id.get(ss[f"launch_{role}_account"])
+    if chosen is None:
+        return Picked()
+    content = _account_bytes(chosen)
+    if isinstance(content, str):
+        return Picked(None, chosen.id, content, chosen.filename)
+    return Picked(content, chosen.id, None, chosen.filename)
+
+
+def _check(train: LaunchFile, val: LaunchFile | None, model: str, method: str):
+    """The validator's verdict for these files, model and method (kept per session)."""
+    key = (train.sha256, val.sha256 if val else None, model, method)
+    if key not in ss.launch_checks:
+        if len(ss.launch_checks) >= 12:
+            ss.launch_checks.pop(next(iter(ss.launch_checks)))
+        with st.spinner(f"Checking {train.name} for {model}…"):
+            ss.launch_checks[key] = launch.check_files(
+                (train.name, train.data), (val.name, val.data) if val else None, model=model, method=method)
+    return ss.launch_checks[key]
+
+
+def _show_check(check: launch.FileCheck | None, unreadable: str | None) -> None:
+    if unreadable:
+        st.warning(f"Not checked here: {unreadable} The service checks it when the job starts.",
+                   icon=":material/help:")
+    elif check is not None and check.ok:
+        st.success(check.summary(), icon=":material/check_circle:")
+    elif check is not None:
+        more = check.error_count - len(check.problems)
+        lines = "\n".join(f"- {p}" for p in check.problems) + (f"\n- and {more} more" if more > 0 else "")
+        st.error(f"**{check.error_count} problem{'s' if check.error_count != 1 else ''} block the launch**\n{lines}",
+                 icon=":material/block:")
+        st.page_link("pages/1_Dataset.py", label="Fix it on the Dataset page", icon=":material/build:")
+
+
+# --------------------------------------------------------------------------- the create call
+def _on_confirm() -> None:
+    pending = ss.launch_pending
+    if pending and pending["state"] == "review":  # a second click finds "creating" and does nothing
+        pending["state"] = "creating"
+
+
+def _on_cancel() -> None:
+    pending = ss.launch_pending
+    if pending and pending["state"] == "review":
+        ss.launch_pending = None
+
+
+def _create() -> None:
+    """Send the pending request once; the outcome is in session state before the next Streamlit call."""
+    pending = ss.launch_pending
+    try:
+        job = launch.create_job(ui.client(conn, max_retries=0), pending["params"], idempotency_key=pending["key"])
+    except Exception as exc:  # every refusal becomes one sentence under the form
+        unknown = launch.outcome_is_unknown(exc)
+        ss.launch_retry = {"conn": conn.fingerprint(), "request": launch.request_fingerprint(pending["params"]),
+                           "key": pending["key"]} if unknown else None
+        ss.launch_result = {"ok": False, "message": launch.explain_refusal(exc)}
+        ss.launch_pending = None
+        return
+    ss.launch_pending = None
+    ss.launch_retry = None
+    ss.launch_result = {"ok": True, "job_id": job.id, "status": job.status, "model": job.model}
+    ui.remember_job(job.id, job.status)
+
+
+@st.dialog("Confirm the launch", width="large", on_dismiss=_on_cancel)
+def confirm_dialog() -> None:
+    pending = ss.launch_pending
+    if pending is None:
+        st.rerun()  # created, refused or cancelled: close and show the outcome on the page
+    params, charge, creating = pending["params"], pending["charge"], pending["state"] == "creating"
+    if charge is not None:
+        st.metric("Estimated charge", launch.format_usd(charge.usd))
+        st.caption(charge.formula() + ". Validation files are not charged.")
+    else:
+        st.warning("The charge cannot be estimated: the training file could not be read back to count its tokens.",
+                   icon=":material/help:")
+    if pending["budget"] is not None:
+        st.caption(f":material/savings: Within your budget cap of ${pending['budget']:,.2f}.")
+    st.markdown(pending["files"])
+    shutdown = pending["shutdown_date"]
+    days = (cat.no_new_jobs_from - today).days
+    st.markdown(
+        f"**{params['model']}** shuts down on **{shutdown or 'no date announced'}**, and with it every model "
+        f"trained from it. OpenAI accepts no new fine-tuning jobs from **{cat.no_new_jobs_from:%Y-%m-%d}** "
+        f"({days} days left)."
+    )
+    if pending["duplicate"]:
+        st.warning(f"An identical job was already created {pending['duplicate']}. Confirming creates another one.",
+                   icon=":material/content_copy:")
+    st.markdown("**The request that will be sent** (`POST /fine_tuning/jobs`)")
+    st.code(json.dumps(params, indent=2), language="json")
+    st.caption(f"Sent once with no automatic retries and the header `Idempotency-Key: {pending['key']}`, so a "
+               "repeat cannot create a second job.")
+    left, right = st.columns(2)
+    left.button("Creating the job…" if creating else "Confirm and create the job", type="primary",
+                icon=":material/rocket_launch:", disabled=creating, on_click=_on_confirm, key="launch_confirm",
+                width="stretch")
+    right.button("Cancel", disabled=creating, on_click=_on_cancel, key="launch_cancel", width="stretch")
+    if creating:
+        with st.spinner("Creating the job…"):
+            _create()
+        st.rerun()
+
+
+def _upload(role: str, local: LaunchFile, client) -> launch.AccountFile | None:
+    """Upload ``local`` once per connection (with a progress bar); None after showing why it failed."""
+    known = ss.launch_uploaded.get((conn.fingerprint(), local.sha256))
+    if known is not None:
+        return known
+    bar = st.progress(0.0, text=f"Uploading {local.name}…")
+
+    def show(sent: int, total: int) -> None:
+        bar.progress(sent / total if total else 1.0,
+                     text=f"Uploading {local.name}: {launch.human_size(sent)} of {launch.human_size(total)}")
+
+    try:
+        known = launch.upload_file(client, local.name, local.data, progress=show)
+    except Exception as exc:
+        message = str(exc) if isinstance(exc, launch.FileTooLargeError) else explain(exc, action=f"upload the {role} file")
+        ss.launch_result = {"ok": False, "message": message.rstrip(".") + ". Nothing was created or charged."}
+        return None
+    finally:
+        bar.empty()
+    ss.launch_uploaded[(conn.fingerprint(), local.sha256)] = known
+    ss.launch_bytes[(conn.fingerprint(), known.id)] = local
+    _account().pop("files", None)  # the account now holds one more file
+    return known
+
+
+def review(form: launch.LaunchForm, train: Picked, val: Picked, train_check, choice: launch.ModelChoice,
+           charge, cap: float | None) -> None:
+    """Upload what is not on the account yet, build the exact request and open the confirmation."""
+    if ss.launch_pending is not None:  # a double click on Review: the confirmation is already open
+        return
+    client = ui.client(conn)
+    ids = {}
+    for role, picked in (("training", train), ("validation", val)):
+        if picked.account_id or not picked.chosen:
+            ids[role] = picked.account_id
+            continue
+        uploaded = _upload(role, picked.file, client)
+        if uploaded is None:
+            return
+        ids[role] = uploaded.id
+    params = launch.build_request(form, training_file=ids["training"], validation_file=ids["validation"])
+    duplicate = None
+    try:  # only a warning: the confirmation works without it
+        twin = launch.find_duplicate(client.fine_tuning.jobs.list(limit=50).data, params)
+        if twin is not None:
+            duplicate = f"as {twin.id} ({twin.status})"
+    except Exception:
+        pass
+    files = f"**Training file** `{train.name}` ({ids['training']})"
+    if train_check is not None:
+        files += f": {train_check.examples:,} examples"
+    files += f" · **validation file** `{val.name}` ({ids['validation']})" if ids["validation"] else \
+        " · no validation file"
+    retry = ss.launch_retry
+    same = retry and retry["conn"] == conn.fingerprint() and retry["request"] == launch.request_fingerprint(params)
+    ss.launch_pending = {
+        "params": params, "key": retry["key"] if same else launch.new_idempotency_key(), "state": "review",
+        "charge": charge, "budget": cap, "duplicate": duplicate, "files": files,
+        "shutdown_date": f"{choice.shutdown_date:%Y-%m-%d}" if choice.shutdown_date else None,
+    }
+    ss.launch_result = None
+
+
+# --------------------------------------------------------------------------- the page
+# A job cloned on the Jobs page arrives once as a prefill: copy it into the form.
+prefill = ui.get_launch_prefill()
+if prefill:
+    for name, value in launch.prefill_form(prefill).items():
+        ss["launch_" + name] = value
+    if prefill.get("training_file"):
+        ss.launch_train_source, ss.launch_train_account = "account", prefill["training_file"]
+    ss.launch_val_source = "account" if prefill.get("validation_file") else "none"
+    ss.launch_val_account = prefill.get("validation_file")
+    ss.launch_note = "Settings copied from an earlier job. Change what you need, then review the charge."
+    ss.launch_result = None
+    ui.set_launch_prefill(None)
+
+handoff_train, handoff_val = ui.get_launch_files()
+handoff_id = (handoff_train.sha256 if handoff_train else None, handoff_val.sha256 if handoff_val else None)
+if handoff_train and handoff_id != ss.launch_seen_handoff:  # a new file from the Dataset page: use it
+    ss.launch_train_source = "dataset"
+    ss.launch_val_source = "dataset" if handoff_val else ss.launch_val_source
+ss.launch_seen_handoff = handoff_id
+
+st.title("Launch a fine-tuning job")
+st.caption("Choose a checked file, set up the job, see the charge, then confirm once. "
+           "Nothing is created or charged before you confirm.")
+if ss.launch_note:
+    st.info(ss.launch_note, icon=":material/content_copy:")
+missing = conn.missing()
+if missing:
+    st.info(missing, icon=":material/key:")
+    st.stop()
+
+models, models_error = _models()
+
+# 1 · Files
+with st.container(border=True):
+    head, refresh = st.columns([5, 1])
+    head.subheader("1 · Training data", anchor=False)
+    refresh.button("Refresh account", icon=":material/refresh:", on_click=_refresh_account, key="launch_refresh",
+                   help="Read the account's models and files again.")
+    train_col, val_col = st.columns(2)
+    with train_col:
+        options = [s for s in SOURCES if s != "dataset" or handoff_train]
+        if ss.launch_train_source not in options:
+            ss.launch_train_source = options[0] if handoff_train else "upload"
+        st.radio("Training file", options, format_func=SOURCES.get, horizontal=True, **_bind("launch_train_source"))
+        train = _file_picker("train", handoff_train)
+    with val_col:
+        val_options = ["none"] + [s for s in SOURCES if s != "dataset" or handoff_val]
+        if ss.launch_val_source not in val_options:
+            ss.launch_val_source = "none"
+        st.radio("Validation file (optional, not charged)", val_options,
+                 format_func=lambda s: "None" if s == "none" else SOURCES[s], horizontal=True,
+                 **_bind("launch_val_source"))
+        val = _file_picker("val", handoff_val)
+
+# 2 · Model and method
+with st.container(border=True):
+    st.subheader("2 · Model and method", anchor=False)
+    if models_error:
+        st.warning(models_error + " Showing the catalog's models instead.", icon=":material/warning:")
+    by_id = {m.id: m for m in models}
+    if not by_id:
+        st.error(f"No model can be fine-tuned on {today:%Y-%m-%d}: every trainable model is shut down or OpenAI no "
+                 "longer accepts new jobs.", icon=":material/block:")
+        st.stop()
+    if ss.launch_model not in by_id:
+        if ss.launch_model:
+            st.warning(f"{ss.launch_model} cannot be fine-tuned any more (shut down, or not on this account); "
+                       "pick another model.", icon=":material/warning:")
+        ss.launch_model = next(iter(by_id))
+    left, right = st.columns([2, 1])
+    left.selectbox("Model", list(by_id), format_func=lambda i: by_id[i].label(), **_bind("launch_model"),
+                   help="Models this account can still fine-tune, with OpenAI's training price and shutdown date.")
+    choice = by_id[ss.launch_model]
+    if ss.launch_method not in choice.methods:
+        ss.launch_method = choice.methods[0]
+    right.radio("Method", list(choice.methods), format_func=launch.METHOD_LABELS.get, horizontal=True,
+                **_bind("launch_method"),
+                help="Supervised learns from chat examples; DPO learns from pairs of a preferred and a "
+                     "non-preferred answer.")
+
+train_check, val_check = _check(train.file, val.file, choice.id, ss.launch_method) if train.file else (None, None)
+if val.file is not None and train.file is None:  # a validation file is checked with its training file
+    val_check = None
+with train_col:
+    _show_check(train_check, train.unreadable)
+with val_col:
+    _show_check(val_check, val.unreadable)
+
+# 3 · Hyperparameters
+with st.container(border=True):
+    st.subheader("3 · Hyperparameters", anchor=False)
+    names = ["n_epochs", "batch_size", "learning_rate_multiplier"] + (["beta"] if ss.launch_method == "dpo" else [])
+    labels = {"n_epochs": "Epochs", "batch_size": "Batch size", "learning_rate_multiplier": "Learning-rate multiplier",
+              "beta": "Beta (DPO)"}
+    for col, name in zip(st.columns(len(names)), names):
+        with col:
+            st.text_input(labels[name], placeholder="auto", help=f"API field: {name}", **_bind(f"launch_{name}"))
+            st.caption(HYPER_HELP[name])
+    if train_check and launch.parse_number(ss.launch_n_epochs) == "auto":
+        st.caption(f":material/info: For {train_check.examples:,} examples \"auto\" likely means "
+                   f"{catalog.auto_epochs(train_check.examples)} epochs (an estimate: OpenAI does not publish the rule).")
+
+# 4 · Name, seed, metadata
+with st.container(border=True):
+    st.subheader("4 · Name, seed and metadata", anchor=False)
+    left, mid, right = st.columns([2, 1, 2])
+    left.text_input("Suffix", max_chars=limits["suffix_max_chars"], placeholder="support-bot-v2",
+                    help=f"Up to {limits['suffix_max_chars']} letters, digits, - or _; it appears in the model name "
+                         "ft:<model>:<org>:<suffix>:<id>.", **_bind("launch_suffix"))
+    mid.text_input("Seed", placeholder="random", help="A whole number makes a run repeatable; empty lets the "
+                   "service pick one.", **_bind("launch_seed"))
+    right.text_area("Metadata", placeholder="key=value, one pair per line", height=100,
+                    help=f"Up to {limits['metadata_max_pairs']} key=value lines (keys up to "
+                         f"{limits['metadata_key_max_chars']} characters, values up to "
+                         f"{limits['metadata_value_max_chars']}). Handy for filtering jobs later.",
+                    **_bind("launch_metadata"))
+
+form = launch.LaunchForm(
+    model=choice.id, method=ss.launch_method, n_epochs=ss.launch_n_epochs, batch_size=ss.launch_batch_size,
+    learning_rate_multiplier=ss.launch_learning_rate_multiplier, beta=ss.launch_beta, suffix=ss.launch_suffix,
+    seed=ss.launch_seed, metadata=ss.launch_metadata)
+problems = launch.form_errors(form, today=today)
+charge = None
+if train_check is not None and train_check.billed_tokens_per_epoch is not None and not problems:
+    charge = launch.estimate_charge(choice.info, billed_tokens_per_epoch=train_check.billed_tokens_per_epoch,
+                                    examples=train_check.examples, n_epochs=launch.parse_number(ss.launch_n_epochs))
+
+# 5 · Charge and launch
+with st.container(border=True):
+    st.subheader("5 · Charge and launch", anchor=False)
+    left, right = st.columns([2, 3])
+    with left:
+        if charge is not None:
+            st.metric("Estimated charge", launch.format_usd(charge.usd))
+            st.caption(charge.formula() + ".")
+        else:
+            st.metric("Estimated charge", "—")
+            st.caption("Shown once a readable training file and valid settings are chosen.")
+    with right:
+        st.toggle("Refuse launches above a budget cap", **_bind("launch_budget_on"))
+        if ss.launch_budget_on:
+            st.number_input("Budget cap (USD)", min_value=0.0, step=5.0, format="%.2f", **_bind("launch_budget"))
+    cap = float(ss.launch_budget) if ss.launch_budget_on and ss.launch_budget is not None else None
+
+    blockers = list(problems)
+    if not train.chosen:
+        blockers.insert(0, "Choose a training file.")
+    for check, which in ((train_check, "training"), (val_check, "validation")):
+        if check is not None and not check.ok:
+            blockers.append(f"The {which} file has problems (see above); fix them on the Dataset page.")
+    if ss.launch_val_source != "none" and not val.chosen:
+        blockers.append("Choose a validation file, or set it to None.")
+    if not problems and train.chosen:
+        over_budget = launch.budget_refusal(charge, cap)
+        if over_budget:
+            blockers.append(over_budget)
+    if blockers:
+        st.error("\n".join(f"- {b}" for b in blockers), icon=":material/block:")
+    if st.button("Review the charge and launch…", type="primary", icon=":material/receipt_long:",
+                 disabled=bool(blockers) or ss.launch_pending is not None, key="launch_review"):
+        ss.launch_note = None
+        review(form, train, val, train_check, choice, charge, cap)
+
+    result = ss.launch_result
+    if result and result["ok"]:
+        st.success(f"Job **{result['job_id']}** created ({result['status']}) for {result['model']}. "
+                   "Follow it on the Jobs page, where it can also be cancelled.", icon=":material/check_circle:")
+        st.page_link("pages/4_Jobs.py", label=f"Watch {result['job_id']} on the Jobs page",
+                     icon=":material/monitoring:", query_params={"job": result["job_id"]})
+    elif result:
+        st.error(result["message"], icon=":material/error:")
+
+if ss.launch_pending is not None:
+    confirm_dialog()

@@ -63,7 +63,8 @@ def test_models_are_the_accounts_trainable_ones_with_dates(client):
     assert "gpt-4.1-nano-2025-04-14" not in ids and "gpt-3.5-turbo-0125" not in ids  # retired
     mini = choices[0]
     assert mini.shutdown_date == dt.date(2027, 1, 14) and mini.methods == ("supervised", "dpo")
-    assert "shuts down 2027-01-14" in mini.label() and "$3.00 per 1M" in mini.label()
+    assert "shuts down 2027-01-14" in mini.label() and "$3.00/1M tokens" in mini.label()
+    assert mini.label().startswith("GPT-4o mini (gpt-4o-mini-2024-07-18) · ")
 
 
 @dataclass
