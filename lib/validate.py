@@ -54,6 +54,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -321,6 +322,12 @@ def _sniff_file_kind(head: bytes) -> str | None:
     return None
 
 
+_PRETTY_PRINTED = (
+    " — this line looks like part of a JSON object spread over several lines; the file seems to be "
+    "pretty-printed JSON, not JSONL (one complete example per line)"
+)
+
+
 def _fragment_hint(text: bytes) -> bool:
     """True if a line looks like a piece of pretty-printed JSON rather than a whole object."""
     stripped = text.strip()
@@ -345,7 +352,7 @@ def _json_error_message(raw: bytes, exc: Exception) -> tuple[str, str]:
         return "invalid_json", "a string holds an invalid character (a lone surrogate escape such as \\ud800)"
     if "surrogate" in reason:
         return "invalid_json", (
-            f"invalid JSON: {reason} — a string holds a lone surrogate escape (such as \\ud800), "
+            f"invalid JSON: {_at_column(reason)} — a string holds a lone surrogate escape (such as \\ud800), "
             "which is not valid Unicode text"
         )
     if "BOM" in reason:
@@ -371,15 +378,20 @@ def _json_error_message(raw: bytes, exc: Exception) -> tuple[str, str]:
             f"invalid JSON: Extra data at column {column}: there is more than one JSON value on this line "
             "(put each example on its own line)"
         )
-    message = f"invalid JSON: {plain}"
+    message = "invalid JSON: " + _at_column(plain)
     if raw.lstrip().startswith((b"#", b"//")):
         message += " — this looks like a comment or a note; JSONL has no comments, every line must be an example"
     elif _fragment_hint(raw):
-        message += (
-            " — this line looks like part of a JSON object spread over several lines; the file seems to be "
-            "pretty-printed JSON, not JSONL (one complete example per line)"
-        )
+        message += _PRETTY_PRINTED
     return "invalid_json", message
+
+
+def _at_column(parser_message: str) -> str:
+    """"Expecting value: line 1 column 14 (char 13)" -> "Expecting value at column 14".
+
+    The parser's "line 1" would name the wrong line: each JSONL line is parsed on its own.
+    """
+    return re.sub(r":? line \d+ column (\d+) \(char \d+\)$", r" at column \1", parser_message)
 
 
 def _unknown_format_hint(obj: dict) -> str:
@@ -1257,6 +1269,13 @@ class _Scanner:
         n_valid = sum(1 for i, t in enumerate(self.per_example, 1) if t is not None and i not in error_lines)
         limits = self.catalog.limits
         unreadable = any(f.line is None for f in self.errors)  # file_too_large, or not a text file
+        pieces = sum(1 for f in self.errors if f.code == "invalid_json" and f.message.endswith(_PRETTY_PRINTED))
+        if pieces >= 3:
+            self._file(
+                "invalid_json",
+                f"{pieces} lines are pieces of JSON objects spread over several lines: the file looks like "
+                "pretty-printed JSON, not JSONL; write each example on one line (json.dumps(example) per line)",
+            )
         if not self.is_validation_file and not unreadable:
             if whole_file_empty:
                 self._file(
