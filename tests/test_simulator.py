@@ -25,7 +25,9 @@ from openai import AzureOpenAI, OpenAI
 from lib.catalog import load_catalog
 from lib.simulator import SimLimits, Simulator, ensure_demo_simulator
 from lib.jobspec import resolve_hyperparameters
-from lib.simulator.state import MAX_METRIC_EVENTS, Job, VirtualClock
+from lib.simulator.api import Request, Service
+from lib.simulator.state import MAX_METRIC_EVENTS, Job, VirtualClock, key_id
+from lib.validate import validate_bytes
 from tests.conftest import ROOT
 
 TERMINAL = ("succeeded", "failed", "cancelled")
@@ -124,8 +126,6 @@ def test_supervised_job_runs_to_success_with_events_checkpoints_and_results(sim,
     # 12 examples: "auto" = min(25, 100 // 12) = 8 epochs, batch 1 -> 96 steps
     assert (done.hyperparameters.n_epochs, done.hyperparameters.batch_size) == (8, 1)
     assert done.method.type == "supervised" and done.method.supervised.hyperparameters.n_epochs == 8
-    billed = 0
-    from lib.validate import validate_bytes
     billed = validate_bytes(jsonl(chat_lines()), model="gpt-4o-mini").billed_tokens_per_epoch
     assert done.trained_tokens == billed * 8
 
@@ -597,6 +597,20 @@ def test_storage_limits_protect_a_public_demo():
         assert upload(other).bytes > 0  # another key has its own quota
     finally:
         sim.stop()
+
+
+def test_least_recently_used_and_idle_namespaces_are_dropped():
+    wall = [1_000_000.0]
+    service = Service(VirtualClock(1.0, wall=lambda: wall[0]), dt.date.today,
+                      SimLimits(max_total_bytes=5000, namespace_idle_seconds=3600), wall=lambda: wall[0])
+    data = jsonl(chat_lines())  # about 1.8 kB
+    for name in ("sk-a", "sk-b", "sk-c"):
+        ns = service.namespace(name)
+        service.create_file(ns, Request("POST", "files", form={"file": ("t.jsonl", data), "purpose": "fine-tune"}), 0)
+    assert [ns.key_id for ns in service.namespaces.values()] == [key_id("sk-b"), key_id("sk-c")]  # "sk-a" made room
+    wall[0] += 3601 + 60
+    service.namespace("sk-d")
+    assert [ns.key_id for ns in service.namespaces.values()] == [key_id("sk-d")]  # idle ones are gone
 
 
 def test_stop_then_start_on_the_same_port_keeps_state():

@@ -20,7 +20,7 @@ from typing import Callable
 from urllib.parse import unquote
 
 from lib import jobspec
-from lib.catalog import UnknownModelError, load_catalog
+from lib.catalog import load_catalog
 from lib.simulator.filecheck import check_file, failure_message
 from lib.simulator.state import (
     TERMINAL_STATUSES, ApiError, Job, Namespace, StoredFile, Upload, VirtualClock, key_id, new_id, stable_id,
@@ -157,8 +157,8 @@ class Service:
         for kid in idle:
             del self.namespaces[kid]
 
-    def _make_room(self, ns: Namespace, extra: int) -> None:
-        """Refuse storage beyond the namespace cap; evict idle namespaces beyond the total cap."""
+    def _check_quota(self, ns: Namespace, extra: int) -> None:
+        """Refuse ``extra`` bytes that would take the namespace over its cap."""
         if ns.stored_bytes + extra > self.limits.max_namespace_bytes:
             raise ApiError(
                 400,
@@ -166,6 +166,10 @@ class Service:
                 "of files. Delete some files and try again.",
                 param="file", code="storage_limit_exceeded",
             )
+
+    def _make_room(self, ns: Namespace, extra: int) -> None:
+        """Check the namespace cap; beyond the total cap, drop the least recently used other namespaces."""
+        self._check_quota(ns, extra)
         total = sum(other.stored_bytes for other in self.namespaces.values()) + extra
         for kid in list(self.namespaces):
             if total <= self.limits.max_total_bytes:
@@ -381,8 +385,7 @@ class Service:
         if body["purpose"] == "fine-tune" and not str(body["filename"]).lower().endswith(".jsonl"):
             raise ApiError(400, "Invalid file format for Fine-Tuning API. Must be .jsonl", param="filename",
                            code="invalid_file_format")
-        if ns.stored_bytes + size > self.limits.max_namespace_bytes:
-            self._make_room(ns, size)  # raises with the storage message
+        self._check_quota(ns, size)  # the declared size must fit before any part arrives
         pending = [u for u in ns.uploads.values() if u.status == "pending"]
         if len(ns.uploads) >= self.limits.max_uploads_per_namespace:
             for old in [u for u in ns.uploads.values() if u.status != "pending"]:
