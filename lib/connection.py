@@ -132,6 +132,11 @@ def check_connection(conn: Connection) -> ConnectionCheck:
     try:
         client = make_client(conn, max_retries=0, timeout=15.0)
         models = sorted(m.id for m in client.models.list())
+        # trainable snapshots first: they are what a user of this dashboard looks for
+        from lib.catalog import load_catalog
+
+        known = load_catalog().models
+        models.sort(key=lambda name: name not in known)
     except ValueError as exc:
         return ConnectionCheck(False, str(exc))
     except openai.OpenAIError as exc:

@@ -1,6 +1,9 @@
 """Every page in a real browser: served, no exception box, shared sidebar, deep links, demo test."""
 
+import urllib.parse
+
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import assert_no_exception, open_page, shot, wait_for_app_run
 
@@ -12,10 +15,10 @@ PAGES = [("", "home", "Tuning Desk"), ("Dataset", "dataset", "Dataset"), ("Costs
 def test_page_opens_by_deep_link_with_the_shared_sidebar(page, app_url, path, name, heading):
     open_page(page, app_url, path)
     assert_no_exception(page)
-    assert page.get_by_role("heading", name=heading).first.is_visible()
+    expect(page.get_by_role("heading", name=heading).first).to_be_visible()
     sidebar = page.get_by_test_id("stSidebar")
-    assert sidebar.get_by_text("Connection").first.is_visible()
-    assert sidebar.get_by_role("button", name="Test connection").is_visible()
+    expect(sidebar.get_by_text("Connection").first).to_be_visible()
+    expect(sidebar.get_by_role("button", name="Test connection")).to_be_visible()
     # title comes from the page's own set_page_config, proof the page drew its own frame
     assert "Tuning Desk" in page.title()
     shot(page, f"smoke-{name}", readme=(name == "home"))
@@ -25,10 +28,10 @@ def test_sidebar_navigation_lists_the_four_workflows(page, app_url):
     open_page(page, app_url)
     nav = page.get_by_test_id("stSidebarNav")
     for label in ("Dataset", "Costs", "Launch", "Jobs"):
-        assert nav.get_by_role("link", name=label).is_visible()
+        expect(nav.get_by_role("link", name=label)).to_be_visible()
     nav.get_by_role("link", name="Costs").click()
     wait_for_app_run(page)
-    assert page.url.endswith("/Costs")
+    assert urllib.parse.urlparse(page.url).path == "/Costs"
     assert_no_exception(page)
 
 
