@@ -1,9 +1,344 @@
-"""Costs page (being built)."""
+"""Costs: does fine-tuning pay for itself, with your numbers, before the model shuts down?"""
 
+import datetime as dt
+
+import pandas as pd
 import streamlit as st
 
-from lib import ui
+from lib import catalog, costs, ui
+from lib.charts import costs as charts
+from lib.costs import CostInputError, Outcome, Scenario
 
 conn = ui.page_setup("Costs", ":material/payments:")
+cat = catalog.load_catalog()
+today = catalog.today()
+ss = st.session_state
+trainable = {m.id: m for m in cat.trainable(today)}
+
 st.title("Costs")
-st.info("This page is being built.")
+st.markdown("Fine-tuning costs money up front (training) and on every call after it (a fine-tuned model's "
+            "tokens cost more). It pays back only if the shorter prompt it allows saves more per call than "
+            "that premium, often enough to repay the training, **before the model is shut down**.")
+if not trainable:
+    st.warning(f"No model can be fine-tuned any more: OpenAI stopped new jobs on "
+               f"{cat.no_new_jobs_from:%Y-%m-%d}.", icon=":material/block:")
+    st.stop()
+
+# ---------------------------------------------------------------- state
+# Permanent keys hold what the user typed (widgets are per page and forget it);
+# widget keys are "_" + the permanent key, refilled before each render.
+FIELDS = ("model", "billed_tokens_per_epoch", "examples", "epochs", "base_prompt_tokens",
+          "fine_tuned_prompt_tokens", "message_tokens", "output_tokens", "base_cached_pct",
+          "fine_tuned_cached_pct", "calls_per_month", "start_date", "horizon_months")
+
+
+def key(name: str) -> str:
+    return "costs_" + name
+
+
+def to_state(values: dict) -> None:
+    """Copy scenario-shaped values into the permanent keys (shares become whole percents)."""
+    for name, value in values.items():
+        if name.endswith("_cached_share"):
+            ss[key(name.replace("_share", "_pct"))] = round(value * 100)
+        elif name == "epochs":
+            ss[key(name)] = "auto" if value is None else value
+        elif name == "price_overrides":
+            ss[key("overrides")][values.get("model", ss[key("model")])] = dict(value)
+        else:
+            ss[key(name)] = value
+
+
+def scenario_from_state() -> Scenario:
+    """The scenario the inputs describe; raises CostInputError on bad input."""
+    model = ss[key("model")]
+    epochs = ss[key("epochs")]
+    return Scenario(
+        model=model, billed_tokens_per_epoch=ss[key("billed_tokens_per_epoch")], examples=ss[key("examples")],
+        epochs=None if epochs == "auto" else epochs, base_prompt_tokens=ss[key("base_prompt_tokens")],
+        fine_tuned_prompt_tokens=ss[key("fine_tuned_prompt_tokens")], message_tokens=ss[key("message_tokens")],
+        output_tokens=ss[key("output_tokens")], base_cached_share=ss[key("base_cached_pct")] / 100,
+        fine_tuned_cached_share=ss[key("fine_tuned_cached_pct")] / 100,
+        calls_per_month=ss[key("calls_per_month")], start_date=ss[key("start_date")],
+        horizon_months=ss[key("horizon_months")], price_overrides=ss[key("overrides")].get(model, {}))
+
+
+def keep(name: str) -> None:
+    ss[key(name)] = ss["_" + key(name)]
+
+
+def bound(name: str) -> dict:
+    """Widget kwargs for a permanent key: refill the widget, copy changes back."""
+    ss["_" + key(name)] = ss[key(name)]
+    return {"key": "_" + key(name), "on_change": keep, "args": (name,)}
+
+
+if key("model") not in ss:
+    defaults = costs.default_scenario(today)
+    ss[key("overrides")] = {}
+    to_state({f: getattr(defaults, f) for f in costs.PARAM_NAMES})
+    ss.setdefault(key("prompt_text"), "")
+    ss.setdefault(key("prefilled_from"), None)
+    ss.setdefault(key("written_params"), None)
+
+notices: list[str] = []
+
+# A dataset checked on the Dataset page fills in what it knows, once per new file.
+summary = ui.get_dataset_summary()
+if summary is not None and ss[key("prefilled_from")] != summary.sha256:
+    to_state(costs.prefill_from_dataset(summary, today))
+    ss[key("prefilled_from")] = summary.sha256
+
+# A link restores its scenario (a link this page wrote itself is already in effect).
+params = st.query_params.to_dict()
+link_problem = None
+if params and params != ss[key("written_params")]:
+    try:
+        current = scenario_from_state()
+    except CostInputError:
+        current = costs.default_scenario(today)
+    try:
+        restored = costs.scenario_from_params(params, current)
+    except CostInputError as exc:
+        link_problem = str(exc)
+    else:
+        to_state({f: getattr(restored, f) for f in costs.PARAM_NAMES} |
+                 {"model": restored.model, "price_overrides": restored.price_overrides})
+    ss[key("written_params")] = params
+
+if ss[key("model")] not in trainable:
+    gone = costs.resolve_model(ss[key("model")])
+    first = next(iter(trainable.values()))
+    when = f"shut down on {gone.shutdown_date:%Y-%m-%d}" if gone.is_retired(today) else "cannot be trained"
+    notices.append(f"{gone.label} ({gone.id}) {when} and can no longer be fine-tuned; showing {first.label} "
+                   "instead.")
+    ss[key("model")] = first.id
+
+if link_problem:
+    st.error(f"The link's scenario was not loaded: {link_problem}", icon=":material/link_off:")
+for notice in notices:
+    st.warning(notice, icon=":material/info:")
+if summary is not None:
+    epochs_text = f"{summary.n_epochs} epochs" + (" (auto, estimated)" if summary.n_epochs_is_estimate else "")
+    st.caption(f":material/dataset: Prefilled from **{summary.name}**: {summary.examples:,} examples, "
+               f"{summary.billed_tokens_per_epoch:,} billed tokens per epoch, {epochs_text}, and its typical "
+               "system prompt, message and answer lengths. Change any figure to explore.")
+    if summary.error_count:
+        st.warning(f"{summary.name} still has {summary.error_count:,} errors; the figures may change once "
+                   "they are fixed.", icon=":material/warning:")
+else:
+    st.caption(":material/dataset: No dataset checked yet: type your own figures, or check a file on the "
+               "Dataset page to fill them in.")
+    st.page_link("pages/1_Dataset.py", label="Check a dataset", icon=":material/dataset:")
+
+
+# ---------------------------------------------------------------- inputs
+def use_counted_prompt(n_tokens: int) -> None:
+    ss[key("base_prompt_tokens")] = n_tokens
+
+
+def set_price(model_id: str, price_key: str, catalog_value: float | None) -> None:
+    value = ss["_" + key("price_" + price_key)]
+    overrides = ss[key("overrides")].setdefault(model_id, {})
+    if value is None or value == catalog_value:
+        overrides.pop(price_key, None)
+    else:
+        overrides[price_key] = value
+
+
+def reset_prices(model_id: str) -> None:
+    ss[key("overrides")].pop(model_id, None)
+
+
+results_area = st.container()  # filled once the inputs below are read
+inputs, outputs = st.columns([2, 3], gap="large")
+with inputs:
+    with st.container(border=True):
+        st.markdown("**Model**")
+        st.selectbox("Base model to fine-tune", list(trainable), **bound("model"),
+                     format_func=lambda m: f"{trainable[m].label} (shuts down {trainable[m].shutdown_date:%Y-%m-%d})")
+        model = trainable[ss[key("model")]]
+        st.caption(f"`{model.id}`: training ${model.training_per_1m:,.2f} per 1M tokens. It and every fine-tune "
+                   f"of it shut down on **{model.shutdown_date:%Y-%m-%d}**; no new jobs from "
+                   f"{cat.no_new_jobs_from:%Y-%m-%d}.")
+
+    bounds = costs.input_bounds()
+    with st.container(border=True):
+        st.markdown("**Training data**")
+        st.number_input("Billed tokens per epoch", min_value=0, step=1_000, **bound("billed_tokens_per_epoch"),
+                        help="Tokens of the training file, each example capped at the model's limit. "
+                             "Validation files are not billed.")
+        st.number_input("Training examples", min_value=0, step=10, **bound("examples"))
+        lo, hi = (int(bounds["epochs"].minimum), int(bounds["epochs"].maximum))
+        estimate = catalog.auto_epochs(max(1, int(ss[key("examples")] or 1)))
+        st.selectbox("Epochs", ["auto", *range(lo, hi + 1)], **bound("epochs"),
+                     format_func=lambda e: f"auto (≈ {estimate}, an estimate)" if e == "auto" else str(e),
+                     help="\"auto\" lets OpenAI choose; it does not publish its rule, so the page estimates it "
+                          "with the cookbook's heuristic.")
+
+    with st.container(border=True):
+        st.markdown("**Each call**")
+        st.number_input("Current prompt: tokens of instructions and examples", min_value=0, step=50,
+                        **bound("base_prompt_tokens"),
+                        help="What you send the base model today on every call, before the call's own message.")
+        with st.expander("Paste your current prompt to count its tokens"):
+            st.text_area("Current prompt", height=150, **bound("prompt_text"),
+                         placeholder="You are a support assistant for ... Answer in this format: ...")
+            text = ss[key("prompt_text")]
+            if text:
+                try:
+                    counted = costs.count_prompt_tokens(text, model.id)
+                except CostInputError as exc:
+                    st.error(str(exc))
+                else:
+                    st.caption(f"{counted:,} tokens with {model.encoding} (exact, counted here).")
+                    st.button(f"Use {counted:,} tokens as the current prompt", key="_costs_use_count",
+                              on_click=use_counted_prompt, args=(counted,))
+        st.number_input("Fine-tuned prompt: tokens of the short instructions left", min_value=0, step=10,
+                        **bound("fine_tuned_prompt_tokens"),
+                        help="Prefilled with the dataset's typical system prompt: the fine-tuned model gets "
+                             "the same short prompt it was trained with.")
+        st.number_input("Message tokens per call (sent to both)", min_value=0, step=10, **bound("message_tokens"),
+                        help="The user's own input on each call; prefilled from the dataset's typical prompt.")
+        st.number_input("Answer tokens per call", min_value=0, step=10, **bound("output_tokens"),
+                        help="Prefilled from the dataset's typical assistant answer.")
+        with st.expander("Prompt caching"):
+            st.slider("Share of the base model's input served from cache (%)", 0, 100, **bound("base_cached_pct"),
+                      help="Repeated prompt prefixes of 1,024 tokens or more are billed at the cached-input price.")
+            st.slider("Share of the fine-tuned model's input served from cache (%)", 0, 100,
+                      **bound("fine_tuned_cached_pct"),
+                      help="A short fine-tuned prompt is usually below the caching threshold: 0% is typical.")
+
+    with st.container(border=True):
+        st.markdown("**Volume and time**")
+        st.number_input("Calls per month", min_value=0, step=1_000, **bound("calls_per_month"))
+        span = dt.timedelta(days=costs.MAX_START_DATE_DISTANCE_DAYS)
+        st.date_input("First fine-tuned call on", min_value=today - span, max_value=today + span,
+                      **bound("start_date"))
+        st.slider("Horizon (months)", 1, costs.MAX_HORIZON_MONTHS, **bound("horizon_months"),
+                  help="How far ahead to count. Results never count past the model's shutdown.")
+
+    with st.expander("Prices (USD per 1M tokens): edit to override",
+                     expanded=bool(ss[key("overrides")].get(model.id))):
+        sheet = costs.price_sheet(model, ss[key("overrides")].get(model.id, {}))
+        for figure in sheet.figures:
+            ss["_" + key("price_" + figure.key)] = figure.value
+            field_col, note_col = st.columns([2, 3], vertical_alignment="bottom")
+            field_col.number_input(figure.label, min_value=0.0, step=0.05, format="%.4f",
+                                   key="_" + key("price_" + figure.key), on_change=set_price,
+                                   args=(model.id, figure.key, figure.catalog_value))
+            if figure.overridden:
+                catalog_text = "none" if figure.catalog_value is None else f"${figure.catalog_value:,.4g}"
+                note_col.markdown(f":orange-badge[overridden] catalog: {catalog_text}")
+            elif figure.value is None:
+                note_col.caption("The catalog has no such price: these tokens bill at the input price.")
+            else:
+                flag = f" :red-badge[doubtful] {figure.doubt}" if figure.doubtful else ""
+                note_col.caption(f"catalog, as of {figure.as_of} ([source]({figure.source})){flag}")
+        st.button("Reset prices to the catalog", key="_costs_reset_prices", on_click=reset_prices,
+                  args=(model.id,), disabled=not sheet.overridden)
+        batch = costs.batch_price_figures(model)
+        if batch:
+            st.caption("For reference, fine-tuned calls through the Batch API (not used above: the catalog has "
+                       "no batch prices for the base models to compare with):")
+            st.dataframe(pd.DataFrame([{
+                "Price": f.label, "USD per 1M": f.value, "As of": f.as_of,
+                "Note": f"doubtful: {f.doubt}" if f.doubtful else ""} for f in batch]),
+                hide_index=True, width="stretch")
+
+# ---------------------------------------------------------------- outputs
+with results_area:
+    try:
+        scenario = scenario_from_state()
+        projection = costs.project(scenario)
+    except CostInputError as exc:
+        st.error(str(exc), icon=":material/error:")
+        st.stop()
+
+    shared = costs.scenario_to_params(scenario)
+    if st.query_params.to_dict() != shared:
+        st.query_params.from_dict(shared)
+    ss[key("written_params")] = shared
+
+    p = projection
+    cards = st.columns(4)
+    cards[0].metric("Training cost" + (" (estimate)" if p.training.epochs_is_estimate else ""),
+                    costs.usd(p.training.cost), f"{p.training.billed_tokens:,} billed tokens", "off",
+                    delta_arrow="off", border=True,
+                    help=f"{p.training.billed_tokens_per_epoch:,} billed tokens per epoch x {p.training.epochs} "
+                         f"epochs x ${p.training.price_per_1m:,.2f} per 1M tokens; validation is free.")
+    relative = p.saving_per_call / p.base_call.cost if p.base_call.cost else 0.0
+    cards[1].metric("Saving per call", costs.usd(p.saving_per_call),
+                    f"{abs(relative):.0%} " + ("cheaper than a base call" if relative >= 0 else "dearer"),
+                    "green" if relative > 0 else "red", delta_arrow="off", border=True,
+                    help=f"Base model with the long prompt: {costs.usd(p.base_call.cost)} a call; fine-tuned "
+                         f"with the short prompt: {costs.usd(p.fine_tuned_call.cost)}.")
+    if p.break_even_calls is None:
+        cards[2].metric("Break-even", "never", "fine-tuned calls cost more", "red", delta_arrow="off", border=True)
+    else:
+        late = p.outcome is Outcome.AFTER_SHUTDOWN
+        cards[2].metric("Break-even", f"{p.break_even_calls:,} calls",
+                        f"{p.break_even_date:%Y-%m-%d}" + (" · too late" if late else ""),
+                        "red" if late else "green" if p.pays_off else "orange", delta_arrow="off", border=True)
+    cards[3].metric(f"Net by {p.horizon_end:%Y-%m-%d}", costs.usd(p.net_saving_at_horizon),
+                    "cut at the shutdown" if p.horizon_capped else "end of your horizon", "off", delta_arrow="off",
+                    border=True, help="Savings on the calls made by then, minus training. Never counted past the "
+                                      "model's shutdown.")
+
+    show = {Outcome.PAYS_OFF: st.success, Outcome.NOT_BY_HORIZON: st.warning}.get(p.outcome, st.error)
+    show(costs.verdict(p))
+    need = costs.pay_off_thresholds(scenario)
+    if not p.pays_off:
+        ways = []
+        if need.min_calls_per_month is not None:
+            ways.append(f"at least {need.min_calls_per_month:,} calls a month")
+        if need.min_tokens_saved_per_call is not None:
+            ways.append(f"a fine-tuned prompt at least {need.min_tokens_saved_per_call:,} tokens shorter than "
+                        "the current one")
+        st.caption(f"To pay back by {need.horizon_end:%Y-%m-%d} it would take "
+                   + (" or ".join(ways) if ways else "more than shorter prompts and more calls can give") + ".")
+    if sheet.overridden:
+        st.caption(":orange-badge[your prices] Overridden: "
+                   + ", ".join(costs.PRICE_LABELS[k].lower() for k in sheet.overridden)
+                   + f". Other prices from the catalog as of {cat.as_of}.")
+    else:
+        st.caption(f"Prices from the catalog as of {cat.as_of}.")
+
+with outputs:
+    st.plotly_chart(charts.cumulative_cost_chart(p, costs.cumulative_costs(p)), key="costs_cumulative")
+    st.info("**What fine-tuning does not buy.** These figures price shorter prompts and a reliable format or "
+            "style. Fine-tuning does not teach the model new facts (keep those in the prompt or in retrieval, "
+            "where they can be updated) and does not make it reason better. If your long prompt carries facts "
+            "or worked reasoning, a short prompt will not replace it, whatever the numbers say.",
+            icon=":material/lightbulb:")
+    st.download_button("Download this scenario (CSV)", costs.scenario_csv(scenario, p),
+                       file_name=f"costs-{p.model_id}-{scenario.start_date:%Y-%m-%d}.csv", mime="text/csv",
+                       on_click="ignore", icon=":material/download:", key="_costs_download")
+    st.caption(":material/link: The address bar holds this scenario: copy the link to share it or come back.")
+
+    st.subheader("How sensitive is the answer?")
+    st.caption("Months of calls needed to repay training, against the months the model has left. "
+               "Everything else stays as you set it.")
+    st.plotly_chart(charts.sensitivity_chart(costs.sensitivity_to_prompt_savings(scenario)),
+                    key="costs_sensitivity_prompt")
+    st.plotly_chart(charts.sensitivity_chart(costs.sensitivity_to_volume(scenario)),
+                    key="costs_sensitivity_volume")
+
+st.divider()
+st.subheader("All trainable models")
+st.caption("The same calls on every model that can still be fine-tuned; your price overrides apply to "
+           f"{model.label} only.")
+comparison = costs.compare_models(scenario, today)
+st.dataframe(
+    pd.DataFrame(costs.comparison_table(comparison)).drop(columns=["Model id"]), hide_index=True, width="stretch",
+    column_config={
+        "Training": st.column_config.NumberColumn(format="dollar"),
+        "Base call": st.column_config.NumberColumn(format="$%.6f"),
+        "Fine-tuned call": st.column_config.NumberColumn(format="$%.6f"),
+        "Saving per call": st.column_config.NumberColumn(format="$%.6f"),
+        "Break-even calls": st.column_config.NumberColumn(format="localized"),
+        "Net by horizon": st.column_config.NumberColumn(format="dollar"),
+    })
+for model_id, reason in comparison.skipped.items():
+    st.caption(f"{model_id}: {reason}")
+st.plotly_chart(charts.model_comparison_chart(comparison), key="costs_comparison")
