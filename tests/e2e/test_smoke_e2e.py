@@ -43,3 +43,29 @@ def test_demo_mode_lists_models_with_no_configuration(page, app_url):
     alert.wait_for()
     text = alert.inner_text()
     assert "Reached Demo" in text and "gpt-4o-mini-2024-07-18" in text
+
+
+@pytest.fixture(scope="module")
+def plain_app(tmp_path_factory):
+    """The app exactly as README command 1 starts it: no key, no simulator URL, its own demo simulator."""
+    import subprocess
+
+    from tests.e2e.conftest import start_streamlit
+
+    proc, url, log_path = start_streamlit(tmp_path_factory.mktemp("plain"), {})
+    yield url, log_path
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def test_fresh_start_runs_its_own_demo_simulator(page, plain_app):
+    url, log_path = plain_app
+    open_page(page, url)
+    page.get_by_test_id("stSidebar").get_by_role("button", name="Test connection").click()
+    wait_for_app_run(page)
+    alert = page.get_by_test_id("stSidebar").get_by_test_id("stAlertContentSuccess")
+    expect(alert).to_contain_text("gpt-4o-mini-2024-07-18")
+    assert "Traceback" not in log_path.read_text(errors="replace")
