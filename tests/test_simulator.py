@@ -331,7 +331,7 @@ def test_models_list_retrieve_and_continue_training_from_a_fine_tune(sim, key):
 def test_cancel_freezes_the_job(sim, key):
     c = client(sim, key)
     job = c.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=upload(c).id)
-    sim.speed = 20.0  # a wide running window, so the cancel lands while it runs even on a busy machine
+    sim.speed = 40.0  # a wide running window, so the cancel lands while it runs even on a busy machine
     try:
         wait_for(c, job.id, lambda j: j.status == "running")
         cancelled = c.fine_tuning.jobs.cancel(job.id)
@@ -349,7 +349,7 @@ def test_cancel_freezes_the_job(sim, key):
 
 
 def test_pause_freezes_progress_and_resume_continues():
-    sim = Simulator(speed=40.0).start()
+    sim = Simulator(speed=60.0).start()
     try:
         c = client(sim, "sk-pause")
         job = c.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=upload(c).id)
@@ -359,7 +359,7 @@ def test_pause_freezes_progress_and_resume_continues():
         paused = c.fine_tuning.jobs.pause(job.id)
         assert paused.status == "paused" and paused.estimated_finish is None
         step_at_pause = metrics(c, job.id)[-1]["step"]
-        time.sleep(0.5)  # 20 virtual seconds: a running job would move on ~20 of its 96 steps
+        time.sleep(0.4)  # 24 virtual seconds: a running job would move on ~25 of its 96 steps
         assert c.fine_tuning.jobs.retrieve(job.id).status == "paused"
         assert metrics(c, job.id)[-1]["step"] == step_at_pause
         resumed = c.fine_tuning.jobs.resume(job.id)
