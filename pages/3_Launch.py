@@ -369,10 +369,10 @@ models, models_error = _models()
 
 # 1 · Files
 with st.container(border=True):
-    head, refresh = st.columns([5, 1])
+    head, refresh = st.columns([5, 1], vertical_alignment="center")
     head.subheader("1 · Training data", anchor=False)
-    refresh.button("Refresh account", icon=":material/refresh:", on_click=_refresh_account, key="launch_refresh",
-                   help="Read the account's models and files again.")
+    refresh.button("Refresh", icon=":material/refresh:", on_click=_refresh_account, key="launch_refresh",
+                   help="Read the account's models and files again.", width="stretch")
     train_col, val_col = st.columns(2)
     with train_col:
         options = [s for s in SOURCES if s != "dataset" or handoff_train]
@@ -404,7 +404,7 @@ with st.container(border=True):
             st.warning(f"{ss.launch_model} cannot be fine-tuned any more (shut down, or not on this account); "
                        "pick another model.", icon=":material/warning:")
         ss.launch_model = next(iter(by_id))
-    left, right = st.columns([2, 1])
+    left, right = st.columns([3, 2])
     left.selectbox("Model", list(by_id), format_func=lambda i: by_id[i].label(), **_bind("launch_model"),
                    help="Models this account can still fine-tune, with OpenAI's training price and shutdown date.")
     choice = by_id[ss.launch_model]

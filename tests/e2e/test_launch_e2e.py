@@ -1,0 +1,172 @@
+"""Launch in a real browser: the file chooser, the form, the dialog, Confirm, and a refusal.
+
+The browser session is switched to the "Custom OpenAI-compatible URL"
+backend with the test simulator's URL and a key chosen here, so the test can
+list that account's jobs with the SDK and count them; the simulator's
+request log proves the exact bodies that were sent.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import openai
+import pytest
+
+from tests.conftest import real_file
+from tests.e2e.conftest import assert_no_exception, open_page, shot, wait_for_app_run
+
+MINI = "gpt-4o-mini-2024-07-18"
+
+
+@pytest.fixture
+def account(page, app_url, simulator):
+    """Open Launch on a custom-URL connection to the simulator; returns an SDK client for that account."""
+    simulator.clear_faults()
+    key = "sk-e2e-" + secrets.token_hex(8)
+    open_page(page, app_url, "Launch")
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_test_id("stSelectbox").click()
+    page.get_by_role("option", name="Custom OpenAI-compatible URL").click()
+    wait_for_app_run(page)
+    sidebar.get_by_role("textbox", name="Base URL").fill(simulator.base_url)
+    sidebar.get_by_role("textbox", name="Base URL").press("Enter")
+    wait_for_app_run(page)
+    sidebar.get_by_role("textbox", name="API key").fill(key)
+    sidebar.get_by_role("textbox", name="API key").press("Enter")
+    wait_for_app_run(page)
+    assert sidebar.get_by_text("Key set for this session").is_visible()
+    assert key not in page.content()  # the key is never drawn back into the page
+    yield openai.OpenAI(api_key=key, base_url=simulator.base_url, max_retries=0)
+    simulator.clear_faults()
+
+
+def choose_file(page, path, *, nth: int = 0) -> None:
+    with page.expect_file_chooser() as chooser:
+        page.get_by_test_id("stFileUploaderDropzone").nth(nth).click()
+    chooser.value.set_files(files=[{"name": path.name, "mimeType": "application/jsonl", "buffer": path.read_bytes()}])
+    wait_for_app_run(page)
+
+
+def type_into(page, label: str, value: str) -> None:
+    box = page.get_by_role("textbox", name=label, exact=True)
+    box.fill(value)
+    box.press("Enter")
+    wait_for_app_run(page)
+
+
+def fill_metadata(page, value: str) -> None:
+    box = page.get_by_role("textbox", name="Metadata", exact=True)
+    box.fill(value)
+    box.press("Control+Enter")  # a text area commits on Ctrl+Enter (or blur)
+    wait_for_app_run(page)
+
+
+def open_confirmation(page):
+    page.get_by_role("button", name="Review the charge and launch").click()
+    wait_for_app_run(page)
+    dialog = page.get_by_role("dialog")
+    dialog.wait_for()
+    return dialog
+
+
+def creates_with(simulator, suffix: str) -> list[dict]:
+    return [e for e in simulator.request_log if e["method"] == "POST" and e["path"].endswith("/fine_tuning/jobs")
+            and (e["body"] or {}).get("suffix") == suffix]
+
+
+def tall(page) -> None:
+    """Make the viewport as tall as the page: Streamlit scrolls inside its own container, not the document."""
+    height = page.get_by_test_id("stMainBlockContainer").evaluate("el => el.scrollHeight")
+    page.set_viewport_size({"width": 1400, "height": max(1000, int(height) + 120)})
+    wait_for_app_run(page)
+
+
+def test_supervised_launch_and_double_click_makes_one_job(page, simulator, account):
+    suffix = "e2e-sft-" + secrets.token_hex(3)
+    choose_file(page, real_file("09_twi_tutor.jsonl"))
+    page.get_by_text("100 examples, chat (supervised)").wait_for()
+    type_into(page, "Epochs", "3")
+    type_into(page, "Suffix", suffix)
+    type_into(page, "Seed", "42")
+    fill_metadata(page, "team=support\nrun=e2e")
+    assert page.get_by_test_id("stMetricValue").first.inner_text() == "$0.04"
+    assert_no_exception(page)
+    tall(page)
+    shot(page, "launch-form", readme=True)
+
+    # the create call is made slow so that the second click lands while it runs
+    simulator.add_fault(latency=1.5, method="POST", path="/fine_tuning/jobs$")
+    dialog = open_confirmation(page)
+    page.set_viewport_size({"width": 1400, "height": 1100})
+    assert "Estimated charge" in dialog.inner_text() and "$0.04" in dialog.inner_text()
+    assert "2027-01-14" in dialog.inner_text() and "2027-01-06" in dialog.inner_text()
+    assert f'"suffix": "{suffix}"' in dialog.inner_text()
+    shot(page, "launch-confirm", readme=True, full_page=False)
+    dialog.get_by_role("button", name="Confirm and create the job").dblclick()
+    page.get_by_text("created (validating_files)").wait_for(timeout=30_000)
+    wait_for_app_run(page)
+    assert_no_exception(page)
+
+    sent = creates_with(simulator, suffix)
+    upload = account.files.list().data[0]
+    expected = {
+        "model": MINI, "training_file": upload.id,
+        "method": {"type": "supervised", "supervised": {"hyperparameters": {
+            "n_epochs": 3, "batch_size": "auto", "learning_rate_multiplier": "auto"}}},
+        "suffix": suffix, "seed": 42, "metadata": {"team": "support", "run": "e2e"},
+    }
+    assert sent and all(e["body"] == expected for e in sent)
+    assert len({e["idempotency_key"] for e in sent}) == 1  # however many clicks got through, one key
+    jobs = [j for j in account.fine_tuning.jobs.list() if j.user_provided_suffix == suffix]
+    assert len(jobs) == 1
+    link = page.get_by_role("link", name=f"Watch {jobs[0].id} on the Jobs page")
+    assert upload.filename == "09_twi_tutor.jsonl"
+    link.click()
+    wait_for_app_run(page)
+    assert page.url.endswith(f"/Jobs?job={jobs[0].id}")
+
+
+def test_dpo_launch(page, simulator, account):
+    suffix = "e2e-dpo-" + secrets.token_hex(3)
+    choose_file(page, real_file("13_ugc_ads_dpo.jsonl"))
+    page.get_by_text("The supervised method needs chat examples").first.wait_for()
+    page.get_by_text("DPO (preference pairs)").click()
+    wait_for_app_run(page)
+    page.get_by_text("54 examples, DPO preference pairs").wait_for()
+    type_into(page, "Beta (DPO)", "0.2")
+    type_into(page, "Suffix", suffix)
+    dialog = open_confirmation(page)
+    assert '"beta": 0.2' in dialog.inner_text()
+    dialog.get_by_role("button", name="Confirm and create the job").click()
+    page.get_by_text("created (validating_files)").wait_for(timeout=30_000)
+    sent = creates_with(simulator, suffix)
+    assert len(sent) == 1
+    assert sent[0]["body"] == {
+        "model": MINI, "training_file": account.files.list().data[0].id,
+        "method": {"type": "dpo", "dpo": {"hyperparameters": {
+            "n_epochs": "auto", "batch_size": "auto", "learning_rate_multiplier": "auto", "beta": 0.2}}},
+        "suffix": suffix,
+    }
+    assert [j.method.type for j in account.fine_tuning.jobs.list()] == ["dpo"]
+
+
+def test_blocked_organisation_is_one_sentence_and_the_form_stays(page, simulator, account):
+    suffix = "e2e-refused-" + secrets.token_hex(3)
+    choose_file(page, real_file("09_twi_tutor.jsonl"))
+    type_into(page, "Suffix", suffix)
+    type_into(page, "Epochs", "2")
+    dialog = open_confirmation(page)
+    simulator.add_fault(preset="blocked_org")
+    dialog.get_by_role("button", name="Confirm and create the job").click()
+    alert = page.get_by_text("OpenAI refused to create the job for this organization (403)")
+    alert.wait_for(timeout=30_000)
+    wait_for_app_run(page)
+    assert_no_exception(page)
+    assert page.get_by_role("dialog").count() == 0
+    assert page.get_by_role("textbox", name="Suffix", exact=True).input_value() == suffix
+    assert page.get_by_role("textbox", name="Epochs", exact=True).input_value() == "2"
+    assert "Traceback" not in page.content()
+    assert list(account.fine_tuning.jobs.list()) == []
+    tall(page)
+    shot(page, "launch-refusal", readme=True)
