@@ -274,8 +274,15 @@ def format_mismatch(file_format: str | None, method: str) -> str | None:
             f"pick a chat file or the DPO method.")
 
 
+def _with_line(finding: Any) -> str:
+    """``line N: message`` (the validator may already name the line itself)."""
+    if not finding.line or finding.message.startswith(f"line {finding.line}"):
+        return finding.message
+    return f"line {finding.line}: {finding.message}"
+
+
 def _file_check(report: Any, *, name: str, method: str, max_problems: int) -> FileCheck:
-    problems = [f"line {f.line}: {f.message}" if f.line else f.message for f in report.errors]
+    problems = [_with_line(f) for f in report.errors]
     mismatch = format_mismatch(report.format, method) if report.format != "unknown" else None
     if mismatch:
         problems.insert(0, mismatch)
