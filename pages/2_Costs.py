@@ -293,8 +293,9 @@ with results_area:
         if need.min_calls_per_month is not None:
             ways.append(f"at least {need.min_calls_per_month:,} calls a month")
         if need.min_tokens_saved_per_call is not None:
-            ways.append(f"a fine-tuned prompt at least {need.min_tokens_saved_per_call:,} tokens shorter than "
-                        "the current one")
+            at_most = scenario.base_prompt_tokens - need.min_tokens_saved_per_call
+            ways.append(f"a fine-tuned prompt of at most {at_most:,} token{'' if at_most == 1 else 's'} "
+                        f"(now {scenario.fine_tuned_prompt_tokens:,})")
         st.caption(f"To pay back by {need.horizon_end:%Y-%m-%d} it would take "
                    + (" or ".join(ways) if ways else "more than shorter prompts and more calls can give") + ".")
     if sheet.overridden:

@@ -99,6 +99,14 @@ def test_query_params_restore_a_scenario():
     assert at.query_params["model"] == MINI  # the alias is written back as the dated name
 
 
+def test_what_it_would_take_is_spelled_out():
+    # A 1,000-token fine-tuned prompt never pays at 100,000 calls a month; 331 tokens or fewer would
+    # (worked out in test_costs.py::test_pay_off_thresholds_are_exact).
+    at = open_costs({"ft_prompt": "1000"})
+    assert metrics(at)["Break-even"] == "never"
+    assert any("a fine-tuned prompt of at most 331 tokens (now 1,000)" in c.value for c in at.caption)
+
+
 def test_price_override_in_the_link_and_reset():
     at = open_costs({"price_training": "1.5"})
     assert metrics(at)["Training cost (estimate)"] == "$0.45"  # 300,000 x $1.50 / 1M
