@@ -605,18 +605,27 @@ def explain_refusal(exc: BaseException) -> str:
 
 
 # --------------------------------------------------------------------------- duplicates
-def _same_request(job: Any, params: dict) -> bool:
+FileComparer = Callable[[str, str], bool]
+
+
+def _same_file(a: str | None, b: str | None, same_file: FileComparer | None) -> bool:
+    if a == b:
+        return True
+    return bool(a and b and same_file and same_file(a, b))
+
+
+def _same_request(job: Any, params: dict, same_file: FileComparer | None) -> bool:
     method = params.get("method") or {}
     job_method = getattr(job, "method", None)
     job_type = getattr(job_method, "type", None) if job_method is not None else "supervised"
     return (
         getattr(job, "model", None) == params.get("model")
-        and getattr(job, "training_file", None) == params.get("training_file")
-        and getattr(job, "validation_file", None) == params.get("validation_file")
         and (job_type or "supervised") == method.get("type", "supervised")
         and (getattr(job, "user_provided_suffix", None) or _suffix_of(job)) == params.get("suffix")
         and (params.get("seed") is None or getattr(job, "seed", None) == params.get("seed"))
         and (getattr(job, "metadata", None) or None) == (params.get("metadata") or None)
+        and _same_file(getattr(job, "training_file", None), params.get("training_file"), same_file)
+        and _same_file(getattr(job, "validation_file", None), params.get("validation_file"), same_file)
     )
 
 
@@ -626,27 +635,53 @@ def _suffix_of(job: Any) -> str | None:
 
 
 def find_duplicate(jobs: Iterable[Any], params: dict, *, now: dt.datetime | None = None,
-                   window: dt.timedelta = DUPLICATE_WINDOW) -> Any | None:
-    """A live job created within ``window`` with the same model, files, method, suffix, seed and metadata.
+                   window: dt.timedelta = DUPLICATE_WINDOW, same_file: FileComparer | None = None) -> Any | None:
+    """A live job created within ``window`` like ``params``: same model, method, suffix, seed, metadata and files.
 
     Shown in the confirmation as a warning: it catches the one repeat an
-    idempotency key cannot, a page refresh that lost the session's key.
+    idempotency key cannot, a page refresh that lost the session (and with
+    it the key) while a create was on its way. After a refresh the same
+    bytes are uploaded again under a new id, so ``same_file(id_a, id_b)``
+    may say two ids hold the same file (see :func:`file_comparer`).
     """
     now = now or dt.datetime.now(dt.timezone.utc)
     since = (now - window).timestamp()
     for job in jobs:
         if (getattr(job, "created_at", 0) or 0) < since or getattr(job, "status", None) in _DEAD_STATUSES:
             continue
-        if _same_request(job, params):
+        if _same_request(job, params, same_file):
             return job
     return None
+
+
+def file_comparer(client: openai.OpenAI) -> FileComparer:
+    """``same_file(a, b)``: two file ids with the same name and size (read with ``files.retrieve``, memoised).
+
+    A heuristic for a warning, not a proof: the API does not expose a checksum.
+    """
+    seen: dict[str, tuple[str, int] | None] = {}
+
+    def describe(file_id: str) -> tuple[str, int] | None:
+        if file_id not in seen:
+            try:
+                f = client.files.retrieve(file_id)
+                seen[file_id] = (f.filename, int(f.bytes or 0))
+            except openai.OpenAIError:
+                seen[file_id] = None
+        return seen[file_id]
+
+    def same_file(a: str, b: str) -> bool:
+        first = describe(a)
+        return first is not None and first == describe(b)
+
+    return same_file
 
 
 __all__ = [
     "AccountFile", "ChargeEstimate", "FileCheck", "FileTooLargeError", "LaunchForm", "ModelChoice",
     "IDEMPOTENCY_HEADER", "METHOD_FORMATS", "METHOD_LABELS",
     "budget_refusal", "build_request", "catalog_models", "check_files", "create_job", "estimate_charge",
-    "explain_refusal", "find_duplicate", "form_errors", "format_mismatch", "format_usd", "human_size", "list_training_files",
+    "explain_refusal", "file_comparer", "find_duplicate", "form_errors", "format_mismatch", "format_usd", "human_size", "list_training_files",
     "new_idempotency_key", "outcome_is_unknown", "parse_metadata", "parse_number", "prefill_form", "read_account_file",
     "request_fingerprint", "trainable_models", "upload_file",
 ]

@@ -254,7 +254,8 @@ def confirm_dialog() -> None:
         f"({days} days left)."
     )
     if pending["duplicate"]:
-        st.warning(f"An identical job was already created {pending['duplicate']}. Confirming creates another one.",
+        st.warning(f"A job with the same model, method, files, suffix and metadata was already created "
+                   f"{pending['duplicate']}. Confirming creates another one.",
                    icon=":material/content_copy:")
     st.markdown("**The request that will be sent** (`POST /fine_tuning/jobs`)")
     st.code(json.dumps(params, indent=2), language="json")
@@ -314,7 +315,8 @@ def review(form: launch.LaunchForm, train: Picked, val: Picked, train_check, cho
     params = launch.build_request(form, training_file=ids["training"], validation_file=ids["validation"])
     duplicate = None
     try:  # only a warning: the confirmation works without it
-        twin = launch.find_duplicate(client.fine_tuning.jobs.list(limit=50).data, params)
+        twin = launch.find_duplicate(client.fine_tuning.jobs.list(limit=50).data, params,
+                                     same_file=launch.file_comparer(client))
         if twin is not None:
             duplicate = f"as {twin.id} ({twin.status})"
     except Exception:

@@ -425,6 +425,20 @@ def test_identical_recent_job_is_found(client, chat_bytes):
     assert launch.find_duplicate(client.fine_tuning.jobs.list(limit=50).data, params) is None
 
 
+def test_same_bytes_uploaded_again_count_as_the_same_file(client, chat_bytes):
+    """After a refresh the file is uploaded again under a new id: the duplicate is still found."""
+    params = _ready_request(client, chat_bytes, suffix="refresh")
+    job = launch.create_job(client, params, idempotency_key=launch.new_idempotency_key())
+    again = {**params, "training_file": launch.upload_file(client, "twi.jsonl", chat_bytes).id}
+    other = {**params, "training_file": launch.upload_file(client, "other.jsonl", chat_bytes).id}
+    jobs = client.fine_tuning.jobs.list(limit=50).data
+    assert launch.find_duplicate(jobs, again) is None  # ids differ and no comparer given
+    same_file = launch.file_comparer(client)
+    assert launch.find_duplicate(jobs, again, same_file=same_file).id == job.id
+    assert launch.find_duplicate(jobs, other, same_file=same_file) is None  # another name
+    assert not same_file("file-missing", again["training_file"])
+
+
 def test_request_fingerprint_ignores_key_order():
     assert launch.request_fingerprint({"a": 1, "b": {"c": 2}}) == launch.request_fingerprint({"b": {"c": 2}, "a": 1})
     assert launch.request_fingerprint({"a": 1}) != launch.request_fingerprint({"a": 2})

@@ -213,7 +213,7 @@ def test_identical_recent_job_is_flagged(sim, chat):
     warnings = " ".join(w.value for w in at.warning)
     first = at.session_state["launch_result"]
     assert first is None  # cleared by the new review
-    assert "An identical job was already created as ftjob-" in warnings
+    assert "A job with the same model, method, files, suffix and metadata was already created as ftjob-" in warnings
 
 
 # --------------------------------------------------------------------------- checks before sending

@@ -19,11 +19,8 @@ from tests.e2e.conftest import assert_no_exception, open_page, shot, wait_for_ap
 MINI = "gpt-4o-mini-2024-07-18"
 
 
-@pytest.fixture
-def account(page, app_url, simulator):
-    """Open Launch on a custom-URL connection to the simulator; returns an SDK client for that account."""
-    simulator.clear_faults()
-    key = "sk-e2e-" + secrets.token_hex(8)
+def connect(page, app_url: str, simulator, key: str) -> None:
+    """Open Launch and point this browser session at the simulator as a custom URL with ``key``."""
     open_page(page, app_url, "Launch")
     sidebar = page.get_by_test_id("stSidebar")
     sidebar.get_by_test_id("stSelectbox").click()
@@ -37,6 +34,18 @@ def account(page, app_url, simulator):
     wait_for_app_run(page)
     assert sidebar.get_by_text("Key set for this session").is_visible()
     assert key not in page.content()  # the key is never drawn back into the page
+
+
+@pytest.fixture
+def key() -> str:
+    return "sk-e2e-" + secrets.token_hex(8)
+
+
+@pytest.fixture
+def account(page, app_url, simulator, key):
+    """Launch on a custom-URL connection to the simulator; yields an SDK client for that account."""
+    simulator.clear_faults()
+    connect(page, app_url, simulator, key)
     yield openai.OpenAI(api_key=key, base_url=simulator.base_url, max_retries=0)
     simulator.clear_faults()
 
@@ -170,3 +179,27 @@ def test_blocked_organisation_is_one_sentence_and_the_form_stays(page, simulator
     assert list(account.fine_tuning.jobs.list()) == []
     tall(page)
     shot(page, "launch-refusal", readme=True)
+
+
+def test_refresh_during_create_then_the_same_launch_is_flagged(page, app_url, simulator, account, key):
+    """A reload loses the session (and its key) while the create is on its way: one job, and a warning."""
+    suffix = "e2e-reload-" + secrets.token_hex(3)
+    data = real_file("09_twi_tutor.jsonl")
+    choose_file(page, data)
+    type_into(page, "Suffix", suffix)
+    dialog = open_confirmation(page)
+    simulator.add_fault(latency=2.0, method="POST", path="/fine_tuning/jobs$")
+    dialog.get_by_role("button", name="Confirm and create the job").click()
+    page.wait_for_timeout(500)
+    page.reload()
+    connect(page, app_url, simulator, key)  # a new session: the form and the key are gone
+    assert page.get_by_role("textbox", name="Suffix", exact=True).input_value() == ""
+    choose_file(page, data)
+    type_into(page, "Suffix", suffix)
+    dialog = open_confirmation(page)
+    dialog.get_by_text("was already created as ftjob-").wait_for()
+    dialog.get_by_role("button", name="Cancel").click()
+    wait_for_app_run(page)
+    assert page.get_by_role("dialog").count() == 0
+    jobs = [j for j in account.fine_tuning.jobs.list() if j.user_provided_suffix == suffix]
+    assert len(jobs) == 1 and len(creates_with(simulator, suffix)) == 1
