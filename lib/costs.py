@@ -340,8 +340,12 @@ def prefill_from_dataset(summary: DatasetSummary, today: dt.date | None = None) 
     """Scenario fields a checked dataset answers, for the page to prefill.
 
     The dataset's system prompt is the short prompt the fine-tuned model will
-    get; its other prompt tokens are the per-call message; its assistant
-    tokens the answer. The model is taken only if it can still be trained.
+    get; the rest of its prompt is the per-call message; its assistant tokens
+    the answer. The model is taken only if it can still be trained.
+
+    ``median_prompt_tokens`` counts every non-assistant token, system prompt
+    included (see ``lib/validate.py``), so the message is the difference of
+    the two medians: close to, not exactly, the median message.
     """
     values: dict[str, object] = {
         "billed_tokens_per_epoch": summary.billed_tokens_per_epoch,
@@ -351,7 +355,7 @@ def prefill_from_dataset(summary: DatasetSummary, today: dt.date | None = None) 
     if summary.median_system_tokens is not None:
         values["fine_tuned_prompt_tokens"] = summary.median_system_tokens
     if summary.median_prompt_tokens is not None:
-        values["message_tokens"] = summary.median_prompt_tokens
+        values["message_tokens"] = max(0, summary.median_prompt_tokens - (summary.median_system_tokens or 0))
     if summary.median_assistant_tokens is not None:
         values["output_tokens"] = summary.median_assistant_tokens
     try:

@@ -353,11 +353,12 @@ def test_sensitivity_to_volume():
 def test_prefill_from_a_checked_dataset():
     summary = DatasetSummary(name="support.jsonl", sha256="0" * 64, model="gpt-4o-mini", format="chat",
                              examples=500, total_tokens=260_000, billed_tokens_per_epoch=250_000, n_epochs=3,
-                             n_epochs_is_estimate=True, median_system_tokens=60, median_prompt_tokens=40,
+                             n_epochs_is_estimate=True, median_system_tokens=60, median_prompt_tokens=100,
                              median_assistant_tokens=120)
     values = costs.prefill_from_dataset(summary, today=START)
     assert values == {"billed_tokens_per_epoch": 250_000, "examples": 500, "epochs": None,
                       "fine_tuned_prompt_tokens": 60, "message_tokens": 40, "output_tokens": 120, "model": MINI}
+    # median_prompt_tokens includes the system prompt: 100 - 60 = 40 message tokens.
     legacy = replace(summary, model="gpt-3.5-turbo", n_epochs=4, n_epochs_is_estimate=False)
     values = costs.prefill_from_dataset(legacy, today=START)
     assert "model" not in values and values["epochs"] == 4
@@ -464,3 +465,16 @@ def test_cumulative_chart_names_a_break_even_beyond_its_end():
     p = costs.project(scenario(calls_per_month=100))
     fig = charts.cumulative_cost_chart(p, costs.cumulative_costs(p))
     assert any("2036-11-26 (off the chart)" in a.text for a in fig.layout.annotations)
+
+
+def test_prefill_from_the_real_validator_builds_a_valid_scenario():
+    # The handoff contract with its producer: a real file through lib/validate into a projection.
+    from lib import validate
+    from tests.conftest import real_file
+
+    summary = validate.validate_path(real_file("02_cookbook_drone_training.jsonl"), model="gpt-4o-mini").summary()
+    values = costs.prefill_from_dataset(summary, today=START)
+    assert values["message_tokens"] == summary.median_prompt_tokens - summary.median_system_tokens
+    p = costs.project(replace(scenario(), **values))
+    assert p.training.billed_tokens_per_epoch == summary.billed_tokens_per_epoch
+    assert p.training.epochs == summary.n_epochs and p.training.epochs_is_estimate

@@ -58,7 +58,7 @@ def test_default_scenario_without_a_dataset():
 def test_prefilled_from_a_checked_dataset():
     summary = DatasetSummary(name="support.jsonl", sha256="ab" * 32, model="gpt-4o-mini", format="chat",
                              examples=500, total_tokens=260_000, billed_tokens_per_epoch=250_000, n_epochs=3,
-                             n_epochs_is_estimate=True, median_system_tokens=60, median_prompt_tokens=40,
+                             n_epochs_is_estimate=True, median_system_tokens=60, median_prompt_tokens=100,
                              median_assistant_tokens=120, error_count=2)
     at = open_costs(summary=summary)
     assert widget(at, "number_input", "billed_tokens_per_epoch").value == 250_000
