@@ -33,6 +33,7 @@ import openai
 from lib import jobspec
 from lib.catalog import ModelInfo, UnknownModelError, auto_epochs, load_catalog
 from lib.errors import explain, redact
+from lib.jobs import ESTIMATE_TOKENS_KEY, ESTIMATE_USD_KEY
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 # The file formats each training method can learn from (as lib.validate names them).
@@ -342,6 +343,20 @@ class LaunchForm:
         return texts
 
 
+def settings_for_dataset(model: str, file_format: str, current_model: str | None,
+                         current_method: str) -> tuple[str | None, str]:
+    """(model, method) for a file handed over by the Dataset page: the model it was checked for, the method its format needs.
+
+    Unknown models and formats leave the current choice alone.
+    """
+    try:
+        model_id = load_catalog().resolve(model).id if not model.startswith("ft:") else model
+    except UnknownModelError:
+        model_id = current_model
+    method = next((m for m, formats in METHOD_FORMATS.items() if file_format in formats), current_method)
+    return model_id, method
+
+
 def parse_number(text: str) -> Any:
     """``"auto"`` (also for an empty box), an int, a float, or the text unchanged for the checks to refuse."""
     value = str(text).strip()
@@ -385,12 +400,15 @@ def _parse_seed(text: str) -> Any:
         return value
 
 
-def build_request(form: LaunchForm, *, training_file: str, validation_file: str | None = None) -> dict:
+def build_request(form: LaunchForm, *, training_file: str, validation_file: str | None = None,
+                  estimate: "ChargeEstimate | None" = None) -> dict:
     """The exact JSON body of ``POST /fine_tuning/jobs`` for ``form``.
 
     Hyperparameters go inside ``method`` (the top-level field is deprecated)
     and are all written out, "auto" included, so the confirmation shows
     exactly what the service will see. Empty optional fields are left out.
+    With ``estimate``, the pre-launch estimate is added to the metadata (see
+    :func:`estimate_metadata`) when there is room for it.
     """
     hyper = {name: parse_number(text) for name, text in form.hyperparameter_texts().items()}
     params: dict[str, Any] = {
@@ -406,9 +424,25 @@ def build_request(form: LaunchForm, *, training_file: str, validation_file: str 
     if seed is not None:
         params["seed"] = seed
     metadata, _ = parse_metadata(form.metadata)
+    if estimate is not None:
+        metadata = {**metadata, **estimate_metadata(estimate, metadata)}
     if metadata:
         params["metadata"] = metadata
     return params
+
+
+def estimate_metadata(estimate: "ChargeEstimate", metadata: dict[str, str]) -> dict[str, str]:
+    """The estimate as the metadata pairs the Jobs page compares with the actual cost.
+
+    Metadata is the only place that travels with the job (another browser, a
+    reload). Nothing is added when the user's pairs leave no room for two
+    more or already use those keys.
+    """
+    limit = load_catalog().limits["metadata_max_pairs"]
+    if len(metadata) + 2 > limit or ESTIMATE_TOKENS_KEY in metadata or ESTIMATE_USD_KEY in metadata:
+        return {}
+    return {ESTIMATE_TOKENS_KEY: str(estimate.billed_tokens_per_epoch * estimate.n_epochs),
+            ESTIMATE_USD_KEY: f"{estimate.usd:.4f}"}
 
 
 _FIELD_LABELS = {
@@ -681,7 +715,7 @@ __all__ = [
     "AccountFile", "ChargeEstimate", "FileCheck", "FileTooLargeError", "LaunchForm", "ModelChoice",
     "IDEMPOTENCY_HEADER", "METHOD_FORMATS", "METHOD_LABELS",
     "budget_refusal", "build_request", "catalog_models", "check_files", "create_job", "estimate_charge",
-    "explain_refusal", "file_comparer", "find_duplicate", "form_errors", "format_mismatch", "format_usd", "human_size", "list_training_files",
+    "estimate_metadata", "explain_refusal", "file_comparer", "find_duplicate", "form_errors", "format_mismatch", "format_usd", "human_size", "list_training_files",
     "new_idempotency_key", "outcome_is_unknown", "parse_metadata", "parse_number", "prefill_form", "read_account_file",
-    "request_fingerprint", "trainable_models", "upload_file",
+    "request_fingerprint", "settings_for_dataset", "trainable_models", "upload_file",
 ]

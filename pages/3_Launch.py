@@ -27,7 +27,7 @@ limits = cat.limits
 for _key, _default in {
     "launch_model": None, "launch_method": "supervised", "launch_n_epochs": "auto", "launch_batch_size": "auto",
     "launch_learning_rate_multiplier": "auto", "launch_beta": "auto", "launch_suffix": "", "launch_seed": "",
-    "launch_metadata": "", "launch_budget_on": False, "launch_budget": 25.0,
+    "launch_metadata": "", "launch_budget_on": False, "launch_budget": 25.0, "launch_record_estimate": True,
     "launch_train_source": None, "launch_val_source": "none", "launch_train_upload": None, "launch_val_upload": None,
     "launch_train_account": None, "launch_val_account": None,
     "launch_account": {},  # connection fingerprint -> {"models", "files", ...} read from the API
@@ -312,7 +312,8 @@ def review(form: launch.LaunchForm, train: Picked, val: Picked, train_check, cho
         if uploaded is None:
             return
         ids[role] = uploaded.id
-    params = launch.build_request(form, training_file=ids["training"], validation_file=ids["validation"])
+    params = launch.build_request(form, training_file=ids["training"], validation_file=ids["validation"],
+                                  estimate=charge if ss.launch_record_estimate else None)
     duplicate = None
     try:  # only a warning: the confirmation works without it
         twin = launch.find_duplicate(client.fine_tuning.jobs.list(limit=50).data, params,
@@ -355,6 +356,10 @@ handoff_id = (handoff_train.sha256 if handoff_train else None, handoff_val.sha25
 if handoff_train and handoff_id != ss.launch_seen_handoff:  # a new file from the Dataset page: use it
     ss.launch_train_source = "dataset"
     ss.launch_val_source = "dataset" if handoff_val else ss.launch_val_source
+    summary = ui.get_dataset_summary()
+    if summary is not None and summary.sha256 == handoff_train.sha256:  # and the model it was checked for
+        ss.launch_model, ss.launch_method = launch.settings_for_dataset(summary.model, summary.format,
+                                                                        ss.launch_model, ss.launch_method)
 ss.launch_seen_handoff = handoff_id
 
 st.title("Launch a fine-tuning job")
@@ -479,6 +484,9 @@ with st.container(border=True):
         st.toggle("Refuse launches above a budget cap", **_bind("launch_budget_on"))
         if ss.launch_budget_on:
             st.number_input("Budget cap (USD)", min_value=0.0, step=5.0, format="%.2f", **_bind("launch_budget"))
+        st.toggle("Record the estimate in the job's metadata", **_bind("launch_record_estimate"),
+                  help="Adds estimated_trained_tokens and estimated_cost_usd to the metadata, so the Jobs page can "
+                       "set the estimate beside the actual cost later (skipped if 15 or more pairs are used).")
     cap = float(ss.launch_budget) if ss.launch_budget_on and ss.launch_budget is not None else None
 
     blockers = list(problems)

@@ -210,6 +210,24 @@ def test_dpo_request_body_has_beta_and_leaves_out_empty_fields():
         "n_epochs": "auto", "batch_size": "auto", "learning_rate_multiplier": "auto", "beta": 0.2}}}}
 
 
+def test_estimate_goes_into_metadata_when_there_is_room():
+    charge = launch.estimate_charge(CAT.resolve(MINI), billed_tokens_per_epoch=1000, examples=100, n_epochs=3)
+    body = launch.build_request(_form(metadata="team=a"), training_file="file-t", estimate=charge)
+    assert body["metadata"] == {"team": "a", "estimated_trained_tokens": "3000", "estimated_cost_usd": "0.0090"}
+    from lib import jobs  # the Jobs page reads these keys back
+    report = jobs.job_cost({"model": MINI, "metadata": body["metadata"]})
+    assert (report.estimated_tokens, report.estimated_usd) == (3000, pytest.approx(0.009))
+    full = "\n".join(f"k{i}=v" for i in range(15))
+    assert len(launch.build_request(_form(metadata=full), training_file="f", estimate=charge)["metadata"]) == 15
+    assert launch.form_errors(_form(metadata=full), today=TODAY) == []
+
+
+def test_dataset_handoff_picks_the_model_and_method():
+    assert launch.settings_for_dataset("gpt-4.1-mini", "dpo", MINI, "supervised") == (
+        "gpt-4.1-mini-2025-04-14", "dpo")
+    assert launch.settings_for_dataset("unknown-model", "prompt_completion", MINI, "dpo") == (MINI, "dpo")
+
+
 def test_valid_form_has_no_errors():
     assert launch.form_errors(_form(n_epochs="50", batch_size="256", learning_rate_multiplier="0.01",
                                     suffix="a" * 64, seed="0", metadata="k=v"), today=TODAY) == []

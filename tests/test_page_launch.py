@@ -116,7 +116,9 @@ def test_handoff_to_running_job(sim, chat):
         "model": MINI, "training_file": request["training_file"],
         "method": {"type": "supervised", "supervised": {"hyperparameters": {
             "n_epochs": 3, "batch_size": 4, "learning_rate_multiplier": 0.5}}},
-        "suffix": "page-sft", "seed": 42, "metadata": {"team": "support", "run": "1"},
+        "suffix": "page-sft", "seed": 42,
+        "metadata": {"team": "support", "run": "1", "estimated_trained_tokens": "12210",
+                     "estimated_cost_usd": "0.0366"},
     }
     at.button(key="launch_confirm").click().run()
     assert not at.exception
@@ -133,6 +135,23 @@ def test_handoff_to_running_job(sim, chat):
     # a rerun after success sends nothing
     at.run()
     assert len(creates(sim, at)) == 1
+
+
+def test_estimate_can_stay_out_of_the_metadata(sim, chat):
+    at = open_launch(chat)
+    at.toggle(key="_launch_record_estimate").set_value(False).run()
+    review(at)
+    assert "metadata" not in at.session_state["launch_pending"]["params"]
+
+
+def test_dataset_handoff_brings_its_model_and_method(dpo):
+    from lib.validate import validate_bytes
+
+    summary = validate_bytes(dpo.data, model="gpt-4.1-mini", name=dpo.name).summary()
+    at = open_launch(dpo, **{ui.DATASET_SUMMARY: summary})
+    assert at.selectbox(key="_launch_model").value == "gpt-4.1-mini-2025-04-14"
+    assert at.radio(key="_launch_method").value == "dpo"
+    assert "54 examples, DPO preference pairs" in at.success[0].value
 
 
 def test_dpo_job_with_beta(sim, dpo):

@@ -123,7 +123,9 @@ def test_supervised_launch_and_double_click_makes_one_job(page, simulator, accou
         "model": MINI, "training_file": upload.id,
         "method": {"type": "supervised", "supervised": {"hyperparameters": {
             "n_epochs": 3, "batch_size": "auto", "learning_rate_multiplier": "auto"}}},
-        "suffix": suffix, "seed": 42, "metadata": {"team": "support", "run": "e2e"},
+        "suffix": suffix, "seed": 42, "metadata": {"team": "support", "run": "e2e",
+                                                   "estimated_trained_tokens": "12210",
+                                                   "estimated_cost_usd": "0.0366"},
     }
     assert sent and all(e["body"] == expected for e in sent)
     assert len({e["idempotency_key"] for e in sent}) == 1  # however many clicks got through, one key
@@ -155,8 +157,9 @@ def test_dpo_launch(page, simulator, account):
         "model": MINI, "training_file": account.files.list().data[0].id,
         "method": {"type": "dpo", "dpo": {"hyperparameters": {
             "n_epochs": "auto", "batch_size": "auto", "learning_rate_multiplier": "auto", "beta": 0.2}}},
-        "suffix": suffix,
+        "suffix": suffix, "metadata": sent[0]["body"]["metadata"],
     }
+    assert set(sent[0]["body"]["metadata"]) == {"estimated_trained_tokens", "estimated_cost_usd"}
     assert [j.method.type for j in account.fine_tuning.jobs.list()] == ["dpo"]
 
 
