@@ -206,3 +206,29 @@ def test_refresh_during_create_then_the_same_launch_is_flagged(page, app_url, si
     assert page.get_by_role("dialog").count() == 0
     jobs = [j for j in account.fine_tuning.jobs.list() if j.user_provided_suffix == suffix]
     assert len(jobs) == 1 and len(creates_with(simulator, suffix)) == 1
+
+
+def test_dataset_handoff_to_a_job_in_demo_mode(page, app_url, simulator):
+    """The Dataset page's "Use for launch", then Launch in its default demo mode."""
+    simulator.clear_faults()
+    suffix = "e2e-handoff-" + secrets.token_hex(3)
+    open_page(page, app_url, "Dataset")
+    choose_file(page, real_file("09_twi_tutor.jsonl"))
+    page.get_by_role("button", name="Use for launch").click()
+    wait_for_app_run(page)
+    page.get_by_role("link", name="Continue to Launch").click()
+    wait_for_app_run(page)
+    assert page.url.endswith("/Launch")
+    assert page.get_by_text("Handed over by the Dataset page.").is_visible()
+    page.get_by_text("100 examples, chat (supervised)").wait_for()
+    type_into(page, "Suffix", suffix)
+    dialog = open_confirmation(page)
+    assert "`09_twi_tutor.jsonl`" not in dialog.inner_text() and "09_twi_tutor.jsonl" in dialog.inner_text()
+    dialog.get_by_role("button", name="Confirm and create the job").click()
+    page.get_by_text("created (validating_files)").wait_for(timeout=30_000)
+    assert_no_exception(page)
+    sent = creates_with(simulator, suffix)
+    assert len(sent) == 1
+    upload = [e for e in simulator.request_log if e["method"] == "POST" and e["path"] == "/v1/files"
+              and e["key_id"] == sent[0]["key_id"]]
+    assert len(upload) == 1 and sent[0]["body"]["model"] == MINI
