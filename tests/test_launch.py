@@ -460,3 +460,16 @@ def test_same_bytes_uploaded_again_count_as_the_same_file(client, chat_bytes):
 def test_request_fingerprint_ignores_key_order():
     assert launch.request_fingerprint({"a": 1, "b": {"c": 2}}) == launch.request_fingerprint({"b": {"c": 2}, "a": 1})
     assert launch.request_fingerprint({"a": 1}) != launch.request_fingerprint({"a": 2})
+
+
+def test_the_same_path_works_against_azure_openai(sim, chat_bytes):
+    """Azure OpenAI: endpoint + api-version, paths under /openai (the simulator serves them)."""
+    azure = openai.AzureOpenAI(api_key="az-" + secrets.token_hex(8), azure_endpoint=sim.root_url,
+                               api_version="2025-04-01-preview", max_retries=0)
+    assert MINI in [c.id for c in launch.trainable_models(azure.models.list(), today=TODAY)]
+    f = launch.upload_file(azure, "twi.jsonl", chat_bytes, single_request_limit=10_000, part_size=8192)
+    params = launch.build_request(_form(suffix="azure"), training_file=f.id)
+    key = launch.new_idempotency_key()
+    job = launch.create_job(azure, params, idempotency_key=key)
+    assert launch.create_job(azure, params, idempotency_key=key).id == job.id
+    assert [j.id for j in azure.fine_tuning.jobs.list()] == [job.id]
