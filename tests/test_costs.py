@@ -429,7 +429,8 @@ def test_cumulative_chart_marks_break_even_and_shutdown():
     assert "Base model, long prompt" in names and "Fine-tuned, short prompt (incl. training)" in names
     assert any("after shutdown (hypothetical)" in n for n in names)
     marker = next(t for t in fig.data if t.name == "Break-even")
-    assert "2027-11-26" in marker.text[0] and "too late" in marker.text[0]
+    assert str(marker.x[0]) == "2027-11-26" and marker.marker.symbol == "x"
+    assert any(a.text == "break-even 2027-11-26 (too late)" for a in fig.layout.annotations)
     lines = [s for s in fig.layout.shapes if s.type == "line"]
     assert any(str(s.x0) == "2027-01-14" for s in lines)
     assert any("shuts down 2027-01-14" in a.text for a in fig.layout.annotations)

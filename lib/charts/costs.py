@@ -25,12 +25,13 @@ def _layout(fig: go.Figure, title: str, *, height: int = 420) -> go.Figure:
     return fig
 
 
-def _vertical_marker(fig: go.Figure, x, text: str, color: str) -> None:
+def _vertical_marker(fig: go.Figure, x, text: str, color: str, *, label_left: bool = False) -> None:
     # add_vline's annotation arithmetic fails on date axes, so draw line and label separately.
     fig.add_shape(type="line", x0=x, x1=x, xref="x", y0=0, y1=1, yref="paper",
                   line=dict(color=color, width=2, dash="dash"))
-    fig.add_annotation(x=x, xref="x", y=1, yref="paper", text=text, showarrow=False, xanchor="left",
-                       yanchor="top", xshift=4, font=dict(color=color, size=12), bgcolor="rgba(255,255,255,0.85)")
+    fig.add_annotation(x=x, xref="x", y=1, yref="paper", text=text, showarrow=False,
+                       xanchor="right" if label_left else "left", xshift=-4 if label_left else 4, yanchor="top",
+                       font=dict(color=color, size=12), bgcolor="rgba(255,255,255,0.85)")
 
 
 def _split_at_shutdown(points: list[TimelinePoint]) -> tuple[list[TimelinePoint], list[TimelinePoint]]:
@@ -67,8 +68,9 @@ def cumulative_cost_chart(p: Projection, points: list[TimelinePoint]) -> go.Figu
     right_edge = last + (last - points[0].date) * 0.03  # room for a marker on the last day
     if p.shutdown_date is not None and p.shutdown_date <= last:
         fig.add_vrect(x0=p.shutdown_date, x1=right_edge, fillcolor=_SHUTDOWN_SHADE, line_width=0, layer="below")
+        near_the_end = (p.shutdown_date - points[0].date) > (last - points[0].date) * 0.6
         _vertical_marker(fig, p.shutdown_date, f"{p.model_label} shuts down {p.shutdown_date:%Y-%m-%d}",
-                         COLORS["deadline"])
+                         COLORS["deadline"], label_left=near_the_end)
     if p.break_even_date is not None and p.break_even_date <= last:
         at = next(pt for pt in points if pt.date == p.break_even_date)
         after = p.shutdown_date is not None and p.break_even_date > p.shutdown_date
@@ -76,12 +78,15 @@ def cumulative_cost_chart(p: Projection, points: list[TimelinePoint]) -> go.Figu
         note = " (too late)" if after else ""
         in_right_half = (at.date - points[0].date) > (last - points[0].date) / 2
         fig.add_trace(go.Scatter(
-            x=[at.date], y=[at.base_cost], mode="markers+text", name="Break-even", showlegend=False,
+            x=[at.date], y=[at.base_cost], mode="markers", name="Break-even", showlegend=False,
             marker=dict(size=13, color=color, symbol="x" if after else "circle",
                         line=dict(color="white", width=1)),
-            text=[f"break-even {at.date:%Y-%m-%d}{note}"], textposition="top left" if in_right_half else "bottom right",
-            textfont=dict(color=color, size=12),
             hovertemplate=f"break-even: {p.break_even_calls:,} calls<extra></extra>"))
+        # The lines rise to the right, so the space level with the crossing and away from the middle is free.
+        fig.add_annotation(x=at.date, y=at.base_cost, text=f"break-even {at.date:%Y-%m-%d}{note}",
+                           showarrow=True, arrowcolor=color, arrowhead=0, ax=-60 if in_right_half else 60,
+                           ay=0, xanchor="right" if in_right_half else "left",
+                           font=dict(color=color, size=12), bgcolor="rgba(255,255,255,0.85)")
     elif p.break_even_date is not None:
         fig.add_annotation(x=1, xref="paper", y=0, yref="paper", xanchor="right", yanchor="bottom",
                            showarrow=False,
