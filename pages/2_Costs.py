@@ -221,6 +221,7 @@ with inputs:
     with st.expander("Prices (USD per 1M tokens): edit to override",
                      expanded=bool(ss[key("overrides")].get(model.id))):
         sheet = costs.price_sheet(model, ss[key("overrides")].get(model.id, {}))
+        source_names = {url: name for name, url in cat.sources.items()}
         for figure in sheet.figures:
             ss["_" + key("price_" + figure.key)] = figure.value
             field_col, note_col = st.columns([2, 3], vertical_alignment="bottom")
@@ -229,22 +230,23 @@ with inputs:
                                    args=(model.id, figure.key, figure.catalog_value))
             if figure.overridden:
                 catalog_text = "none" if figure.catalog_value is None else f"${figure.catalog_value:,.4g}"
-                note_col.markdown(f":orange-badge[overridden] catalog: {catalog_text}")
+                note_col.caption(f":orange-badge[overridden] catalog: {catalog_text}")
             elif figure.value is None:
                 note_col.caption("The catalog has no such price: these tokens bill at the input price.")
             else:
                 flag = f" :red-badge[doubtful] {figure.doubt}" if figure.doubtful else ""
-                note_col.caption(f"catalog, as of {figure.as_of} ([source]({figure.source})){flag}")
+                note_col.caption(f"catalog, as of {figure.as_of} · [{source_names.get(figure.source, 'source')}]"
+                                 f"({figure.source}){flag}")
         st.button("Reset prices to the catalog", key="_costs_reset_prices", on_click=reset_prices,
                   args=(model.id,), disabled=not sheet.overridden)
         batch = costs.batch_price_figures(model)
         if batch:
             st.caption("For reference, fine-tuned calls through the Batch API (not used above: the catalog has "
                        "no batch prices for the base models to compare with):")
-            st.dataframe(pd.DataFrame([{
-                "Price": f.label, "USD per 1M": f.value, "As of": f.as_of,
-                "Note": f"doubtful: {f.doubt}" if f.doubtful else ""} for f in batch]),
-                hide_index=True, width="stretch")
+            st.caption("  \n".join(f"{f.label}: ${f.value:,.4g}" + (" :red-badge[doubtful]" if f.doubtful else "")
+                                   for f in batch))
+            for doubt in dict.fromkeys(f.doubt for f in batch if f.doubtful):
+                st.caption(f":material/warning: {doubt}")
 
 # ---------------------------------------------------------------- outputs
 with results_area:

@@ -117,6 +117,14 @@ def test_price_override_in_the_link_and_reset():
     assert "price_training" not in at.query_params
 
 
+def test_doubtful_catalog_prices_are_flagged():
+    at = open_costs({"model": "gpt-4o"})
+    captions = " ".join(c.value for c in at.caption)
+    assert "Fine-tuned batch input: $2.225 :red-badge[doubtful]" in captions
+    assert "50% batch discount" in captions
+    assert "[litellm](https://github.com/BerriAI/litellm" in captions  # base prices: a secondary source, named
+
+
 def test_overriding_a_price_in_the_page():
     at = open_costs()
     widget(at, "number_input", "price_fine_tuned_input").set_value(0.15).run()
@@ -182,3 +190,12 @@ def test_the_comparison_table_lists_every_trainable_model():
     table = at.dataframe[-1].value
     assert list(table["Model"]) == ["GPT-4o mini", "GPT-4.1 mini", "GPT-4o", "GPT-4.1"]
     assert list(table["Training"]) == [0.90, 1.50, 7.50, 7.50]
+
+
+def test_after_the_cut_off_the_page_says_so(monkeypatch):
+    from lib import catalog
+
+    monkeypatch.setattr(catalog, "today", lambda: catalog.load_catalog().no_new_jobs_from)
+    at = open_costs()
+    assert any("No model can be fine-tuned any more" in w.value for w in at.warning)
+    assert charts(at) == 0 and not at.error
