@@ -1,0 +1,526 @@
+"""What the Dataset page shows, computed from a validator :class:`~lib.validate.Report`.
+
+The page is a story (read state, call ``lib``, draw); this module holds the
+small decisions in between: the verdict sentence, the size guide, the problems
+table and its counts, duplicate and overlap tables, the bundled samples, and
+the chat-bubble data of one example. Nothing here imports Streamlit, so all of
+it is tested with plain pytest.
+
+Dataset text is user input. Nothing here builds HTML; bubble text is returned
+as plain text for ``st.text`` and tool calls as JSON for ``st.code``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from lib.catalog import Catalog, ModelInfo
+
+SAMPLES_DIR = Path(__file__).resolve().parents[1] / "samples"
+
+# One bubble shows at most this much text: a 10 MB line must not freeze the browser.
+MAX_BUBBLE_CHARS = 20_000
+# The raw-line view and table previews are cut shorter still.
+MAX_RAW_CHARS = 5_000
+PREVIEW_CHARS = 90
+# Tables list at most this many rows; the counts above them always cover everything.
+MAX_TABLE_ROWS = 5_000
+
+FORMAT_LABELS = {
+    "chat": "chat (supervised)",
+    "dpo": "DPO (preference pairs)",
+    "prompt_completion": "prompt/completion (legacy)",
+    "unknown": "unknown",
+}
+
+
+# --------------------------------------------------------------------------- samples
+@dataclass(frozen=True)
+class Sample:
+    """A dataset shipped in ``samples/`` for visitors without a file of their own."""
+
+    key: str
+    label: str
+    description: str
+    training: str
+    validation: str | None = None
+
+
+SAMPLES = (
+    Sample("support_chat", "Support chat: clean (96 examples + validation file)",
+           "Customer-support conversations of a fictional bike shop with a shared system prompt; "
+           "a 24-example validation file comes with it.",
+           "support_chat.jsonl", "support_chat_valid.jsonl"),
+    Sample("support_chat_faulty", "Support chat with a dozen typical faults",
+           "The same conversations with the mistakes real files have: a cut-off line, a blank line, "
+           "a missing answer, a bad role, weight 2, a duplicate, null content and more. Its validation "
+           "file shares two examples with it.",
+           "support_chat_faulty.jsonl", "support_chat_faulty_valid.jsonl"),
+    Sample("support_dpo", "Support DPO pairs (30 preference pairs)",
+           "Preferred and non-preferred answers to the same questions, for direct preference optimization.",
+           "support_dpo.jsonl"),
+    Sample("support_tools", "Support with tool calls (40 examples)",
+           "Conversations where the assistant looks up orders, checks stock and starts returns through tools.",
+           "support_tools.jsonl"),
+)  # fmt: skip
+SAMPLES_BY_KEY = {s.key: s for s in SAMPLES}
+
+
+def load_sample(key: str) -> tuple[tuple[str, bytes], tuple[str, bytes] | None]:
+    """((name, bytes) of the training file, (name, bytes) of its validation file or None).
+
+    Raises ``KeyError`` for an unknown key.
+    """
+    sample = SAMPLES_BY_KEY[key]
+    training = (sample.training, (SAMPLES_DIR / sample.training).read_bytes())
+    validation = None
+    if sample.validation:
+        validation = (sample.validation, (SAMPLES_DIR / sample.validation).read_bytes())
+    return training, validation
+
+
+# --------------------------------------------------------------------------- inputs
+def upload_too_large(size_bytes: int, max_upload_mb: int | float) -> str | None:
+    """The message for a file over the server's upload limit (``server.maxUploadSize``, in MB), else None."""
+    limit = int(max_upload_mb * 1024 * 1024)
+    if size_bytes <= limit:
+        return None
+    return (f"The file is {human_bytes(size_bytes)}, over this app's upload limit of {max_upload_mb:g} MB. "
+            "Split it into smaller files, or check it on your machine with `python -m lib validate FILE`.")
+
+
+def human_bytes(n: int) -> str:
+    """1536 -> '1.5 KB' (binary units, as the upload limit is)."""
+    value = float(n)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{int(value)} bytes" if unit == "bytes" else f"{value:,.1f} {unit}"
+        value /= 1024
+    return f"{n} bytes"  # pragma: no cover
+
+
+def model_choices(cat: Catalog, today: dt.date) -> list[ModelInfo]:
+    """Models the picker offers: those still trainable today, else (after the cut-off) every model."""
+    return cat.trainable(today) or sorted(cat.models.values(), key=lambda m: m.id)
+
+
+def model_label(info: ModelInfo) -> str:
+    """'GPT-4o mini · $3.00 / 1M training tokens'."""
+    if info.training_per_1m is not None:
+        return f"{info.label} · ${info.training_per_1m:,.2f} / 1M training tokens"
+    if info.training_per_hour is not None:
+        return f"{info.label} · ${info.training_per_hour:,.0f} / training hour"
+    return info.label
+
+
+def deadline_note(info: ModelInfo, cat: Catalog, today: dt.date) -> str:
+    """The dates that matter for a job on ``info``: its shutdown and the platform's last day for new jobs."""
+    parts = []
+    if info.shutdown_date is not None:
+        verb = "Was shut down" if info.shutdown_date <= today else "Shuts down"
+        parts.append(f"{verb} on {info.shutdown_date:%Y-%m-%d}, with every fine-tune of it")
+    if today < cat.no_new_jobs_from:
+        days = (cat.no_new_jobs_from - today).days
+        parts.append(f"new fine-tuning jobs end on {cat.no_new_jobs_from:%Y-%m-%d} ({days} days left)")
+    else:
+        parts.append(f"no new fine-tuning jobs since {cat.no_new_jobs_from:%Y-%m-%d}")
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:] + "."
+
+
+def epochs_label(value: int | str) -> str:
+    return "auto (the server decides)" if value == "auto" else f"{value} epoch{'s' if value != 1 else ''}"
+
+
+# --------------------------------------------------------------------------- verdict and figures
+def _all_errors(report) -> list:
+    errors = list(report.errors)
+    if report.validation is not None:
+        errors += report.validation.errors
+    return errors
+
+
+def root_cause(report) -> str:
+    """The one sentence that best explains why a file has no usable example.
+
+    A file-level reason (a ZIP, binary, pretty-printed JSON, too large) beats a
+    per-line code; the most common per-line code beats "too few examples",
+    which is only the consequence.
+    """
+    errors = _all_errors(report)
+    file_level = [f for f in errors if f.line is None and f.code != "too_few_examples"]
+    if file_level:
+        return file_level[0].message
+    per_line = [f for f in errors if f.line is not None]
+    if per_line:
+        lines_per_code = Counter(code for code, _ in {(f.code, f.line) for f in per_line})
+        code, n = lines_per_code.most_common(1)[0]
+        first = next(f for f in per_line if f.code == code)
+        if n == 1:
+            return first.message
+        return f"{n:,} of {report.lines:,} lines have this problem ({code}); the first is {first.message}"
+    return errors[0].message if errors else "the file has no examples"
+
+
+def verdict(report) -> tuple[str, str]:
+    """('ready' | 'fix' | 'unusable', one sentence) for the whole upload (training + validation file)."""
+    errors = _all_errors(report)
+    warnings = len(report.warnings) + (len(report.validation.warnings) if report.validation else 0)
+    if report.examples == 0 and errors:
+        return "unusable", f"This file can't be used for fine-tuning: {root_cause(report)}."
+    if not errors:
+        tail = f" ({warnings} warning{'s' if warnings != 1 else ''} to review)" if warnings else ""
+        return "ready", f"Ready to train: {report.examples:,} examples and no errors{tail}."
+    lines = {f.line for f in errors if f.line is not None}
+    n = f"{len(errors):,} error{'s' if len(errors) != 1 else ''}"
+    if not lines:  # only file-level errors: say which
+        return "fix", f"Fix {n} before training: " + "; ".join(f.message for f in errors) + "."
+    return "fix", (f"Fix {n} on {len(lines):,} line{'s' if len(lines) != 1 else ''} before training: "
+                   "OpenAI rejects a file with any of them.")
+
+
+def cost_text(report) -> str:
+    """'$0.12' (or 'unknown' when the catalog has no per-token price for the model)."""
+    if report.training_cost_usd is None:
+        return "unknown"
+    cost = report.training_cost_usd
+    return f"${cost:,.2f}" if cost >= 0.01 or cost == 0 else f"${cost:,.4f}"
+
+
+SIZE_STEPS = (
+    (0, "under 10", "OpenAI refuses jobs with fewer than 10 examples."),
+    (10, "10-49", "Expect little: improvements usually start around 50 well-chosen examples."),
+    (50, "50-99", "Enough to see whether fine-tuning helps; 100-500 gives solid results."),
+    (100, "100-999", "Solid for format, tone and style tasks."),
+    (1000, "1,000+", "Enough for complex tasks; now quality matters more than quantity."),
+)
+
+
+def size_guide(n_examples: int) -> tuple[int, str]:
+    """(index of the step in :data:`SIZE_STEPS`, sentence) for a dataset of ``n_examples`` good examples."""
+    index = max(i for i, (low, _, _) in enumerate(SIZE_STEPS) if n_examples >= low)
+    _, label, text = SIZE_STEPS[index]
+    return index, f"{n_examples:,} usable example{'s' if n_examples != 1 else ''} ({label}): {text}"
+
+
+def size_ladder(n_examples: int) -> str:
+    """The size steps as one markdown line, the current one in bold."""
+    index, _ = size_guide(n_examples)
+    return " · ".join(f"**{label}**" if i == index else label for i, (_, label, _) in enumerate(SIZE_STEPS))
+
+
+# --------------------------------------------------------------------------- problems table
+def problem_rows(report, *, codes: set[str] | None = None, severities: set[str] | None = None) -> list[dict]:
+    """One row per finding of the training file and then of the validation file.
+
+    Rows: ``file`` ('training' / 'validation'), ``line`` (None for the whole
+    file), ``severity``, ``code``, ``message``. ``codes`` / ``severities`` filter
+    (None keeps everything). At most :data:`MAX_TABLE_ROWS` rows.
+    """
+    rows = []
+    sources = [("training", report)]
+    if report.validation is not None:
+        sources.append(("validation", report.validation))
+    for label, rep in sources:
+        for f in rep.findings():
+            if codes is not None and f.code not in codes:
+                continue
+            if severities is not None and f.severity not in severities:
+                continue
+            # The line has its own column; the message need not repeat it.
+            message = f.message.removeprefix(f"line {f.line}: ") if f.line is not None else f.message
+            rows.append({"file": label, "line": f.line, "severity": f.severity, "code": f.code,
+                         "message": message})
+            if len(rows) >= MAX_TABLE_ROWS:
+                return rows
+    return rows
+
+
+def code_counts(report) -> list[dict]:
+    """Findings per code over both files: ``code``, ``severity``, ``count``, ``first_line``; errors first."""
+    findings = report.findings() + (report.validation.findings() if report.validation else [])
+    counts: dict[str, dict] = {}
+    for f in findings:
+        row = counts.setdefault(f.code, {"code": f.code, "severity": f.severity, "count": 0, "first_line": None})
+        row["count"] += 1
+        if row["first_line"] is None and f.line is not None:
+            row["first_line"] = f.line
+    return sorted(counts.values(), key=lambda r: (r["severity"] != "error", -r["count"], r["code"]))
+
+
+def code_option_label(row: dict) -> str:
+    """'invalid_json · 2 errors' for the code filter."""
+    kind = row["severity"] + ("s" if row["count"] != 1 else "")
+    return f"{row['code']} · {row['count']:,} {kind}"
+
+
+def code_pill_label(row: dict) -> str:
+    """':material/error: invalid_json · 2' (the icon tells errors from warnings)."""
+    icon = ":material/error:" if row["severity"] == "error" else ":material/warning:"
+    return f"{icon} {row['code']} · {row['count']:,}"
+
+
+def findings_on_line(report, line: int) -> list:
+    """The training file's findings on physical ``line``, errors first."""
+    return [f for f in report.findings() if f.line == line]
+
+
+# --------------------------------------------------------------------------- duplicates and overlap
+class LineIndex:
+    """Random access to the physical lines of a JSONL file held in memory (built once, O(lines))."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        starts = [0]
+        find = data.find
+        pos = find(b"\n")
+        while pos != -1:
+            starts.append(pos + 1)
+            pos = find(b"\n", pos + 1)
+        if data.endswith(b"\n"):
+            starts.pop()  # a final newline does not start a line
+        if not data:
+            starts = []
+        self.starts = starts
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def raw(self, line: int) -> bytes:
+        """The bytes of 1-based ``line`` without its newline (b'' outside the file)."""
+        if not 1 <= line <= len(self.starts):
+            return b""
+        start = self.starts[line - 1]
+        end = self.data.find(b"\n", start)
+        return self.data[start:] if end == -1 else self.data[start:end]
+
+    def text(self, line: int, limit: int = MAX_RAW_CHARS) -> tuple[str, int]:
+        """(decoded text of ``line`` cut to ``limit`` characters, number of characters cut off)."""
+        text = self.raw(line).decode("utf-8", errors="replace").rstrip("\r")
+        if len(text) > limit:
+            return text[:limit], len(text) - limit
+        return text, 0
+
+
+def _preview(index: LineIndex, line: int) -> str:
+    """The first user (or input) text of an example, one line, for tables."""
+    from lib.validate import conversation, read_example
+
+    example = read_example(index.raw(line) + b"\n", 1)
+    bubbles = conversation(example) if example is not None else []
+    text = next((b["text"] for b in bubbles if b.get("role") == "user" and b.get("text")), "")
+    if not text:
+        text = index.text(line, PREVIEW_CHARS * 2)[0]
+    text = " ".join(text.split())
+    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
+
+
+def duplicate_rows(report, data: bytes, index: LineIndex | None = None) -> list[dict]:
+    """``line``, ``same_as`` (the first identical line) and ``preview`` for each duplicate line."""
+    index = index or LineIndex(data)
+    rows = []
+    for line, first in sorted(report.duplicates.items())[:MAX_TABLE_ROWS]:
+        rows.append({"line": line, "same_as": first, "preview": _preview(index, line)})
+    return rows
+
+
+def overlap_rows(report, data: bytes, index: LineIndex | None = None) -> list[dict]:
+    """``line`` (training), ``validation_line`` and ``preview`` for each example in both files."""
+    index = index or LineIndex(data)
+    return [{"line": t, "validation_line": v, "preview": _preview(index, t)}
+            for t, v in report.overlap[:MAX_TABLE_ROWS]]
+
+
+# --------------------------------------------------------------------------- example viewer
+@dataclass(frozen=True)
+class Bubble:
+    """One chat bubble: ``role`` for ``st.chat_message``, an icon, a caption and plain text."""
+
+    role: str  # "user" | "assistant" | any other name (system, tool, ...)
+    avatar: str | None
+    caption: str
+    text: str
+    code: str = ""  # JSON of tool calls, shown with st.code
+    cut_chars: int = 0  # characters not shown (text over MAX_BUBBLE_CHARS)
+    side: str = ""  # "" | "preferred" | "non_preferred" (DPO answers)
+
+
+_AVATARS = {
+    "system": ":material/settings:",
+    "developer": ":material/code:",
+    "tool": ":material/build:",
+    "function": ":material/build:",
+}
+
+
+def bubbles(example: dict | None) -> list[Bubble]:
+    """Chat bubbles of a parsed example (any format) from :func:`lib.validate.conversation`."""
+    from lib.validate import conversation
+
+    if example is None:
+        return []
+    out = []
+    for b in conversation(example):
+        role = str(b.get("role") or "unknown")
+        notes = [role]
+        if b.get("name"):
+            notes.append(f"name {b['name']}")
+        if "weight" in b:
+            weight = b["weight"]
+            notes.append("weight 0: not trained" if weight == 0 else "weight 1: trained" if weight == 1
+                         else f"weight {json.dumps(weight)}: invalid")
+        if b.get("tool_call_id"):
+            notes.append(f"result of {b['tool_call_id']}")
+        if b.get("images"):
+            notes.append(f"{b['images']} image{'s' if b['images'] != 1 else ''} (not loaded)")
+        side = b.get("preference") or ""
+        if side == "preferred":
+            notes.append("preferred answer")
+        elif side == "non_preferred":
+            notes.append("non-preferred answer")
+        text = b.get("text") or ""
+        cut = 0
+        if len(text) > MAX_BUBBLE_CHARS:
+            text, cut = text[:MAX_BUBBLE_CHARS], len(text) - MAX_BUBBLE_CHARS
+        code = ""
+        if b.get("tool_calls"):
+            code = json.dumps(b["tool_calls"], ensure_ascii=False, indent=2)
+            if len(code) > MAX_BUBBLE_CHARS:
+                code = code[:MAX_BUBBLE_CHARS] + "\n…"
+        if role in ("user", "assistant"):
+            chat_role, avatar = role, None
+        else:
+            chat_role, avatar = role, _AVATARS.get(role, ":material/help:")
+        out.append(Bubble(chat_role, avatar, " · ".join(notes), text, code, cut, side))
+    return out
+
+
+def viewer_lines(report) -> list[int]:
+    """Lines worth jumping to in the example viewer: those with findings, in order, then none."""
+    lines = sorted({f.line for f in report.findings() if f.line is not None})
+    return lines[:MAX_TABLE_ROWS]
+
+
+# --------------------------------------------------------------------------- fix and hand over
+def clean_plan(report, *, dedupe: bool) -> dict:
+    """What :func:`lib.validate.clean_jsonl` will drop and keep, counted from the report alone."""
+    bad = report.error_lines
+    blank = {f.line for f in report.errors if f.code == "blank_line"}
+    kept = sum(1 for ln, n in enumerate(report.per_example_tokens, 1) if n is not None and ln not in bad)
+    dups = sum(1 for ln in report.duplicates if ln not in bad) if dedupe else 0
+    return {"error_lines": len(bad - blank), "blank_lines": len(blank), "duplicates": dups, "kept": kept - dups}
+
+
+def derived_name(name: str, suffix: str) -> str:
+    """'train.jsonl' + 'clean' -> 'train.clean.jsonl'."""
+    stem = name[:-6] if name.lower().endswith(".jsonl") else name.rsplit(".", 1)[0] if "." in name else name
+    return f"{stem or 'dataset'}.{suffix}.jsonl"
+
+
+def count_lines(data: bytes) -> int:
+    """Physical lines of a JSONL file (a final newline adds none)."""
+    if not data:
+        return 0
+    return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+
+
+def clean_caption(plan: dict) -> str:
+    """'Drops 9 lines with errors and 1 blank line; keeps 51 examples.'"""
+    drops = []
+    if plan["error_lines"]:
+        drops.append(_n(plan["error_lines"], "line") + " with errors")
+    if plan["blank_lines"]:
+        drops.append(_n(plan["blank_lines"], "blank line"))
+    if plan["duplicates"]:
+        drops.append(_n(plan["duplicates"], "duplicate"))
+    kept = f"keeps {_n(plan['kept'], 'example')}"
+    if not drops:
+        return f"Nothing to drop: the file is clean and {kept}."
+    return "Drops " + _join_and(drops) + f"; {kept}."
+
+
+def split_caption(n_examples: int, percent: int) -> str:
+    """How many good examples the split sends to validation (about: identical lines move together)."""
+    to_valid = max(1, round(n_examples * percent / 100)) if n_examples > 1 else 0
+    return (f"About {to_valid:,} of {n_examples:,} good examples go to validation. Lines with errors are left out, "
+            "and identical examples always land on the same side.")
+
+
+def handed_text(handed: dict) -> str:
+    """The confirmation after "Use for launch"."""
+    text = f"Handed to Launch: {handed['train']} ({_n(handed['examples'], 'example')})"
+    if handed.get("valid"):
+        text += f" with {handed['valid']} ({_n(handed['valid_examples'], 'example')}) for validation"
+    return text + ". The Costs page now uses its figures."
+
+
+# --------------------------------------------------------------------------- sentences for the page
+def file_facts(report, size_bytes: int) -> str:
+    """'train.jsonl · 64.7 KB · 96 lines · chat (supervised) · o200k_base tokenizer · limit 65,536 tokens per example'."""
+    parts = [report.name or "file", human_bytes(size_bytes), _n(report.lines, "line"),
+             FORMAT_LABELS.get(report.format, report.format), f"{report.encoding} tokenizer"]
+    if report.training_limit:
+        parts.append(f"limit {report.training_limit:,} tokens per example")
+    return " · ".join(parts)
+
+
+def validation_facts(validation) -> str:
+    """One line about the validation file (its tokens are not billed)."""
+    text = (f"Validation file {validation.name or 'file'}: {_n(validation.examples, 'example')}, "
+            f"{validation.total_tokens:,} tokens (validation tokens are not billed)")
+    if validation.errors:
+        text += f", {_n(len(validation.errors), 'error')}"
+    return text + "."
+
+
+def price_note(report, info: ModelInfo) -> str:
+    """Where the cost comes from: the per-token price and its date."""
+    if info.training_per_1m is None:
+        return f"The catalog has no per-token training price for {info.id}, so the cost is unknown."
+    return (f"Cost = billed tokens × ${info.training_per_1m:,.2f} per 1M training tokens ({info.id}, price as of "
+            f"{report.price_as_of}). An estimate: OpenAI bills the trained tokens it reports after the job.")
+
+
+def stats_caption(stats: dict, limit: int | None) -> str:
+    """'Tokens per example: min 116 · p5 121 · median 136 · mean 139 · p95 167 · max 208 (limit 65,536).'"""
+    parts = [f"{key} {stats[key]:,.0f}" for key in ("min", "p5", "median", "mean", "p95", "max")
+             if stats.get(key) is not None]
+    tail = f" (limit {limit:,})" if limit else ""
+    return "Tokens per example: " + " · ".join(parts) + tail + "."
+
+
+def jump_label(report, line: int) -> str:
+    """'line 12 · error: example_missing_assistant_message' for the jump list."""
+    findings = findings_on_line(report, line)
+    codes = list(dict.fromkeys(f.code for f in findings))
+    kind = "error" if any(f.severity == "error" for f in findings) else "warning"
+    return f"line {line:,} · {kind}: {', '.join(codes)}"
+
+
+_MD_SPECIAL = set("\\`*_{}[]()#+-.!|<>~$:=&")
+
+
+def md_escape(text: str) -> str:
+    """``text`` made inert for ``st.markdown`` and friends: every markdown, directive and math character
+    is backslash-escaped and newlines become spaces, so it shows exactly as written."""
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in " ".join(str(text).splitlines()))
+
+
+def md_code(name: str, limit: int = 80) -> str:
+    """A file name as inline code (backticks and newlines removed, long names shortened)."""
+    clean = " ".join(str(name).replace("`", "'").splitlines()) or "file"
+    if len(clean) > limit:
+        clean = clean[: limit - 1] + "…"
+    return f"`{clean}`"
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'s' if count != 1 else ''}"
+
+
+def _join_and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
