@@ -68,6 +68,8 @@ from lib import tokens
 from lib.validate_tokens import (
     ACCEPTED_IMAGE_TYPES,
     TOOL_TOKEN_CONSTANTS,
+    block_may_diverge,
+    count_exact,
     image_tokens,
     parse_data_uri,
     sniff_image,
@@ -90,7 +92,7 @@ WARNING_CODES = (
     "small_dataset", "train_validation_overlap", "model_retired",
     # Beyond the contract: accepted by the API but worth a look.
     "unrecognized_example_key", "image_skipped", "images_need_vision_model", "no_trained_messages",
-    "dpo_identical_outputs", "format_not_supported_by_model",
+    "dpo_identical_outputs", "format_not_supported_by_model", "undefined_tool",
 )  # fmt: skip
 SEVERITY = {**{c: "error" for c in ERROR_CODES}, **{c: "warning" for c in WARNING_CODES}}
 
@@ -440,7 +442,7 @@ _FORMAT_LABEL = {"chat": "chat", "dpo": "DPO", "prompt_completion": "prompt/comp
 class _Example:
     """Per-example state while checking one line."""
 
-    __slots__ = ("ln", "findings", "const", "text_start", "call_ids", "images", "kind_override")
+    __slots__ = ("ln", "findings", "const", "text_start", "call_ids", "images", "kind_override", "tool_names")
 
     def __init__(self, ln: int, text_start: int):
         self.ln = ln
@@ -450,6 +452,7 @@ class _Example:
         self.call_ids: set | None = None
         self.images = 0
         self.kind_override: int | None = None
+        self.tool_names: frozenset | None = None  # names the example's tools/functions define, if any
 
 
 class _Done:
@@ -526,8 +529,13 @@ class _Scanner:
 
     # ------------------------------------------------------------------ blocks
 
-    def feed(self, lines: list[bytes], first_ln: int, counter: "ThreadPoolExecutor | None" = None) -> "_Block":
+    def feed(self, lines: list[bytes], first_ln: int, counter: "ThreadPoolExecutor | None" = None,
+             raw_block: bytes | None = None) -> "_Block":  # fmt: skip
         """Check one block of physical lines (without their newline) and start counting its strings.
+
+        ``raw_block`` is the block's bytes, for the cheap test of whether any
+        string needs tiktoken (see :func:`lib.validate_tokens.count_exact`);
+        without it every string is checked.
 
         The count runs on ``counter`` (a one-thread executor) when given, so the
         caller can check the next block meanwhile; :meth:`settle` collects it.
@@ -599,10 +607,11 @@ class _Scanner:
         # Count each distinct string once; strings already counted in earlier blocks come from the cache.
         cache = self.count_cache
         unique = [t for t in dict.fromkeys(texts) if t not in cache] if cache else list(dict.fromkeys(texts))
+        check = raw_block is None or block_may_diverge(raw_block)
         if counter is not None and unique:
-            future = counter.submit(tokens.count_many, unique, self.encoding)
+            future = counter.submit(count_exact, unique, self.encoding, check)
         else:
-            future = _Done(tokens.count_many(unique, self.encoding))
+            future = _Done(count_exact(unique, self.encoding, check))
         return _Block(pending, texts, kinds, unique, future)
 
     def settle(self, block: "_Block") -> None:
@@ -1035,6 +1044,7 @@ class _Scanner:
                 self._add(ln, "invalid_tool_call", f'{call_where} has no function "name"', out)
             else:
                 self._text(ex, name, _ASSISTANT if ex.kind_override is None else ex.kind_override, f"{call_where} name", count)
+                self._check_defined(name, call_where, ex)
             self._arguments(function.get("arguments"), call_where, ex, count)
 
     def _function_call(self, call, where: str, ex: _Example, count: bool) -> None:
@@ -1047,7 +1057,17 @@ class _Scanner:
             self._add(ln, "invalid_tool_call", f'{where} function_call has no "name"', out)
         else:
             self._text(ex, name, _ASSISTANT if ex.kind_override is None else ex.kind_override, f"{where} function_call name", count)
+            self._check_defined(name, f"{where} function_call", ex)
         self._arguments(call.get("arguments"), f"{where} function_call", ex, count)
+
+    def _check_defined(self, name: str, where: str, ex: _Example) -> None:
+        if ex.tool_names is not None and name not in ex.tool_names:
+            self._add(
+                ex.ln, "undefined_tool",
+                f"{where} calls {_quote(name)}, which is not among the functions this example defines "
+                f"({_join(sorted(_quote(n) for n in ex.tool_names)[:8], 'and') if ex.tool_names else 'none'})",
+                ex.findings,
+            )  # fmt: skip
 
     # ------------------------------------------------------------------ tools
 
@@ -1067,7 +1087,8 @@ class _Scanner:
             cached = self._check_tools(tools, functions, parallel, prefix)
             if key is not None and len(self.tools_cache) < 256:
                 self.tools_cache[key] = cached
-        problems, const, strings = cached
+        problems, const, strings, names = cached
+        ex.tool_names = names
         for code, message in problems:
             self._add(ex.ln, code, message, ex.findings)
         ex.const += const
@@ -1143,7 +1164,8 @@ class _Scanner:
                     strings.append((f"{prop_key}:{prop_type}:{prop_desc.removesuffix('.')}", where))
         if definitions:
             const += c["func_end"]
-        return problems, const, strings
+        names = frozenset(f.get("name") for _, f in definitions if type(f.get("name")) is str)
+        return problems, const, strings, names if definitions else None
 
     # ------------------------------------------------------------------ DPO
 
@@ -1398,7 +1420,7 @@ def _blocks_from_bytes(data: bytes, block_bytes: int | None = None):
         lines = chunk.split(b"\n")
         if chunk.endswith(b"\n"):
             lines.pop()
-        yield lines, start, end
+        yield lines, start, end, chunk
         start = end
 
 
@@ -1413,16 +1435,17 @@ def _blocks_from_file(f, block_bytes: int | None = None, on_chunk: Callable[[byt
             on_chunk(chunk)
         if not chunk:
             if carry:
-                yield [carry], offset, offset + len(carry)
+                yield [carry], offset, offset + len(carry), carry
             return
         data = carry + chunk if carry else chunk
         cut = data.rfind(b"\n")
         if cut == -1:
             carry = data
             continue
-        lines = data[:cut].split(b"\n")
+        body = data[:cut]
+        lines = body.split(b"\n")
         carry = data[cut + 1 :]
-        yield lines, offset, offset + cut + 1
+        yield lines, offset, offset + cut + 1, body
         offset += cut + 1
 
 
@@ -1484,16 +1507,16 @@ def _scan(source, *, model: str, n_epochs, name: str, progress, is_validation_fi
         elif (kind := _sniff_file_kind(source.head)) is not None:
             file_reason = "encoding_error", kind
         if file_reason is not None:
-            for lines, _, _ in blocks:  # lines are counted, not parsed
+            for lines, _, _, _ in blocks:  # lines are counted, not parsed
                 n_lines += len(lines)
             scanner._file(*file_reason)
         else:
             whole_file_empty = True
             previous = None
-            for lines, _, end in blocks:
+            for lines, _, end, raw_block in blocks:
                 if whole_file_empty and any(line.strip() for line in lines):
                     whole_file_empty = False
-                block = scanner.feed(lines, n_lines + 1, worker)
+                block = scanner.feed(lines, n_lines + 1, worker, raw_block)
                 n_lines += len(lines)
                 if previous is not None:
                     scanner.settle(previous)
@@ -1594,7 +1617,7 @@ def _line_keys(blocks, report: Report) -> dict[tuple[int, int], int]:
     keys: dict[tuple[int, int], int] = {}
     ln = 0
     tokens_per_line = report.per_example_tokens
-    for lines, _, _ in blocks:
+    for lines, _, _, _ in blocks:
         for raw in lines:
             ln += 1
             if ln <= len(tokens_per_line) and tokens_per_line[ln - 1] is not None:

@@ -19,6 +19,12 @@ Otherwise the tile rule of GPT-4o vision is used: the image is fit into
 85 + 170 per 512-pixel tile. The size is read from the header of ``data:`` URIs;
 for URLs (not fetched) the validator assumes a 1024x1024 image (4 tiles,
 765 tokens). ``"auto"`` is counted like ``"high"``: an upper estimate.
+
+Exactness: toktok (the fast counter behind :func:`lib.tokens.count_many`)
+splits text differently from tiktoken around the characters Unicode 17.0 added
+(its regex tables are newer), so a string holding one of them can be off by a
+token or more. :func:`count_exact` counts those strings with tiktoken, the
+reference; a byte-level prefilter keeps the check off blocks that cannot hold them.
 """
 
 from __future__ import annotations
@@ -26,7 +32,11 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import re
 import struct
+from collections.abc import Sequence
+
+from lib import tokens
 
 # Cookbook ``num_tokens_for_tools`` constants, by encoding (see module docstring).
 TOOL_TOKEN_CONSTANTS = {
@@ -134,3 +144,70 @@ def parse_data_uri(url: str) -> tuple[str, int, bytes] | None:
     except (binascii.Error, ValueError):
         return None
     return subtype, size, head
+
+
+# Code points where toktok 0.3.0 and tiktoken 0.14.0 disagree: every code point was counted by both
+# in seven contexts (e.g. "{c}'l", "a{c}b", "{c}1") for o200k_base and cl100k_base; this is the union
+# (cl100k_base is a subset). They are the letters and marks Unicode 17.0 added, e.g. CJK Extension J.
+TOKTOK_DIVERGENT_RANGES = (
+    (0x088F, 0x088F), (0x0C5C, 0x0C5C), (0x0CDC, 0x0CDC), (0x1ACF, 0x1ADD), (0x1AE0, 0x1AEB),
+    (0xA7CE, 0xA7CF), (0xA7D2, 0xA7D2), (0xA7D4, 0xA7D4), (0xA7F1, 0xA7F1), (0x10940, 0x10959),
+    (0x10EC5, 0x10EC7), (0x10EFA, 0x10EFB), (0x11B60, 0x11B67), (0x11DB0, 0x11DDB), (0x11DE0, 0x11DE9),
+    (0x16EA0, 0x16EB8), (0x16EBB, 0x16ED3), (0x16FF2, 0x16FF6), (0x187F8, 0x187FF), (0x18D09, 0x18D1E),
+    (0x18D80, 0x18DF2), (0x1E6C0, 0x1E6DE), (0x1E6E0, 0x1E6F5), (0x1E6FE, 0x1E6FF), (0x2B73A, 0x2B73F),
+    (0x2CEA2, 0x2CEAD), (0x323B0, 0x33479),
+)  # fmt: skip
+_DIVERGENT_CODE_POINTS = [cp for low, high in TOKTOK_DIVERGENT_RANGES for cp in range(low, high + 1)]
+_DIVERGENT_TEXT = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in TOKTOK_DIVERGENT_RANGES) + "]")
+# Raw UTF-8: the lead byte, then the first two bytes of each divergent character.
+_DIVERGENT_LEADS = tuple(sorted({bytes(chr(cp).encode()[:1]) for cp in _DIVERGENT_CODE_POINTS}))
+_DIVERGENT_PREFIXES = {
+    lead: tuple(sorted({chr(cp).encode()[:2] for cp in _DIVERGENT_CODE_POINTS if chr(cp).encode()[:1] == lead}))
+    for lead in _DIVERGENT_LEADS
+}
+
+
+def _escape_prefix(cp: int) -> str:
+    """The start of the JSON escape of ``cp`` that identifies its range: 3 hex digits, or the high surrogate."""
+    if cp < 0x10000:
+        return f"{cp:04x}"[:3]
+    return f"{0xD800 + ((cp - 0x10000) >> 10):04x}"
+
+
+def _hex_case_insensitive(text: str) -> bytes:
+    return b"".join(f"[{c}{c.upper()}]".encode() if c.isalpha() else c.encode() for c in text)
+
+
+# JSON escapes (\u0c5c, or a surrogate pair \ud888\udfb0 for astral characters), in either hex case.
+_DIVERGENT_ESCAPE = re.compile(
+    rb"\\u(?:" + b"|".join(sorted({_hex_case_insensitive(_escape_prefix(cp)) for cp in _DIVERGENT_CODE_POINTS})) + b")"
+)
+
+
+def block_may_diverge(block: bytes) -> bool:
+    """True if raw JSONL bytes may hold a character toktok counts differently (cheap, may say yes wrongly)."""
+    for lead in _DIVERGENT_LEADS:
+        if lead in block and any(prefix in block for prefix in _DIVERGENT_PREFIXES[lead]):
+            return True
+    return b"\\u" in block and _DIVERGENT_ESCAPE.search(block) is not None
+
+
+def needs_reference_count(text: str) -> bool:
+    """True if ``text`` holds a character toktok counts differently from tiktoken."""
+    return not text.isascii() and _DIVERGENT_TEXT.search(text) is not None
+
+
+def count_exact(texts: Sequence[str], encoding: str, check: bool = True) -> list[int]:
+    """Token counts equal to tiktoken's: toktok for speed, tiktoken for the strings it gets wrong.
+
+    ``check=False`` skips the per-string check (for text known not to hold such characters).
+    """
+    counts = tokens.count_many(texts, encoding)
+    if check:
+        reference = None
+        for i, text in enumerate(texts):
+            if needs_reference_count(text):
+                # get_encoding re-checks the vocabulary file on each call: fetch it once.
+                reference = reference or tokens.get_encoding(encoding)
+                counts[i] = len(reference.encode_ordinary(text))
+    return counts

@@ -887,3 +887,12 @@ def test_conversation_for_each_format():
     assert conversation({"input": "q", "preferred_output": "a", "non_preferred_output": "b"})[0] == {"role": "user", "text": "q"}
     for junk in ({}, {"messages": [5, None, {"role": 3}]}, {"messages": "x"}, {"text": "t"}):
         conversation(junk)  # never raises
+
+
+def test_call_to_an_undefined_tool_is_a_warning():
+    defined = chat(sys_msg(), user(), {"role": "assistant", "tool_calls": [call(name="get_weather")]}, tools=[tool()])
+    undefined = chat(sys_msg(), user(), {"role": "assistant", "tool_calls": [call(name="get_news")]}, tools=[tool()])
+    no_tools = chat(sys_msg(), user(), {"role": "assistant", "tool_calls": [call(name="get_news")]})
+    report = check(defined, undefined, no_tools)
+    assert report.ok and lines_of(report, "undefined_tool") == {BAD_LINE + 1}
+    assert '"get_news"' in found(report, "undefined_tool")[0].message
