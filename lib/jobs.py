@@ -20,6 +20,8 @@ import datetime as dt
 import io
 import json
 import math
+import re
+import time
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -67,14 +69,40 @@ ESTIMATE_TOKENS_KEY = "estimated_trained_tokens"
 ESTIMATE_USD_KEY = "estimated_cost_usd"
 
 
+_JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+
+
+def is_job_id(text: str | None) -> bool:
+    """True when ``text`` can be a job id (``ftjob-...``): guards ids taken from the URL or typed in."""
+    return bool(text) and bool(_JOB_ID.match(text))
+
+
+def job_label(job: dict) -> str:
+    """``ftjob-abc · running · gpt-4o-mini-2024-07-18 · my-suffix`` for pickers."""
+    parts = [job.get("id") or "?", job.get("status") or "?", job.get("model") or "?"]
+    if suffix_of(job):
+        parts.append(suffix_of(job))
+    return " · ".join(parts)
+
+
+def short_label(job: dict) -> str:
+    """``my-suffix (…a1b2c3)``: a legend-sized name for a job."""
+    tail = "…" + (job.get("id") or "?")[-6:]
+    suffix = suffix_of(job)
+    return f"{suffix} ({tail})" if suffix else tail
+
+
 def is_terminal(status: str | None) -> bool:
     """True for succeeded, failed and cancelled; any other status (``paused``, unknown) may still change."""
     return status in TERMINAL_STATUSES
 
 
 def status_label(status: str | None) -> str:
-    """A human label for a status; unknown statuses are shown as the API spells them."""
-    return STATUS_LABELS.get(status or "", status or "unknown")
+    """A human label for a status; unknown statuses are shown as the API spells them (if plain)."""
+    if status in STATUS_LABELS:
+        return STATUS_LABELS[status]
+    # Unknown statuses are shown raw, but only if they look like one (they end up in markdown).
+    return status if status and re.fullmatch(r"[a-z_]{1,40}", status) else "unknown"
 
 
 def as_dict(obj: Any) -> dict:
@@ -723,20 +751,25 @@ def fetch_result_files(client, job: dict) -> dict[str, str]:
     return out
 
 
-def fetch_file_metadata(client, job: dict) -> dict[str, dict]:
-    """File objects of the training, validation and result files; a failure is kept as ``{"error": ...}``."""
+def file_ids(job: dict) -> list[str]:
+    """The ids of the job's training, validation and result files, in that order, without repeats."""
+    ids = [job.get("training_file"), job.get("validation_file"), *(job.get("result_files") or [])]
+    return list(dict.fromkeys(i for i in ids if i))
+
+
+def fetch_file_metadata(client, job: dict, known: dict[str, dict] | None = None) -> dict[str, dict]:
+    """File objects of the job's files (only those not in ``known``); a failure is kept as ``{"error": ...}``."""
     import openai
 
     from lib.errors import explain
 
-    ids = [job.get("training_file"), job.get("validation_file"), *(job.get("result_files") or [])]
-    out: dict[str, dict] = {}
-    for file_id in ids:
-        if not file_id or file_id in out:
+    out = dict(known or {})
+    for file_id in file_ids(job):
+        if file_id in out:
             continue
         try:
             out[file_id] = as_dict(client.files.retrieve(file_id))
-        except openai.APIStatusError as exc:
+        except openai.APIStatusError as exc:  # a deleted file must not hide the rest
             out[file_id] = {"id": file_id, "error": explain(exc, action="read the file's details")}
     return out
 
@@ -749,8 +782,13 @@ class JobWatch:
     log: EventLog = field(default_factory=EventLog)
     checkpoints: list[dict] | None = None
     result_files: dict[str, str] | None = None
-    files: dict[str, dict] | None = None
+    files: dict[str, dict] = field(default_factory=dict)
+    fetched_at: float = 0.0
     polls: int = 0
+
+    @property
+    def id(self) -> str:
+        return self.job["id"]
 
     @property
     def status(self) -> str | None:
@@ -763,28 +801,35 @@ class JobWatch:
     @property
     def final_loaded(self) -> bool:
         """True once the records of an ended job (all events, checkpoints, results, files) are loaded."""
-        return self.terminal and self.log.complete and self.checkpoints is not None \
-            and self.result_files is not None and self.files is not None
+        return (self.terminal and self.log.complete and self.checkpoints is not None
+                and self.result_files is not None and all(i in self.files for i in file_ids(self.job)))
+
+    def update(self, job: dict, at: float) -> None:
+        """Keep a freshly fetched job (``at``: when, as ``time.time()``)."""
+        self.job = job
+        self.fetched_at = at
 
 
-def poll(client, watch: JobWatch) -> JobWatch:
-    """One live refresh: the job, then one events page (at most two API calls)."""
-    watch.job = fetch_job(client, watch.job["id"])
-    fetch_events_page(client, watch.job["id"], watch.log)
+def poll(client, watch: JobWatch, *, job_fresh_for: float = 0.0) -> JobWatch:
+    """One live refresh: the job (unless fetched less than ``job_fresh_for`` seconds ago),
+    then one events page. At most two API calls."""
+    now = time.time()
+    if now - watch.fetched_at >= job_fresh_for:
+        watch.update(fetch_job(client, watch.id), now)
+    fetch_events_page(client, watch.id, watch.log)
     watch.polls += 1
     return watch
 
 
 def load_final(client, watch: JobWatch) -> JobWatch:
     """Load, once, what an ended job keeps: every event, the checkpoints, result files and file details."""
-    job_id = watch.job["id"]
-    fetch_all_events(client, job_id, watch.log)  # one call when the log is already complete
+    if not watch.log.complete or watch.log.fetches == 0 or watch.checkpoints is None:
+        fetch_all_events(client, watch.id, watch.log)  # the newest page, then any gaps
     if watch.checkpoints is None:
-        watch.checkpoints = fetch_checkpoints(client, job_id) if watch.status == "succeeded" else []
+        watch.checkpoints = fetch_checkpoints(client, watch.id) if watch.status == "succeeded" else []
     if watch.result_files is None:
         watch.result_files = fetch_result_files(client, watch.job)
-    if watch.files is None:
-        watch.files = fetch_file_metadata(client, watch.job)
+    watch.files = fetch_file_metadata(client, watch.job, watch.files)
     return watch
 
 
@@ -807,13 +852,13 @@ def _settings(job: dict) -> dict[str, Any]:
 
 
 def final_metrics(rows: list[dict]) -> dict[str, float | None]:
-    """The last reported value of each metric, plus the lowest full validation loss."""
+    """The last reported value of each metric (``Final train loss``...), plus the lowest full validation loss."""
     out: dict[str, float | None] = {}
     for key in METRIC_KEYS:
         values = [r[key] for r in rows if r.get(key) is not None]
-        out[f"final {key}"] = values[-1] if values else None
+        out[f"Final {METRIC_LABELS[key].lower()}"] = values[-1] if values else None
     full = [r["full_valid_loss"] for r in rows if r.get("full_valid_loss") is not None]
-    out["best full_valid_loss"] = min(full) if full else None
+    out["Best full validation loss"] = min(full) if full else None
     return out
 
 

@@ -247,7 +247,7 @@ def test_charts_draw_each_series():
     rows[-1]["full_valid_loss"] = 0.6
     fig = training_figure(rows, smoothing=0.6, total_steps=4)
     names = [t.name for t in fig.data]
-    assert "Train loss" in names and "Validation loss" in names and "Full validation loss" in names
+    assert {"Train", "Validation", "Full validation"} <= set(names)
     assert len(training_figure(rows, accuracy=True).data) == 1
     assert training_figure([]).layout.annotations  # the empty chart says what it waits for
     overlay = compare_figure({"job a": rows, "job b": rows[:2]}, "train_loss")
@@ -362,7 +362,7 @@ def test_compare_table_shows_differences_and_final_metrics(sim, client):
     settings = {row["setting"]: row for row in table}
     assert settings["n_epochs"][one["id"]] == "2" and settings["n_epochs"][two["id"]] == "3"
     assert "seed" not in settings and "model" not in settings  # equal settings are hidden
-    assert settings["final train_loss"][one["id"]] and settings["best full_valid_loss"][two["id"]]
+    assert settings["Final train loss"][one["id"]] and settings["Best full validation loss"][two["id"]]
     full = jobs.compare_table([w.job for w in watches], {}, only_differences=False)
     assert "model" in {row["setting"] for row in full}
 

@@ -10,9 +10,12 @@ import plotly.graph_objects as go
 from lib.charts import COLORS, TEMPLATE
 from lib.jobs import METRIC_LABELS, smooth
 
-LOSS_SERIES = (("train_loss", "train"), ("valid_loss", "valid"), ("full_valid_loss", "full_valid"))
-ACCURACY_SERIES = (("train_mean_token_accuracy", "train"), ("valid_mean_token_accuracy", "valid"),
-                   ("full_valid_mean_token_accuracy", "full_valid"))
+# (metric key, palette colour, legend name): the chart title says loss or accuracy.
+LOSS_SERIES = (("train_loss", "train", "Train"), ("valid_loss", "valid", "Validation"),
+               ("full_valid_loss", "full_valid", "Full validation"))
+ACCURACY_SERIES = (("train_mean_token_accuracy", "train", "Train"),
+                   ("valid_mean_token_accuracy", "valid", "Validation"),
+                   ("full_valid_mean_token_accuracy", "full_valid", "Full validation"))
 # Colours for jobs overlaid in a comparison (cycled).
 JOB_COLORS = ("#0f766e", "#c2410c", "#7c3aed", "#2563eb", "#b45309", "#be185d", "#4d7c0f", "#0e7490")
 
@@ -49,8 +52,8 @@ def training_figure(rows: list[dict], *, accuracy: bool = False, smoothing: floa
     """Loss (or token accuracy) by step: train, validation and full validation, with optional EMA."""
     fig = go.Figure()
     series = ACCURACY_SERIES if accuracy else LOSS_SERIES
-    for key, color_key in series:
-        _series(fig, rows, key, METRIC_LABELS[key], COLORS[color_key], smoothing,
+    for key, color_key, name in series:
+        _series(fig, rows, key, name, COLORS[color_key], smoothing,
                 sparse=key.startswith("full_valid"))
     if total_steps:
         fig.update_xaxes(range=[0, total_steps * 1.02])
