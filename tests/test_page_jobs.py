@@ -1,0 +1,221 @@
+"""pages/4_Jobs.py through AppTest, against the simulator over real HTTP (custom backend, own key)."""
+
+from __future__ import annotations
+
+import time
+
+import openai
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lib import jobs
+from lib.simulator import Simulator
+from tests.conftest import APP
+from tests.test_jobs import chat_jsonl
+
+PAGE = "pages/4_Jobs.py"
+
+
+@pytest.fixture(scope="module")
+def sim():
+    s = Simulator(speed=80.0).start(host="127.0.0.1", port=0)
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def key(request):
+    return f"sk-page-jobs-{request.node.name}"
+
+
+@pytest.fixture
+def client(sim, key):
+    return openai.OpenAI(api_key=key, base_url=sim.base_url, max_retries=0)
+
+
+@pytest.fixture
+def frozen(sim):
+    """Call to stop the simulator's clock (almost): the job stays in its current status."""
+    before = sim.speed
+    yield lambda: setattr(sim, "speed", 0.001)
+    sim.speed = before
+
+
+def make_job(client, *, epochs: int | None = None, suffix: str = "page", metadata: dict | None = None) -> str:
+    training = client.files.create(file=("train.jsonl", chat_jsonl(30)), purpose="fine-tune")
+    validation = client.files.create(file=("valid.jsonl", chat_jsonl(10, "v")), purpose="fine-tune")
+    hyper = {"n_epochs": epochs} if epochs else {}
+    return client.fine_tuning.jobs.create(
+        model="gpt-4o-mini-2024-07-18", training_file=training.id, validation_file=validation.id, suffix=suffix,
+        metadata=metadata, method={"type": "supervised", "supervised": {"hyperparameters": hyper}}).id
+
+
+def wait_status(client, job_id: str, statuses: set[str], timeout: float = 20.0) -> None:
+    deadline = time.time() + timeout
+    while client.fine_tuning.jobs.retrieve(job_id).status not in statuses:
+        assert time.time() < deadline, f"{job_id} never reached {statuses}"
+        time.sleep(0.03)
+
+
+def open_jobs(sim, key: str, job: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.session_state["backend"] = "custom"
+    at.session_state["custom_base_url"] = sim.base_url
+    at.session_state["custom_api_key"] = key
+    at.run()
+    if job:
+        at.query_params["job"] = job
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def job_calls(sim, job_id: str) -> list[dict]:
+    return [r for r in sim.request_log if job_id in r["path"]]
+
+
+def test_no_jobs_yet_points_to_launch(sim, key):
+    at = open_jobs(sim, key)
+    assert "No fine-tuning jobs on this connection yet" in texts(at.info)
+
+
+def test_a_finished_job_by_link_shows_everything_and_is_not_polled(sim, client, key):
+    job_id = make_job(client, metadata={jobs.ESTIMATE_TOKENS_KEY: "3000"})
+    wait_status(client, job_id, {"succeeded"})
+    at = open_jobs(sim, key, job=job_id)
+    job = client.fine_tuning.jobs.retrieve(job_id)
+    assert at.session_state["jobs_job"] == job_id and at.query_params["job"] == job_id
+    assert [c.value for c in at.code][:1] == [job.fine_tuned_model]  # ready to copy
+    assert "Best by validation loss" in texts(at.success)
+    assert any(":ckpt-step-" in c.value for c in at.code)  # the best checkpoint, ready to copy
+    assert "2027-01-14" in texts(at.warning)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Trained tokens"] == f"{job.trained_tokens:,}"
+    assert metrics["Actual training cost"] == f"${job.trained_tokens * 3.0 / 1e6:,.2f}"
+    assert metrics["Pre-launch estimate"] == "$0.01"
+    assert {b.label for b in at.get("download_button")} >= {"Download archive", "Download result CSV"}
+    assert len(at.get("plotly_chart")) == 2
+    assert not [b for b in at.button if b.label in ("Cancel job", "Pause", "Resume")]
+    sim.clear_log()
+    at.run()
+    at.slider(key="jobs_smoothing").set_value(0.9).run()  # a fragment-only rerun
+    assert job_calls(sim, job_id) == []  # everything about an ended job is already in session state
+
+
+def test_picking_another_job_updates_the_url(sim, client, key):
+    first = make_job(client, suffix="first")
+    second = make_job(client, suffix="second")
+    at = open_jobs(sim, key)
+    assert at.session_state["jobs_job"] == second  # the newest opens by default
+    at.selectbox(key="_jobs_job").set_value(first).run()
+    assert at.session_state["jobs_job"] == first and at.query_params["job"] == first
+
+
+def test_cancel_asks_first(sim, client, key, frozen):
+    job_id = make_job(client)
+    wait_status(client, job_id, {"running"})
+    frozen()
+    at = open_jobs(sim, key, job=job_id)
+    sim.clear_log()
+    at.button(key="jobs_cancel").click().run()
+    assert "Training stops for good" in texts(at.warning)
+    at.button(key="jobs_cancel_no").click().run()
+    assert "Training stops for good" not in texts(at.warning)
+    assert not [r for r in sim.request_log if r["path"].endswith("/cancel")]
+    at.button(key="jobs_cancel").click().run()
+    at.button(key="jobs_cancel_yes").click().run()
+    assert [r["method"] for r in sim.request_log if r["path"].endswith(f"{job_id}/cancel")] == ["POST"]
+    assert f"Job {job_id} cancelled." in texts(at.success)
+    assert client.fine_tuning.jobs.retrieve(job_id).status == "cancelled"
+    assert not [b for b in at.button if b.label == "Cancel job"]
+    assert {b.label for b in at.get("download_button")} >= {"Download archive"}
+
+
+def test_pause_and_resume(sim, client, key, frozen):
+    job_id = make_job(client)
+    wait_status(client, job_id, {"running"})
+    frozen()
+    at = open_jobs(sim, key, job=job_id)
+    at.button(key="jobs_pause").click().run()
+    assert client.fine_tuning.jobs.retrieve(job_id).status == "paused"
+    assert "Paused" in [b.label for b in at.get("badge")] or "Paused" in texts(at.markdown)
+    at.button(key="jobs_resume").click().run()
+    assert client.fine_tuning.jobs.retrieve(job_id).status in ("queued", "running")
+    assert f"Job {job_id} resumed." in texts(at.success)
+
+
+def test_clone_into_launch_prefills_the_form(sim, client, key):
+    job_id = make_job(client, epochs=2, suffix="clone-me", metadata={"team": "search"})
+    wait_status(client, job_id, {"succeeded"})
+    at = open_jobs(sim, key, job=job_id)
+    at.button(key="jobs_clone").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    prefill = jobs.clone_prefill(jobs.as_dict(client.fine_tuning.jobs.retrieve(job_id)))
+    assert prefill["suffix"] == "clone-me" and prefill["hyperparameters"]["n_epochs"] == 2
+    # The Launch page took the prefill and copied it into its form (its own launch.prefill_form).
+    from lib import launch
+
+    form = launch.prefill_form(prefill)
+    assert form["suffix"] == "clone-me" and form["n_epochs"] == "2" and form["metadata"] == "team=search"
+    assert {name: at.session_state["launch_" + name] for name in form} == form
+
+
+def test_compare_overlays_curves_and_shows_differences(sim, client, key):
+    one = make_job(client, epochs=2, suffix="two")
+    two = make_job(client, epochs=3, suffix="three")
+    wait_status(client, one, {"succeeded"})
+    wait_status(client, two, {"succeeded"})
+    at = open_jobs(sim, key)
+    at.segmented_control(key="jobs_view").set_value("Compare").run()
+    assert "Pick two or more jobs" in texts(at.info)
+    at.multiselect(key="jobs_compare").set_value([one, two]).run()
+    assert not at.exception
+    table = at.dataframe[-1].value  # the list first, then the comparison
+    settings = dict(zip(table["setting"], zip(table[one], table[two])))
+    assert settings["n_epochs"] == ("2", "3") and settings["suffix"] == ("two", "three")
+    assert "model" not in settings and "Final train loss" in settings
+    chart = at.get("plotly_chart")[-1]
+    assert "two" in chart.proto.spec and "three" in chart.proto.spec
+    at.toggle(key="jobs_compare_all").set_value(True).run()
+    assert "model" in list(at.dataframe[-1].value["setting"])
+
+
+def test_the_backend_dropping_out_is_one_sentence_and_polling_recovers(sim, client, key, frozen):
+    job_id = make_job(client)
+    wait_status(client, job_id, {"running"})
+    frozen()
+    at = open_jobs(sim, key, job=job_id)
+    port = sim.port
+    sim.stop()
+    try:
+        time.sleep(1.0)  # older than the "fetched in this run" window
+        at.run()
+    finally:
+        sim.start(host="127.0.0.1", port=port)
+    assert not at.exception
+    assert "Could not reach the API" in texts(at.warning) and "last seen" in texts(at.warning)
+    time.sleep(1.0)
+    at.run()
+    assert "Could not reach the API" not in texts(at.warning)
+    assert at.session_state["jobs_job"] == job_id
+
+
+def test_bad_or_unknown_job_links(sim, client, key):
+    make_job(client)
+    at = open_jobs(sim, key, job="ftjob-doesnotexist")
+    assert "Not found (404)" in texts(at.error) and not at.exception
+    at = open_jobs(sim, key, job="<script>x</script>")
+    assert "not a job id" in texts(at.warning)
+    assert "<script>" not in texts(at.markdown) + texts(at.subheader)
+
+
+def test_user_text_is_never_rendered_as_html(sim, client, key):
+    marker = "<img src=x onerror=alert(1)>"
+    job_id = make_job(client, metadata={"note": marker})
+    at = open_jobs(sim, key, job=job_id)
+    assert not [m for m in at.markdown if m.proto.allow_html]
+    assert not [m for m in at.get("html")]
