@@ -53,6 +53,8 @@ def test_default_scenario_without_a_dataset():
     # The scenario is written to the URL so the link can be shared.
     assert at.query_params["calls"] == "100000" and at.query_params["model"] == MINI
     assert at.query_params["epochs"] == "auto"
+    download = at.get("download_button")[0].proto
+    assert download.label == "Download this scenario (CSV)" and download.url.endswith(".csv")
 
 
 def test_prefilled_from_a_checked_dataset():

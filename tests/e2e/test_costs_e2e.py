@@ -1,6 +1,9 @@
 """The Costs page in a real browser: the chart draws, and the address bar carries the scenario."""
 
+import csv
+import io
 import urllib.parse
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -47,6 +50,14 @@ def test_costs_chart_marks_the_shutdown_and_the_link_follows_the_inputs(page, ap
     params = url_params(page)
     assert params["calls"] == "50000" and params["model"] == "gpt-4.1-mini-2025-04-14"
     assert_no_exception(page)
+
+    # The CSV the browser downloads is the scenario on screen.
+    with page.expect_download(timeout=WAIT) as download:
+        page.get_by_role("button", name="Download this scenario (CSV)").click()
+    assert download.value.suggested_filename == "costs-gpt-4.1-mini-2025-04-14-2026-11-26.csv"
+    rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text())))
+    assert ["input", "calls_per_month", "50000", ""] in rows
+    assert ["result", "break_even_calls", "56250", ""] in rows
 
     # The link alone (a fresh session) brings the scenario back.
     fresh = page.context.new_page()
