@@ -103,16 +103,22 @@ def _store_upload(role: str) -> None:
     ss[f"launch_{role}_upload"] = LaunchFile.of(uploaded.name, uploaded.getvalue()) if uploaded else None
 
 
+def _remember_bytes(file_id: str, content: LaunchFile | str) -> None:
+    if len(ss.launch_bytes) >= 8:  # files read back are held in memory: keep the last few only
+        ss.launch_bytes.pop(next(iter(ss.launch_bytes)))
+    ss.launch_bytes[(conn.fingerprint(), file_id)] = content
+
+
 def _account_bytes(file: launch.AccountFile) -> LaunchFile | str:
     """The file's content (to check it), or why it cannot be read back."""
     key = (conn.fingerprint(), file.id)
     if key not in ss.launch_bytes:
         try:
             data = launch.read_account_file(ui.client(conn, max_retries=1), file)
-            ss.launch_bytes[key] = LaunchFile.of(file.filename, data)
+            _remember_bytes(file.id, LaunchFile.of(file.filename, data))
         except Exception as exc:
             reason = str(exc) if isinstance(exc, launch.FileTooLargeError) else explain(exc, action="read the file back")
-            ss.launch_bytes[key] = reason
+            _remember_bytes(file.id, reason)
     return ss.launch_bytes[key]
 
 
@@ -292,7 +298,7 @@ def _upload(role: str, local: LaunchFile, client) -> launch.AccountFile | None:
     finally:
         bar.empty()
     ss.launch_uploaded[(conn.fingerprint(), local.sha256)] = known
-    ss.launch_bytes[(conn.fingerprint(), known.id)] = local
+    _remember_bytes(known.id, local)
     _account().pop("files", None)  # the account now holds one more file
     return known
 
