@@ -219,3 +219,43 @@ def test_user_text_is_never_rendered_as_html(sim, client, key):
     at = open_jobs(sim, key, job=job_id)
     assert not [m for m in at.markdown if m.proto.allow_html]
     assert not [m for m in at.get("html")]
+
+
+def test_a_failed_job_says_why_in_one_sentence(sim, client, key):
+    bad = client.files.create(file=("bad.jsonl", b'{"messages": []}\n' * 12), purpose="fine-tune")
+    job_id = client.fine_tuning.jobs.create(model="gpt-4o-mini-2024-07-18", training_file=bad.id).id
+    wait_status(client, job_id, {"failed"})
+    at = open_jobs(sim, key, job=job_id)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and errors[0].startswith("The job failed: ") and "training_file" in errors[0]
+    assert {b.label for b in at.get("download_button")} == {"Download archive"}  # no result file, still archived
+
+
+def test_list_pages_and_filters(sim, client, key, frozen):
+    training = client.files.create(file=("train.jsonl", chat_jsonl(30)), purpose="fine-tune")
+    ids = [client.fine_tuning.jobs.create(model="gpt-4o-mini-2024-07-18", training_file=training.id,
+                                          metadata={"batch": "a" if i % 2 else "b"}).id for i in range(22)]
+    frozen()
+    at = open_jobs(sim, key)
+    assert "20 of 20 loaded jobs" in texts(at.caption)
+    assert list(at.dataframe[0].value["id"]) == ids[::-1][:20]  # newest first
+    at.button(key="jobs_older").click().run()
+    assert "22 of 22 loaded jobs" in texts(at.caption) and not [b for b in at.button if b.key == "jobs_older"]
+    at.text_input(key="jobs_meta_filter").set_value("batch=a").run()  # filtered by the API
+    assert set(at.dataframe[0].value["id"]) == set(ids[1::2])
+    at.text_input(key="jobs_meta_filter").set_value("").run()
+    at.multiselect(key="jobs_status_filter").set_value(["succeeded"]).run()
+    assert "No fine-tuning jobs" not in texts(at.info) and len(at.dataframe[0].value) == 0
+    at.multiselect(key="jobs_status_filter").set_value([]).run()
+    at.selectbox(key="jobs_model_filter").set_value("gpt-4o-mini-2024-07-18").run()
+    assert len(at.dataframe[0].value) == 20
+
+
+def test_event_level_filter(sim, client, key):
+    job_id = make_job(client)
+    wait_status(client, job_id, {"succeeded"})
+    at = open_jobs(sim, key, job=job_id)
+    events = at.dataframe[1].value  # the list, then the events log
+    assert len(events) > 90 and set(events["level"]) == {"info"}
+    at.pills(key="jobs_levels").set_value(["error"]).run()
+    assert len(at.dataframe[1].value) == 0
