@@ -16,6 +16,7 @@ import streamlit as st
 from lib import catalog, launch, ui
 from lib.errors import explain
 from lib.handoff import LaunchFile
+from lib.jobspec import job_creation_refusal
 
 conn = ui.page_setup("Launch", ":material/rocket_launch:")
 ss = st.session_state
@@ -409,8 +410,9 @@ with st.container(border=True):
         st.warning(models_error + " Showing the catalog's models instead.", icon=":material/warning:")
     by_id = {m.id: m for m in models}
     if not by_id:
-        st.error(f"No model can be fine-tuned on {today:%Y-%m-%d}: every trainable model is shut down or OpenAI no "
-                 "longer accepts new jobs.", icon=":material/block:")
+        closed = job_creation_refusal(today)
+        st.error(closed or f"No model can be fine-tuned on {today:%Y-%m-%d}: every trainable model is shut down.",
+                 icon=":material/block:")
         st.stop()
     if ss.launch_model not in by_id:
         if ss.launch_model:

@@ -314,7 +314,7 @@ def test_models_list_failure_falls_back_to_the_catalog(sim, chat):
 def test_after_the_cutoff_nothing_can_be_launched(monkeypatch, chat):
     monkeypatch.setattr(catalog, "today", lambda: CAT.no_new_jobs_from)
     at = open_launch(chat)
-    assert "No model can be fine-tuned on 2027-01-06" in errors(at)
+    assert "New fine-tuning jobs can no longer be created: OpenAI stopped accepting them on 2027-01-06" in errors(at)
     assert not [b for b in at.button if b.key == "launch_review"]
 
 
