@@ -699,27 +699,28 @@ class _Scanner:
                 why = '"messages" is empty'
             self._add(ex.ln, "missing_messages_list", why, ex.findings)
             return None
-        extra = [k for k in obj if k not in CHAT_KEYS]
-        if extra:
-            self._add(
-                ex.ln, "unrecognized_example_key",
-                f"key {_join(_quote(k) for k in extra[:5])} is not part of the chat format "
-                "(messages, tools, parallel_tool_calls, functions); the API may reject or ignore it",
-                ex.findings,
-            )  # fmt: skip
-        self._tools(obj, ex, "")
+        extra = ()
+        if len(obj) > 1:  # most examples hold "messages" only
+            extra = [k for k in obj if k not in CHAT_KEYS]
+            if extra:
+                self._add(
+                    ex.ln, "unrecognized_example_key",
+                    f"key {_join(_quote(k) for k in extra[:5])} is not part of the chat format "
+                    "(messages, tools, parallel_tool_calls, functions); the API may reject or ignore it",
+                    ex.findings,
+                )  # fmt: skip
+            self._tools(obj, ex, "")
         ex.const += 3
-        summary = self._messages(messages, ex, "message")
-        roles = summary["roles"]
+        roles, trained, last_role = self._messages(messages, ex, "message")
         if "assistant" not in roles:
             message = "the example has no assistant message, so there is nothing to learn"
-            if "developer" in roles or extra or (roles and summary["last_role"] == "user"):
+            if "developer" in roles or extra or last_role == "user":
                 hints = []
                 if "developer" in roles:
                     hints.append("a developer message")
                 if extra:
                     hints.append(f"extra key {_quote(extra[0])}")
-                if summary["last_role"] == "user":
+                if last_role == "user":
                     hints.append("a final user message")
                 message += (
                     f" — it looks like reinforcement fine-tuning (RFT) data ({_join(hints, 'and')}): that format is "
@@ -727,23 +728,22 @@ class _Scanner:
                     "supervised fine-tuning add the assistant answer to learn"
                 )
             self._add(ex.ln, "example_missing_assistant_message", message, ex.findings)
-        else:
-            if summary["trained"] == 0:
-                self._add(
-                    ex.ln, "no_trained_messages",
-                    "every assistant message has weight 0, so the example trains nothing but still costs tokens",
-                    ex.findings,
-                )  # fmt: skip
-        if not self.is_validation_file:
-            if "system" not in roles and "developer" not in roles:
-                self._add(ex.ln, "missing_system_message", "the example has no system message", ex.findings)
-            if "user" not in roles:
-                self._add(ex.ln, "missing_user_message", "the example has no user message", ex.findings)
-        self._check_images(ex)
+        elif trained == 0:
+            self._add(
+                ex.ln, "no_trained_messages",
+                "every assistant message has weight 0, so the example trains nothing but still costs tokens",
+                ex.findings,
+            )  # fmt: skip
+        if "system" not in roles and "developer" not in roles:
+            self._add(ex.ln, "missing_system_message", "the example has no system message", ex.findings)
+        if "user" not in roles:
+            self._add(ex.ln, "missing_user_message", "the example has no user message", ex.findings)
+        if ex.images:
+            self._check_images(ex)
         return len(messages)
 
-    def _messages(self, messages: list, ex: _Example, label: str, *, count: bool = True) -> dict:
-        """Check a list of messages; returns the roles seen, the last role and the trained assistant count."""
+    def _messages(self, messages: list, ex: _Example, label: str, *, count: bool = True) -> tuple[set, int, str | None]:
+        """Check a list of messages; returns the roles seen, the trained assistant count and the last role."""
         roles: set[str] = set()
         fast_kind = _FAST_KIND if ex.kind_override is None else _FAST_KIND_CONTEXT
         texts_append, kinds_append = self.texts.append, self.kinds.append
@@ -776,7 +776,7 @@ class _Scanner:
                 if role == "assistant" and (type(m) is not dict or m.get("weight", 1) != 0):
                     trained += 1
         ex.const += const
-        return {"roles": roles, "trained": trained, "last_role": last_role}
+        return roles, trained, last_role
 
     def _message(self, m, i: int, ex: _Example, label: str, count: bool) -> str | None:
         """Check one message in full; returns its role when it has a usable one."""
@@ -1226,9 +1226,9 @@ class _Scanner:
         self._tools(source, ex, "input ")
         ex.const += 3
         ex.kind_override = _OTHER  # the input's assistant turns are context, not the trained answer
-        summary = self._messages(messages, ex, "input message")
+        _, _, last_role = self._messages(messages, ex, "input message")
         ex.kind_override = None
-        if "assistant" in summary["roles"] and summary["last_role"] == "assistant":
+        if last_role == "assistant":
             self._add(
                 ln, "invalid_dpo",
                 "input.messages ends with an assistant message; the preferred and non-preferred outputs must be "
@@ -1427,26 +1427,35 @@ def _blocks_from_bytes(data: bytes, block_bytes: int | None = None):
 def _blocks_from_file(f, block_bytes: int | None = None, on_chunk: Callable[[bytes], object] | None = None):
     """Like :func:`_blocks_from_bytes`, reading a binary file object block by block."""
     block_bytes = block_bytes or _BLOCK_BYTES
-    carry = b""
+    unfinished: list[bytes] = []  # pieces of a line longer than a block, joined once it ends
     offset = 0
     while True:
         chunk = f.read(block_bytes)
         if on_chunk is not None and chunk:
             on_chunk(chunk)
         if not chunk:
-            if carry:
-                yield [carry], offset, offset + len(carry), carry
+            if unfinished:
+                tail = b"".join(unfinished)
+                yield [tail], offset, offset + len(tail), tail
             return
-        data = carry + chunk if carry else chunk
-        cut = data.rfind(b"\n")
+        cut = chunk.rfind(b"\n")
         if cut == -1:
-            carry = data
+            unfinished.append(chunk)
             continue
-        body = data[:cut]
-        lines = body.split(b"\n")
-        carry = data[cut + 1 :]
-        yield lines, offset, offset + cut + 1, body
-        offset += cut + 1
+        body = b"".join([*unfinished, chunk[:cut]]) if unfinished else chunk[:cut]
+        unfinished = [chunk[cut + 1 :]] if cut + 1 < len(chunk) else []
+        yield body.split(b"\n"), offset, offset + len(body) + 1, body
+        offset += len(body) + 1
+
+
+def _count_lines(chunks) -> int:
+    """Physical lines in a stream of byte chunks (a final newline adds no line)."""
+    newlines, last = 0, b"\n"
+    for chunk in chunks:
+        if chunk:
+            newlines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return newlines + (last != b"\n")
 
 
 class _BytesSource:
@@ -1459,9 +1468,16 @@ class _BytesSource:
         self._sha = None
 
     def blocks(self, worker: ThreadPoolExecutor):
+        self._hash_on(worker)
+        return _blocks_from_bytes(self.data)
+
+    def count_lines(self, worker: ThreadPoolExecutor) -> int:
+        self._hash_on(worker)
+        return _count_lines([self.data])
+
+    def _hash_on(self, worker: ThreadPoolExecutor) -> None:
         # hashlib releases the GIL on large inputs, so hashing overlaps the checks.
         self._sha = worker.submit(lambda: hashlib.sha256(self.data).hexdigest())
-        return _blocks_from_bytes(self.data)
 
     def sha256(self) -> str:
         return self._sha.result()
@@ -1481,6 +1497,14 @@ class _FileSource:
         # The worker hashes each chunk in order, between token counts.
         return _blocks_from_file(self.f, on_chunk=lambda chunk: worker.submit(self._sha.update, chunk))
 
+    def count_lines(self, worker: ThreadPoolExecutor) -> int:
+        def chunks():
+            for chunk in iter(lambda: self.f.read(_BLOCK_BYTES), b""):
+                worker.submit(self._sha.update, chunk)
+                yield chunk
+
+        return _count_lines(chunks())
+
     def sha256(self) -> str:
         return self._sha.hexdigest()
 
@@ -1496,8 +1520,6 @@ def _scan(source, *, model: str, n_epochs, name: str, progress, is_validation_fi
     # One worker thread loads the tokenizer, hashes the file and counts block N (toktok and hashlib
     # release the GIL) while this thread checks block N+1.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="token-counter") as worker:
-        worker.submit(tokens.count_many, list(MESSAGE_KEYS), scanner.encoding)  # loads the vocabulary early
-        blocks = source.blocks(worker)
         file_reason = None
         if total_bytes > max_bytes:
             file_reason = "file_too_large", (
@@ -1507,13 +1529,15 @@ def _scan(source, *, model: str, n_epochs, name: str, progress, is_validation_fi
         elif (kind := _sniff_file_kind(source.head)) is not None:
             file_reason = "encoding_error", kind
         if file_reason is not None:
-            for lines, _, _, _ in blocks:  # lines are counted, not parsed
-                n_lines += len(lines)
+            n_lines = source.count_lines(worker)  # lines are counted, not parsed
+            for column in (scanner.per_example, scanner.assistant, scanner.system, scanner.n_messages):
+                column.extend([None] * n_lines)
             scanner._file(*file_reason)
         else:
+            worker.submit(tokens.count_many, list(MESSAGE_KEYS), scanner.encoding)  # loads the vocabulary early
             whole_file_empty = True
             previous = None
-            for lines, _, end, raw_block in blocks:
+            for lines, _, end, raw_block in source.blocks(worker):
                 if whole_file_empty and any(line.strip() for line in lines):
                     whole_file_empty = False
                 block = scanner.feed(lines, n_lines + 1, worker, raw_block)
