@@ -896,3 +896,23 @@ def test_call_to_an_undefined_tool_is_a_warning():
     report = check(defined, undefined, no_tools)
     assert report.ok and lines_of(report, "undefined_tool") == {BAD_LINE + 1}
     assert '"get_news"' in found(report, "undefined_tool")[0].message
+
+
+def test_reading_from_disk_in_small_blocks_with_long_lines(tmp_path, monkeypatch):
+    import lib.validate as validate_module
+
+    long_line = chat(sys_msg(), user("word " * 20_000), bot())
+    data = jsonl(*BASE[:20], long_line, *BASE[20:], b"   ", long_line).rstrip(b"\n")
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(data)
+    whole = validate_bytes(data, name="t.jsonl").to_json()
+    monkeypatch.setattr(validate_module, "_BLOCK_BYTES", 4096)  # the long lines span many blocks
+    assert validate_path(path).to_json() == whole
+
+
+def test_skipped_files_still_have_one_column_entry_per_line(monkeypatch):
+    monkeypatch.setitem(catalog.load_catalog().limits, "max_file_bytes", 100)
+    report = validate_bytes(jsonl(*BASE[:7]))
+    assert report.lines == 7 and report.per_example_tokens == [None] * 7 == report.n_messages
+    binary = validate_bytes(b"PK\x03\x04\n\n\nend")
+    assert binary.lines == 4 and len(binary.assistant_tokens) == 4
