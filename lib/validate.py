@@ -34,12 +34,21 @@ What is counted (the published OpenAI recipe, made exact):
   developer) messages.
 
 Strings are counted as ordinary text (special-token strings are both counted as
-text and reported as ``special_token`` errors) with :func:`lib.tokens.count_many`.
+text and reported as ``special_token`` errors) with
+:func:`lib.validate_tokens.count_exact`: toktok, and tiktoken for the rare
+strings toktok splits differently (characters new in Unicode 17.0).
+
+Beyond the contract's codes, some warnings point at likely mistakes the API
+accepts: ``unrecognized_example_key``, ``image_skipped`` (formats or sizes
+OpenAI skips), ``images_need_vision_model``, ``no_trained_messages`` (every
+weight 0), ``dpo_identical_outputs``, ``format_not_supported_by_model`` and
+``undefined_tool`` (a call to a function the example does not define).
 
 Speed and memory: the file is read in blocks of lines; each block is parsed with
-orjson, checked, and its strings are counted in one batch, with repeated strings
-(system prompts, tool definitions) counted once. Only compact per-line columns
-are kept, never the parsed examples.
+orjson and checked while a worker thread counts the previous block's strings in
+one batch (toktok and hashlib release the GIL). Repeated strings (system prompts,
+tool definitions) are counted once. Only compact per-line columns are kept,
+never the parsed examples.
 
 Limits: a file over the catalog's ``max_file_bytes`` (512 MB, the Files API
 limit) is reported ``file_too_large`` and its lines are counted but not parsed,
