@@ -764,7 +764,7 @@ class _Scanner:
             if count and type(m) is dict and len(m) == 2:
                 role = m.get("role")
                 content = m.get("content")
-                if type(content) is str and content and role in fast_kind:
+                if type(content) is str and content and type(role) is str and role in fast_kind:
                     # The role string is counted like any text (see the module docstring).
                     const += 3
                     texts_append(role)
@@ -798,7 +798,7 @@ class _Scanner:
             self._add(ln, "message_missing_key", f'{where} has no "role"', out)
             return None
         role = m["role"]
-        if role not in MESSAGE_KEYS or type(role) is not str:
+        if type(role) is not str or role not in MESSAGE_KEYS:
             self._add(
                 ln, "unrecognized_role",
                 f"{where} has role {_quote(role)}; expected system, user, assistant, tool or function", out,

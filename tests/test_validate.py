@@ -916,3 +916,68 @@ def test_skipped_files_still_have_one_column_entry_per_line(monkeypatch):
     assert report.lines == 7 and report.per_example_tokens == [None] * 7 == report.n_messages
     binary = validate_bytes(b"PK\x03\x04\n\n\nend")
     assert binary.lines == 4 and len(binary.assistant_tokens) == 4
+
+
+def test_roles_of_any_json_type_are_findings_not_crashes():
+    lines = [chat(sys_msg(), {"role": role, "content": "x"}, bot()) for role in (["user"], {"a": 1}, 3, None, True)]
+    report = check(*lines)
+    assert lines_of(report, "unrecognized_role") == set(range(BAD_LINE, BAD_LINE + 5))
+
+
+FUZZ_KEYS = ["role", "content", "name", "weight", "tool_calls", "function_call", "tool_call_id", "refusal", "type",
+             "text", "image_url", "url", "detail", "function", "arguments", "id", "messages", "tools", "functions",
+             "parallel_tool_calls", "input", "preferred_output", "non_preferred_output", "prompt", "completion",
+             "parameters", "properties", "enum", "description", "audio", "chosen", "rejected"]  # fmt: skip
+FUZZ_STRINGS = ["user", "assistant", "system", "tool", "function", "developer", "text", "image_url", "refusal", "low",
+                "https://x.test/a.png", "data:image/png;base64,iVBORw0KGgo=", "data:image/gif;base64,R0lGODlh", "{}",
+                '{"a": 1}', '"{}"', "call_1", "f", "<|endoftext|>", "", "\U000323b0'l"]  # fmt: skip
+
+
+def fuzz_value(rng, depth=0):
+    roll = rng.random()
+    if depth > 3 or roll < 0.3:
+        return rng.choice([None, True, False, 0, 1, 2, -1, 0.5, 1e20, rng.choice(FUZZ_STRINGS)])
+    if roll < 0.6:
+        return [fuzz_value(rng, depth + 1) for _ in range(rng.randint(0, 4))]
+    return {rng.choice(FUZZ_KEYS): fuzz_value(rng, depth + 1) for _ in range(rng.randint(0, 5))}
+
+
+def fuzz_example(rng):
+    roll = rng.random()
+    if roll < 0.5:
+        messages = []
+        for _ in range(rng.randint(0, 5)):
+            message = {k: fuzz_value(rng, 2) for k in rng.sample(FUZZ_KEYS[:10], rng.randint(0, 4))}
+            if rng.random() < 0.7:
+                message["role"] = rng.choice([*FUZZ_STRINGS[:6], ["user"], {"a": 1}, 3])
+            messages.append(message if rng.random() < 0.9 else fuzz_value(rng, 2))
+        example = {"messages": messages}
+        for key in ("tools", "functions", "parallel_tool_calls"):
+            if rng.random() < 0.2:
+                example[key] = fuzz_value(rng, 1)
+        return example
+    if roll < 0.7:
+        keys = rng.sample(["input", "preferred_output", "non_preferred_output", "x"], rng.randint(1, 4))
+        return {k: fuzz_value(rng, 1) for k in keys}
+    if roll < 0.85:
+        return {k: fuzz_value(rng, 1) for k in rng.sample(["prompt", "completion", "response"], rng.randint(1, 3))}
+    return fuzz_value(rng)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_json_never_raises(seed):
+    import random
+
+    rng = random.Random(seed)
+    for round_ in range(40):
+        lines = [json.dumps(fuzz_example(rng)).encode() for _ in range(rng.randint(1, 25))]
+        data = b"\n".join(lines)
+        for model in ("gpt-4o-mini", "gpt-4o-2024-08-06"):
+            report = validate_bytes(data, model=model, validation=data if round_ % 5 == 0 else None)
+            orjson.dumps(report.to_json())
+            report.summary()
+            assert len(report.per_example_tokens) == report.lines == len(lines)
+        for line in range(1, len(lines) + 1):
+            example = read_example(data, line)
+            if example is not None:
+                conversation(example)
