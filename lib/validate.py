@@ -383,6 +383,11 @@ def _json_error_message(raw: bytes, exc: Exception) -> tuple[str, str]:
         plain = str(err)
     except Exception:  # noqa: BLE001 - any parser failure is a finding, never a traceback
         plain = reason
+    if raw.rstrip(b"\r").count(b"\r") >= 2:
+        return "invalid_json", (
+            f"invalid JSON: {_at_column(plain)} — the line holds carriage returns (\\r) between examples: "
+            "the file seems to use old Mac line endings; save it with \\n (LF) line endings"
+        )
     if plain.startswith("Extra data") and not _fragment_hint(raw):
         column = plain.split("column", 1)[-1].split("(")[0].strip()
         return "invalid_json", (

@@ -981,3 +981,9 @@ def test_random_json_never_raises(seed):
             example = read_example(data, line)
             if example is not None:
                 conversation(example)
+
+
+def test_old_mac_line_endings_are_explained():
+    data = jsonl(*BASE[:12]).replace(b"\n", b"\r")
+    report = validate_bytes(data)
+    assert report.lines == 1 and "line endings" in found(report, "invalid_json")[0].message
