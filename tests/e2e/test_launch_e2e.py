@@ -12,6 +12,7 @@ import secrets
 
 import openai
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import real_file
 from tests.e2e.conftest import assert_no_exception, open_page, shot, wait_for_app_run
@@ -58,17 +59,32 @@ def choose_file(page, path, *, nth: int = 0) -> None:
 
 
 def type_into(page, label: str, value: str) -> None:
+    """Type and commit a text box; typed again if a rerun still in flight redrew it (a loaded machine)."""
     box = page.get_by_role("textbox", name=label, exact=True)
-    box.fill(value)
-    box.press("Enter")
-    wait_for_app_run(page)
+    for _ in range(3):
+        wait_for_app_run(page)
+        box.fill(value)
+        box.press("Enter")
+        wait_for_app_run(page)
+        page.wait_for_timeout(300)
+        wait_for_app_run(page)
+        if box.input_value() == value:
+            return
+    expect(box).to_have_value(value)
 
 
 def fill_metadata(page, value: str) -> None:
     box = page.get_by_role("textbox", name="Metadata", exact=True)
-    box.fill(value)
-    box.press("Control+Enter")  # a text area commits on Ctrl+Enter (or blur)
-    wait_for_app_run(page)
+    for _ in range(3):
+        wait_for_app_run(page)
+        box.fill(value)
+        box.press("Control+Enter")  # a text area commits on Ctrl+Enter (or blur)
+        wait_for_app_run(page)
+        page.wait_for_timeout(300)
+        wait_for_app_run(page)
+        if box.input_value() == value:
+            return
+    expect(box).to_have_value(value)
 
 
 def open_confirmation(page):
@@ -99,7 +115,7 @@ def test_supervised_launch_and_double_click_makes_one_job(page, simulator, accou
     type_into(page, "Suffix", suffix)
     type_into(page, "Seed", "42")
     fill_metadata(page, "team=support\nrun=e2e")
-    assert page.get_by_test_id("stMetricValue").first.inner_text() == "$0.04"
+    expect(page.get_by_test_id("stMetricValue").first).to_have_text("$0.04")
     assert_no_exception(page)
     tall(page)
     shot(page, "launch-form", readme=True)
@@ -143,8 +159,9 @@ def test_dpo_launch(page, simulator, account):
     choose_file(page, real_file("13_ugc_ads_dpo.jsonl"))
     page.get_by_text("The supervised method needs chat examples").first.wait_for()
     page.get_by_text("DPO (preference pairs)").click()
-    wait_for_app_run(page)
     page.get_by_text("54 examples, DPO preference pairs").wait_for()
+    page.get_by_role("textbox", name="Beta (DPO)", exact=True).wait_for()
+    wait_for_app_run(page)
     type_into(page, "Beta (DPO)", "0.2")
     type_into(page, "Suffix", suffix)
     dialog = open_confirmation(page)
@@ -175,7 +192,7 @@ def test_blocked_organisation_is_one_sentence_and_the_form_stays(page, simulator
     alert.wait_for(timeout=30_000)
     wait_for_app_run(page)
     assert_no_exception(page)
-    assert page.get_by_role("dialog").count() == 0
+    expect(page.get_by_role("dialog")).to_have_count(0)
     assert page.get_by_role("textbox", name="Suffix", exact=True).input_value() == suffix
     assert page.get_by_role("textbox", name="Epochs", exact=True).input_value() == "2"
     assert "Traceback" not in page.content()
@@ -202,8 +219,8 @@ def test_refresh_during_create_then_the_same_launch_is_flagged(page, app_url, si
     dialog = open_confirmation(page)
     dialog.get_by_text("was already created as ftjob-").wait_for()
     dialog.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
     wait_for_app_run(page)
-    assert page.get_by_role("dialog").count() == 0
     jobs = [j for j in account.fine_tuning.jobs.list() if j.user_provided_suffix == suffix]
     assert len(jobs) == 1 and len(creates_with(simulator, suffix)) == 1
 
