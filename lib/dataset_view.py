@@ -34,7 +34,7 @@ FORMAT_LABELS = {
     "chat": "chat (supervised)",
     "dpo": "DPO (preference pairs)",
     "prompt_completion": "prompt/completion (legacy)",
-    "unknown": "unknown",
+    "unknown": "format unknown",
 }
 
 
@@ -238,6 +238,11 @@ def problem_rows(report, *, codes: set[str] | None = None, severities: set[str] 
             if len(rows) >= MAX_TABLE_ROWS:
                 return rows
     return rows
+
+
+def line_label(line) -> str:
+    """A finding's line for the problems table: the number, or "file" for a whole-file finding."""
+    return "file" if line is None or line != line else str(int(line))  # line != line: NaN from pandas
 
 
 def code_counts(report) -> list[dict]:

@@ -307,12 +307,13 @@ else:
     rows = view.problem_rows(report, codes=set(ss.dataset_codes) or None,
                              severities=set(ss.dataset_severities or ["error", "warning"]))
     ss.dataset_problem_rows = [(r["file"], r["line"]) for r in rows]
-    frame = pd.DataFrame(rows, columns=["file", "line", "severity", "code", "message"]).astype({"line": "Int64"})
+    frame = pd.DataFrame(rows, columns=["file", "line", "severity", "code", "message"])
+    frame["line"] = [view.line_label(line) for line in frame["line"]]  # "file" for whole-file findings
     if report.validation is None:
         frame = frame.drop(columns="file")
     st.dataframe(frame, hide_index=True, width="stretch", height=min(460, 38 + 35 * max(len(rows), 1)),
                  key="_dataset_problem_table", on_select=_pick_problem, selection_mode="single-row",
-                 column_config={"line": st.column_config.NumberColumn(format="%d", width=60),
+                 column_config={"line": st.column_config.TextColumn(width=60, alignment="right"),
                                 "severity": st.column_config.TextColumn(width=80),
                                 "code": st.column_config.TextColumn(width=250),
                                 "file": st.column_config.TextColumn(width=80)})
@@ -329,19 +330,19 @@ if valid is not None and report.validation is not None:
     sources["validation"] = (valid, report.validation)
 if ss.dataset_view_file not in sources:
     ss.dataset_view_file = "training"
-pick_cols = st.columns([1, 1, 2.2])
+pick_cols = st.columns([1, 1, 2.2] if len(sources) > 1 else [1, 2.2])
 if len(sources) > 1:
-    pick_cols[0].segmented_control("File", list(sources), format_func=str.title, **_bind("dataset_view_file"))
+    pick_cols.pop(0).segmented_control("File", list(sources), format_func=str.title, **_bind("dataset_view_file"))
     if ss.dataset_view_file is None:
         ss.dataset_view_file = "training"
 shown_file, shown_report = sources[ss.dataset_view_file]
 n_lines = max(shown_report.lines, 1)
 ss.dataset_view_line = min(max(int(ss.dataset_view_line or 1), 1), n_lines)
-pick_cols[1].number_input("Line", min_value=1, max_value=n_lines, step=1, **_bind("dataset_view_line"))
+pick_cols[0].number_input("Line", min_value=1, max_value=n_lines, step=1, **_bind("dataset_view_line"))
 problem_lines = view.viewer_lines(shown_report)
 if problem_lines:
     ss._dataset_jump = None
-    pick_cols[2].selectbox("Jump to a line with a finding", problem_lines, index=None, key="_dataset_jump",
+    pick_cols[1].selectbox("Jump to a line with a finding", problem_lines, index=None, key="_dataset_jump",
                            on_change=_jump, args=("_dataset_jump",), placeholder=f"{len(problem_lines):,} lines",
                            format_func=lambda ln: view.jump_label(shown_report, ln))
 line = int(ss.dataset_view_line)
@@ -397,8 +398,9 @@ with clean_col.container(border=True):
     st.toggle(f"Also drop duplicate examples ({n_dups:,})", disabled=not n_dups, **_bind("dataset_dedupe"))
     plan = view.clean_plan(report, dedupe=ss.dataset_dedupe)
     st.caption(view.clean_caption(plan))
+    # Download data is built on click, outside this script run and its session: capture the values now.
     st.download_button("Download cleaned file", key="_dataset_download_clean",
-                       data=lambda: validate.clean_jsonl(train.data, report, dedupe=ss.dataset_dedupe),
+                       data=lambda dedupe=ss.dataset_dedupe: validate.clean_jsonl(train.data, report, dedupe=dedupe),
                        file_name=view.derived_name(train.name, "clean"), mime="application/jsonl",
                        on_click="ignore", icon=":material/download:", disabled=not plan["kept"])
 with split_col.container(border=True):
@@ -409,9 +411,8 @@ with split_col.container(border=True):
                           help="The same seed and share always give the same split.", **_bind("dataset_split_seed"))
     st.caption(view.split_caption(report.valid_examples, ss.dataset_split_percent))
 
-    def _split_part(part: int):
-        return lambda: validate.split_jsonl(train.data, report, validation_fraction=ss.dataset_split_percent / 100,
-                                            seed=int(ss.dataset_split_seed))[part]
+    def _split_part(part: int, fraction: float = ss.dataset_split_percent / 100, seed: int = int(ss.dataset_split_seed)):
+        return lambda: validate.split_jsonl(train.data, report, validation_fraction=fraction, seed=seed)[part]
 
     dl_train, dl_valid = st.columns(2)
     can_split = report.valid_examples >= 2
@@ -425,7 +426,10 @@ with split_col.container(border=True):
 
 with st.container(border=True):
     st.markdown("**:material/rocket_launch: Use for launch**")
-    choices = [c for c in HANDOFF if c != "as_checked" or report.ok]
+    # "As checked" only when the API would accept it; "cleaned" only when cleaning changes something.
+    cleaning_helps = (plan["error_lines"] + plan["blank_lines"] + plan["duplicates"] > 0
+                      or bool(report.validation and report.validation.errors))
+    choices = [c for c in HANDOFF if (c != "as_checked" or report.ok) and (c != "cleaned" or cleaning_helps)]
     if ss.dataset_handoff not in choices:
         ss.dataset_handoff = choices[0]
     names = {"as_checked": view.md_code(train.name) + (f" + {view.md_code(valid.name)}" if valid else ""),
@@ -467,9 +471,8 @@ with dup_col:
     st.markdown(f"**Duplicate examples** ({len(report.duplicates):,})")
     if dups:
         st.dataframe(pd.DataFrame(dups), hide_index=True, width="stretch",
-                     column_config={"line": st.column_config.NumberColumn(format="%d", width="small"),
-                                    "same_as": st.column_config.NumberColumn("same as line", format="%d",
-                                                                             width="small")})
+                     column_config={"line": st.column_config.NumberColumn(format="%d", width=100),
+                                    "same_as": st.column_config.NumberColumn("same as line", format="%d", width=110)})
         st.caption("Duplicates add cost, not signal; the cleaned file can drop them.")
     else:
         st.caption("No line repeats an earlier one.")
@@ -480,9 +483,9 @@ with overlap_col:
     elif report.overlap:
         st.dataframe(pd.DataFrame(view.overlap_rows(report, train.data, train_index)), hide_index=True,
                      width="stretch",
-                     column_config={"line": st.column_config.NumberColumn("training line", format="%d", width="small"),
+                     column_config={"line": st.column_config.NumberColumn("training line", format="%d", width=100),
                                     "validation_line": st.column_config.NumberColumn("validation line", format="%d",
-                                                                                     width="small")})
+                                                                                     width=110)})
         st.caption("An example in both files makes the validation loss look better than it is.")
     else:
         st.caption("No example appears in both files.")

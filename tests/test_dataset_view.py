@@ -195,6 +195,10 @@ def test_problem_rows_keep_file_level_messages():
     assert rows[0]["line"] is None and rows[0]["message"].startswith("the file is empty")
 
 
+def test_line_label():
+    assert [view.line_label(x) for x in (None, float("nan"), 7, 7.0)] == ["file", "file", "7", "7"]
+
+
 def test_code_counts_errors_first_then_by_count():
     report = check(sample_bytes("support_chat_faulty.jsonl"))
     counts = view.code_counts(report)
@@ -370,6 +374,7 @@ def test_md_code_cannot_break_out():
 def test_tokens_histogram_far_limit_is_an_annotation_not_a_squeezed_axis():
     fig = charts.tokens_histogram([100, 200, None, 300], 65536, validation=[150])
     assert [t.name for t in fig.data] == ["training", "validation"]
+    assert fig.data[0].bingroup == fig.data[1].bingroup  # overlaid bars share their bins
     assert list(fig.data[0].x) == [100, 200, 300]
     assert fig.data[0].marker.color == COLORS["train"] and fig.data[1].marker.color == COLORS["valid"]
     assert not fig.layout.shapes

@@ -90,6 +90,9 @@ def test_clean_real_file_is_ready_with_figures_and_charts(validations):
     assert f"price as of {report.price_as_of}" in captions
     assert "100 usable examples (100-999): Solid" in captions
     assert "No problems: every line is a valid example." in texts(at.success)
+    assert at.radio(key="_dataset_handoff").options == [  # nothing to clean in a clean file
+        "The files as checked: `twi.jsonl`",
+        "A seeded split of the good lines into training and validation files: 10% to validation, seed 42"]
     charts = at.get("plotly_chart")
     assert len(charts) == 3
     assert "limit 65,536" in json.dumps(json.loads(charts[0].proto.spec)["layout"])
@@ -122,7 +125,7 @@ def test_broken_real_file_lists_problems_and_offers_the_cleaned_file():
     table = at.dataframe[0].value
     assert list(table.columns) == ["line", "severity", "code", "message"]  # no "file" column without a validation file
     errors = table[table.severity == "error"]
-    assert list(errors.line) == [3, 4, 5, 6, 7, 8] and set(errors.code) == {"invalid_tool_call"}
+    assert list(errors.line) == ["3", "4", "5", "6", "7", "8"] and set(errors.code) == {"invalid_tool_call"}
     assert "duplicate_example" in set(table.code)
     pills = at.pills(key="_dataset_codes")
     assert pills.options[0] == "invalid_tool_call · 6"  # AppTest shows the label without its icon
@@ -195,7 +198,7 @@ def test_validation_file_with_overlap_is_reported():
     no_exception(at)
     table = at.dataframe[0].value
     overlap = table[table.code == "train_validation_overlap"]
-    assert list(overlap.line) == [5, 10] and set(overlap.file) == {"training"}
+    assert list(overlap.line) == ["5", "10"] and set(overlap.file) == {"training"}
     overlap_table = at.dataframe[-1].value
     assert list(overlap_table.line) == [5, 10] and list(overlap_table.validation_line) == [1, 7]
     assert "Validation file valid.jsonl: 7 examples" in unescape(texts(at.caption))
@@ -341,6 +344,7 @@ def test_real_unusable_files_render_without_exception(name):
     no_exception(at)
     assert unescape(at.error[0].value).startswith("This file can't be used for fine-tuning")
     assert at.dataframe  # the problems table still lists every finding
+    assert "file" in list(at.dataframe[0].value.line)  # whole-file findings have no line number
 
 
 def test_giant_line_is_checked_and_shown_cut():
@@ -364,3 +368,17 @@ def test_upload_over_the_server_limit_is_refused_in_code():
         assert at.session_state["dataset_train"] is None
     finally:
         config.set_option("server.maxUploadSize", before)
+
+
+def test_large_file_shows_progress_and_a_cache_hit_replays_cleanly(validations):
+    """Over PROGRESS_FROM_BYTES the check draws a progress bar inside the cached function; a cache hit
+    replays that bar and its removal (a bar created outside would fail the replay)."""
+    data = (real_file("12_foundry_orca_dpo.jsonl").read_bytes() + b"\n") * 3  # about 2.9 MB
+    assert len(data) > 2 << 20
+    at = upload(open_page(), "orca3.jsonl", data)
+    no_exception(at)
+    assert not at.get("progress")  # emptied once the check is done
+    at.run()
+    no_exception(at)
+    assert validations == ["orca3.jsonl"] and not at.get("progress")
+    assert metrics(at)["Examples"] == "852"

@@ -35,7 +35,8 @@ def _add(fig: go.Figure, values: list[int], name: str, color: str, *, integer_bi
     kwargs = {}
     if integer_bins:  # one bar per message count, centred on the integer
         kwargs["xbins"] = dict(start=min(values) - 0.5, end=max(values) + 0.5, size=1)
-    fig.add_trace(go.Histogram(x=values, name=name, marker_color=color, opacity=0.85, **kwargs))
+    # One bin group: training and validation bars share their bins, so overlaid bars line up.
+    fig.add_trace(go.Histogram(x=values, name=name, marker_color=color, opacity=0.85, bingroup=1, **kwargs))
 
 
 def tokens_histogram(per_example: list, limit: int | None, validation: list | None = None) -> go.Figure:

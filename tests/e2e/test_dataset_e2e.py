@@ -1,0 +1,143 @@
+"""The Dataset page in a real browser: uploads through the file chooser, what the user sees, downloads.
+
+Screenshots for the README: dataset-clean, dataset-broken, dataset-dpo (docs/screenshots/).
+"""
+
+from __future__ import annotations
+
+import json
+
+from lib import validate
+from tests.conftest import ROOT, real_file
+from tests.e2e.conftest import assert_no_exception, open_page, shot, wait_for_app_run
+
+SAMPLES = ROOT / "samples"
+
+
+def choose_file(page, path, *, nth: int = 0, name: str | None = None) -> None:
+    """Upload ``path`` through the real file chooser of the ``nth`` uploader (0: training, 1: validation)."""
+    with page.expect_file_chooser() as chooser:
+        page.get_by_test_id("stFileUploaderDropzone").nth(nth).click()
+    chooser.value.set_files(files=[{"name": name or path.name, "mimeType": "application/jsonl",
+                                    "buffer": path.read_bytes()}])
+    wait_for_app_run(page)
+
+
+def tall(page) -> None:
+    """Make the viewport as tall as the page: Streamlit scrolls inside its own container, not the document."""
+    height = page.get_by_test_id("stMainBlockContainer").evaluate("el => el.scrollHeight")
+    page.set_viewport_size({"width": 1400, "height": max(1000, int(height) + 120)})
+    wait_for_app_run(page)
+    page.wait_for_timeout(600)  # let plotly finish drawing before a screenshot
+
+
+def go_to_line(page, line: int) -> None:
+    box = page.get_by_role("spinbutton", name="Line")
+    box.fill(str(line))
+    box.press("Enter")
+    wait_for_app_run(page)
+
+
+def verdict(page) -> str:
+    return page.get_by_test_id("stAlert").first.inner_text()
+
+
+def metric(page, label: str) -> str:
+    box = page.get_by_test_id("stMetric").filter(has=page.get_by_text(label, exact=True))
+    return box.get_by_test_id("stMetricValue").inner_text()
+
+
+def test_clean_file_with_validation_file(page, app_url):
+    open_page(page, app_url, "Dataset")
+    choose_file(page, SAMPLES / "support_chat.jsonl")
+    choose_file(page, SAMPLES / "support_chat_valid.jsonl", nth=1)
+    assert_no_exception(page)
+    assert "Ready to train: 96 examples and no errors." in verdict(page)
+    report = validate.validate_bytes((SAMPLES / "support_chat.jsonl").read_bytes())
+    assert metric(page, "Examples") == "96"
+    assert metric(page, "Tokens") == f"{report.total_tokens:,}"
+    assert metric(page, "Billed tokens") == f"{report.billed_tokens:,}"
+    assert metric(page, "Estimated training cost") == f"${report.training_cost_usd:,.2f}"
+    assert page.get_by_text("Epochs (auto, estimated)").is_visible()
+    assert page.get_by_text("No problems: every line is a valid example.").is_visible()
+    assert page.locator(".js-plotly-plot").count() == 3
+    assert page.get_by_text("No example appears in both files.").is_visible()
+    tall(page)
+    shot(page, "dataset-clean", readme=True)
+
+
+def test_broken_file_problems_viewer_and_cleaned_download(page, app_url):
+    open_page(page, app_url, "Dataset")
+    choose_file(page, SAMPLES / "support_chat_faulty.jsonl")
+    choose_file(page, SAMPLES / "support_chat_faulty_valid.jsonl", nth=1)
+    assert_no_exception(page)
+    assert "Fix 12 errors on 10 lines before training" in verdict(page)
+    assert page.get_by_test_id("stDataFrame").first.is_visible()
+    pills = page.get_by_test_id("stButtonGroup").filter(has_text="Findings per code")
+    assert "invalid_json · 1" in pills.inner_text()
+    # Jump to the line with the hostile text: shown verbatim, nothing rendered, long words wrapped.
+    go_to_line(page, 15)
+    assert page.get_by_test_id("stAlert").filter(has_text='message 3 has role "bot"').is_visible()
+    go_to_line(page, 50)
+    user_text = page.get_by_test_id("stChatMessage").nth(1).get_by_test_id("stText")
+    assert "<script>alert('hi')</script>" in user_text.inner_text()
+    assert "[click here](https://evil.example)" in user_text.inner_text()
+    assert page.locator("a[href*='evil.example'], img[src*='evil.example'], script:text('alert')").count() == 0
+    overflow = user_text.evaluate("el => el.scrollWidth - el.clientWidth")
+    assert overflow <= 1, "a long unbroken URL must wrap inside its bubble"
+    # The cleaned file downloads with the error and blank lines gone.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download cleaned file").click()
+    path = download.value.path()
+    assert download.value.suggested_filename == "support_chat_faulty.clean.jsonl"
+    cleaned = open(path, "rb").read()
+    data = (SAMPLES / "support_chat_faulty.jsonl").read_bytes()
+    assert cleaned == validate.clean_jsonl(data, validate.validate_bytes(data))
+    assert page.get_by_text("Also in the validation file (2)").is_visible()
+    assert_no_exception(page)
+    go_to_line(page, 12)  # a readable finding for the screenshot: the unanswered question
+    tall(page)
+    shot(page, "dataset-broken", readme=True)
+
+
+def test_dpo_real_file(page, app_url):
+    open_page(page, app_url, "Dataset")
+    path = real_file("13_ugc_ads_dpo.jsonl")
+    choose_file(page, path)
+    assert_no_exception(page)
+    assert "Ready to train: 54 examples and no errors." in verdict(page)
+    assert page.get_by_text("DPO (preference pairs)").first.is_visible()
+    assert page.get_by_text("Preferred", exact=True).is_visible()
+    assert page.get_by_text("Non-preferred", exact=True).is_visible()
+    first = json.loads(path.read_bytes().splitlines()[0])
+    preferred = first["preferred_output"][0]["content"]
+    assert preferred[:60] in page.get_by_test_id("stText").all_inner_texts()[-2][:80]
+    tall(page)
+    shot(page, "dataset-dpo", readme=True)
+
+
+def test_report_survives_a_page_switch_in_the_browser(page, app_url):
+    open_page(page, app_url, "Dataset")
+    choose_file(page, real_file("03_cookbook_drone_training_2024-06-13.jsonl"))
+    assert "Fix 6 errors on 6 lines" in verdict(page)
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Costs").click()
+    wait_for_app_run(page)
+    assert "/Costs" in page.url
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Dataset").click()
+    wait_for_app_run(page)
+    assert "Fix 6 errors on 6 lines" in verdict(page)
+    assert page.get_by_text("uploaded earlier").first.is_visible()
+    assert_no_exception(page)
+
+
+def test_not_a_jsonl_file_is_one_sentence(page, app_url, tmp_path):
+    zipped = tmp_path / "data.zip"
+    import zipfile
+
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.writestr("train.jsonl", (SAMPLES / "support_chat.jsonl").read_text())
+    open_page(page, app_url, "Dataset")
+    choose_file(page, zipped)
+    assert_no_exception(page)
+    assert "This file can't be used for fine-tuning: this is a ZIP archive" in verdict(page)
+    assert page.get_by_test_id("stMetric").count() == 0
