@@ -162,8 +162,9 @@ def test_two_jobs_are_compared(page, app_url, simulator, speed):
     for suffix in ("two-epochs", "four-epochs"):
         picker.locator("input").fill(suffix)
         page.keyboard.press("Enter")
-        page.keyboard.press("Escape")
         wait_for_app_run(page)
+    page.keyboard.press("Tab")  # leave the picker: its dropdown closes
+    wait_for_app_run(page)
     table = page.get_by_test_id("stDataFrame").last
     expect(table).to_contain_text("n_epochs")
     assert page.evaluate("() => document.querySelector('.js-plotly-plot').data.length") >= 2
