@@ -7,8 +7,12 @@ the same key and reads exactly that session's calls from the simulator's log.
 
 from __future__ import annotations
 
+import io
+import json
 import secrets
 import time
+import zipfile
+from pathlib import Path
 
 import openai
 import pytest
@@ -142,6 +146,16 @@ def test_a_job_is_watched_live_from_queued_to_succeeded(page, app_url, simulator
     page.wait_for_timeout(3500)  # more than three refresh intervals
     assert len(calls_for(simulator, job_id)) == settled
     page_shot(page, "jobs-finished")
+
+    # The archive downloads as one zip with everything about the job.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download archive").click()
+    assert download.value.suggested_filename == f"{job_id}-archive.zip"
+    archive = zipfile.ZipFile(io.BytesIO(Path(download.value.path()).read_bytes()))
+    names = {n.split("/", 1)[1] for n in archive.namelist()}
+    assert {"README.txt", "job.json", "events.jsonl", "metrics.csv", "checkpoints.json", "files.json"} <= names
+    assert json.loads(archive.read(f"{job_id}/job.json"))["status"] == "succeeded"
+    assert len(archive.read(f"{job_id}/events.jsonl").splitlines()) > 360
 
 
 def test_two_jobs_are_compared(page, app_url, simulator, speed):
