@@ -35,7 +35,8 @@ PROGRESS_FROM_BYTES = 2 << 20  # smaller files are checked before a bar would be
 TRAIN, VALID = "dataset_train", "dataset_valid"  # LaunchFile | None
 for _key, _default in {
     TRAIN: None, VALID: None,
-    "dataset_sample": None,  # key of the loaded sample (None: the files were uploaded)
+    "dataset_sample": None,  # key of the sample the training file came from (None: uploaded)
+    "dataset_origin": {},  # TRAIN / VALID -> "upload" | "sample"
     "dataset_upload_gen": 0,  # bumped to give the uploaders fresh, empty widgets
     "dataset_notice": None,  # why the last upload was refused
     "dataset_model": validate.DEFAULT_MODEL, "dataset_epochs": "auto",
@@ -64,16 +65,18 @@ def _on_upload(which: str, widget_key: str) -> None:
     ss.dataset_notice = None
     ss.dataset_handed = None
     if f is None:  # the user removed the file from the uploader
-        ss[which] = None
+        _forget(which, fresh_widgets=False)
         return
     refused = view.upload_too_large(f.size, MAX_UPLOAD_MB)
     if refused:
         ss.dataset_notice = f"{f.name}: {refused}"
         return
-    if ss.dataset_sample is not None:  # an upload replaces the whole sample, validation file included
-        ss[TRAIN if which == VALID else VALID] = None
-        ss.dataset_sample = None
     ss[which] = LaunchFile.of(f.name, f.getvalue())
+    ss.dataset_origin[which] = "upload"
+    if which == TRAIN:
+        ss.dataset_sample = None
+        if ss.dataset_origin.get(VALID) == "sample":  # a sample's validation file belongs to its training file
+            ss[VALID] = None
     ss.dataset_view_line = 1
 
 
@@ -87,16 +90,19 @@ def _on_sample() -> None:
     (name, data), validation = view.load_sample(key)
     ss[TRAIN] = LaunchFile.of(name, data)
     ss[VALID] = LaunchFile.of(*validation) if validation else None
+    ss.dataset_origin = {TRAIN: "sample", VALID: "sample"}
     ss.dataset_upload_gen += 1  # empty the uploaders: the sample is what is checked now
     ss.dataset_view_line = 1
 
 
-def _forget(which: str) -> None:
+def _forget(which: str, fresh_widgets: bool = True) -> None:
     ss[which] = None
+    ss.dataset_origin.pop(which, None)
     ss.dataset_handed = None
     if which == TRAIN:
         ss.dataset_sample = None
-    ss.dataset_upload_gen += 1
+    if fresh_widgets:  # the ✕ next to a kept file: the uploader may still hold that file
+        ss.dataset_upload_gen += 1
 
 
 def _pick_problem() -> None:
@@ -170,13 +176,17 @@ def handoff_files(choice: str, train: LaunchFile, valid: LaunchFile | None, repo
 def _hand_over(choice: str) -> None:
     """"Use for launch": check the chosen files, then leave them for Launch and their figures for Costs."""
     train, valid = ss[TRAIN], ss[VALID]
-    report = check_file(train, valid)
-    handed_train, handed_valid = handoff_files(choice, train, valid, report)
-    handed_report = check_file(handed_train, handed_valid)
-    if not handed_report.ok:
+    try:
+        report = check_file(train, valid)
+        handed_train, handed_valid = handoff_files(choice, train, valid, report)
+        handed_report = check_file(handed_train, handed_valid)
+    except Exception as exc:  # a last resort: a callback must not end in a traceback either
+        ss.dataset_handed = {"source": train.sha256, "error": f"Not handed over: the files could not be prepared "
+                             f"({type(exc).__name__}). Try again, or download them and upload them on Launch."}
+        return
+    if not view.ready(handed_report):
         kind, sentence = view.verdict(handed_report)
-        ss.dataset_handed = {"source": train.sha256, "error": f"Not handed over: {handed_train.name} still has "
-                             f"errors. {sentence}"}
+        ss.dataset_handed = {"source": train.sha256, "error": f"Not handed over: {sentence}"}
         return
     ui.set_launch_files(handed_train, handed_valid)
     ui.set_dataset_summary(handed_report.summary())
@@ -208,7 +218,7 @@ with up_col:
                               "nothing is stored.")
         current = ss[which]
         if current is not None and ss.get(widget_key) is None:  # kept from an earlier upload, a sample or page
-            origin = "bundled sample" if ss.dataset_sample else "uploaded earlier"
+            origin = "bundled sample" if ss.dataset_origin.get(which) == "sample" else "uploaded earlier"
             left, right = st.columns([9, 1], vertical_alignment="center")
             left.caption(f":material/description: {view.md_code(current.name)} · "
                          f"{view.human_bytes(current.size)} · {origin}")
@@ -429,13 +439,14 @@ with st.container(border=True):
     # "As checked" only when the API would accept it; "cleaned" only when cleaning changes something.
     cleaning_helps = (plan["error_lines"] + plan["blank_lines"] + plan["duplicates"] > 0
                       or bool(report.validation and report.validation.errors))
-    choices = [c for c in HANDOFF if (c != "as_checked" or report.ok) and (c != "cleaned" or cleaning_helps)]
+    choices = [c for c in HANDOFF if (c != "as_checked" or view.ready(report)) and (c != "cleaned" or cleaning_helps)]
     if ss.dataset_handoff not in choices:
         ss.dataset_handoff = choices[0]
     names = {"as_checked": view.md_code(train.name) + (f" + {view.md_code(valid.name)}" if valid else ""),
              "cleaned": view.md_code(view.derived_name(train.name, "clean")) + (" + the validation file" if valid
                                                                                  else ""),
-             "split": f"{ss.dataset_split_percent}% to validation, seed {ss.dataset_split_seed}"}
+             "split": f"{ss.dataset_split_percent}% to validation, seed {ss.dataset_split_seed}"
+                      + (" (instead of the uploaded validation file)" if valid else "")}
     st.radio("Hand over", choices, format_func=lambda c: f"{HANDOFF[c]}: {names[c]}", label_visibility="collapsed",
              **_bind("dataset_handoff"))
     st.button("Use for launch", type="primary", icon=":material/send:", key="_dataset_use",

@@ -156,6 +156,14 @@ def test_verdict_includes_validation_file_errors():
     assert kind == "fix" and "1 error on 1 line" in sentence
 
 
+def test_empty_validation_file_is_not_ready():
+    data = sample_bytes("support_chat.jsonl")
+    report = check(data, validation=real_file("22_empty_file.jsonl").read_bytes())
+    assert report.ok and view.empty_validation(report) and not view.ready(report)  # the validator lets it pass
+    assert view.verdict(report)[0] == "fix" and "validation file has no examples" in view.verdict(report)[1]
+    assert view.ready(check(data, validation=sample_bytes("support_chat_valid.jsonl")))
+
+
 def test_cost_text():
     report = check(sample_bytes("support_chat.jsonl"))
     assert view.cost_text(report) == f"${report.training_cost_usd:,.2f}"

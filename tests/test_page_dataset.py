@@ -216,10 +216,23 @@ def test_sample_picker_loads_training_and_validation_files():
     assert at.session_state["dataset_valid"].name == "support_chat_valid.jsonl"
     assert unescape(at.success[0].value) == "Ready to train: 96 examples and no errors."
     assert "bundled sample" in texts(at.caption)
-    # An upload replaces the whole sample, its validation file included.
+    # A training file upload replaces the whole sample, its validation file included.
     at = upload(at, "twi.jsonl", real_file("09_twi_tutor.jsonl").read_bytes())
     assert at.session_state["dataset_valid"] is None and at.session_state["dataset_sample"] is None
     assert at.selectbox(key="_dataset_sample").value is None
+
+
+def test_a_validation_upload_keeps_the_sample_training_file_and_vice_versa():
+    valid = (ROOT / "samples" / "support_chat_valid.jsonl").read_bytes()
+    at = upload(pick_sample(open_page(), "support_dpo"), "my_valid.jsonl", valid, which="valid")
+    no_exception(at)
+    assert at.session_state["dataset_train"].name == "support_dpo.jsonl"
+    assert at.session_state["dataset_valid"].name == "my_valid.jsonl"
+    assert "the validation file is chat" in unescape(texts(at.error))  # a DPO file with a chat validation file
+    # The user's own validation file stays when the training file is replaced.
+    at = upload(at, "train.jsonl", (ROOT / "samples" / "support_chat.jsonl").read_bytes())
+    assert at.session_state["dataset_valid"].name == "my_valid.jsonl"
+    assert unescape(at.success[0].value).startswith("Ready to train: 96 examples")
 
 
 @pytest.mark.parametrize("key", [s.key for s in view.SAMPLES])
@@ -282,6 +295,16 @@ def test_a_file_that_stays_broken_is_not_handed_over():
     no_exception(at)
     assert at.session_state["launch_training"] is None
     assert "Not handed over" in unescape(texts(at.error))
+
+
+def test_an_empty_validation_file_is_flagged_and_not_handed_over():
+    at = pick_sample(open_page(), "support_chat")
+    at = upload(at, "valid.jsonl", real_file("22_empty_file.jsonl").read_bytes(), which="valid")
+    no_exception(at)
+    assert unescape(at.error[0].value).startswith("The validation file has no examples")
+    options = at.radio(key="_dataset_handoff").options
+    assert not any(o.startswith("The files as checked") for o in options)
+    assert options[-1].endswith("(instead of the uploaded validation file)")
 
 
 # --------------------------------------------------------------------------- state across pages

@@ -75,6 +75,13 @@ def test_broken_file_problems_viewer_and_cleaned_download(page, app_url):
     assert page.get_by_test_id("stDataFrame").first.is_visible()
     pills = page.get_by_test_id("stButtonGroup").filter(has_text="Findings per code")
     assert "invalid_json · 1" in pills.inner_text()
+    # Selecting a row of the problems table (a canvas grid: click the row's checkbox cell) opens its line.
+    grid = page.get_by_test_id("stDataFrame").first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 15, box["y"] + 35 + 35 * 3 + 17)  # header, then the 4th row: line 12
+    wait_for_app_run(page)
+    assert page.get_by_role("spinbutton", name="Line").input_value() == "12"
     # Jump to the line with the hostile text: shown verbatim, nothing rendered, long words wrapped.
     go_to_line(page, 15)
     assert page.get_by_test_id("stAlert").filter(has_text='message 3 has role "bot"').is_visible()
