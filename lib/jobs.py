@@ -898,6 +898,7 @@ def archive_readme(job: dict, today: dt.date, *, events: int, checkpoints: int, 
     """The README.txt of a job archive: what is inside and why it matters now."""
     note = shutdown_note(job.get("model") or "", today, catalog)
     cost = job_cost(job, catalog)
+    trained = job.get("trained_tokens")
     lines = [
         f"Fine-tuning job {job.get('id')} — archived {today.isoformat()} by Tuning Desk",
         "",
@@ -915,8 +916,8 @@ def archive_readme(job: dict, today: dt.date, *, events: int, checkpoints: int, 
         f"Hyperparameters:   {json.dumps(hyperparameters(job), sort_keys=True)}",
         f"Created:           {format_time(job.get('created_at'))}",
         f"Finished:          {format_time(job.get('finished_at'))}",
-        f"Trained tokens:    {job.get('trained_tokens') if job.get('trained_tokens') is not None else '(not reported)'}",
-        f"Training cost:     {'$%.2f' % cost.actual_usd if cost.actual_usd is not None else '(unknown)'} — {cost.note}",
+        f"Trained tokens:    {trained if trained is not None else '(not reported)'}",
+        f"Training cost:     {f'${cost.actual_usd:.2f}' if cost.actual_usd is not None else '(unknown)'} — {cost.note}",
         f"Training file:     {job.get('training_file')}",
         f"Validation file:   {job.get('validation_file') or '(none)'}",
     ]

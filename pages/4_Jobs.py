@@ -181,9 +181,8 @@ def list_section() -> list[dict]:
             return []
         ss.jobs_table_ids = [j["id"] for j in shown]
         st.dataframe(
-            jobs.jobs_table(shown, tz), key="jobs_table", column_order=("status", "created", "model",
-                                                                        "fine_tuned_model", "trained_tokens", "id",
-                                                                        "metadata"), on_select=on_pick_row, selection_mode="single-row",
+            jobs.jobs_table(shown, tz), key="jobs_table", on_select=on_pick_row, selection_mode="single-row",
+            column_order=("status", "created", "model", "fine_tuned_model", "trained_tokens", "id", "metadata"),
             hide_index=True, height=min(38 + 35 * max(len(shown), 1), 300), width="stretch",
             column_config={
                 "status": st.column_config.TextColumn("Status", width="small"),
