@@ -398,3 +398,23 @@ def test_upload_failure_is_one_sentence(sim, chat):
     assert not at.exception
     assert at.session_state["launch_pending"] is None
     assert "while trying to upload the training file" in errors(at) and "Nothing was created or charged" in errors(at)
+
+
+def test_account_file_that_cannot_be_read_back(sim, chat):
+    """OpenAI may refuse to hand back fine-tune files: the launch goes on unchecked, a budget cap refuses it."""
+    at = open_launch()
+    uploaded = sdk(at).files.create(file=("theirs.jsonl", chat.data), purpose="fine-tune")
+    sim.add_fault(400, method="GET", path="/content", times=2,
+                  message="Not allowed to download files of purpose: fine-tune.")
+    at.radio(key="_launch_train_source").set_value("account").run()
+    at.selectbox(key="_launch_train_account").set_value(uploaded.id).run()
+    warning = " ".join(w.value for w in at.warning)
+    assert "Not checked here" in warning and "Not allowed to download files of purpose: fine-tune" in warning
+    assert at.metric[0].value == "—" and not at.button(key="launch_review").disabled
+    at.toggle(key="_launch_budget_on").set_value(True).run()
+    assert "this job's charge cannot be estimated" in errors(at)
+    assert at.button(key="launch_review").disabled
+    at.toggle(key="_launch_budget_on").set_value(False).run()
+    review(at)
+    assert at.session_state["launch_pending"]["params"]["training_file"] == uploaded.id
+    assert "The charge cannot be estimated" in " ".join(w.value for w in at.warning)
