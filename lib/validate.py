@@ -64,6 +64,7 @@ import hashlib
 import json
 import random
 import re
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,6 +135,7 @@ _FAST_KIND = {"user": _OTHER, "system": _SYSTEM, "assistant": _ASSISTANT}
 _FAST_KIND_CONTEXT = {"user": _OTHER, "system": _SYSTEM, "assistant": _OTHER}  # DPO input: assistant turns are context
 
 _BLOCK_BYTES = 4 << 20  # lines are parsed and counted in blocks of about this size
+_MAX_PENDING_BLOCKS = 8  # blocks checked but not yet counted (each holds its strings)
 _CACHE_MAX_CHARS = 16 << 20  # repeated strings remembered across blocks (system prompts)
 _SNIFF_BYTES = 8192
 
@@ -479,6 +481,9 @@ class _Done:
 
     def result(self):
         return self.value
+
+    def done(self) -> bool:
+        return True
 
 
 @dataclass
@@ -1550,19 +1555,20 @@ def _scan(source, *, model: str, n_epochs, name: str, progress, is_validation_fi
         else:
             worker.submit(tokens.count_many, list(MESSAGE_KEYS), scanner.encoding)  # loads the vocabulary early
             whole_file_empty = True
-            previous = None
+            # Settle blocks as their counts finish; run ahead by at most _MAX_PENDING_BLOCKS (memory),
+            # which keeps this thread busy while the worker loads the vocabulary.
+            pending: deque[_Block] = deque()
             for lines, _, end, raw_block in source.blocks(worker):
                 if whole_file_empty and any(line.strip() for line in lines):
                     whole_file_empty = False
-                block = scanner.feed(lines, n_lines + 1, worker, raw_block)
+                pending.append(scanner.feed(lines, n_lines + 1, worker, raw_block))
                 n_lines += len(lines)
-                if previous is not None:
-                    scanner.settle(previous)
-                previous = block
+                while pending and (pending[0].future.done() or len(pending) > _MAX_PENDING_BLOCKS):
+                    scanner.settle(pending.popleft())
                 if progress is not None:
                     progress(min(1.0, end / total_bytes) if total_bytes else 1.0)
-            if previous is not None:
-                scanner.settle(previous)
+            while pending:
+                scanner.settle(pending.popleft())
     if whole_file_empty:  # an empty file is one finding, not a blank_line per line
         scanner.errors = [f for f in scanner.errors if f.code != "blank_line"]
     return scanner.finish(name, source.sha256(), n_lines, epochs, whole_file_empty)
