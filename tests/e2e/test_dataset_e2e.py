@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 
+from playwright.sync_api import expect
+
 from lib import validate
 from tests.conftest import ROOT, real_file
 from tests.e2e.conftest import assert_no_exception, open_page, shot, wait_for_app_run
@@ -38,8 +40,9 @@ def go_to_line(page, line: int) -> None:
     wait_for_app_run(page)
 
 
-def verdict(page) -> str:
-    return page.get_by_test_id("stAlert").first.inner_text()
+def expect_verdict(page, text: str) -> None:
+    """The first alert (the verdict) says ``text`` (retried: a loaded machine may still be drawing)."""
+    expect(page.get_by_test_id("stAlert").first).to_contain_text(text, timeout=30_000)
 
 
 def metric(page, label: str) -> str:
@@ -52,7 +55,7 @@ def test_clean_file_with_validation_file(page, app_url):
     choose_file(page, SAMPLES / "support_chat.jsonl")
     choose_file(page, SAMPLES / "support_chat_valid.jsonl", nth=1)
     assert_no_exception(page)
-    assert "Ready to train: 96 examples and no errors." in verdict(page)
+    expect_verdict(page, "Ready to train: 96 examples and no errors.")
     report = validate.validate_bytes((SAMPLES / "support_chat.jsonl").read_bytes())
     assert metric(page, "Examples") == "96"
     assert metric(page, "Tokens") == f"{report.total_tokens:,}"
@@ -71,7 +74,7 @@ def test_broken_file_problems_viewer_and_cleaned_download(page, app_url):
     choose_file(page, SAMPLES / "support_chat_faulty.jsonl")
     choose_file(page, SAMPLES / "support_chat_faulty_valid.jsonl", nth=1)
     assert_no_exception(page)
-    assert "Fix 12 errors on 10 lines before training" in verdict(page)
+    expect_verdict(page, "Fix 12 errors on 10 lines before training")
     assert page.get_by_test_id("stDataFrame").first.is_visible()
     pills = page.get_by_test_id("stButtonGroup").filter(has_text="Findings per code")
     assert "invalid_json · 1" in pills.inner_text()
@@ -112,7 +115,7 @@ def test_dpo_real_file(page, app_url):
     path = real_file("13_ugc_ads_dpo.jsonl")
     choose_file(page, path)
     assert_no_exception(page)
-    assert "Ready to train: 54 examples and no errors." in verdict(page)
+    expect_verdict(page, "Ready to train: 54 examples and no errors.")
     assert page.get_by_text("DPO (preference pairs)").first.is_visible()
     assert page.get_by_text("Preferred", exact=True).is_visible()
     assert page.get_by_text("Non-preferred", exact=True).is_visible()
@@ -126,13 +129,13 @@ def test_dpo_real_file(page, app_url):
 def test_report_survives_a_page_switch_in_the_browser(page, app_url):
     open_page(page, app_url, "Dataset")
     choose_file(page, real_file("03_cookbook_drone_training_2024-06-13.jsonl"))
-    assert "Fix 6 errors on 6 lines" in verdict(page)
+    expect_verdict(page, "Fix 6 errors on 6 lines")
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Costs").click()
     wait_for_app_run(page)
     assert "/Costs" in page.url
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Dataset").click()
     wait_for_app_run(page)
-    assert "Fix 6 errors on 6 lines" in verdict(page)
+    expect_verdict(page, "Fix 6 errors on 6 lines")
     assert page.get_by_text("uploaded earlier").first.is_visible()
     assert_no_exception(page)
 
@@ -146,5 +149,5 @@ def test_not_a_jsonl_file_is_one_sentence(page, app_url, tmp_path):
     open_page(page, app_url, "Dataset")
     choose_file(page, zipped)
     assert_no_exception(page)
-    assert "This file can't be used for fine-tuning: this is a ZIP archive" in verdict(page)
+    expect_verdict(page, "This file can't be used for fine-tuning: this is a ZIP archive")
     assert page.get_by_test_id("stMetric").count() == 0
