@@ -1341,11 +1341,12 @@ class _Scanner:
                 f"{self.info.id} was shut down on {self.info.shutdown_date.isoformat()}; new jobs cannot use it "
                 "(the file is still checked)",
             )
-        if self.format == "dpo" and "dpo" not in self.info.methods:
+        method = {"dpo": "dpo", "chat": "supervised", "prompt_completion": "supervised"}.get(self.format or "")
+        if method is not None and method not in self.info.methods:
             self._file(
                 "format_not_supported_by_model",
-                f"this is DPO data, but {self.info.id} is not listed for DPO training "
-                f"(it supports {_join(self.info.methods)})",
+                f"this is {_FORMAT_LABEL[self.format]} data for {method} training, but {self.info.id} is not listed "
+                f"for it (it supports {_join(self.info.methods)} training)",
             )
         if self.image_examples:
             vision = [m.id for m in self.catalog.models.values() if m.vision]

@@ -58,6 +58,7 @@ def test_errors_exit_1_and_json_is_exactly_one_object(write):
         (["validate", "{train}", "--epochs", "0"], "epochs must be"),
         (["validate"], "required"),
         (["frobnicate"], "invalid choice"),
+        ([], "expected a command"),
     ],
 )
 def test_unusable_input_exits_2_with_one_line_on_stderr(write, args, words):

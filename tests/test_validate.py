@@ -759,9 +759,11 @@ def test_models_by_alias_and_ft_name():
         check(model="gpt-99")
 
 
-def test_rft_model_has_no_token_price():
+def test_rft_model_has_no_token_price_and_no_supervised_training():
     report = check(model="o4-mini-2025-04-16")
     assert report.training_cost_usd is None and report.training_limit is None
+    (finding,) = found(report, "format_not_supported_by_model")
+    assert finding.line is None and "reinforcement" in finding.message
 
 
 # --------------------------------------------------------------------------- robustness
