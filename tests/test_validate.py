@@ -989,3 +989,11 @@ def test_old_mac_line_endings_are_explained():
     data = jsonl(*BASE[:12]).replace(b"\n", b"\r")
     report = validate_bytes(data)
     assert report.lines == 1 and "line endings" in found(report, "invalid_json")[0].message
+
+
+def test_report_pickles_for_streamlit_cache():
+    import pickle
+
+    report = validate_bytes(jsonl(*BASE, *CRAFTED["duplicate_example"]), validation=jsonl(good(1)))
+    again = pickle.loads(pickle.dumps(report))
+    assert again.to_json() == report.to_json() and again.ok == report.ok and again.validation.examples == 1
