@@ -9,6 +9,7 @@ never logged.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -74,9 +75,41 @@ class Connection:
         return None
 
 
-def new_demo_key() -> str:
-    """A fresh key for one browser session in demo mode (its private simulator space)."""
-    return "sk-demo-" + secrets.token_urlsafe(18)
+# Per-process secret: demo keys derived from a browser's cookie cannot be guessed from it.
+_DEMO_SECRET = secrets.token_bytes(32)
+
+
+def new_demo_key(xsrf_cookie: str | None = None) -> str:
+    """The key of one browser's private space in the demo simulator.
+
+    Given Streamlit's ``_streamlit_xsrf`` cookie, the key is derived from the
+    browser's stable XSRF token, so a page reload (a new Streamlit session)
+    finds the same demo files and jobs again; other browsers get other keys.
+    Without the cookie (or in an unknown format) the key is random.
+    """
+    token = xsrf_token(xsrf_cookie) if xsrf_cookie else None
+    if token is None:
+        return "sk-demo-" + secrets.token_urlsafe(18)
+    digest = hmac.new(_DEMO_SECRET, token, hashlib.sha256).digest()
+    return "sk-demo-" + digest[:18].hex()
+
+
+def xsrf_token(cookie: str) -> bytes | None:
+    """The unmasked token of a ``2|mask|masked_token|timestamp`` XSRF cookie, or None.
+
+    The masked value changes on every response; the token under it is stable
+    for the browser session.
+    """
+    parts = cookie.split("|")
+    if len(parts) != 4 or parts[0] != "2":
+        return None
+    try:
+        mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
+    except ValueError:
+        return None
+    if not mask or len(masked) < 16:
+        return None
+    return bytes(b ^ mask[i % len(mask)] for i, b in enumerate(masked))
 
 
 def demo_base_url() -> str:

@@ -71,6 +71,13 @@ def owner_config() -> dict[str, str | None]:
     }
 
 
+def _cookie(name: str) -> str | None:
+    try:
+        return st.context.cookies.get(name)
+    except Exception:  # no browser behind this session (AppTest, bare mode)
+        return None
+
+
 # ---------------------------------------------------------------- session state
 def _seed_state() -> dict[str, str | None]:
     owner = owner_config()
@@ -82,7 +89,8 @@ def _seed_state() -> dict[str, str | None]:
             ss.backend = "azure"
         else:
             ss.backend = "demo"
-    ss.setdefault("demo_api_key", new_demo_key())
+    if "demo_api_key" not in ss:
+        ss.demo_api_key = new_demo_key(_cookie("_streamlit_xsrf"))
     for name in _TEXT_SETTINGS:
         ss.setdefault(name, owner.get(name) or "")
     if not ss.azure_api_version:

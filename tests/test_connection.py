@@ -52,3 +52,25 @@ def test_connection_refused_is_one_sentence():
         client.models.list()
     sentence = explain(err.value)
     assert "Could not reach the API" in sentence and "\n" not in sentence
+
+
+def test_demo_key_follows_the_browser_not_the_session():
+    from lib.connection import new_demo_key, xsrf_token
+
+    # two responses to one browser: different masks, same token underneath
+    first = "2|6c3cfb03|bd2c12b31d0fed87735c057273551203|1795670181"
+    second = "2|0734eab9|d62403097607fc3d185414c8185d03b9|1795670181"
+    assert xsrf_token(first) == xsrf_token(second)
+    assert new_demo_key(first) == new_demo_key(second)
+    other_browser = "2|0734eab9|d62403097607fc3d185414c8185d0300|1795670181"
+    assert new_demo_key(other_browser) != new_demo_key(first)
+    # the key reveals nothing of the token
+    assert xsrf_token(first).hex() not in new_demo_key(first)
+
+
+@pytest.mark.parametrize("cookie", [None, "", "garbage", "2|zz|yy|1", "1|aa|bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb|1"])
+def test_demo_key_without_a_usable_cookie_is_random(cookie):
+    from lib.connection import new_demo_key
+
+    a, b = new_demo_key(cookie), new_demo_key(cookie)
+    assert a.startswith("sk-demo-") and a != b

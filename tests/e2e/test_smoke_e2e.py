@@ -69,3 +69,25 @@ def test_fresh_start_runs_its_own_demo_simulator(page, plain_app):
     alert = page.get_by_test_id("stSidebar").get_by_test_id("stAlertContentSuccess")
     expect(alert).to_contain_text("gpt-4o-mini-2024-07-18")
     assert "Traceback" not in log_path.read_text(errors="replace")
+
+
+def _demo_key_id(page, simulator) -> str:
+    simulator.clear_log()
+    page.get_by_test_id("stSidebar").get_by_role("button", name="Test connection").click()
+    wait_for_app_run(page)
+    expect(page.get_by_test_id("stSidebar").get_by_test_id("stAlertContentSuccess")).to_be_visible()
+    return {e["key_id"] for e in simulator.request_log if e["path"].endswith("/models")}.pop()
+
+
+def test_demo_space_survives_a_reload_but_not_another_browser(page, browser, app_url, simulator):
+    open_page(page, app_url)
+    before = _demo_key_id(page, simulator)
+    page.reload()
+    open_page(page, app_url)
+    assert _demo_key_id(page, simulator) == before  # a reload finds the same demo jobs
+    other = browser.new_context().new_page()
+    try:
+        open_page(other, app_url)
+        assert _demo_key_id(other, simulator) != before  # another visitor gets another space
+    finally:
+        other.context.close()
