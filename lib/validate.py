@@ -112,7 +112,6 @@ SPECIAL_TOKENS = (
     "<|im_start|>", "<|im_end|>", "<|im_sep|>",
 )  # fmt: skip
 
-CHAT_ROLES = ("system", "user", "assistant", "tool", "function")
 CHAT_KEYS = ("messages", "tools", "parallel_tool_calls", "functions")
 DPO_KEYS = ("input", "preferred_output", "non_preferred_output")
 DPO_INPUT_KEYS = ("messages", "tools", "parallel_tool_calls", "functions")
@@ -458,13 +457,12 @@ _FORMAT_LABEL = {"chat": "chat", "dpo": "DPO", "prompt_completion": "prompt/comp
 class _Example:
     """Per-example state while checking one line."""
 
-    __slots__ = ("ln", "findings", "const", "text_start", "call_ids", "images", "kind_override", "tool_names")
+    __slots__ = ("ln", "findings", "const", "call_ids", "images", "kind_override", "tool_names")
 
-    def __init__(self, ln: int, text_start: int):
+    def __init__(self, ln: int):
         self.ln = ln
         self.findings: list[Finding] = []
         self.const = 0
-        self.text_start = text_start
         self.call_ids: set | None = None
         self.images = 0
         self.kind_override: int | None = None
@@ -598,7 +596,7 @@ class _Scanner:
                     )  # fmt: skip
                     continue
             start = len(texts)
-            ex = _Example(ln, start)
+            ex = _Example(ln)
             if fmt == "chat":
                 n_msgs = self._chat(obj, ex)
             elif fmt == "dpo":
@@ -1265,8 +1263,6 @@ class _Scanner:
             self._message(message, 1, ex, label, count)
             if ex.images != images_before:
                 self._add(ln, "invalid_dpo", f"DPO supports text only; the {label} contains an image", out)
-            if "weight" in message:
-                pass  # reported by _message as invalid only when not 0/1
         preferred, rejected = outputs.get("preferred_output"), outputs.get("non_preferred_output")
         if preferred is not None and rejected is not None and preferred.get("content") == rejected.get("content") \
                 and preferred.get("tool_calls") == rejected.get("tool_calls"):  # fmt: skip
