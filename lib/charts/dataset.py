@@ -6,11 +6,13 @@ not an example) and returns a plotly figure; no streamlit here.
 
 from __future__ import annotations
 
+import numpy as np
 import plotly.graph_objects as go
 
 from lib.charts import COLORS, TEMPLATE
 
 HEIGHT = 300
+MAX_BINS = 40
 
 
 def _present(values) -> list[int]:
@@ -29,14 +31,36 @@ def _base(title: str, x_title: str) -> go.Figure:
     return fig
 
 
-def _add(fig: go.Figure, values: list[int], name: str, color: str, *, integer_bins: bool = False) -> None:
+def bin_edges(*series: list[int], integer: bool = False) -> np.ndarray:
+    """Shared bin edges for one or more value lists (so overlaid bars line up).
+
+    ``integer`` gives one bin per whole number (message counts) while that
+    stays under :data:`MAX_BINS` bins.
+    """
+    values = np.concatenate([np.asarray(s, dtype=np.float64) for s in series if len(s)])
+    low, high = float(values.min()), float(values.max())
+    if integer and high - low + 1 <= MAX_BINS:
+        return np.arange(low - 0.5, high + 1.5)
+    if low == high:
+        return np.array([low - 0.5, high + 0.5])
+    edges = np.histogram_bin_edges(values, bins="auto")
+    return edges if len(edges) <= MAX_BINS + 1 else np.linspace(low, high, MAX_BINS + 1)
+
+
+def _add(fig: go.Figure, values: list[int], edges: np.ndarray, name: str, color: str, unit: str) -> None:
+    """One series as pre-counted bars: a million examples cost the browser 40 bars, not a million points."""
     if not values:
         return
-    kwargs = {}
-    if integer_bins:  # one bar per message count, centred on the integer
-        kwargs["xbins"] = dict(start=min(values) - 0.5, end=max(values) + 0.5, size=1)
-    # One bin group: training and validation bars share their bins, so overlaid bars line up.
-    fig.add_trace(go.Histogram(x=values, name=name, marker_color=color, opacity=0.85, bingroup=1, **kwargs))
+    counts, _ = np.histogram(np.asarray(values, dtype=np.float64), bins=edges)
+    lows, highs = edges[:-1], edges[1:]
+    if unit == "messages":  # integer bins: name the count, not the half-integer edges
+        ranges = [f"{(lo + hi) / 2:,.0f} {unit}" for lo, hi in zip(lows, highs)]
+    else:
+        ranges = [f"{lo:,.0f}–{hi:,.0f} {unit}" for lo, hi in zip(lows, highs)]
+    fig.add_trace(go.Bar(
+        x=(lows + highs) / 2, y=counts, width=(highs - lows), name=name, marker_color=color, opacity=0.85,
+        customdata=ranges, hovertemplate="%{customdata}: %{y:,} examples<extra>" + name + "</extra>",
+    ))  # fmt: skip
 
 
 def tokens_histogram(per_example: list, limit: int | None, validation: list | None = None) -> go.Figure:
@@ -49,13 +73,14 @@ def tokens_histogram(per_example: list, limit: int | None, validation: list | No
     the largest example is from it.
     """
     train = _present(per_example)
-    fig = _base("Tokens per example", "tokens")
-    _add(fig, train, "training", COLORS["train"])
     valid = _present(validation)
-    _add(fig, valid, "validation", COLORS["valid"])
+    fig = _base("Tokens per example", "tokens")
     if not train and not valid:
         _empty(fig)
         return fig
+    edges = bin_edges(train, valid)
+    _add(fig, train, edges, "training", COLORS["train"], "tokens")
+    _add(fig, valid, edges, "validation", COLORS["valid"], "tokens")
     largest = max(train + valid)
     if limit:
         if largest >= limit / 2:
@@ -75,8 +100,9 @@ def assistant_tokens_histogram(assistant: list) -> go.Figure:
     """Tokens of the assistant's answers per example (what the model learns to write)."""
     values = _present(assistant)
     fig = _base("Assistant tokens per example", "tokens")
-    _add(fig, values, "assistant", COLORS["accent"])
-    if not values:
+    if values:
+        _add(fig, values, bin_edges(values), "assistant", COLORS["accent"], "tokens")
+    else:
         _empty(fig)
     fig.update_layout(showlegend=False)
     return fig
@@ -86,9 +112,12 @@ def messages_histogram(n_messages: list) -> go.Figure:
     """Messages per example (one bar per count: 3 = system, user, assistant)."""
     values = _present(n_messages)
     fig = _base("Messages per example", "messages")
-    _add(fig, values, "messages", COLORS["base"], integer_bins=True)
-    fig.update_xaxes(dtick=1)
-    if not values:
+    if values:
+        edges = bin_edges(values, integer=True)
+        _add(fig, values, edges, "messages", COLORS["base"], "messages")
+        if len(edges) <= MAX_BINS + 1 and edges[1] - edges[0] == 1:
+            fig.update_xaxes(dtick=1)
+    else:
         _empty(fig)
     fig.update_layout(showlegend=False)
     return fig
