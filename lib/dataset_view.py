@@ -274,12 +274,6 @@ def code_counts(report) -> list[dict]:
     return sorted(counts.values(), key=lambda r: (r["severity"] != "error", -r["count"], r["code"]))
 
 
-def code_option_label(row: dict) -> str:
-    """'invalid_json · 2 errors' for the code filter."""
-    kind = row["severity"] + ("s" if row["count"] != 1 else "")
-    return f"{row['code']} · {row['count']:,} {kind}"
-
-
 def code_pill_label(row: dict) -> str:
     """':material/error: invalid_json · 2' (the icon tells errors from warnings)."""
     icon = ":material/error:" if row["severity"] == "error" else ":material/warning:"

@@ -271,7 +271,9 @@ except Exception as exc:  # the validator turns bad data into findings; this is 
     st.stop()
 
 handed = ss.dataset_handed
-if not (handed and handed.get("source") == train.sha256 and "error" not in handed):
+if not (handed and handed.get("source") == train.sha256):
+    handed = None  # a hand-over of other files is not this file's news
+if not (handed and "error" not in handed and handed.get("model") == ss.dataset_model):
     ui.set_dataset_summary(report.summary())  # the Costs page prefills from the last checked file
 
 kind, sentence = view.verdict(report)
@@ -298,7 +300,7 @@ if kind != "unusable":
     if report.validation is not None:
         st.caption(":material/fact_check: " + view.md_escape(view.validation_facts(report.validation)))
     with st.container(border=True):
-        step, guide = view.size_guide(report.valid_examples)
+        _, guide = view.size_guide(report.valid_examples)
         st.markdown(":material/straighten: **Dataset size** &nbsp; " + view.size_ladder(report.valid_examples))
         st.caption(guide)
 
@@ -451,8 +453,7 @@ with st.container(border=True):
              **_bind("dataset_handoff"))
     st.button("Use for launch", type="primary", icon=":material/send:", key="_dataset_use",
               on_click=lambda: _hand_over(ss.dataset_handoff), disabled=report.valid_examples == 0)
-    handed = ss.dataset_handed
-    if handed and handed.get("source") == train.sha256:
+    if handed:
         if "error" in handed:
             st.error(view.md_escape(handed["error"]), icon=":material/block:")
         else:

@@ -214,7 +214,6 @@ def test_code_counts_errors_first_then_by_count():
     assert severities == sorted(severities, key=lambda s: s != "error")
     assert counts[0]["count"] == 2 and counts[0]["first_line"] == 12
     assert sum(c["count"] for c in counts) == len(report.findings())
-    assert view.code_option_label(counts[0]) == "example_missing_assistant_message · 2 errors"
     assert view.code_pill_label(counts[0]).startswith(":material/error: ")
 
 
