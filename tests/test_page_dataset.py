@@ -405,3 +405,19 @@ def test_large_file_shows_progress_and_a_cache_hit_replays_cleanly(validations):
     no_exception(at)
     assert validations == ["orca3.jsonl"] and not at.get("progress")
     assert metrics(at)["Examples"] == "852"
+
+
+REAL_FILES = sorted(p.name for p in (ROOT.parent / "shared" / "data" / "real").glob("*.jsonl")) or ["none"]
+
+
+@pytest.mark.parametrize("name", REAL_FILES)
+def test_every_real_file_renders_with_a_verdict(name):
+    at = upload(open_page(), name, real_file(name).read_bytes())
+    no_exception(at)
+    first = (list(at.success) + list(at.error))[0].value
+    assert unescape(first).startswith(("Ready to train", "Fix ", "This file can't be used", "The validation"))
+    # every line with a finding can be opened in the viewer without an exception
+    lines = at.session_state["dataset_problem_rows"] if "dataset_problem_rows" in at.session_state else []
+    for _, line in [r for r in lines if r[1] is not None][:3]:
+        at.number_input(key="_dataset_view_line").set_value(line).run()
+        no_exception(at)
