@@ -35,7 +35,7 @@ What is counted (the published OpenAI recipe, made exact):
 
 Strings are counted as ordinary text (special-token strings are both counted as
 text and reported as ``special_token`` errors) with
-:func:`lib.validate_tokens.count_exact`: toktok, and tiktoken for the rare
+:func:`lib.tokens.count_many`: toktok, and tiktoken for the rare
 strings toktok splits differently (characters new in Unicode 17.0).
 
 Beyond the contract's codes, some warnings point at likely mistakes the API
@@ -79,7 +79,6 @@ from lib.validate_tokens import (
     ACCEPTED_IMAGE_TYPES,
     TOOL_TOKEN_CONSTANTS,
     block_may_diverge,
-    count_exact,
     image_tokens,
     parse_data_uri,
     sniff_image,
@@ -551,7 +550,7 @@ class _Scanner:
         """Check one block of physical lines (without their newline) and start counting its strings.
 
         ``raw_block`` is the block's bytes, for the cheap test of whether any
-        string needs tiktoken (see :func:`lib.validate_tokens.count_exact`);
+        string needs tiktoken (see :func:`lib.tokens.count_many`);
         without it every string is checked.
 
         The count runs on ``counter`` (a one-thread executor) when given, so the
@@ -626,9 +625,9 @@ class _Scanner:
         unique = [t for t in dict.fromkeys(texts) if t not in cache] if cache else list(dict.fromkeys(texts))
         check = raw_block is None or block_may_diverge(raw_block)
         if counter is not None and unique:
-            future = counter.submit(count_exact, unique, self.encoding, check)
+            future = counter.submit(tokens.count_many, unique, self.encoding, check=check)
         else:
-            future = _Done(count_exact(unique, self.encoding, check))
+            future = _Done(tokens.count_many(unique, self.encoding, check=check))
         return _Block(pending, texts, kinds, unique, future)
 
     def settle(self, block: "_Block") -> None:

@@ -23,7 +23,7 @@ for URLs (not fetched) the validator assumes a 1024x1024 image (4 tiles,
 Exactness: toktok (the fast counter behind :func:`lib.tokens.count_many`)
 splits text differently from tiktoken around the characters Unicode 17.0 added
 (its regex tables are newer), so a string holding one of them can be off by a
-token or more. :func:`count_exact` counts those strings with tiktoken, the
+token or more. :func:`lib.tokens.count_many` counts those strings with tiktoken, the
 reference; a byte-level prefilter keeps the check off blocks that cannot hold them.
 """
 
@@ -34,9 +34,9 @@ import binascii
 import math
 import re
 import struct
-from collections.abc import Sequence
 
 from lib import tokens
+from lib.tokens import TOKTOK_DIVERGENT_RANGES
 
 # Cookbook ``num_tokens_for_tools`` constants, by encoding (see module docstring).
 TOOL_TOKEN_CONSTANTS = {
@@ -146,19 +146,7 @@ def parse_data_uri(url: str) -> tuple[str, int, bytes] | None:
     return subtype, size, head
 
 
-# Code points where toktok 0.3.0 and tiktoken 0.14.0 disagree: every code point was counted by both
-# in seven contexts (e.g. "{c}'l", "a{c}b", "{c}1") for o200k_base and cl100k_base; this is the union
-# (cl100k_base is a subset). They are the letters and marks Unicode 17.0 added, e.g. CJK Extension J.
-TOKTOK_DIVERGENT_RANGES = (
-    (0x088F, 0x088F), (0x0C5C, 0x0C5C), (0x0CDC, 0x0CDC), (0x1ACF, 0x1ADD), (0x1AE0, 0x1AEB),
-    (0xA7CE, 0xA7CF), (0xA7D2, 0xA7D2), (0xA7D4, 0xA7D4), (0xA7F1, 0xA7F1), (0x10940, 0x10959),
-    (0x10EC5, 0x10EC7), (0x10EFA, 0x10EFB), (0x11B60, 0x11B67), (0x11DB0, 0x11DDB), (0x11DE0, 0x11DE9),
-    (0x16EA0, 0x16EB8), (0x16EBB, 0x16ED3), (0x16FF2, 0x16FF6), (0x187F8, 0x187FF), (0x18D09, 0x18D1E),
-    (0x18D80, 0x18DF2), (0x1E6C0, 0x1E6DE), (0x1E6E0, 0x1E6F5), (0x1E6FE, 0x1E6FF), (0x2B73A, 0x2B73F),
-    (0x2CEA2, 0x2CEAD), (0x323B0, 0x33479),
-)  # fmt: skip
 _DIVERGENT_CODE_POINTS = [cp for low, high in TOKTOK_DIVERGENT_RANGES for cp in range(low, high + 1)]
-_DIVERGENT_TEXT = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in TOKTOK_DIVERGENT_RANGES) + "]")
 # Raw UTF-8: the lead byte, then the first two bytes of each divergent character.
 _DIVERGENT_LEADS = tuple(sorted({bytes(chr(cp).encode()[:1]) for cp in _DIVERGENT_CODE_POINTS}))
 _DIVERGENT_PREFIXES = {
@@ -193,22 +181,3 @@ def block_may_diverge(block: bytes) -> bool:
     return _DIVERGENT_ESCAPE.search(block) is not None
 
 
-def needs_reference_count(text: str) -> bool:
-    """True if ``text`` holds a character toktok counts differently from tiktoken."""
-    return not text.isascii() and _DIVERGENT_TEXT.search(text) is not None
-
-
-def count_exact(texts: Sequence[str], encoding: str, check: bool = True) -> list[int]:
-    """Token counts equal to tiktoken's: toktok for speed, tiktoken for the strings it gets wrong.
-
-    ``check=False`` skips the per-string check (for text known not to hold such characters).
-    """
-    counts = tokens.count_many(texts, encoding)
-    if check:
-        reference = None
-        for i, text in enumerate(texts):
-            if needs_reference_count(text):
-                # get_encoding re-checks the vocabulary file on each call: fetch it once.
-                reference = reference or tokens.get_encoding(encoding)
-                counts[i] = len(reference.encode_ordinary(text))
-    return counts

@@ -10,12 +10,12 @@ import pytest
 
 from lib.tokens import get_encoding
 from lib.validate import validate_bytes
+from lib.tokens import needs_reference_count
 from lib.validate_tokens import (
     TOKTOK_DIVERGENT_RANGES,
     TOOL_TOKEN_CONSTANTS,
     block_may_diverge,
     image_tokens,
-    needs_reference_count,
     parse_data_uri,
     sniff_image,
 )
