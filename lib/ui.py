@@ -124,9 +124,21 @@ def _copy_back(name: str) -> None:
     st.session_state[name] = st.session_state["_" + name]
 
 
-def _text_setting(label: str, name: str, **kwargs) -> None:
+def bind(name: str) -> dict:
+    """Widget kwargs that keep a value in the permanent key ``name`` across page switches.
+
+    Widgets belong to one page in a file-based multipage app, so each widget
+    gets the page-local key ``"_" + name``, refilled from ``name`` before it
+    renders and copied back on change::
+
+        st.number_input("Epochs", **ui.bind("launch_epochs"))
+    """
     st.session_state["_" + name] = st.session_state[name]
-    st.text_input(label, key="_" + name, on_change=_copy_back, args=(name,), **kwargs)
+    return {"key": "_" + name, "on_change": _copy_back, "args": (name,)}
+
+
+def _text_setting(label: str, name: str, **kwargs) -> None:
+    st.text_input(label, **bind(name), **kwargs)
 
 
 def _key_setting(label: str, name: str, owner_has_key: bool) -> None:

@@ -63,14 +63,9 @@ def scenario_from_state() -> Scenario:
         horizon_months=ss[key("horizon_months")], price_overrides=ss[key("overrides")].get(model, {}))
 
 
-def keep(name: str) -> None:
-    ss[key(name)] = ss["_" + key(name)]
-
-
 def bound(name: str) -> dict:
-    """Widget kwargs for a permanent key: refill the widget, copy changes back."""
-    ss["_" + key(name)] = ss[key(name)]
-    return {"key": "_" + key(name), "on_change": keep, "args": (name,)}
+    """Widget kwargs for a permanent scenario key (``costs_<name>``)."""
+    return ui.bind(key(name))
 
 
 if key("model") not in ss:

@@ -55,16 +55,6 @@ HYPER_HELP = {
 
 
 # --------------------------------------------------------------------------- helpers
-def _keep(name: str) -> None:
-    ss[name] = ss["_" + name]
-
-
-def _bind(name: str) -> dict:
-    """Widget arguments that keep ``name`` in its permanent key across page switches."""
-    ss["_" + name] = ss[name]
-    return {"key": "_" + name, "on_change": _keep, "args": (name,)}
-
-
 def _account() -> dict:
     """What this connection's account holds, read once per session (Refresh reads it again)."""
     fingerprint = conn.fingerprint()
@@ -171,7 +161,7 @@ def _file_picker(role: str, handoff: LaunchFile | None) -> Picked:
             st.warning(f"{missing} is no longer on the account; choose another file.", icon=":material/warning:")
     st.selectbox("File on the account", list(by_id), format_func=lambda i: by_id[i].label(), index=None,
                  placeholder="Choose a fine-tune file" if files else "No fine-tune files on this account yet",
-                 label_visibility="collapsed", **_bind(f"launch_{role}_account"))
+                 label_visibility="collapsed", **ui.bind(f"launch_{role}_account"))
     chosen = by_id.get(ss[f"launch_{role}_account"])
     if chosen is None:
         return Picked()
@@ -392,7 +382,7 @@ with st.container(border=True):
         options = [s for s in SOURCES if s != "dataset" or handoff_train]
         if ss.launch_train_source not in options:
             ss.launch_train_source = options[0] if handoff_train else "upload"
-        st.radio("Training file", options, format_func=SOURCES.get, horizontal=True, **_bind("launch_train_source"))
+        st.radio("Training file", options, format_func=SOURCES.get, horizontal=True, **ui.bind("launch_train_source"))
         train = _file_picker("train", handoff_train)
     with val_col:
         val_options = ["none"] + [s for s in SOURCES if s != "dataset" or handoff_val]
@@ -400,7 +390,7 @@ with st.container(border=True):
             ss.launch_val_source = "none"
         st.radio("Validation file (optional, not charged)", val_options,
                  format_func=lambda s: "None" if s == "none" else SOURCES[s], horizontal=True,
-                 **_bind("launch_val_source"))
+                 **ui.bind("launch_val_source"))
         val = _file_picker("val", handoff_val)
 
 # 2 · Model and method
@@ -420,13 +410,13 @@ with st.container(border=True):
                        "pick another model.", icon=":material/warning:")
         ss.launch_model = next(iter(by_id))
     left, right = st.columns([3, 2])
-    left.selectbox("Model", list(by_id), format_func=lambda i: by_id[i].label(), **_bind("launch_model"),
+    left.selectbox("Model", list(by_id), format_func=lambda i: by_id[i].label(), **ui.bind("launch_model"),
                    help="Models this account can still fine-tune, with OpenAI's training price and shutdown date.")
     choice = by_id[ss.launch_model]
     if ss.launch_method not in choice.methods:
         ss.launch_method = choice.methods[0]
     right.radio("Method", list(choice.methods), format_func=launch.METHOD_LABELS.get, horizontal=True,
-                **_bind("launch_method"),
+                **ui.bind("launch_method"),
                 help="Supervised learns from chat examples; DPO learns from pairs of a preferred and a "
                      "non-preferred answer.")
 
@@ -446,7 +436,7 @@ with st.container(border=True):
               "beta": "Beta (DPO)"}
     for col, name in zip(st.columns(len(names)), names):
         with col:
-            st.text_input(labels[name], placeholder="auto", help=f"API field: {name}", **_bind(f"launch_{name}"))
+            st.text_input(labels[name], placeholder="auto", help=f"API field: {name}", **ui.bind(f"launch_{name}"))
             st.caption(HYPER_HELP[name])
     if train_check and launch.parse_number(ss.launch_n_epochs) == "auto":
         st.caption(f":material/info: For {train_check.examples:,} examples \"auto\" likely means "
@@ -458,14 +448,14 @@ with st.container(border=True):
     left, mid, right = st.columns([2, 1, 2])
     left.text_input("Suffix", max_chars=limits["suffix_max_chars"], placeholder="support-bot-v2",
                     help=f"Up to {limits['suffix_max_chars']} letters, digits, - or _; it appears in the model name "
-                         "ft:<model>:<org>:<suffix>:<id>.", **_bind("launch_suffix"))
+                         "ft:<model>:<org>:<suffix>:<id>.", **ui.bind("launch_suffix"))
     mid.text_input("Seed", placeholder="random", help="A whole number makes a run repeatable; empty lets the "
-                   "service pick one.", **_bind("launch_seed"))
+                   "service pick one.", **ui.bind("launch_seed"))
     right.text_area("Metadata", placeholder="key=value, one pair per line", height=100,
                     help=f"Up to {limits['metadata_max_pairs']} key=value lines (keys up to "
                          f"{limits['metadata_key_max_chars']} characters, values up to "
                          f"{limits['metadata_value_max_chars']}). Handy for filtering jobs later.",
-                    **_bind("launch_metadata"))
+                    **ui.bind("launch_metadata"))
 
 form = launch.LaunchForm(
     model=choice.id, method=ss.launch_method, n_epochs=ss.launch_n_epochs, batch_size=ss.launch_batch_size,
@@ -489,10 +479,10 @@ with st.container(border=True):
             st.metric("Estimated charge", "—")
             st.caption("Shown once a readable training file and valid settings are chosen.")
     with right:
-        st.toggle("Refuse launches above a budget cap", **_bind("launch_budget_on"))
+        st.toggle("Refuse launches above a budget cap", **ui.bind("launch_budget_on"))
         if ss.launch_budget_on:
-            st.number_input("Budget cap (USD)", min_value=0.0, step=5.0, format="%.2f", **_bind("launch_budget"))
-        st.toggle("Record the estimate in the job's metadata", **_bind("launch_record_estimate"),
+            st.number_input("Budget cap (USD)", min_value=0.0, step=5.0, format="%.2f", **ui.bind("launch_budget"))
+        st.toggle("Record the estimate in the job's metadata", **ui.bind("launch_record_estimate"),
                   help="Adds estimated_trained_tokens and estimated_cost_usd to the metadata, so the Jobs page can "
                        "set the estimate beside the actual cost later (skipped if 15 or more pairs are used).")
     cap = float(ss.launch_budget) if ss.launch_budget_on and ss.launch_budget is not None else None
