@@ -31,7 +31,7 @@ MAX_UPLOAD_MB = st.get_option("server.maxUploadSize")
 PROGRESS_FROM_BYTES = 2 << 20  # smaller files are checked before a bar would be seen
 
 # Permanent keys: what the user uploaded or chose survives reruns and page switches. Widgets are per page,
-# so each uses a "_" twin (see _bind).
+# so each uses a "_" twin (see ui.bind).
 TRAIN, VALID = "dataset_train", "dataset_valid"  # LaunchFile | None
 for _key, _default in {
     TRAIN: None, VALID: None,
@@ -49,16 +49,6 @@ for _key, _default in {
 
 
 # --------------------------------------------------------------------------- state helpers
-def _keep(name: str) -> None:
-    ss[name] = ss["_" + name]
-
-
-def _bind(name: str) -> dict:
-    """Widget arguments that keep ``name`` in its permanent key across page switches."""
-    ss["_" + name] = ss[name]
-    return {"key": "_" + name, "on_change": _keep, "args": (name,)}
-
-
 def _on_upload(which: str, widget_key: str) -> None:
     """Keep an uploaded file's bytes in the permanent key (after the size check), or forget a removed one."""
     f = ss[widget_key]
@@ -245,12 +235,12 @@ with model_col:
         ss.dataset_model = ids[0]
     st.selectbox("Model", ids, format_func=lambda mid: view.model_label(cat.models[mid]),
                  help="Drives the tokenizer, the per-example token limit and the training price.",
-                 **_bind("dataset_model"))
+                 **ui.bind("dataset_model"))
     info = cat.models[ss.dataset_model]
     st.caption(":material/hourglass_bottom: " + view.deadline_note(info, cat, today))
     st.selectbox("Epochs", ["auto", *range(cat.limits["n_epochs"][0], cat.limits["n_epochs"][1] + 1)],
                  format_func=view.epochs_label, help="Passes over the training file; billing multiplies by it.",
-                 **_bind("dataset_epochs"))
+                 **ui.bind("dataset_epochs"))
 
 train, valid = ss[TRAIN], ss[VALID]
 if train is None:
@@ -313,9 +303,9 @@ else:
     by_code = {r["code"]: r for r in counts}
     ss.dataset_codes = [c for c in ss.dataset_codes if c in by_code]
     st.segmented_control("Severity", ["error", "warning"], selection_mode="multi",
-                         format_func=lambda s: s.title() + "s", **_bind("dataset_severities"))
+                         format_func=lambda s: s.title() + "s", **ui.bind("dataset_severities"))
     st.pills("Findings per code (select to filter)", list(by_code), selection_mode="multi", width="stretch",
-             format_func=lambda c: view.code_pill_label(by_code[c]), **_bind("dataset_codes"))
+             format_func=lambda c: view.code_pill_label(by_code[c]), **ui.bind("dataset_codes"))
     rows = view.problem_rows(report, codes=set(ss.dataset_codes) or None,
                              severities=set(ss.dataset_severities or ["error", "warning"]))
     ss.dataset_problem_rows = [(r["file"], r["line"]) for r in rows]
@@ -344,13 +334,13 @@ if ss.dataset_view_file not in sources:
     ss.dataset_view_file = "training"
 pick_cols = st.columns([1, 1, 2.2] if len(sources) > 1 else [1, 2.2])
 if len(sources) > 1:
-    pick_cols.pop(0).segmented_control("File", list(sources), format_func=str.title, **_bind("dataset_view_file"))
+    pick_cols.pop(0).segmented_control("File", list(sources), format_func=str.title, **ui.bind("dataset_view_file"))
     if ss.dataset_view_file is None:
         ss.dataset_view_file = "training"
 shown_file, shown_report = sources[ss.dataset_view_file]
 n_lines = max(shown_report.lines, 1)
 ss.dataset_view_line = min(max(int(ss.dataset_view_line or 1), 1), n_lines)
-pick_cols[0].number_input("Line", min_value=1, max_value=n_lines, step=1, **_bind("dataset_view_line"))
+pick_cols[0].number_input("Line", min_value=1, max_value=n_lines, step=1, **ui.bind("dataset_view_line"))
 problem_lines = view.viewer_lines(shown_report)
 if problem_lines:
     ss._dataset_jump = None
@@ -407,7 +397,7 @@ clean_col, split_col = st.columns(2, gap="medium")
 with clean_col.container(border=True):
     st.markdown("**:material/cleaning_services: Cleaned file**")
     n_dups = len(report.duplicates)
-    st.toggle(f"Also drop duplicate examples ({n_dups:,})", disabled=not n_dups, **_bind("dataset_dedupe"))
+    st.toggle(f"Also drop duplicate examples ({n_dups:,})", disabled=not n_dups, **ui.bind("dataset_dedupe"))
     plan = view.clean_plan(report, dedupe=ss.dataset_dedupe)
     st.caption(view.clean_caption(plan))
     # Download data is built on click, outside this script run and its session: capture the values now.
@@ -418,9 +408,9 @@ with clean_col.container(border=True):
 with split_col.container(border=True):
     st.markdown("**:material/call_split: Train / validation split**")
     share_col, seed_col = st.columns(2)
-    share_col.slider("Validation share", 5, 50, step=5, format="%d%%", **_bind("dataset_split_percent"))
+    share_col.slider("Validation share", 5, 50, step=5, format="%d%%", **ui.bind("dataset_split_percent"))
     seed_col.number_input("Seed", min_value=0, max_value=cat.limits["seed"][1], step=1,
-                          help="The same seed and share always give the same split.", **_bind("dataset_split_seed"))
+                          help="The same seed and share always give the same split.", **ui.bind("dataset_split_seed"))
     st.caption(view.split_caption(report.valid_examples, ss.dataset_split_percent))
 
     def _split_part(part: int, fraction: float = ss.dataset_split_percent / 100, seed: int = int(ss.dataset_split_seed)):
@@ -450,7 +440,7 @@ with st.container(border=True):
              "split": f"{ss.dataset_split_percent}% to validation, seed {ss.dataset_split_seed}"
                       + (" (instead of the uploaded validation file)" if valid else "")}
     st.radio("Hand over", choices, format_func=lambda c: f"{HANDOFF[c]}: {names[c]}", label_visibility="collapsed",
-             **_bind("dataset_handoff"))
+             **ui.bind("dataset_handoff"))
     st.button("Use for launch", type="primary", icon=":material/send:", key="_dataset_use",
               on_click=lambda: _hand_over(ss.dataset_handoff), disabled=report.valid_examples == 0)
     if handed:
