@@ -404,7 +404,8 @@ def bubbles(example: dict | None) -> list[Bubble]:
             text, cut = text[:MAX_BUBBLE_CHARS], len(text) - MAX_BUBBLE_CHARS
         code = ""
         if b.get("tool_calls"):
-            code = json.dumps(b["tool_calls"], ensure_ascii=False, indent=2)
+            code = json.dumps([_readable_call(c) for c in b["tool_calls"]], ensure_ascii=False, indent=2)
+            notes.append("calls " + ", ".join(str(c.get("name")) for c in b["tool_calls"]))
             if len(code) > MAX_BUBBLE_CHARS:
                 code = code[:MAX_BUBBLE_CHARS] + "\n…"
         if role in ("user", "assistant"):
@@ -413,6 +414,23 @@ def bubbles(example: dict | None) -> list[Bubble]:
             chat_role, avatar = role, _AVATARS.get(role, ":material/help:")
         out.append(Bubble(chat_role, avatar, " · ".join(notes), text, code, cut, side))
     return out
+
+
+def _readable_call(call: dict) -> dict:
+    """A tool call with its ``arguments`` string shown as the object it encodes.
+
+    Only a string that decodes to an object is unpacked: a double-encoded
+    string (a real fault) or broken JSON stays exactly as written.
+    """
+    arguments = call.get("arguments")
+    if isinstance(arguments, str):
+        try:
+            decoded = json.loads(arguments)
+        except ValueError:
+            decoded = None
+        if isinstance(decoded, dict):
+            return {**call, "arguments": decoded}
+    return call
 
 
 def viewer_lines(report) -> list[int]:

@@ -273,10 +273,21 @@ def test_bubbles_of_a_chat_example_are_plain_text():
 
 
 def test_bubbles_show_tool_calls_as_json_and_tool_results():
-    data = real_file("02_cookbook_drone_training.jsonl").read_bytes()
+    data = sample_bytes("support_tools.jsonl")
     bubbles = view.bubbles(validate.read_example(data, 1))
     call = next(b for b in bubbles if b.code)
-    assert call.role == "assistant" and json.loads(call.code)[0]["name"]
+    assert call.role == "assistant" and call.caption == "assistant · calls lookup_order"
+    shown = json.loads(call.code)[0]
+    assert shown["name"] == "lookup_order" and shown["arguments"] == {"order_id": shown["arguments"]["order_id"]}
+    result = next(b for b in bubbles if b.role == "tool")
+    assert result.avatar == ":material/build:" and result.caption.startswith("tool · result of call_")
+
+
+def test_double_encoded_arguments_stay_as_written():
+    data = real_file("03_cookbook_drone_training_2024-06-13.jsonl").read_bytes()
+    raw = json.loads(data.splitlines()[2])["messages"][2]["tool_calls"][0]["function"]["arguments"]
+    call = next(b for b in view.bubbles(validate.read_example(data, 3)) if b.code)
+    assert json.loads(call.code)[0]["arguments"] == raw  # the fault stays visible
 
 
 def test_bubbles_of_a_dpo_example_mark_both_answers():
