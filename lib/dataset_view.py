@@ -166,18 +166,9 @@ def root_cause(report) -> str:
     return errors[0].message if errors else "the file has no examples"
 
 
-def empty_validation(report) -> bool:
-    """True when a validation file came with the training file but holds no example.
-
-    The validator accepts it (it has no line to fault), but a job cannot use it:
-    real repositories commit empty validation splits (a lone newline).
-    """
-    return report.validation is not None and report.validation.examples == 0 and not report.validation.errors
-
-
 def ready(report) -> bool:
-    """The upload can go to a job as it is: no error in either file and no empty validation file."""
-    return report.ok and not empty_validation(report)
+    """The upload can go to a job as it is: no error in either file (an empty validation file is one)."""
+    return report.ok
 
 
 def verdict(report) -> tuple[str, str]:
@@ -186,9 +177,6 @@ def verdict(report) -> tuple[str, str]:
     warnings = len(report.warnings) + (len(report.validation.warnings) if report.validation else 0)
     if report.examples == 0 and errors:
         return "unusable", f"This file can't be used for fine-tuning: {root_cause(report)}."
-    if not errors and empty_validation(report):
-        return "fix", ("The validation file has no examples (it is empty): remove it, or make one with the "
-                       "split below.")
     if not errors:
         tail = f" ({warnings} warning{'s' if warnings != 1 else ''} to review)" if warnings else ""
         return "ready", f"Ready to train: {report.examples:,} examples and no errors{tail}."

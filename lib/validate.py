@@ -407,7 +407,8 @@ def _at_column(parser_message: str) -> str:
 
     The parser's "line 1" would name the wrong line: each JSONL line is parsed on its own.
     """
-    return re.sub(r":? line \d+ column (\d+) \(char \d+\)$", r" at column \1", parser_message)
+    # "Unterminated string starting at: line 1 ..." already ends in "at"
+    return re.sub(r"( at)?:? line \d+ column (\d+) \(char \d+\)$", r" at column \2", parser_message)
 
 
 def _unknown_format_hint(obj: dict) -> str:
@@ -730,7 +731,8 @@ class _Scanner:
         roles, trained, last_role = self._messages(messages, ex, "message")
         if "assistant" not in roles:
             message = "the example has no assistant message, so there is nothing to learn"
-            if "developer" in roles or extra or last_role == "user":
+            # a final user turn alone is just an unanswered question; RFT data also has a developer turn or grader keys
+            if "developer" in roles or extra:
                 hints = []
                 if "developer" in roles:
                     hints.append("a developer message")
@@ -1311,6 +1313,11 @@ class _Scanner:
                 "invalid_json",
                 f"{pieces} lines are pieces of JSON objects spread over several lines: the file looks like "
                 "pretty-printed JSON, not JSONL; write each example on one line (json.dumps(example) per line)",
+            )
+        if self.is_validation_file and not unreadable and n_valid == 0:
+            self._file(
+                "too_few_examples",
+                "the validation file has no valid examples; add some (or launch without a validation file)",
             )
         if not self.is_validation_file and not unreadable:
             if whole_file_empty:

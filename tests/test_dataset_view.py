@@ -159,8 +159,9 @@ def test_verdict_includes_validation_file_errors():
 def test_empty_validation_file_is_not_ready():
     data = sample_bytes("support_chat.jsonl")
     report = check(data, validation=real_file("22_empty_file.jsonl").read_bytes())
-    assert report.ok and view.empty_validation(report) and not view.ready(report)  # the validator lets it pass
-    assert view.verdict(report)[0] == "fix" and "validation file has no examples" in view.verdict(report)[1]
+    assert not report.ok and not view.ready(report)
+    assert report.validation.errors[0].code == "too_few_examples"
+    assert view.verdict(report)[0] == "fix" and "validation file has no valid examples" in view.verdict(report)[1]
     assert view.ready(check(data, validation=sample_bytes("support_chat_valid.jsonl")))
 
 

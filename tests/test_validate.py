@@ -997,3 +997,27 @@ def test_report_pickles_for_streamlit_cache():
     report = validate_bytes(jsonl(*BASE, *CRAFTED["duplicate_example"]), validation=jsonl(good(1)))
     again = pickle.loads(pickle.dumps(report))
     assert again.to_json() == report.to_json() and again.ok == report.ok and again.validation.examples == 1
+
+
+def test_parser_message_names_the_column_once():
+    report = validate_bytes(b'{"messages": [{"role": "user", "content": "abc}\n')
+    message = next(f.message for f in report.errors if f.code == "invalid_json")
+    assert "at at" not in message and "starting at column" in message
+
+
+def test_empty_validation_file_is_an_error():
+    train = b"".join(
+        b'{"messages": [{"role": "user", "content": "q%d"}, {"role": "assistant", "content": "a"}]}\n' % i
+        for i in range(12)
+    )
+    report = validate_bytes(train, validation=b"\n")
+    assert not report.ok
+    assert [f.code for f in report.validation.errors] == ["too_few_examples"]
+
+
+def test_unanswered_question_is_not_called_rft_data():
+    plain = validate_bytes(b'{"messages": [{"role": "user", "content": "hi"}]}\n')
+    rft = validate_bytes(b'{"messages": [{"role": "developer", "content": "d"}, {"role": "user", "content": "hi"}]}\n')
+    missing = lambda r: next(f.message for f in r.errors if f.code == "example_missing_assistant_message")  # noqa: E731
+    assert "reinforcement" not in missing(plain)
+    assert "reinforcement" in missing(rft)
