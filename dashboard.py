@@ -3,6 +3,7 @@
 import streamlit as st
 
 from lib import catalog, ui
+from lib.markdown import md_code
 
 conn = ui.page_setup("Home", ":material/tune:")
 cat = catalog.load_catalog()
@@ -61,7 +62,7 @@ with left.container(border=True):
     st.markdown("**Dataset**")
     if summary:
         verdict = "ready" if summary.error_count == 0 else f"{summary.error_count} errors to fix"
-        st.markdown(f"`{summary.name}`: {summary.examples:,} examples, {summary.total_tokens:,} tokens, {verdict}.")
+        st.markdown(f"{md_code(summary.name)}: {summary.examples:,} examples, {summary.total_tokens:,} tokens, {verdict}.")
     else:
         st.caption("No dataset loaded yet. Start on the Dataset page (sample files included).")
 with right.container(border=True):

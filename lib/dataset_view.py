@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from lib.markdown import md_code, md_escape
 from lib.catalog import Catalog, ModelInfo
 
 SAMPLES_DIR = Path(__file__).resolve().parents[1] / "samples"
@@ -521,23 +522,6 @@ def jump_label(report, line: int) -> str:
     codes = list(dict.fromkeys(f.code for f in findings))
     kind = "error" if any(f.severity == "error" for f in findings) else "warning"
     return f"line {line:,} · {kind}: {', '.join(codes)}"
-
-
-_MD_SPECIAL = set("\\`*_{}[]()#+-.!|<>~$:=&")
-
-
-def md_escape(text: str) -> str:
-    """``text`` made inert for ``st.markdown`` and friends: every markdown, directive and math character
-    is backslash-escaped and newlines become spaces, so it shows exactly as written."""
-    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in " ".join(str(text).splitlines()))
-
-
-def md_code(name: str, limit: int = 80) -> str:
-    """A file name as inline code (backticks and newlines removed, long names shortened)."""
-    clean = " ".join(str(name).replace("`", "'").splitlines()) or "file"
-    if len(clean) > limit:
-        clean = clean[: limit - 1] + "…"
-    return f"`{clean}`"
 
 
 def _n(count: int, noun: str) -> str:

@@ -10,12 +10,13 @@ file, a seeded split, and "Use for launch". Decisions in between live in
 
 Dataset text is user input: it is shown with ``st.text``, ``st.code`` and
 ``st.dataframe`` only, and anything from a file that reaches markdown (a file
-name, a finding that quotes a value) goes through ``view.md_escape``.
+name, a finding that quotes a value) goes through ``md_escape``.
 """
 
 import pandas as pd
 import streamlit as st
 
+from lib.markdown import md_code, md_escape
 from lib import catalog, ui, validate
 from lib import dataset_view as view
 from lib.charts import dataset as charts
@@ -210,12 +211,12 @@ with up_col:
         if current is not None and ss.get(widget_key) is None:  # kept from an earlier upload, a sample or page
             origin = "bundled sample" if ss.dataset_origin.get(which) == "sample" else "uploaded earlier"
             left, right = st.columns([9, 1], vertical_alignment="center")
-            left.caption(f":material/description: {view.md_code(current.name)} · "
+            left.caption(f":material/description: {md_code(current.name)} · "
                          f"{view.human_bytes(current.size)} · {origin}")
             right.button("", key=f"_forget_{which}", on_click=_forget, args=(which,), type="tertiary",
                          icon=":material/close:", help="Remove this file")
     if ss.dataset_notice:
-        st.error(view.md_escape(ss.dataset_notice), icon=":material/block:")
+        st.error(md_escape(ss.dataset_notice), icon=":material/block:")
 
 with sample_col:
     ss._dataset_sample = ss.dataset_sample
@@ -268,8 +269,8 @@ if not (handed and "error" not in handed and handed.get("model") == ss.dataset_m
 
 kind, sentence = view.verdict(report)
 icon = {"ready": ":material/check_circle:", "fix": ":material/build:", "unusable": ":material/block:"}[kind]
-(st.success if kind == "ready" else st.error)(view.md_escape(sentence), icon=icon)
-st.caption(view.md_escape(view.file_facts(report, train.size)))
+(st.success if kind == "ready" else st.error)(md_escape(sentence), icon=icon)
+st.caption(md_escape(view.file_facts(report, train.size)))
 
 if kind != "unusable":
     cols = st.columns(5)
@@ -286,9 +287,9 @@ if kind != "unusable":
                         "(3, more for small files, fewer for huge ones)." if report.n_epochs_is_estimate else None)
     cols[4].metric("Estimated training cost", view.cost_text(report),
                    help=view.price_note(report, info))
-    st.caption(view.md_escape(view.price_note(report, info)))
+    st.caption(md_escape(view.price_note(report, info)))
     if report.validation is not None:
-        st.caption(":material/fact_check: " + view.md_escape(view.validation_facts(report.validation)))
+        st.caption(":material/fact_check: " + md_escape(view.validation_facts(report.validation)))
     with st.container(border=True):
         _, guide = view.size_guide(report.valid_examples)
         st.markdown(":material/straighten: **Dataset size** &nbsp; " + view.size_ladder(report.valid_examples))
@@ -349,7 +350,7 @@ if problem_lines:
                            format_func=lambda ln: view.jump_label(shown_report, ln))
 line = int(ss.dataset_view_line)
 for finding in view.findings_on_line(shown_report, line):
-    (st.error if finding.severity == "error" else st.warning)(view.md_escape(finding.message))
+    (st.error if finding.severity == "error" else st.warning)(md_escape(finding.message))
 index = line_index(shown_file.sha256, _data=shown_file.data)
 example = validate.read_example(index.raw(line) + b"\n", 1)
 bubbles = view.bubbles(example)
@@ -363,7 +364,7 @@ else:
     answers = [b for b in bubbles if b.side]
     for b in [b for b in bubbles if not b.side]:
         view_bubble = st.chat_message(b.role, avatar=b.avatar)
-        view_bubble.caption(view.md_escape(b.caption))
+        view_bubble.caption(md_escape(b.caption))
         if b.text:
             view_bubble.text(b.text)
         if b.code:
@@ -376,7 +377,7 @@ else:
                 st.markdown(":material/thumb_up: **Preferred**" if b.side == "preferred"
                             else ":material/thumb_down: **Non-preferred**")
                 bubble = st.chat_message(b.role, avatar=b.avatar)
-                bubble.caption(view.md_escape(b.caption))
+                bubble.caption(md_escape(b.caption))
                 bubble.text(b.text)
                 if b.code:
                     bubble.code(b.code, language="json", wrap_lines=True)
@@ -434,8 +435,8 @@ with st.container(border=True):
     choices = [c for c in HANDOFF if (c != "as_checked" or view.ready(report)) and (c != "cleaned" or cleaning_helps)]
     if ss.dataset_handoff not in choices:
         ss.dataset_handoff = choices[0]
-    names = {"as_checked": view.md_code(train.name) + (f" + {view.md_code(valid.name)}" if valid else ""),
-             "cleaned": view.md_code(view.derived_name(train.name, "clean")) + (" + the validation file" if valid
+    names = {"as_checked": md_code(train.name) + (f" + {md_code(valid.name)}" if valid else ""),
+             "cleaned": md_code(view.derived_name(train.name, "clean")) + (" + the validation file" if valid
                                                                                  else ""),
              "split": f"{ss.dataset_split_percent}% to validation, seed {ss.dataset_split_seed}"
                       + (" (instead of the uploaded validation file)" if valid else "")}
@@ -445,9 +446,9 @@ with st.container(border=True):
               on_click=lambda: _hand_over(ss.dataset_handoff), disabled=report.valid_examples == 0)
     if handed:
         if "error" in handed:
-            st.error(view.md_escape(handed["error"]), icon=":material/block:")
+            st.error(md_escape(handed["error"]), icon=":material/block:")
         else:
-            st.success(view.md_escape(view.handed_text(handed)), icon=":material/check_circle:")
+            st.success(md_escape(view.handed_text(handed)), icon=":material/check_circle:")
             st.page_link("pages/3_Launch.py", label="Continue to Launch", icon=":material/arrow_forward:")
     else:
         st.caption("Leaves the files for the Launch page and their figures for the Costs page.")

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from lib import catalog, costs, ui
+from lib.markdown import md_code
 from lib.charts import costs as charts
 from lib.costs import CostInputError, Outcome, Scenario
 
@@ -115,11 +116,11 @@ for notice in notices:
     st.warning(notice, icon=":material/info:")
 if summary is not None:
     epochs_text = f"{summary.n_epochs} epochs" + (" (auto, estimated)" if summary.n_epochs_is_estimate else "")
-    st.caption(f":material/dataset: Prefilled from **{summary.name}**: {summary.examples:,} examples, "
+    st.caption(f":material/dataset: Prefilled from {md_code(summary.name)}: {summary.examples:,} examples, "
                f"{summary.billed_tokens_per_epoch:,} billed tokens per epoch, {epochs_text}, and its typical "
                "system prompt, message and answer lengths. Change any figure to explore.")
     if summary.error_count:
-        st.warning(f"{summary.name} still has {summary.error_count:,} errors; the figures may change once "
+        st.warning(f"{md_code(summary.name)} still has {summary.error_count:,} errors; the figures may change once "
                    "they are fixed.", icon=":material/warning:")
 else:
     st.caption(":material/dataset: No dataset checked yet: type your own figures, or check a file on the "

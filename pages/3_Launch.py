@@ -14,6 +14,7 @@ from typing import NamedTuple
 import streamlit as st
 
 from lib import catalog, launch, ui
+from lib.markdown import md_code
 from lib.errors import explain
 from lib.handoff import LaunchFile
 from lib.jobspec import job_creation_refusal
@@ -132,7 +133,7 @@ def _file_picker(role: str, handoff: LaunchFile | None) -> Picked:
     if source == "none":
         return Picked()
     if source == "dataset":
-        st.markdown(f":material/dataset: `{handoff.name}` · {launch.human_size(handoff.size)}")
+        st.markdown(f":material/dataset: {md_code(handoff.name)} · {launch.human_size(handoff.size)}")
         st.caption("Handed over by the Dataset page.")
         return Picked(handoff, name=handoff.name)
     if source == "upload":
@@ -142,12 +143,12 @@ def _file_picker(role: str, handoff: LaunchFile | None) -> Picked:
         if stored is None:
             return Picked()
         if stored.size > limits["max_upload_bytes"]:
-            st.error(f"{stored.name} is {launch.human_size(stored.size)}; OpenAI takes training files up to "
+            st.error(f"{md_code(stored.name)} is {launch.human_size(stored.size)}; OpenAI takes training files up to "
                      f"{launch.human_size(limits['max_upload_bytes'])}. Split it or sample fewer examples.",
                      icon=":material/block:")
             return Picked()
         if ss[f"_launch_{role}_uploader"] is None:  # after a page switch the chooser is empty, the file is not
-            st.markdown(f":material/upload_file: `{stored.name}` · {launch.human_size(stored.size)} (uploaded earlier; "
+            st.markdown(f":material/upload_file: {md_code(stored.name)} · {launch.human_size(stored.size)} (uploaded earlier; "
                         "choose another file to replace it)")
         return Picked(stored, name=stored.name)
     files, error = _files()
@@ -177,7 +178,7 @@ def _check(train: LaunchFile, val: LaunchFile | None, model: str, method: str):
     if key not in ss.launch_checks:
         if len(ss.launch_checks) >= 12:
             ss.launch_checks.pop(next(iter(ss.launch_checks)))
-        with st.spinner(f"Checking {train.name} for {model}…"):
+        with st.spinner(f"Checking {md_code(train.name)} for {model}…"):
             ss.launch_checks[key] = launch.check_files(
                 (train.name, train.data), (val.name, val.data) if val else None, model=model, method=method)
     return ss.launch_checks[key]
@@ -274,11 +275,11 @@ def _upload(role: str, local: LaunchFile, client) -> launch.AccountFile | None:
     known = ss.launch_uploaded.get((conn.fingerprint(), local.sha256))
     if known is not None:
         return known
-    bar = st.progress(0.0, text=f"Uploading {local.name}…")
+    bar = st.progress(0.0, text=f"Uploading {md_code(local.name)}…")
 
     def show(sent: int, total: int) -> None:
         bar.progress(sent / total if total else 1.0,
-                     text=f"Uploading {local.name}: {launch.human_size(sent)} of {launch.human_size(total)}")
+                     text=f"Uploading {md_code(local.name)}: {launch.human_size(sent)} of {launch.human_size(total)}")
 
     try:
         known = launch.upload_file(client, local.name, local.data, progress=show)
@@ -319,10 +320,10 @@ def review(form: launch.LaunchForm, train: Picked, val: Picked, train_check, cho
             duplicate = f"as {twin.id} ({twin.status})"
     except Exception:
         pass
-    files = f"**Training file** `{train.name}` ({ids['training']})"
+    files = f"**Training file** {md_code(train.name)} ({ids['training']})"
     if train_check is not None:
         files += f": {train_check.examples:,} examples"
-    files += f" · **validation file** `{val.name}` ({ids['validation']})" if ids["validation"] else \
+    files += f" · **validation file** {md_code(val.name)} ({ids['validation']})" if ids["validation"] else \
         " · no validation file"
     retry = ss.launch_retry
     same = retry and retry["conn"] == conn.fingerprint() and retry["request"] == launch.request_fingerprint(params)

@@ -373,22 +373,6 @@ def test_validation_facts_say_validation_is_not_billed():
     assert "not billed" in view.validation_facts(report.validation)
 
 
-def test_md_escape_makes_markdown_inert():
-    hostile = "[x](https://evil.example) <b>b</b> :red[r] $x$ **s** `c`\nnext"
-    escaped = view.md_escape(hostile)
-    assert "\n" not in escaped
-    for piece in ("\\[x\\]\\(https\\:", "\\<b\\>", "\\:red\\[r\\]", "\\$x\\$", "\\*\\*s\\*\\*", "\\`c\\`"):
-        assert piece in escaped
-    # Unescaping gives the original text back: nothing is lost, only neutralised.
-    assert escaped.replace("\\", "") == hostile.replace("\n", " ")
-
-
-def test_md_code_cannot_break_out():
-    assert view.md_code("a`b`.jsonl") == "`a'b'.jsonl`"
-    assert view.md_code("x" * 100).endswith("…`") and len(view.md_code("x" * 100)) == 82
-    assert view.md_code("") == "`file`"
-
-
 # --------------------------------------------------------------------------- charts
 def test_tokens_histogram_far_limit_is_an_annotation_not_a_squeezed_axis():
     fig = charts.tokens_histogram([100, 200, None, 300], 65536, validation=[150])

@@ -1,0 +1,24 @@
+"""Show user text (file names, dataset text, API messages) inertly in Streamlit markdown.
+
+Streamlit renders markdown in titles, alerts, captions and spinners: a file
+named ``[x](https://evil)`` would become a link. These helpers make such text
+show exactly as written.
+"""
+
+from __future__ import annotations
+
+_MD_SPECIAL = set("\\`*_{}[]()#+-.!|<>~$:=&")
+
+
+def md_escape(text: str) -> str:
+    """``text`` made inert for ``st.markdown`` and friends: every markdown, directive and math character
+    is backslash-escaped and newlines become spaces, so it shows exactly as written."""
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in " ".join(str(text).splitlines()))
+
+
+def md_code(name: str, limit: int = 80) -> str:
+    """A file name as inline code (backticks and newlines removed, long names shortened)."""
+    clean = " ".join(str(name).replace("`", "'").splitlines()) or "file"
+    if len(clean) > limit:
+        clean = clean[: limit - 1] + "…"
+    return f"`{clean}`"

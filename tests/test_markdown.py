@@ -1,0 +1,19 @@
+"""User text shown inertly in Streamlit markdown."""
+
+from lib.markdown import md_code, md_escape
+
+
+def test_md_escape_makes_markdown_inert():
+    hostile = "[x](https://evil.example) <b>b</b> :red[r] $x$ **s** `c`\nnext"
+    escaped = md_escape(hostile)
+    assert "\n" not in escaped
+    for piece in ("\\[x\\]\\(https\\:", "\\<b\\>", "\\:red\\[r\\]", "\\$x\\$", "\\*\\*s\\*\\*", "\\`c\\`"):
+        assert piece in escaped
+    # Unescaping gives the original text back: nothing is lost, only neutralised.
+    assert escaped.replace("\\", "") == hostile.replace("\n", " ")
+
+
+def test_md_code_cannot_break_out():
+    assert md_code("a`b`.jsonl") == "`a'b'.jsonl`"
+    assert md_code("x" * 100).endswith("…`") and len(md_code("x" * 100)) == 82
+    assert md_code("") == "`file`"
