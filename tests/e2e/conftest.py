@@ -150,11 +150,34 @@ def assert_no_exception(page) -> None:
     assert boxes.count() == 0, boxes.first.inner_text()
 
 
+def choose_file(page, path: Path, *, nth: int = 0, name: str | None = None) -> None:
+    """Upload ``path`` through the real file chooser of the ``nth`` file uploader on the page."""
+    with page.expect_file_chooser() as chooser:
+        page.get_by_test_id("stFileUploaderDropzone").nth(nth).click()
+    chooser.value.set_files(files=[{"name": name or path.name, "mimeType": "application/jsonl",
+                                    "buffer": path.read_bytes()}])
+    wait_for_app_run(page)
+
+
+def fit_to_content(page, *, width: int = 1400, max_height: int = 8000) -> None:
+    """Grow the viewport to the page's content: Streamlit scrolls inside its own container,
+    so a "full page" screenshot of the document would show one screen only."""
+    height = page.get_by_test_id("stMainBlockContainer").evaluate("el => el.scrollHeight")
+    page.set_viewport_size({"width": width, "height": max(1000, min(int(height) + 120, max_height))})
+    wait_for_app_run(page)
+    page.wait_for_timeout(600)  # let plotly finish drawing at the new size
+
+
 def shot(page, name: str, *, readme: bool = False, full_page: bool = True) -> Path:
-    """Save a screenshot to tests/artifacts/ (and docs/screenshots/ for the README)."""
+    """Save a screenshot to tests/artifacts/ (and docs/screenshots/ for the README).
+
+    ``full_page`` grows the viewport to the content first (see :func:`fit_to_content`).
+    """
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=full_page)
+    if full_page:
+        fit_to_content(page)
+    page.screenshot(path=str(path))
     if readme:
         README_SHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, README_SHOTS / f"{name}.png")

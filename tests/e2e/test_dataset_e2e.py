@@ -11,26 +11,11 @@ from playwright.sync_api import expect
 
 from lib import validate
 from tests.conftest import ROOT, real_file
-from tests.e2e.conftest import assert_no_exception, open_page, shot, wait_for_app_run
+from tests.e2e.conftest import (
+    assert_no_exception, choose_file, fit_to_content, open_page, shot, wait_for_app_run,
+)
 
 SAMPLES = ROOT / "samples"
-
-
-def choose_file(page, path, *, nth: int = 0, name: str | None = None) -> None:
-    """Upload ``path`` through the real file chooser of the ``nth`` uploader (0: training, 1: validation)."""
-    with page.expect_file_chooser() as chooser:
-        page.get_by_test_id("stFileUploaderDropzone").nth(nth).click()
-    chooser.value.set_files(files=[{"name": name or path.name, "mimeType": "application/jsonl",
-                                    "buffer": path.read_bytes()}])
-    wait_for_app_run(page)
-
-
-def tall(page) -> None:
-    """Make the viewport as tall as the page: Streamlit scrolls inside its own container, not the document."""
-    height = page.get_by_test_id("stMainBlockContainer").evaluate("el => el.scrollHeight")
-    page.set_viewport_size({"width": 1400, "height": max(1000, int(height) + 120)})
-    wait_for_app_run(page)
-    page.wait_for_timeout(600)  # let plotly finish drawing before a screenshot
 
 
 def go_to_line(page, line: int) -> None:
@@ -65,7 +50,7 @@ def test_clean_file_with_validation_file(page, app_url):
     assert page.get_by_text("No problems: every line is a valid example.").is_visible()
     assert page.locator(".js-plotly-plot").count() == 3
     assert page.get_by_text("No example appears in both files.").is_visible()
-    tall(page)
+    fit_to_content(page)
     shot(page, "dataset-clean", readme=True)
 
 
@@ -106,7 +91,7 @@ def test_broken_file_problems_viewer_and_cleaned_download(page, app_url):
     assert page.get_by_text("Also in the validation file (2)").is_visible()
     assert_no_exception(page)
     go_to_line(page, 12)  # a readable finding for the screenshot: the unanswered question
-    tall(page)
+    fit_to_content(page)
     shot(page, "dataset-broken", readme=True)
 
 
@@ -122,7 +107,7 @@ def test_dpo_real_file(page, app_url):
     first = json.loads(path.read_bytes().splitlines()[0])
     preferred = first["preferred_output"][0]["content"]
     assert preferred[:60] in page.get_by_test_id("stText").all_inner_texts()[-2][:80]
-    tall(page)
+    fit_to_content(page)
     shot(page, "dataset-dpo", readme=True)
 
 

@@ -15,7 +15,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import real_file
-from tests.e2e.conftest import assert_no_exception, open_page, shot, wait_for_app_run
+from tests.e2e.conftest import (
+    assert_no_exception, choose_file, fit_to_content, open_page, shot, wait_for_app_run,
+)
 
 MINI = "gpt-4o-mini-2024-07-18"
 
@@ -49,13 +51,6 @@ def account(page, app_url, simulator, key):
     connect(page, app_url, simulator, key)
     yield openai.OpenAI(api_key=key, base_url=simulator.base_url, max_retries=0)
     simulator.clear_faults()
-
-
-def choose_file(page, path, *, nth: int = 0) -> None:
-    with page.expect_file_chooser() as chooser:
-        page.get_by_test_id("stFileUploaderDropzone").nth(nth).click()
-    chooser.value.set_files(files=[{"name": path.name, "mimeType": "application/jsonl", "buffer": path.read_bytes()}])
-    wait_for_app_run(page)
 
 
 def type_into(page, label: str, value: str) -> None:
@@ -100,13 +95,6 @@ def creates_with(simulator, suffix: str) -> list[dict]:
             and (e["body"] or {}).get("suffix") == suffix]
 
 
-def tall(page) -> None:
-    """Make the viewport as tall as the page: Streamlit scrolls inside its own container, not the document."""
-    height = page.get_by_test_id("stMainBlockContainer").evaluate("el => el.scrollHeight")
-    page.set_viewport_size({"width": 1400, "height": max(1000, int(height) + 120)})
-    wait_for_app_run(page)
-
-
 def test_supervised_launch_and_double_click_makes_one_job(page, simulator, account):
     suffix = "e2e-sft-" + secrets.token_hex(3)
     choose_file(page, real_file("09_twi_tutor.jsonl"))
@@ -117,7 +105,7 @@ def test_supervised_launch_and_double_click_makes_one_job(page, simulator, accou
     fill_metadata(page, "team=support\nrun=e2e")
     expect(page.get_by_test_id("stMetricValue").first).to_have_text("$0.04")
     assert_no_exception(page)
-    tall(page)
+    fit_to_content(page)
     shot(page, "launch-form", readme=True)
 
     # the create call is made slow so that the second click lands while it runs
@@ -197,7 +185,7 @@ def test_blocked_organisation_is_one_sentence_and_the_form_stays(page, simulator
     assert page.get_by_role("textbox", name="Epochs", exact=True).input_value() == "2"
     assert "Traceback" not in page.content()
     assert list(account.fine_tuning.jobs.list()) == []
-    tall(page)
+    fit_to_content(page)
     shot(page, "launch-refusal", readme=True)
 
 
