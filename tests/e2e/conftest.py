@@ -169,7 +169,8 @@ def fit_to_content(page, *, width: int = 1400, max_height: int = 8000) -> None:
 
 
 def shot(page, name: str, *, readme: bool = False, full_page: bool = True) -> Path:
-    """Save a screenshot to tests/artifacts/ (and docs/screenshots/ for the README).
+    """Save a screenshot to tests/artifacts/; README ones also to docs/screenshots/ when
+    ``UPDATE_SCREENSHOTS=1`` (so a test run does not dirty the work tree).
 
     ``full_page`` grows the viewport to the content first (see :func:`fit_to_content`).
     """
@@ -178,7 +179,7 @@ def shot(page, name: str, *, readme: bool = False, full_page: bool = True) -> Pa
     if full_page:
         fit_to_content(page)
     page.screenshot(path=str(path))
-    if readme:
+    if readme and os.environ.get("UPDATE_SCREENSHOTS"):
         README_SHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, README_SHOTS / f"{name}.png")
     return path
