@@ -23,6 +23,19 @@ def real_file(name: str) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def sim(request):
+    """A simulator shared by one test module; a module sets ``SIM_SPEED`` to change its pace.
+
+    Give each test its own API key: every key is its own namespace in the simulator.
+    """
+    from lib.simulator import Simulator
+
+    simulator = Simulator(speed=getattr(request.module, "SIM_SPEED", 50.0)).start(host="127.0.0.1", port=0)
+    yield simulator
+    simulator.stop()
+
+
 @pytest.fixture(autouse=True)
 def _clear_streamlit_caches():
     """Streamlit caches are process-global: clear them so tests cannot leak into each other."""

@@ -14,7 +14,8 @@ import pytest
 
 from lib import jobs
 from lib.charts.jobs import compare_figure, training_figure
-from lib.simulator import Simulator
+
+SIM_SPEED = 80.0  # the shared ``sim`` fixture (tests/conftest.py) runs at this pace
 
 TODAY = dt.date(2026, 11, 26)
 
@@ -42,13 +43,6 @@ def api_page(events: list[dict], after: str | None, limit: int) -> tuple[list[di
     ids = [e["id"] for e in events]
     rest = events[ids.index(after) + 1:] if after else events
     return rest[:limit], len(rest) > limit
-
-
-@pytest.fixture(scope="module")
-def sim():
-    s = Simulator(speed=80.0).start(host="127.0.0.1", port=0)
-    yield s
-    s.stop()
 
 
 @pytest.fixture

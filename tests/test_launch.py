@@ -10,20 +10,14 @@ import openai
 import pytest
 
 from lib import catalog, launch
-from lib.simulator import Simulator
 from lib.validate import validate_bytes
 from tests.conftest import real_file
+
+SIM_SPEED = 50.0  # the shared ``sim`` fixture (tests/conftest.py) runs at this pace
 
 TODAY = catalog.today()
 CAT = catalog.load_catalog()
 MINI = "gpt-4o-mini-2024-07-18"
-
-
-@pytest.fixture(scope="module")
-def sim():
-    simulator = Simulator(speed=50.0).start(host="127.0.0.1", port=0)
-    yield simulator
-    simulator.stop()
 
 
 @pytest.fixture

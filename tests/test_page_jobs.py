@@ -9,18 +9,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lib import jobs
-from lib.simulator import Simulator
 from tests.conftest import APP
 from tests.test_jobs import chat_jsonl
 
+SIM_SPEED = 80.0  # the shared ``sim`` fixture (tests/conftest.py) runs at this pace
+
 PAGE = "pages/4_Jobs.py"
-
-
-@pytest.fixture(scope="module")
-def sim():
-    s = Simulator(speed=80.0).start(host="127.0.0.1", port=0)
-    yield s
-    s.stop()
 
 
 @pytest.fixture

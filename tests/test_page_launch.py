@@ -12,20 +12,14 @@ from streamlit.testing.v1 import AppTest
 from lib import catalog, ui
 from lib.connection import SIMULATOR_URL_ENV
 from lib.handoff import LaunchFile
-from lib.simulator import Simulator
 from lib.simulator.state import key_id
 from tests.conftest import APP, real_file
+
+SIM_SPEED = 50.0  # the shared ``sim`` fixture (tests/conftest.py) runs at this pace
 
 PAGE = "pages/3_Launch.py"
 MINI = "gpt-4o-mini-2024-07-18"
 CAT = catalog.load_catalog()
-
-
-@pytest.fixture(scope="module")
-def sim():
-    simulator = Simulator(speed=50.0).start(host="127.0.0.1", port=0)
-    yield simulator
-    simulator.stop()
 
 
 @pytest.fixture(autouse=True)

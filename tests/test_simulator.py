@@ -30,6 +30,8 @@ from lib.simulator.state import MAX_METRIC_EVENTS, Job, VirtualClock, key_id
 from lib.validate import validate_bytes
 from tests.conftest import ROOT
 
+SIM_SPEED = 200.0  # the shared ``sim`` fixture (tests/conftest.py) runs at this pace
+
 TERMINAL = ("succeeded", "failed", "cancelled")
 
 
@@ -58,13 +60,6 @@ def dpo_jsonl(n: int = 12) -> bytes:
         })
         for i in range(n)
     ])
-
-
-@pytest.fixture(scope="module")
-def sim():
-    simulator = Simulator(speed=200.0).start(host="127.0.0.1", port=0)
-    yield simulator
-    simulator.stop()
 
 
 @pytest.fixture
