@@ -345,9 +345,10 @@ pick_cols[0].number_input("Line", min_value=1, max_value=n_lines, step=1, **ui.b
 problem_lines = view.viewer_lines(shown_report)
 if problem_lines:
     ss._dataset_jump = None
+    jump_labels = view.jump_labels(shown_report, problem_lines)
     pick_cols[1].selectbox("Jump to a line with a finding", problem_lines, index=None, key="_dataset_jump",
                            on_change=_jump, args=("_dataset_jump",), placeholder=f"{len(problem_lines):,} lines",
-                           format_func=lambda ln: view.jump_label(shown_report, ln))
+                           format_func=jump_labels.__getitem__)
 line = int(ss.dataset_view_line)
 for finding in view.findings_on_line(shown_report, line):
     (st.error if finding.severity == "error" else st.warning)(md_escape(finding.message))
