@@ -112,7 +112,11 @@ def _jump(line_key: str) -> None:
 
 
 # --------------------------------------------------------------------------- cached work
-@st.cache_data(max_entries=8, ttl="1h", show_spinner=False)
+# st.cache_resource, not st.cache_data: cache_data hands every run a fresh unpickled copy, which for a
+# report of a million findings (or a 100 MB file's line index) cost seconds and hundreds of MB per rerun.
+# Sharing one object is safe here: it is keyed by the content's hash, never holds session state or keys,
+# and nothing changes a report or an index after it is built.
+@st.cache_resource(max_entries=8, ttl="1h", show_spinner=False)
 def check(train_sha: str, valid_sha: str | None, model: str, epochs, train_name: str, valid_name: str,
           _train: bytes, _valid: bytes | None) -> validate.Report:  # fmt: skip
     """The validator's report, once per (content, model, epochs) across reruns, pages and sessions.
@@ -142,7 +146,7 @@ def check_file(f: LaunchFile, v: LaunchFile | None = None) -> validate.Report:
                  v.name if v else "", _train=f.data, _valid=v.data if v else None)
 
 
-@st.cache_data(max_entries=8, ttl="1h", show_spinner=False)
+@st.cache_resource(max_entries=8, ttl="1h", show_spinner=False)
 def line_index(sha: str, _data: bytes) -> view.LineIndex:
     return view.LineIndex(_data)
 
