@@ -122,7 +122,16 @@ def demo_base_url() -> str:
     return ensure_demo_simulator().base_url
 
 
-def make_client(conn: Connection, *, max_retries: int = 2, timeout: float = 30.0) -> openai.OpenAI:
+# A page waits for its API calls before it draws, so a backend that accepts connections but never
+# answers must cost a bounded wait and one sentence, not minutes: each call gives up after
+# CALL_TIMEOUT_S and is tried at most 1 + DEFAULT_MAX_RETRIES times (about 41 s at worst, where
+# 30 s and two retries made Launch's review wait over 90 s).
+CALL_TIMEOUT_S = 20.0
+DEFAULT_MAX_RETRIES = 1
+
+
+def make_client(conn: Connection, *, max_retries: int = DEFAULT_MAX_RETRIES,
+                timeout: float = CALL_TIMEOUT_S) -> openai.OpenAI:
     """An SDK client for ``conn``. The key is always passed explicitly.
 
     Never read ``OPENAI_API_KEY`` implicitly here: Streamlit copies top-level

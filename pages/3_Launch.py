@@ -11,6 +11,7 @@ second job. The logic lives in ``lib/launch.py``.
 import json
 from typing import NamedTuple
 
+import openai
 import streamlit as st
 
 from lib import catalog, launch, ui
@@ -42,6 +43,10 @@ for _key, _default in {
     "launch_seen_handoff": None, "launch_note": None,
 }.items():
     ss.setdefault(_key, _default)
+
+# Calls of this run that found the API unreachable or silent. Later calls in the same run are skipped,
+# so a backend that stopped answering costs one bounded wait, not one per call.
+unreachable: list[str] = []
 
 SOURCES = {"dataset": "From the Dataset page", "upload": "Upload a file", "account": "Already on the account"}
 HYPER_HELP = {
@@ -77,12 +82,17 @@ def _models() -> tuple[list[launch.ModelChoice], str | None]:
         except Exception as exc:  # the form still works from the catalog
             entry["models"] = launch.catalog_models(today=today)
             entry["models_error"] = explain(exc, action="list the account's models")
+            if isinstance(exc, openai.APIConnectionError):  # timeouts too
+                unreachable.append(entry["models_error"])
     return entry["models"], entry["models_error"]
 
 
 def _files() -> tuple[list[launch.AccountFile], str | None]:
     entry = _account()
     if "files" not in entry:
+        if unreachable:  # the models call of this run just waited in vain: do not wait a second time
+            return [], ("The account's files are not listed: the API could not be reached a moment ago. "
+                        "Press Refresh to try again.")
         try:
             entry["files"], entry["files_error"] = launch.list_training_files(ui.client(conn, max_retries=1)), None
         except Exception as exc:
@@ -313,9 +323,10 @@ def review(form: launch.LaunchForm, train: Picked, val: Picked, train_check, cho
     params = launch.build_request(form, training_file=ids["training"], validation_file=ids["validation"],
                                   estimate=charge if ss.launch_record_estimate else None)
     duplicate = None
-    try:  # only a warning: the confirmation works without it
-        twin = launch.find_duplicate(client.fine_tuning.jobs.list(limit=50).data, params,
-                                     same_file=launch.file_comparer(client))
+    try:  # only a warning: the confirmation works without it, so it gets one short try
+        quick = client.with_options(max_retries=0, timeout=10.0)
+        twin = launch.find_duplicate(quick.fine_tuning.jobs.list(limit=50).data, params,
+                                     same_file=launch.file_comparer(quick))
         if twin is not None:
             duplicate = f"as {twin.id} ({twin.status})"
     except Exception:

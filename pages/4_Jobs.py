@@ -48,6 +48,9 @@ if problem:
     st.stop()
 client = ui.client(conn, max_retries=1, timeout=15.0)
 fingerprint = conn.fingerprint()
+# Set once a call of this full run has failed: the rest of the run shows what was last seen instead of
+# asking again, so a backend that is down or silent costs one wait and one sentence, not one per call.
+failed_this_run: list[str] = []
 try:
     tz = ZoneInfo(st.context.timezone) if st.context.timezone else None
 except Exception:  # an unknown zone name from the browser: show UTC
@@ -149,6 +152,7 @@ def load_list(meta_filter: dict[str, str]) -> dict | None:
                 listing["fetched_at"] = now
     except openai.OpenAIError as exc:
         ui.show_error(exc, action="list the jobs")
+        failed_this_run.append("list")
     ss.jobs_list = listing
     return listing
 
@@ -223,7 +227,9 @@ def live_panel(key: str) -> None:
     if watch is None:
         return
     problem = None
-    if not watch.terminal:
+    if ss.pop("jobs_skip_poll", None) == key:
+        pass  # this full run already failed to reach the API and said so; the next tick polls again
+    elif not watch.terminal:
         try:
             jobs.poll(client, watch, job_fresh_for=JOB_FRESH_S)
             ui.remember_job(watch.id, watch.status)
@@ -395,16 +401,23 @@ def watch_section(job_id: str | None, in_use: set[str]) -> None:
     key = watch_key(job_id)
     watch: jobs.JobWatch | None = ss.jobs_watch.get(key)
     now = time.time()
-    if watch is None or (not watch.terminal and now - watch.fetched_at > JOB_FRESH_S):
+    if failed_this_run:  # the list just failed: one sentence says it, and nothing is asked again in this run
+        if watch is None:
+            st.button("Try again", icon=":material/refresh:", key="jobs_retry_open")
+            return
+        ss.jobs_skip_poll = key
+    elif watch is None or (not watch.terminal and now - watch.fetched_at > JOB_FRESH_S):
         try:
             job = jobs.fetch_job(client, job_id)
         except openai.OpenAIError as exc:
+            failed_this_run.append("job")
             if watch is None:
                 ui.show_error(exc, action="open the job")
                 st.button("Try again", icon=":material/refresh:", key="jobs_retry_open")
                 return
             st.warning(explain(exc, action="refresh the job") + " Showing what was last seen.",
                        icon=":material/cloud_off:")
+            ss.jobs_skip_poll = key
         else:
             if watch is None:
                 watch = jobs.JobWatch(job)
@@ -412,7 +425,9 @@ def watch_section(job_id: str | None, in_use: set[str]) -> None:
     keep_watch(watch, in_use)
     ui.remember_job(watch.id, watch.status)
     try:
-        if watch.terminal and not watch.final_loaded:
+        if failed_this_run:
+            pass  # the records load on a later run, once the API answers
+        elif watch.terminal and not watch.final_loaded:
             with st.spinner("Loading the job's records (events, checkpoints, result file)…"):
                 jobs.load_final(client, watch)
         elif not watch.terminal and not all(f in watch.files for f in jobs.file_ids(watch.job)):
@@ -468,16 +483,19 @@ def compare_section(shown: list[dict], in_use: set[str]) -> None:
         for job_id in chosen:
             watch = ss.jobs_watch.get(watch_key(job_id))
             try:
-                if watch is None or not watch.terminal:
+                if failed_this_run:  # said once already: compare what was last seen
+                    pass
+                elif watch is None or not watch.terminal:
                     job = jobs.fetch_job(client, job_id)
                     watch = watch or jobs.JobWatch(job)
                     watch.update(job, time.time())
-                if not (watch.terminal and watch.log.complete):
+                if not failed_this_run and not (watch.terminal and watch.log.complete):
                     jobs.fetch_all_events(client, job_id, watch.log)
             except openai.OpenAIError as exc:
                 ui.show_error(exc, action=f"load job {job_id}")
-                if watch is None:
-                    continue
+                failed_this_run.append("compare")
+            if watch is None:
+                continue
             keep_watch(watch, in_use)
             watches.append(watch)
     if len(watches) < 2:
