@@ -27,12 +27,13 @@ def _server_message(exc: openai.APIStatusError) -> str:
     return redact(str(message)).strip().rstrip(".")
 
 
-def _retry_after(exc: openai.APIStatusError) -> str | None:
+def _retry_after(exc: openai.APIStatusError) -> float | None:
+    """The seconds the server asked to wait (``Retry-After``), or None for a date, junk or no header."""
     try:
-        value = exc.response.headers.get("retry-after")
-    except AttributeError:
+        seconds = float(exc.response.headers.get("retry-after"))
+    except (AttributeError, TypeError, ValueError):
         return None
-    return value
+    return seconds if 0 <= seconds < 86_400 else None
 
 
 def explain(exc: BaseException, *, action: str = "") -> str:
@@ -70,7 +71,7 @@ def explain(exc: BaseException, *, action: str = "") -> str:
                 "(daily_rate_limit_exceeded). Try again tomorrow or pick another model; your settings are kept."
             )
         wait = _retry_after(exc)
-        when = f"in {wait} seconds" if wait else "in a moment"
+        when = f"in {wait:g} second{'' if wait == 1 else 's'}" if wait else "in a moment"
         return f"Rate limited (429){doing}. Wait and try again {when}."
     if isinstance(exc, openai.BadRequestError):
         detail = _server_message(exc)

@@ -54,6 +54,15 @@ def test_connection_refused_is_one_sentence():
     assert "Could not reach the API" in sentence and "\n" not in sentence
 
 
+@pytest.mark.parametrize("retry_after, wait", [(1, "in 1 second."), (2.5, "in 2.5 seconds."), (None, "in a moment.")])
+def test_rate_limit_sentence_reads_retry_after_in_seconds(sim, retry_after, wait):
+    sim.add_fault(429, method="GET", path="/models", retry_after=retry_after)
+    client = make_client(Connection("custom", api_key="sk-rate-limited", base_url=sim.base_url), max_retries=0)
+    with pytest.raises(openai.RateLimitError) as err:
+        client.models.list()
+    assert explain(err.value, action="list models") == f"Rate limited (429) while trying to list models. Wait and try again {wait}"
+
+
 def test_demo_key_follows_the_browser_not_the_session():
     from lib.connection import new_demo_key, xsrf_token
 
