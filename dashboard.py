@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lib import catalog, ui
-from lib.markdown import md_code
+from lib.display import md_code
 
 conn = ui.page_setup("Home", ":material/tune:")
 cat = catalog.load_catalog()

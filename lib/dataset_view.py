@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from lib.markdown import md_code, md_escape
+from lib.display import human_size, md_code, md_escape
 from lib.catalog import Catalog, ModelInfo
 
 SAMPLES_DIR = Path(__file__).resolve().parents[1] / "samples"
@@ -90,18 +90,8 @@ def upload_too_large(size_bytes: int, max_upload_mb: int | float) -> str | None:
     limit = int(max_upload_mb * 1024 * 1024)
     if size_bytes <= limit:
         return None
-    return (f"The file is {human_bytes(size_bytes)}, over this app's upload limit of {max_upload_mb:g} MB. "
+    return (f"The file is {human_size(size_bytes)}, over this app's upload limit of {max_upload_mb:g} MB. "
             "Split it into smaller files, or check it on your machine with `python -m lib validate FILE`.")
-
-
-def human_bytes(n: int) -> str:
-    """1536 -> '1.5 KB' (binary units, as the upload limit is)."""
-    value = float(n)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{int(value)} bytes" if unit == "bytes" else f"{value:,.1f} {unit}"
-        value /= 1024
-    return f"{n} bytes"  # pragma: no cover
 
 
 def model_choices(cat: Catalog, today: dt.date) -> list[ModelInfo]:
@@ -485,7 +475,7 @@ def handed_text(handed: dict) -> str:
 # --------------------------------------------------------------------------- sentences for the page
 def file_facts(report, size_bytes: int) -> str:
     """'train.jsonl · 64.7 KB · 96 lines · chat (supervised) · o200k_base tokenizer · limit 65,536 tokens per example'."""
-    parts = [report.name or "file", human_bytes(size_bytes), _n(report.lines, "line"),
+    parts = [report.name or "file", human_size(size_bytes), _n(report.lines, "line"),
              FORMAT_LABELS.get(report.format, report.format), f"{report.encoding} tokenizer"]
     if report.training_limit:
         parts.append(f"limit {report.training_limit:,} tokens per example")

@@ -31,6 +31,7 @@ from typing import Any
 import openai
 
 from lib import jobspec
+from lib.display import human_size
 from lib.catalog import ModelInfo, UnknownModelError, auto_epochs, load_catalog
 from lib.errors import explain, redact
 from lib.jobs import ESTIMATE_TOKENS_KEY, ESTIMATE_USD_KEY
@@ -146,16 +147,6 @@ def format_usd(amount: float) -> str:
     if 0 < amount < 0.01:
         return "under $0.01"
     return f"${amount:,.2f}"
-
-
-def human_size(n: int) -> str:
-    """``1.2 MB``-style size (decimal units, as OpenAI states its limits)."""
-    size = float(n)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{int(size)} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{n} bytes"  # pragma: no cover
 
 
 def list_training_files(client: openai.OpenAI, *, limit: int = 200) -> list[AccountFile]:
@@ -715,7 +706,7 @@ __all__ = [
     "AccountFile", "ChargeEstimate", "FileCheck", "FileTooLargeError", "LaunchForm", "ModelChoice",
     "IDEMPOTENCY_HEADER", "METHOD_FORMATS", "METHOD_LABELS",
     "budget_refusal", "build_request", "catalog_models", "check_files", "create_job", "estimate_charge",
-    "estimate_metadata", "explain_refusal", "file_comparer", "find_duplicate", "form_errors", "format_mismatch", "format_usd", "human_size", "list_training_files",
+    "estimate_metadata", "explain_refusal", "file_comparer", "find_duplicate", "form_errors", "format_mismatch", "format_usd", "list_training_files",
     "new_idempotency_key", "outcome_is_unknown", "parse_metadata", "parse_number", "prefill_form", "read_account_file",
     "request_fingerprint", "settings_for_dataset", "trainable_models", "upload_file",
 ]

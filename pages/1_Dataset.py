@@ -16,7 +16,7 @@ name, a finding that quotes a value) goes through ``md_escape``.
 import pandas as pd
 import streamlit as st
 
-from lib.markdown import md_code, md_escape
+from lib.display import human_size, md_code, md_escape
 from lib import catalog, ui, validate
 from lib import dataset_view as view
 from lib.charts import dataset as charts
@@ -216,7 +216,7 @@ with up_col:
             origin = "bundled sample" if ss.dataset_origin.get(which) == "sample" else "uploaded earlier"
             left, right = st.columns([9, 1], vertical_alignment="center")
             left.caption(f":material/description: {md_code(current.name)} · "
-                         f"{view.human_bytes(current.size)} · {origin}")
+                         f"{human_size(current.size)} · {origin}")
             right.button("", key=f"_forget_{which}", on_click=_forget, args=(which,), type="tertiary",
                          icon=":material/close:", help="Remove this file")
     if ss.dataset_notice:

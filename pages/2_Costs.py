@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from lib import catalog, costs, ui
-from lib.markdown import md_code
+from lib.display import md_code
 from lib.charts import costs as charts
 from lib.costs import CostInputError, Outcome, Scenario
 

@@ -15,7 +15,7 @@ import openai
 import streamlit as st
 
 from lib import catalog, launch, ui
-from lib.markdown import md_code
+from lib.display import human_size, md_code
 from lib.errors import explain
 from lib.handoff import LaunchFile
 from lib.jobspec import job_creation_refusal
@@ -143,7 +143,7 @@ def _file_picker(role: str, handoff: LaunchFile | None) -> Picked:
     if source == "none":
         return Picked()
     if source == "dataset":
-        st.markdown(f":material/dataset: {md_code(handoff.name)} · {launch.human_size(handoff.size)}")
+        st.markdown(f":material/dataset: {md_code(handoff.name)} · {human_size(handoff.size)}")
         st.caption("Handed over by the Dataset page.")
         return Picked(handoff, name=handoff.name)
     if source == "upload":
@@ -153,12 +153,12 @@ def _file_picker(role: str, handoff: LaunchFile | None) -> Picked:
         if stored is None:
             return Picked()
         if stored.size > limits["max_upload_bytes"]:
-            st.error(f"{md_code(stored.name)} is {launch.human_size(stored.size)}; OpenAI takes training files up to "
-                     f"{launch.human_size(limits['max_upload_bytes'])}. Split it or sample fewer examples.",
+            st.error(f"{md_code(stored.name)} is {human_size(stored.size)}; OpenAI takes training files up to "
+                     f"{human_size(limits['max_upload_bytes'])}. Split it or sample fewer examples.",
                      icon=":material/block:")
             return Picked()
         if ss[f"_launch_{role}_uploader"] is None:  # after a page switch the chooser is empty, the file is not
-            st.markdown(f":material/upload_file: {md_code(stored.name)} · {launch.human_size(stored.size)} (uploaded earlier; "
+            st.markdown(f":material/upload_file: {md_code(stored.name)} · {human_size(stored.size)} (uploaded earlier; "
                         "choose another file to replace it)")
         return Picked(stored, name=stored.name)
     files, error = _files()
@@ -289,7 +289,7 @@ def _upload(role: str, local: LaunchFile, client) -> launch.AccountFile | None:
 
     def show(sent: int, total: int) -> None:
         bar.progress(sent / total if total else 1.0,
-                     text=f"Uploading {md_code(local.name)}: {launch.human_size(sent)} of {launch.human_size(total)}")
+                     text=f"Uploading {md_code(local.name)}: {human_size(sent)} of {human_size(total)}")
 
     try:
         known = launch.upload_file(client, local.name, local.data, progress=show)

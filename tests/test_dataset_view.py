@@ -77,12 +77,6 @@ def test_upload_limit_message():
     assert "10.0 MB" in message and "limit of 10 MB" in message
 
 
-def test_human_bytes():
-    assert view.human_bytes(0) == "0 bytes"
-    assert view.human_bytes(1536) == "1.5 KB"
-    assert view.human_bytes(3 * 2**30) == "3.0 GB"
-
-
 def test_model_choices_follow_the_catalog_dates():
     cat = catalog.load_catalog()
     now = view.model_choices(cat, dt.date(2026, 11, 26))

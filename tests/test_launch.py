@@ -131,7 +131,7 @@ def test_account_files_listed_newest_first_with_label(client, chat_bytes):
     files = launch.list_training_files(client)
     assert [f.id for f in files] == [second.id, first.id]
     assert files[0].label().startswith("b.jsonl · 500 bytes · 20") and files[0].label().endswith(second.id)
-    assert files[1].label().startswith("a.jsonl · 20.6 KB")
+    assert files[1].label().startswith("a.jsonl · 20.1 KB")
 
 
 def test_readback_skips_files_too_large_to_hold(client):

@@ -184,7 +184,7 @@ def test_reuse_a_file_already_on_the_account(sim, chat):
     uploaded = sdk(at).files.create(file=("old.jsonl", chat.data), purpose="fine-tune")
     at.radio(key="_launch_train_source").set_value("account").run()
     box = at.selectbox(key="_launch_train_account")
-    assert box.options == [f"old.jsonl · 20.6 KB · {box.options[0].split(' · ')[2]} · {uploaded.id}"]
+    assert box.options == [f"old.jsonl · 20.1 KB · {box.options[0].split(' · ')[2]} · {uploaded.id}"]
     box.set_value(uploaded.id).run()
     assert "100 examples" in at.success[0].value  # read back and checked
     uploads_before = len(log_of(sim, at, method="POST", path="/files"))

@@ -1,6 +1,6 @@
 """User text shown inertly in Streamlit markdown."""
 
-from lib.markdown import md_code, md_escape
+from lib.display import human_size, md_code, md_escape
 
 
 def test_md_escape_makes_markdown_inert():
@@ -17,3 +17,9 @@ def test_md_code_cannot_break_out():
     assert md_code("a`b`.jsonl") == "`a'b'.jsonl`"
     assert md_code("x" * 100).endswith("…`") and len(md_code("x" * 100)) == 82
     assert md_code("") == "`file`"
+
+
+def test_human_size_uses_binary_units():
+    assert human_size(0) == "0 bytes"
+    assert human_size(1536) == "1.5 KB"
+    assert human_size(3 * 2**30) == "3.0 GB"
