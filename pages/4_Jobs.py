@@ -48,9 +48,10 @@ if problem:
     st.stop()
 client = ui.client(conn, max_retries=1, timeout=15.0)
 fingerprint = conn.fingerprint()
-# Set once a call of this full run has failed: the rest of the run shows what was last seen instead of
-# asking again, so a backend that is down or silent costs one wait and one sentence, not one per call.
-failed_this_run: list[str] = []
+# Set once a call of this full run (or of the button callback before it) has failed: the rest of the run
+# shows what was last seen instead of asking again, so a backend that is down or silent costs one wait
+# and one sentence, not one per call.
+failed_this_run: list[str] = ["action"] if ss.pop("jobs_action_failed", False) else []
 try:
     tz = ZoneInfo(st.context.timezone) if st.context.timezone else None
 except Exception:  # an unknown zone name from the browser: show UTC
@@ -124,6 +125,7 @@ def act(key: str, action: str) -> None:
         watch.update(call(client, watch.id), time.time())
     except openai.OpenAIError as exc:
         flash("error", explain(exc, action=f"{action} the job"))
+        ss.jobs_action_failed = True
         return
     now = jobs.status_label(watch.status).lower()
     flash("success", f"Job {watch.id} {done}." + ("" if now == done else f" It is now {now}."))
@@ -135,6 +137,8 @@ def load_list(meta_filter: dict[str, str]) -> dict | None:
     key = (fingerprint, tuple(sorted(meta_filter.items())))
     listing = ss.jobs_list
     now = time.time()
+    if failed_this_run and listing is not None and listing["key"] == key:
+        return listing  # a button's call just failed and said so: keep what was seen, do not wait again
     try:
         if listing is None or listing["key"] != key:
             page = jobs.list_jobs_page(client, metadata=meta_filter or None, limit=LIST_PAGE_SIZE)
