@@ -55,7 +55,8 @@ def _faults(cases: list[Case]) -> str:
 
 def _bad_files(cases: list[Case]) -> str:
     return (f"bad files: {_passed(cases)} answered in <= {_max(cases, 'seconds'):.1f} s, "
-            f"peak +{_max(cases, 'peak_mb'):.0f} MB; the page stayed usable after each")
+            f"peak +{_max(cases, 'peak_mb'):.0f} MB (page), +{_max(cases, 'cli_peak_mb'):.0f} MB (command line); "
+            "the page stayed usable after each")
 
 
 def _many_users(cases: list[Case]) -> str:
