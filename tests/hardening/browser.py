@@ -1,0 +1,26 @@
+"""Browser steps the hardening tests share (on top of tests/e2e/conftest.py)."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import open_page, wait_for_app_run
+
+
+def connect_custom(page, app_url: str, base_url: str, key: str, path: str = "") -> None:
+    """Open ``path`` and point this browser session at ``base_url`` (custom backend) with ``key``."""
+    open_page(page, app_url, path)
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_test_id("stSelectbox").first.click()
+    page.get_by_role("option", name="Custom OpenAI-compatible URL").click()
+    wait_for_app_run(page)
+    for name, value in (("Base URL", base_url), ("API key", key)):
+        box = sidebar.get_by_role("textbox", name=name)
+        box.fill(value)
+        box.press("Enter")
+        wait_for_app_run(page)
+    sidebar.get_by_text("Key set for this session").wait_for()
+
+
+def go_to(page, label: str) -> None:
+    """Follow the sidebar's link to a page: the same session (a new URL would start a new one)."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=label, exact=True).click()
+    wait_for_app_run(page)
