@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# Browser fixtures (simulator, app_server, browser, page) for tests/e2e and tests/hardening alike.
+pytest_plugins = ["tests.browser"]
+
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboard.py"
 SHARED = ROOT.parent / "shared"

@@ -1,185 +1,19 @@
-"""Browser tests: the real Streamlit server driven by headless Debian Chromium.
+"""Browser tests. Fixtures and helpers live in ``tests/browser.py`` (shared with tests/hardening).
 
-One simulator (in this pytest process, so tests can read its request log and
-inject faults) and one ``streamlit run dashboard.py`` server per test session.
-The app runs in demo mode pointed at that simulator through
-``TUNING_DESK_SIMULATOR_URL``.
-
-Without a browser these tests skip, except under ``CI=true`` or
-``E2E_REQUIRED=1``, where a missing browser is a failure.
+Only plain helpers are re-exported here, never fixtures: a fixture imported into
+this conftest would be a second definition, and a second Chromium, which
+Playwright's sync API refuses in one process.
 """
-
-from __future__ import annotations
-
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "tests" / "artifacts"
-README_SHOTS = ROOT / "docs" / "screenshots"
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--disable-quic", "--no-first-run",
-]
-E2E_REQUIRED = bool(os.environ.get("CI") or os.environ.get("E2E_REQUIRED"))
+from tests.browser import (  # noqa: F401  (helpers some test files import from here)
+    ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, E2E_REQUIRED, ROOT, assert_no_exception, choose_file, fit_to_content,
+    free_port, open_page, shot, start_streamlit, wait_for_app_run,
+)
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
         if "/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as resp:
-            return resp.status == 200 and resp.read() == b"ok"
-    except Exception:
-        return False
-
-
-@pytest.fixture(scope="session")
-def simulator():
-    """The simulator the app's demo mode talks to (fast: a job takes seconds)."""
-    from lib.simulator import Simulator
-
-    sim = Simulator(speed=40.0)
-    sim.start(host="127.0.0.1", port=0)
-    yield sim
-    sim.stop()
-
-
-def start_streamlit(tmp_dir: Path, env_extra: dict[str, str]) -> tuple[subprocess.Popen, str, Path]:
-    """Start ``streamlit run dashboard.py`` on a free port; returns (process, url, log path)."""
-    port = free_port()
-    secrets = tmp_dir / "secrets.toml"
-    secrets.write_text("# no secrets: demo mode\n")
-    log_path = tmp_dir / f"streamlit-{port}.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "AZURE_OPENAI_"))}
-    env.update(env_extra)
-    cmd = [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none", "--secrets.files", str(secrets)]
-    log = open(log_path, "wb")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while not _healthy(url):
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            raise RuntimeError("streamlit did not start:\n" + log_path.read_text(errors="replace")[-4000:])
-        time.sleep(0.25)
-    return proc, url, log_path
-
-
-@pytest.fixture(scope="session")
-def app_server(simulator, tmp_path_factory):
-    """(url, log path) of a Streamlit server in demo mode against ``simulator``."""
-    proc, url, log_path = start_streamlit(tmp_path_factory.mktemp("app"),
-                                          {"TUNING_DESK_SIMULATOR_URL": simulator.base_url})
-    yield url, log_path
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
-@pytest.fixture(scope="session")
-def app_url(app_server) -> str:
-    return app_server[0]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
-        message = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-        if E2E_REQUIRED:
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    context.set_default_timeout(30_000)
-    pg = context.new_page()
-    yield pg
-    context.close()
-
-
-def wait_for_app_run(page, timeout: int = 30_000) -> None:
-    """Wait until the app is connected and no script run is in progress."""
-    page.wait_for_timeout(250)
-    page.locator("[data-testid='stApp'][data-test-connection-state='CONNECTED']").wait_for(
-        state="attached", timeout=timeout)
-    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
-        state="attached", timeout=timeout)
-
-
-def open_page(page, app_url: str, path: str = "", query: str = "") -> None:
-    """Open a page by URL path (``"Dataset"``, ``""`` for home) and wait for its run."""
-    page.goto(f"{app_url}/{path}{('?' + query) if query else ''}")
-    page.wait_for_selector("[data-testid='stAppViewContainer']", state="attached", timeout=60_000)
-    wait_for_app_run(page, timeout=60_000)
-
-
-def assert_no_exception(page) -> None:
-    boxes = page.get_by_test_id("stException")
-    assert boxes.count() == 0, boxes.first.inner_text()
-
-
-def choose_file(page, path: Path, *, nth: int = 0, name: str | None = None) -> None:
-    """Upload ``path`` through the real file chooser of the ``nth`` file uploader on the page."""
-    with page.expect_file_chooser() as chooser:
-        page.get_by_test_id("stFileUploaderDropzone").nth(nth).click()
-    chooser.value.set_files(files=[{"name": name or path.name, "mimeType": "application/jsonl",
-                                    "buffer": path.read_bytes()}])
-    wait_for_app_run(page)
-
-
-def fit_to_content(page, *, width: int = 1400, max_height: int = 8000) -> None:
-    """Grow the viewport to the page's content: Streamlit scrolls inside its own container,
-    so a "full page" screenshot of the document would show one screen only."""
-    height = page.get_by_test_id("stMainBlockContainer").evaluate("el => el.scrollHeight")
-    page.set_viewport_size({"width": width, "height": max(1000, min(int(height) + 120, max_height))})
-    wait_for_app_run(page)
-    page.wait_for_timeout(600)  # let plotly finish drawing at the new size
-
-
-def shot(page, name: str, *, readme: bool = False, full_page: bool = True) -> Path:
-    """Save a screenshot to tests/artifacts/; README ones also to docs/screenshots/ when
-    ``UPDATE_SCREENSHOTS=1`` (so a test run does not dirty the work tree).
-
-    ``full_page`` grows the viewport to the content first (see :func:`fit_to_content`).
-    """
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    if full_page:
-        fit_to_content(page)
-    page.screenshot(path=str(path))
-    if readme and os.environ.get("UPDATE_SCREENSHOTS"):
-        README_SHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, README_SHOTS / f"{name}.png")
-    return path

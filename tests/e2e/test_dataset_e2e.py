@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from lib import validate
 from tests.conftest import ROOT, real_file
-from tests.e2e.conftest import (
+from tests.browser import (
     assert_no_exception, choose_file, fit_to_content, open_page, shot, wait_for_app_run,
 )
 

@@ -18,7 +18,7 @@ import openai
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import assert_no_exception, open_page, shot, wait_for_app_run
+from tests.browser import assert_no_exception, open_page, shot, wait_for_app_run
 from tests.test_jobs import chat_jsonl
 
 TALL = {"width": 1400, "height": 2600}  # the whole page in view: Streamlit scrolls inside the app, not the body

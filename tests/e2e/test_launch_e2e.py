@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import real_file
-from tests.e2e.conftest import (
+from tests.browser import (
     assert_no_exception, choose_file, fit_to_content, open_page, shot, wait_for_app_run,
 )
 

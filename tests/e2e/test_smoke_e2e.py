@@ -5,7 +5,7 @@ import urllib.parse
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import assert_no_exception, open_page, shot, wait_for_app_run
+from tests.browser import assert_no_exception, open_page, shot, wait_for_app_run
 
 PAGES = [("", "home", "Tuning Desk"), ("Dataset", "dataset", "Dataset"), ("Costs", "costs-page", "Costs"),
          ("Launch", "launch-page", "Launch"), ("Jobs", "jobs-page", "Jobs")]
@@ -50,7 +50,7 @@ def plain_app(tmp_path_factory):
     """The app exactly as README command 1 starts it: no key, no simulator URL, its own demo simulator."""
     import subprocess
 
-    from tests.e2e.conftest import start_streamlit
+    from tests.browser import start_streamlit
 
     proc, url, log_path = start_streamlit(tmp_path_factory.mktemp("plain"), {})
     yield url, log_path

@@ -30,7 +30,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import ROOT
-from tests.e2e.conftest import assert_no_exception, choose_file, open_page, start_streamlit, wait_for_app_run
+from tests.browser import assert_no_exception, choose_file, open_page, start_streamlit, wait_for_app_run
 from tests.hardening import figures
 from tests.hardening.hostile import BY_NAME, GOOD, HOSTILE, Hostile
 

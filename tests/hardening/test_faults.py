@@ -30,7 +30,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib.connection import CALL_TIMEOUT_S
 from tests.conftest import APP, ROOT
-from tests.e2e.conftest import assert_no_exception, open_page, wait_for_app_run
+from tests.browser import assert_no_exception, open_page, wait_for_app_run
 from tests.hardening import figures
 from tests.test_jobs import chat_jsonl
 
