@@ -7,13 +7,22 @@ such text show exactly as written.
 
 from __future__ import annotations
 
+import re
+
 _MD_SPECIAL = set("\\`*_{}[]()#+-.!|<>~$:=&")
+# Bare URLs and e-mail addresses become links however they are escaped: GFM finds them in the text
+# after the escapes are resolved. A zero-width space after "http"/"https"/"www" and after "@" breaks
+# the pattern and shows nothing (long URLs may then wrap there too).
+_AUTOLINK = re.compile(r"(?i)(\bhttps?(?=:)|\bwww(?=\.)|@(?=\w))")
+ZERO_WIDTH_SPACE = "\u200b"
 
 
 def md_escape(text: str) -> str:
     """``text`` made inert for ``st.markdown`` and friends: every markdown, directive and math character
-    is backslash-escaped and newlines become spaces, so it shows exactly as written."""
-    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in " ".join(str(text).splitlines()))
+    is backslash-escaped, bare URLs and addresses cannot become links, and newlines become spaces, so
+    it shows exactly as written."""
+    text = _AUTOLINK.sub(lambda m: m.group(0) + ZERO_WIDTH_SPACE, " ".join(str(text).splitlines()))
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in text)
 
 
 def md_code(name: str, limit: int = 80) -> str:

@@ -1,16 +1,25 @@
 """User text shown inertly in Streamlit markdown."""
 
-from lib.display import human_size, md_code, md_escape
+from lib.display import ZERO_WIDTH_SPACE, human_size, md_code, md_escape
 
 
 def test_md_escape_makes_markdown_inert():
     hostile = "[x](https://evil.example) <b>b</b> :red[r] $x$ **s** `c`\nnext"
     escaped = md_escape(hostile)
     assert "\n" not in escaped
-    for piece in ("\\[x\\]\\(https\\:", "\\<b\\>", "\\:red\\[r\\]", "\\$x\\$", "\\*\\*s\\*\\*", "\\`c\\`"):
+    for piece in ("\\[x\\]\\(https" + ZERO_WIDTH_SPACE + "\\:", "\\<b\\>", "\\:red\\[r\\]", "\\$x\\$", "\\*\\*s\\*\\*", "\\`c\\`"):
         assert piece in escaped
     # Unescaping gives the original text back: nothing is lost, only neutralised.
-    assert escaped.replace("\\", "") == hostile.replace("\n", " ")
+    assert escaped.replace("\\", "").replace(ZERO_WIDTH_SPACE, "") == hostile.replace("\n", " ")
+
+
+def test_md_escape_breaks_bare_links_and_addresses():
+    """GFM turns bare URLs into links after resolving escapes; a zero-width space after the scheme stops it."""
+    escaped = md_escape("see https://evil.example/f, HTTP://x.y, www.evil.example or me@evil.example")
+    shown = escaped.replace("\\", "")
+    for live in ("https://", "HTTP://", "www.", "me@evil"):
+        assert live not in shown
+    assert shown.replace(ZERO_WIDTH_SPACE, "") == "see https://evil.example/f, HTTP://x.y, www.evil.example or me@evil.example"
 
 
 def test_md_code_cannot_break_out():
