@@ -23,6 +23,7 @@ import streamlit as st
 
 from lib import catalog
 from lib.connection import BACKENDS, DEFAULT_AZURE_API_VERSION, Connection, check_connection, new_demo_key
+from lib.display import md_escape
 from lib.errors import explain
 from lib.handoff import DatasetSummary, LaunchFile
 
@@ -217,7 +218,7 @@ def sidebar() -> Connection:
                   width="stretch")
         check = st.session_state.conn_check
         if check and check[0] == conn.fingerprint():
-            (st.success if check[1] else st.error)(check[2])
+            (st.success if check[1] else st.error)(md_escape(check[2]))
         st.divider()
         st.caption(":material/hourglass_bottom: " + deadline_text())
     return conn
@@ -273,4 +274,4 @@ def client(conn: Connection, **kwargs):
 
 def show_error(exc: BaseException, *, action: str = "") -> None:
     """Show one clear sentence for ``exc`` (never a traceback, never a key)."""
-    st.error(explain(exc, action=action), icon=":material/error:")
+    st.error(md_escape(explain(exc, action=action)), icon=":material/error:")

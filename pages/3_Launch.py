@@ -15,7 +15,7 @@ import openai
 import streamlit as st
 
 from lib import catalog, launch, ui
-from lib.display import human_size, md_code
+from lib.display import human_size, md_code, md_escape
 from lib.errors import explain
 from lib.handoff import LaunchFile
 from lib.jobspec import job_creation_refusal
@@ -163,13 +163,14 @@ def _file_picker(role: str, handoff: LaunchFile | None) -> Picked:
         return Picked(stored, name=stored.name)
     files, error = _files()
     if error:
-        st.error(error, icon=":material/error:")
+        st.error(md_escape(error), icon=":material/error:")
     by_id = {f.id: f for f in files}
     if ss[f"launch_{role}_account"] not in by_id:
         missing = ss[f"launch_{role}_account"]
         ss[f"launch_{role}_account"] = None
         if missing and not error:
-            st.warning(f"{missing} is no longer on the account; choose another file.", icon=":material/warning:")
+            st.warning(f"{md_escape(missing)} is no longer on the account; choose another file.",
+                       icon=":material/warning:")
     st.selectbox("File on the account", list(by_id), format_func=lambda i: by_id[i].label(), index=None,
                  placeholder="Choose a fine-tune file" if files else "No fine-tune files on this account yet",
                  label_visibility="collapsed", **ui.bind(f"launch_{role}_account"))
@@ -196,13 +197,14 @@ def _check(train: LaunchFile, val: LaunchFile | None, model: str, method: str):
 
 def _show_check(check: launch.FileCheck | None, unreadable: str | None) -> None:
     if unreadable:
-        st.warning(f"Not checked here: {unreadable} The service checks it when the job starts.",
+        st.warning(f"Not checked here: {md_escape(unreadable)} The service checks it when the job starts.",
                    icon=":material/help:")
     elif check is not None and check.ok:
         st.success(check.summary(), icon=":material/check_circle:")
     elif check is not None:
         more = check.error_count - len(check.problems)
-        lines = "\n".join(f"- {p}" for p in check.problems) + (f"\n- and {more} more" if more > 0 else "")
+        # The problems quote the file's own text: escaped, or a quoted "[x](https://...)" is a live link.
+        lines = "\n".join(f"- {md_escape(p)}" for p in check.problems) + (f"\n- and {more} more" if more > 0 else "")
         st.error(f"**{check.error_count} problem{'s' if check.error_count != 1 else ''} block the launch**\n{lines}",
                  icon=":material/block:")
         st.page_link("pages/1_Dataset.py", label="Fix it on the Dataset page", icon=":material/build:")
@@ -409,7 +411,7 @@ with st.container(border=True):
 with st.container(border=True):
     st.subheader("2 · Model and method", anchor=False)
     if models_error:
-        st.warning(models_error + " Showing the catalog's models instead.", icon=":material/warning:")
+        st.warning(md_escape(models_error) + " Showing the catalog's models instead.", icon=":material/warning:")
     by_id = {m.id: m for m in models}
     if not by_id:
         closed = job_creation_refusal(today)
@@ -512,7 +514,7 @@ with st.container(border=True):
         if over_budget:
             blockers.append(over_budget)
     if blockers:
-        st.error("\n".join(f"- {b}" for b in blockers), icon=":material/block:")
+        st.error("\n".join(f"- {md_escape(b)}" for b in blockers), icon=":material/block:")
     if st.button("Review the charge and launch…", type="primary", icon=":material/receipt_long:",
                  disabled=bool(blockers) or ss.launch_pending is not None, key="launch_review"):
         ss.launch_note = None
@@ -525,7 +527,7 @@ with st.container(border=True):
         st.page_link("pages/4_Jobs.py", label=f"Watch {result['job_id']} on the Jobs page",
                      icon=":material/monitoring:", query_params={"job": result["job_id"]})
     elif result:
-        st.error(result["message"], icon=":material/error:")
+        st.error(md_escape(result["message"]), icon=":material/error:")
 
 if ss.launch_pending is not None:
     confirm_dialog()

@@ -16,6 +16,7 @@ import streamlit as st
 
 from lib import catalog, jobs, ui
 from lib.charts.jobs import compare_figure, training_figure
+from lib.display import md_escape
 from lib.errors import explain
 
 LIST_PAGE_SIZE = 20
@@ -174,7 +175,7 @@ def list_section() -> list[dict]:
         try:
             meta_filter = jobs.parse_metadata_filter(ss.jobs_meta_filter)
         except ValueError as exc:
-            st.warning(str(exc), icon=":material/filter_alt_off:")
+            st.warning(md_escape(str(exc)), icon=":material/filter_alt_off:")
             meta_filter = {}
         listing = load_list(meta_filter)
         fresh = watched_jobs()
@@ -243,7 +244,7 @@ def live_panel(key: str) -> None:
         # A new status: redraw the whole page (actions, result, and no timer once the job has ended).
         st.rerun()
     if problem:
-        st.warning(f"{problem} Retrying every {ss.jobs_refresh_s:g} s; showing what was last seen.",
+        st.warning(f"{md_escape(problem)} Retrying every {ss.jobs_refresh_s:g} s; showing what was last seen.",
                    icon=":material/cloud_off:")
     job = watch.job
     events = watch.log.events
@@ -321,7 +322,7 @@ def result_section(watch: jobs.JobWatch) -> None:
     st.subheader("Result")
     sentence = jobs.error_sentence(job)
     if sentence:
-        st.error(f"The job failed: {sentence}", icon=":material/error:")
+        st.error(f"The job failed: {md_escape(sentence)}", icon=":material/error:")  # it quotes the file
     if job.get("fine_tuned_model"):
         st.markdown("**Fine-tuned model**: use this name as `model` in your API calls.")
         st.code(job["fine_tuned_model"], language=None)
@@ -419,7 +420,7 @@ def watch_section(job_id: str | None, in_use: set[str]) -> None:
                 ui.show_error(exc, action="open the job")
                 st.button("Try again", icon=":material/refresh:", key="jobs_retry_open")
                 return
-            st.warning(explain(exc, action="refresh the job") + " Showing what was last seen.",
+            st.warning(md_escape(explain(exc, action="refresh the job")) + " Showing what was last seen.",
                        icon=":material/cloud_off:")
             ss.jobs_skip_poll = key
         else:
@@ -534,7 +535,7 @@ if url_job and url_job != ss.jobs_job:  # the URL changed (a link was followed):
 if ss.jobs_flash:
     kind, text = ss.jobs_flash
     ss.jobs_flash = None
-    {"success": st.success, "error": st.error, "warning": st.warning}[kind](text)
+    {"success": st.success, "error": st.error, "warning": st.warning}[kind](md_escape(text))
 
 shown = list_section()
 all_known = {**{j["id"]: j for j in shown}, **watched_jobs()}

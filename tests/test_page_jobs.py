@@ -65,7 +65,8 @@ def open_jobs(sim, key: str, job: str | None = None) -> AppTest:
 
 
 def texts(elements) -> str:
-    return "\n".join(str(e.value) for e in elements)
+    """Element texts as a reader sees them: API and file text is markdown-escaped (lib.display.md_escape)."""
+    return "\n".join(str(e.value) for e in elements).replace("\\", "")
 
 
 def job_calls(sim, job_id: str) -> list[dict]:
@@ -220,7 +221,7 @@ def test_a_failed_job_says_why_in_one_sentence(sim, client, key):
     job_id = client.fine_tuning.jobs.create(model="gpt-4o-mini-2024-07-18", training_file=bad.id).id
     wait_status(client, job_id, {"failed"})
     at = open_jobs(sim, key, job=job_id)
-    errors = [e.value for e in at.error]
+    errors = [texts([e]) for e in at.error]
     assert len(errors) == 1 and errors[0].startswith("The job failed: ") and "training_file" in errors[0]
     assert {b.label for b in at.get("download_button")} == {"Download archive"}  # no result file, still archived
 

@@ -87,8 +87,13 @@ def review(at: AppTest) -> AppTest:
     return at
 
 
+def shown(elements) -> str:
+    """Alert texts as a reader sees them: user and API text is markdown-escaped (lib.display.md_escape)."""
+    return " ".join(str(e.value) for e in elements).replace("\\", "")
+
+
 def errors(at: AppTest) -> str:
-    return " ".join(e.value for e in at.error)
+    return shown(at.error)
 
 
 # --------------------------------------------------------------------------- the happy path
@@ -223,7 +228,7 @@ def test_identical_recent_job_is_flagged(sim, chat):
     at = review(fill(open_launch(chat), suffix="twice"))
     at.button(key="launch_confirm").click().run()
     review(at)
-    warnings = " ".join(w.value for w in at.warning)
+    warnings = shown(at.warning)
     first = at.session_state["launch_result"]
     assert first is None  # cleared by the new review
     assert "A job with the same model, method, files, suffix and metadata was already created as ftjob-" in warnings
@@ -285,7 +290,7 @@ def test_prefill_from_a_cloned_job(chat):
     assert at.text_input(key="_launch_suffix").value == "clone"
     assert at.text_area(key="_launch_metadata").value == "from=ftjob-1"
     assert at.radio(key="_launch_train_source").value == "account"
-    assert "file-gone is no longer on the account" in " ".join(w.value for w in at.warning)
+    assert "file-gone is no longer on the account" in shown(at.warning)
     assert at.session_state[ui.LAUNCH_PREFILL] is None
     assert "Settings copied from an earlier job" in at.info[0].value
 
@@ -295,13 +300,13 @@ def test_retired_model_in_a_clone_is_not_offered():
     at.session_state[ui.LAUNCH_PREFILL] = {"model": "gpt-4.1-nano-2025-04-14", "method": "supervised"}
     at.switch_page(PAGE).run()
     assert "gpt-4.1-nano-2025-04-14" not in at.selectbox(key="_launch_model").options
-    assert "gpt-4.1-nano-2025-04-14 cannot be fine-tuned any more" in " ".join(w.value for w in at.warning)
+    assert "gpt-4.1-nano-2025-04-14 cannot be fine-tuned any more" in shown(at.warning)
 
 
 def test_models_list_failure_falls_back_to_the_catalog(sim, chat):
     sim.add_fault(500, method="GET", path="/models", times=2)  # the list is read with one retry
     at = open_launch(chat)
-    assert "internal error (500)" in " ".join(w.value for w in at.warning)
+    assert "internal error (500)" in shown(at.warning)
     assert at.selectbox(key="_launch_model").value == MINI
 
 
@@ -402,7 +407,7 @@ def test_account_file_that_cannot_be_read_back(sim, chat):
                   message="Not allowed to download files of purpose: fine-tune.")
     at.radio(key="_launch_train_source").set_value("account").run()
     at.selectbox(key="_launch_train_account").set_value(uploaded.id).run()
-    warning = " ".join(w.value for w in at.warning)
+    warning = shown(at.warning)
     assert "Not checked here" in warning and "Not allowed to download files of purpose: fine-tune" in warning
     assert at.metric[0].value == "—" and not at.button(key="launch_review").disabled
     at.toggle(key="_launch_budget_on").set_value(True).run()
@@ -411,4 +416,4 @@ def test_account_file_that_cannot_be_read_back(sim, chat):
     at.toggle(key="_launch_budget_on").set_value(False).run()
     review(at)
     assert at.session_state["launch_pending"]["params"]["training_file"] == uploaded.id
-    assert "The charge cannot be estimated" in " ".join(w.value for w in at.warning)
+    assert "The charge cannot be estimated" in shown(at.warning)
