@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.conftest import open_page, wait_for_app_run
+from tests.browser import open_page, wait_for_app_run
 
 
 def connect_custom(page, app_url: str, base_url: str, key: str, path: str = "") -> None:

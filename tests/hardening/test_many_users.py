@@ -27,7 +27,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib.simulator.state import key_id
 from tests.conftest import ROOT
-from tests.e2e.conftest import assert_no_exception, choose_file, open_page
+from tests.browser import assert_no_exception, choose_file, open_page
 from tests.hardening import figures
 from tests.hardening.browser import connect_custom, go_to
 from tests.test_jobs import chat_jsonl
