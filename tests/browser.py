@@ -63,11 +63,15 @@ def simulator():
     sim.stop()
 
 
-def start_streamlit(tmp_dir: Path, env_extra: dict[str, str]) -> tuple[subprocess.Popen, str, Path]:
-    """Start ``streamlit run dashboard.py`` on a free port; returns (process, url, log path)."""
+def start_streamlit(tmp_dir: Path, env_extra: dict[str, str], *, secrets_toml: str = "# no secrets: demo mode\n",
+                    cwd: Path = ROOT) -> tuple[subprocess.Popen, str, Path]:
+    """Start ``streamlit run dashboard.py`` (in ``cwd``) on a free port; returns (process, url, log path).
+
+    ``secrets_toml`` is the server's secrets file (written to ``tmp_dir``).
+    """
     port = free_port()
     secrets = tmp_dir / "secrets.toml"
-    secrets.write_text("# no secrets: demo mode\n")
+    secrets.write_text(secrets_toml)
     log_path = tmp_dir / f"streamlit-{port}.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "AZURE_OPENAI_"))}
     env.update(env_extra)
@@ -75,7 +79,7 @@ def start_streamlit(tmp_dir: Path, env_extra: dict[str, str]) -> tuple[subproces
            "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "none", "--secrets.files", str(secrets)]
     log = open(log_path, "wb")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while not _healthy(url):
