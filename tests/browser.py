@@ -154,11 +154,13 @@ def assert_no_exception(page) -> None:
 
 
 def choose_file(page, path: Path, *, nth: int = 0, name: str | None = None) -> None:
-    """Upload ``path`` through the real file chooser of the ``nth`` file uploader on the page."""
-    with page.expect_file_chooser() as chooser:
-        page.get_by_test_id("stFileUploaderDropzone").nth(nth).click()
-    chooser.value.set_files(files=[{"name": name or path.name, "mimeType": "application/jsonl",
-                                    "buffer": path.read_bytes()}])
+    """Upload ``path`` through the file input of the ``nth`` file uploader on the page (the input its
+    dropzone's file chooser fills). Set directly rather than by clicking the dropzone: on a loaded machine
+    the page can shift between finding a dropzone and clicking it, and the file then went to the next
+    uploader (a training file checked as the validation file)."""
+    field = page.get_by_test_id("stFileUploader").nth(nth).locator("input[type='file']")
+    field.set_input_files(files=[{"name": name or path.name, "mimeType": "application/jsonl",
+                                  "buffer": path.read_bytes()}])
     wait_for_app_run(page)
 
 

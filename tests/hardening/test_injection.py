@@ -159,7 +159,7 @@ def test_hostile_text_is_inert_and_readable_everywhere(page, app_url, simulator,
             metadata={"note": SCRIPT, "link": LINK, "image": IMAGE, "word": LONG_WORD[:500]})
         go_to(page, "Jobs")
         expect(page.get_by_role("heading", name=job.id)).to_be_visible()
-        expect(page.get_by_text("The job failed").first).to_be_visible(timeout=30_000)
+        expect(page.get_by_test_id("stAlert").filter(has_text="The job failed").first).to_be_visible(timeout=30_000)
         assert_inert(page, ROLE_LINK, SCRIPT, LINK, IMAGE)
         assert widest_overflow(page, "stJson") <= 1
 
