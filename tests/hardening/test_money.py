@@ -32,7 +32,7 @@ from tests.browser import assert_no_exception, choose_file, wait_for_app_run
 from tests.conftest import ROOT
 from tests.e2e.test_launch_e2e import creates_with, open_confirmation, type_into
 from tests.hardening import figures
-from tests.hardening.browser import connect_custom, go_to
+from tests.hardening.browser import connect_custom
 
 pytestmark = pytest.mark.e2e
 
@@ -101,12 +101,11 @@ def test_reloads_during_a_slow_create_make_one_job(page, app_url, simulator, acc
         page.reload()
         page.wait_for_timeout(400)
         page.reload()
-        connect_custom(page, app_url, simulator.base_url, key, "Jobs")  # a new session; the create went on
         deadline = time.time() + 20
-        while not jobs_with(client, suffix):
+        while not jobs_with(client, suffix):  # the create went on without the page
             assert time.time() < deadline, "the create never arrived"
             time.sleep(0.2)
-        go_to(page, "Jobs")
+        connect_custom(page, app_url, simulator.base_url, key, "Jobs")  # a new session finds it
         job = jobs_with(client, suffix)[0]
         expect(page.get_by_role("heading", name=job.id)).to_be_visible()
         assert_no_exception(page)
