@@ -85,6 +85,24 @@ def _print_report(report: Report, out) -> None:
         _print_report(report.validation, out)
 
 
+def _json_chunks(report: Report, slice_size: int = 10_000):
+    """The report as one JSON object (``Report.to_json``), in pieces: the findings are turned into
+    objects a slice at a time, because a million of them at once took 800 MB for a 3 MB file."""
+    doc = report.to_json(findings=False)
+    validation = doc.pop("validation", None)
+    yield orjson.dumps(doc)[:-1]  # the object without its closing brace
+    for key, findings in (("errors", report.errors), ("warnings", report.warnings)):
+        yield f',"{key}":['.encode()
+        for start in range(0, len(findings), slice_size):
+            part = orjson.dumps([f.to_json() for f in findings[start:start + slice_size]])[1:-1]
+            yield (b"," if start else b"") + part
+        yield b"]"
+    if validation is not None:
+        yield b',"validation":'
+        yield from _json_chunks(report.validation, slice_size)
+    yield b"}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     try:
@@ -104,7 +122,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", file=sys.stderr)
         return EXIT_UNUSABLE
     if args.json:
-        sys.stdout.buffer.write(orjson.dumps(report.to_json()) + b"\n")
+        for chunk in _json_chunks(report):
+            sys.stdout.buffer.write(chunk)
+        sys.stdout.buffer.write(b"\n")
         sys.stdout.flush()
     else:
         _print_report(report, sys.stdout)

@@ -217,8 +217,12 @@ class Report:
         """Errors and warnings together, in line order (file-level first)."""
         return sorted(self.errors + self.warnings, key=lambda f: (f.line or 0, f.severity != "error"))
 
-    def to_json(self) -> dict:
-        """The contract's JSON report, plus the extras the pages use."""
+    def to_json(self, *, findings: bool = True) -> dict:
+        """The contract's JSON report, plus the extras the pages use.
+
+        ``findings=False`` leaves out ``errors`` and ``warnings`` (here and in the validation report), for
+        a writer that streams them (see ``lib/__main__.py``).
+        """
         report = {
             "name": self.name,
             "sha256": self.sha256,
@@ -230,8 +234,8 @@ class Report:
             "examples": self.examples,
             "valid_examples": self.valid_examples,
             "ok": self.ok,
-            "errors": [f.to_json() for f in self.errors],
-            "warnings": [f.to_json() for f in self.warnings],
+            **({"errors": [f.to_json() for f in self.errors],
+                "warnings": [f.to_json() for f in self.warnings]} if findings else {}),
             "tokens": {
                 "total": self.total_tokens,
                 "per_example": self.per_example_tokens,
@@ -254,7 +258,7 @@ class Report:
             "train_validation_overlap": [{"line": t, "validation_line": v} for t, v in self.overlap],
         }
         if self.validation is not None:
-            report["validation"] = self.validation.to_json()
+            report["validation"] = self.validation.to_json(findings=findings)
         return report
 
     def summary(self) -> "DatasetSummary":

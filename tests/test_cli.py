@@ -81,6 +81,17 @@ def test_validation_file_and_epochs(write):
     assert report["warnings"][0]["line"] == 4
 
 
+def test_json_is_written_in_slices_and_equals_the_report():
+    from lib.__main__ import _json_chunks
+    from lib.validate import validate_bytes
+
+    train = jsonl(*BASE, *CRAFTED["unrecognized_role"], b"", b"{}")
+    report = validate_bytes(train, validation=jsonl(good(3), b"[]", good(500)), name="t", validation_name="v")
+    assert len(report.errors) + len(report.warnings) > 3 and report.validation.errors
+    streamed = json.loads(b"".join(_json_chunks(report, slice_size=2)))
+    assert streamed == json.loads(json.dumps(report.to_json()))
+
+
 # --------------------------------------------------------------------------- every code through the CLI (in-process)
 
 
