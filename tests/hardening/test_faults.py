@@ -36,7 +36,7 @@ from tests.test_jobs import chat_jsonl
 
 SIM_SPEED = 50.0
 MINI = "gpt-4o-mini-2024-07-18"
-SLOW_BOUND_S = 45.0  # the promise: a page answers a silent backend within this (lib/connection.py)
+SLOW_BOUND_S = 50.0  # a page answers a silent backend within this: about 41 s (lib/connection.py), plus slack
 FORM = {"suffix": "kept-suffix", "n_epochs": "2", "metadata": "team=hardening"}
 
 
