@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -222,6 +223,20 @@ def auto_epochs(n_examples: int) -> int:
     return epochs
 
 
+TODAY_ENV = "TUNING_DESK_TODAY"
+
+
 def today() -> dt.date:
-    """Today's date; one place so tests and the simulator can agree on it."""
+    """Today's date: the one clock of ``lib``, pages and the simulator.
+
+    ``TUNING_DESK_TODAY=YYYY-MM-DD`` pins it (the test suite does, so figures that depend on the
+    date, like "net by the shutdown", do not change with the day the tests run; a demo can show a
+    later day). Set by whoever runs the process, never by a visitor.
+    """
+    pinned = os.environ.get(TODAY_ENV, "").strip()
+    if pinned:
+        try:
+            return dt.date.fromisoformat(pinned)
+        except ValueError:
+            raise ValueError(f"{TODAY_ENV}={pinned!r} is not a date written YYYY-MM-DD.") from None
     return dt.date.today()

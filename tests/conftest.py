@@ -7,6 +7,13 @@ from pathlib import Path
 
 import pytest
 
+# "Today" is an input: every test, and every server a test starts (they inherit the environment),
+# runs on this date, so figures that depend on it (net by the shutdown, days left, which models
+# are still trainable) are the same whatever day the suite runs. Tests of other days pass
+# ``today=`` or set the simulator's ``today``.
+PINNED_TODAY = "2026-11-26"
+os.environ["TUNING_DESK_TODAY"] = PINNED_TODAY
+
 # Browser fixtures (simulator, app_server, browser, page) for tests/e2e and tests/hardening alike.
 pytest_plugins = ["tests.browser"]
 

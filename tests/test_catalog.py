@@ -72,3 +72,16 @@ def test_trainable_models_respect_shutdowns_and_cutoff():
                                               (8333, 3), (8334, 2), (12500, 2), (12501, 1), (100000, 1)])
 def test_auto_epochs_matches_the_cookbook_table(examples, epochs):
     assert auto_epochs(examples) == epochs
+
+
+def test_today_is_pinned_for_the_whole_suite_and_can_be_set(monkeypatch):
+    from tests.conftest import PINNED_TODAY
+
+    assert catalog.today() == dt.date.fromisoformat(PINNED_TODAY)
+    monkeypatch.setenv(catalog.TODAY_ENV, "2027-01-14")
+    assert catalog.today() == dt.date(2027, 1, 14)
+    monkeypatch.setenv(catalog.TODAY_ENV, "")
+    assert catalog.today() == dt.date.today()
+    monkeypatch.setenv(catalog.TODAY_ENV, "14/01/2027")
+    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+        catalog.today()
