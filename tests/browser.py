@@ -153,14 +153,20 @@ def assert_no_exception(page) -> None:
     assert boxes.count() == 0, boxes.first.inner_text()
 
 
-def choose_file(page, path: Path, *, nth: int = 0, name: str | None = None) -> None:
-    """Upload ``path`` through the file input of the ``nth`` file uploader on the page (the input its
-    dropzone's file chooser fills). Set directly rather than by clicking the dropzone: on a loaded machine
-    the page can shift between finding a dropzone and clicking it, and the file then went to the next
-    uploader (a training file checked as the validation file)."""
-    field = page.get_by_test_id("stFileUploader").nth(nth).locator("input[type='file']")
-    field.set_input_files(files=[{"name": name or path.name, "mimeType": "application/jsonl",
-                                  "buffer": path.read_bytes()}])
+def choose_file(page, path: Path, *, label: str | None = None, nth: int = 0, name: str | None = None) -> None:
+    """Upload ``path`` through the file input of the file uploader whose label starts with ``label``
+    (else the ``nth`` uploader on the page). Found by label because widgets render lazily: on a
+    loaded machine the validation uploader can be on the page before the training one, and "the
+    first uploader" was the wrong one. Set directly rather than by clicking the dropzone: the page
+    can shift between finding a dropzone and clicking it."""
+    uploaders = page.get_by_test_id("stFileUploader")
+    if label is not None:
+        uploader = uploaders.filter(has=page.get_by_test_id("stWidgetLabel").get_by_text(label))
+        uploader.wait_for(state="attached")
+    else:
+        uploader = uploaders.nth(nth)
+    uploader.locator("input[type='file']").set_input_files(
+        files=[{"name": name or path.name, "mimeType": "application/jsonl", "buffer": path.read_bytes()}])
     wait_for_app_run(page)
 
 

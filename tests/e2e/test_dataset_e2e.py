@@ -37,8 +37,8 @@ def metric(page, label: str) -> str:
 
 def test_clean_file_with_validation_file(page, app_url):
     open_page(page, app_url, "Dataset")
-    choose_file(page, SAMPLES / "support_chat.jsonl")
-    choose_file(page, SAMPLES / "support_chat_valid.jsonl", nth=1)
+    choose_file(page, SAMPLES / "support_chat.jsonl", label="Training file")
+    choose_file(page, SAMPLES / "support_chat_valid.jsonl", label="Validation file")
     assert_no_exception(page)
     expect_verdict(page, "Ready to train: 96 examples and no errors.")
     report = validate.validate_bytes((SAMPLES / "support_chat.jsonl").read_bytes())
@@ -56,8 +56,8 @@ def test_clean_file_with_validation_file(page, app_url):
 
 def test_broken_file_problems_viewer_and_cleaned_download(page, app_url):
     open_page(page, app_url, "Dataset")
-    choose_file(page, SAMPLES / "support_chat_faulty.jsonl")
-    choose_file(page, SAMPLES / "support_chat_faulty_valid.jsonl", nth=1)
+    choose_file(page, SAMPLES / "support_chat_faulty.jsonl", label="Training file")
+    choose_file(page, SAMPLES / "support_chat_faulty_valid.jsonl", label="Validation file")
     assert_no_exception(page)
     expect_verdict(page, "Fix 12 errors on 10 lines before training")
     assert page.get_by_test_id("stDataFrame").first.is_visible()
@@ -98,7 +98,7 @@ def test_broken_file_problems_viewer_and_cleaned_download(page, app_url):
 def test_dpo_real_file(page, app_url):
     open_page(page, app_url, "Dataset")
     path = real_file("13_ugc_ads_dpo.jsonl")
-    choose_file(page, path)
+    choose_file(page, path, label="Training file")
     assert_no_exception(page)
     expect_verdict(page, "Ready to train: 54 examples and no errors.")
     assert page.get_by_text("DPO (preference pairs)").first.is_visible()
@@ -113,7 +113,7 @@ def test_dpo_real_file(page, app_url):
 
 def test_report_survives_a_page_switch_in_the_browser(page, app_url):
     open_page(page, app_url, "Dataset")
-    choose_file(page, real_file("03_cookbook_drone_training_2024-06-13.jsonl"))
+    choose_file(page, real_file("03_cookbook_drone_training_2024-06-13.jsonl"), label="Training file")
     expect_verdict(page, "Fix 6 errors on 6 lines")
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Costs").click()
     wait_for_app_run(page)
@@ -132,7 +132,7 @@ def test_not_a_jsonl_file_is_one_sentence(page, app_url, tmp_path):
     with zipfile.ZipFile(zipped, "w") as archive:
         archive.writestr("train.jsonl", (SAMPLES / "support_chat.jsonl").read_text())
     open_page(page, app_url, "Dataset")
-    choose_file(page, zipped)
+    choose_file(page, zipped, label="Training file")
     assert_no_exception(page)
     expect_verdict(page, "This file can't be used for fine-tuning: this is a ZIP archive")
     assert page.get_by_test_id("stMetric").count() == 0

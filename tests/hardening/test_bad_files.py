@@ -152,13 +152,13 @@ def test_hostile_uploads_in_the_browser_leave_the_page_usable(page, app_url, fil
         try:
             with figures.case("bad files", f"{name} in the browser") as case:
                 started = time.perf_counter()
-                choose_file(page, path, name=name)
+                choose_file(page, path, name=name, label="Training file")
                 expect(page.get_by_test_id("stAlert").first).to_contain_text(hostile.verdict[0], timeout=60_000)
                 case.figures["seconds"] = time.perf_counter() - started
                 assert_no_exception(page)
                 assert "Traceback" not in page.content()
                 # usable: the same uploader takes a good file next
-                choose_file(page, ROOT / "samples" / "support_chat.jsonl")
+                choose_file(page, ROOT / "samples" / "support_chat.jsonl", label="Training file")
                 expect(page.get_by_test_id("stAlert").first).to_contain_text("Ready to train", timeout=30_000)
                 assert_no_exception(page)
         finally:
@@ -172,13 +172,13 @@ def test_a_file_over_the_servers_upload_limit_is_refused_in_the_browser(page, sm
     with figures.case("bad files", "over the server's limit in the browser") as case:
         open_page(page, small_limit_server, "Dataset")
         started = time.perf_counter()
-        choose_file(page, path)
+        choose_file(page, path, label="Training file")
         refusal = page.get_by_test_id("stFileUploader").first
         expect(refusal).to_contain_text("1.0MB", timeout=30_000)  # the uploader's own message
         case.figures["seconds"] = time.perf_counter() - started
         wait_for_app_run(page)
         assert_no_exception(page)
         expect(page.get_by_test_id("stAlert").first).to_contain_text("Upload a JSONL file or choose a sample")
-        choose_file(page, ROOT / "samples" / "support_chat.jsonl")
+        choose_file(page, ROOT / "samples" / "support_chat.jsonl", label="Training file")
         expect(page.get_by_test_id("stAlert").first).to_contain_text("Ready to train", timeout=30_000)
     path.unlink()

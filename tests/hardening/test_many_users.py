@@ -118,7 +118,7 @@ class Person:
     def upload(self, tmp: Path) -> None:
         path = tmp / self.file_name
         path.write_bytes(self.content)
-        choose_file(self.page, path)
+        choose_file(self.page, path, label="Training file")
         expect(self.page.get_by_test_id("stAlert").first).to_contain_text("examples", timeout=30_000)
 
     def look(self, label: str) -> None:

@@ -130,7 +130,7 @@ def test_owner_env_and_pasted_keys_leak_nowhere(browser, simulator, keyed_server
             expect(sidebar.get_by_text("Reached OpenAI")).to_be_visible()
             pages["owner: Home"] = page.content()
             go_to(page, "Dataset")
-            choose_file(page, ROOT / "samples" / "support_chat.jsonl")
+            choose_file(page, ROOT / "samples" / "support_chat.jsonl", label="Training file")
             expect(page.get_by_test_id("stMain").get_by_test_id("stAlert").first).to_contain_text("Ready to train")
             page.get_by_role("button", name="Use for launch").click()
             wait_for_app_run(page)
