@@ -45,3 +45,33 @@ class LaunchFile:
     @property
     def size(self) -> int:
         return len(self.data)
+
+
+@dataclass(frozen=True)
+class MeasuredUsage:
+    """Token means measured by an evaluation run, handed from Evaluate to Costs.
+
+    ``prompt_tokens_prompted`` is the mean prompt of the prompted base/replacement candidate
+    (the long engineered prompt); ``prompt_tokens_fine_tuned`` the fine-tune's (its short prompt);
+    ``completion_tokens`` the mean output (reasoning included). Costs labels them
+    "measured on N examples" instead of typed guesses.
+    """
+
+    examples: int
+    fine_tuned_model: str
+    prompted_model: str
+    prompt_tokens_fine_tuned: float
+    prompt_tokens_prompted: float
+    completion_tokens: float
+    reasoning_tokens: float = 0.0
+    simulated: bool = False  # measured against the demo simulator
+
+
+@dataclass(frozen=True)
+class EvaluateRequest:
+    """What another page asks Evaluate to open with: a model to evaluate (Jobs' "Evaluate this
+    model") and/or an evaluation file (Dataset's validation file)."""
+
+    model: str | None = None
+    base_model: str | None = None
+    eval_file: LaunchFile | None = None

@@ -25,7 +25,7 @@ from lib import catalog
 from lib.connection import BACKENDS, DEFAULT_AZURE_API_VERSION, Connection, check_connection, new_demo_key
 from lib.display import md_escape
 from lib.errors import explain
-from lib.handoff import DatasetSummary, LaunchFile
+from lib.handoff import DatasetSummary, EvaluateRequest, LaunchFile, MeasuredUsage
 
 # Permanent session-state keys shared by pages.
 DATASET_SUMMARY = "dataset_summary"
@@ -33,6 +33,8 @@ LAUNCH_TRAINING = "launch_training"
 LAUNCH_VALIDATION = "launch_validation"
 LAUNCH_PREFILL = "launch_prefill"
 SESSION_JOBS = "session_jobs"  # {job_id: last known status} for jobs launched in this session
+MEASURED_USAGE = "measured_usage"  # Evaluate -> Costs
+EVALUATE_REQUEST = "evaluate_request"  # Jobs / Dataset -> Evaluate
 
 _TEXT_SETTINGS = ("openai_base_url", "openai_organization", "openai_project", "azure_endpoint", "azure_api_version",
                   "custom_base_url")
@@ -99,7 +101,8 @@ def _seed_state() -> dict[str, str | None]:
     for name in _SECRET_SETTINGS:
         ss.setdefault(name, "")
     for key, default in ((DATASET_SUMMARY, None), (LAUNCH_TRAINING, None), (LAUNCH_VALIDATION, None),
-                         (LAUNCH_PREFILL, None), (SESSION_JOBS, {}), ("conn_check", None)):
+                         (LAUNCH_PREFILL, None), (SESSION_JOBS, {}), ("conn_check", None),
+                         (MEASURED_USAGE, None), (EVALUATE_REQUEST, None)):
         ss.setdefault(key, default)
     return owner
 
@@ -254,6 +257,22 @@ def get_launch_prefill() -> dict | None:
 
 def set_launch_prefill(prefill: dict | None) -> None:
     st.session_state[LAUNCH_PREFILL] = prefill
+
+
+def get_measured_usage() -> MeasuredUsage | None:
+    return st.session_state.get(MEASURED_USAGE)
+
+
+def set_measured_usage(measured: MeasuredUsage | None) -> None:
+    st.session_state[MEASURED_USAGE] = measured
+
+
+def get_evaluate_request() -> EvaluateRequest | None:
+    return st.session_state.get(EVALUATE_REQUEST)
+
+
+def set_evaluate_request(request: EvaluateRequest | None) -> None:
+    st.session_state[EVALUATE_REQUEST] = request
 
 
 def remember_job(job_id: str, status: str) -> None:
