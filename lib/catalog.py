@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -106,15 +107,46 @@ class Catalog:
         return today < self.no_new_jobs_from
 
 
-def base_model_name(name: str) -> str:
-    """Strip a fine-tuned name ``ft:<base>:<org>:<suffix>:<id>`` down to ``<base>``.
+_AZURE_FINE_TUNE = re.compile(r"^(?P<base>.+?)\.ft-[0-9a-f]{8,}(?:[-_.].*)?$")
 
-    Checkpoint names (``...:ckpt-step-88``) strip the same way.
+
+def base_model_name(name: str) -> str:
+    """Strip a fine-tuned name down to its base model.
+
+    OpenAI: ``ft:<base>:<org>:<suffix>:<id>`` (checkpoints ``...:ckpt-step-88`` strip the same way);
+    Azure: ``<base>.ft-<hex>`` (e.g. ``gpt-4.1-mini-2025-04-14.ft-0123...``).
     """
     name = name.strip()
     if name.startswith("ft:"):
         return name[3:].split(":", 1)[0]
+    azure = _AZURE_FINE_TUNE.match(name)
+    if azure:
+        return azure.group("base")
     return name
+
+
+def is_fine_tuned_name(name: str) -> bool:
+    """True for a fine-tuned (or checkpoint) model id of OpenAI or Azure."""
+    return base_model_name(name) != name.strip()
+
+
+def inference_prices(model: str, *, calendar: str = "openai", fine_tuned: bool | None = None) -> Prices | None:
+    """The per-1M-token prices one call to ``model`` is billed at, or None when the catalog does
+    not know the model (never a made-up price).
+
+    A fine-tuned model is found through its base model: on OpenAI it bills at the fine-tuned
+    rates; on Azure (``calendar="azure"``) at the base model's rates (Azure adds an hourly hosting
+    fee per deployment instead). ``fine_tuned`` overrides the guess from the name (an Azure
+    deployment name says nothing).
+    """
+    try:
+        info = load_catalog().resolve(model)
+    except UnknownModelError:
+        return None
+    tuned = is_fine_tuned_name(model) if fine_tuned is None else fine_tuned
+    if tuned and calendar != "azure":
+        return info.fine_tuned
+    return info.base
 
 
 def encoding_for_model(name: str) -> str:

@@ -85,3 +85,16 @@ def test_today_is_pinned_for_the_whole_suite_and_can_be_set(monkeypatch):
     monkeypatch.setenv(catalog.TODAY_ENV, "14/01/2027")
     with pytest.raises(ValueError, match="YYYY-MM-DD"):
         catalog.today()
+
+
+def test_fine_tuned_names_of_both_backends_find_their_base_and_prices():
+    azure_ft = "gpt-4.1-mini-2025-04-14.ft-0123456789abcdef0123456789abcdef"
+    assert catalog.base_model_name(azure_ft) == "gpt-4.1-mini-2025-04-14"
+    assert catalog.base_model_name("ft:gpt-4o-mini-2024-07-18:org:x:abc:ckpt-step-88") == "gpt-4o-mini-2024-07-18"
+    assert catalog.is_fine_tuned_name(azure_ft) and not catalog.is_fine_tuned_name("gpt-4.1-mini")
+    info = catalog.load_catalog().resolve("gpt-4.1-mini")
+    assert catalog.inference_prices("ft:gpt-4.1-mini-2025-04-14:o:s:1") == info.fine_tuned
+    assert catalog.inference_prices(azure_ft, calendar="azure") == info.base  # Azure: base rate + hosting fee
+    assert catalog.inference_prices("gpt-4.1-mini") == info.base
+    assert catalog.inference_prices("my-deployment") is None
+    assert catalog.inference_prices("gpt-4.1-mini", fine_tuned=True) == info.fine_tuned
