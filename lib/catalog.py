@@ -55,6 +55,9 @@ class ModelInfo:
     fine_tuned: Prices
     fine_tuned_batch: Prices | None
     doubtful_fields: tuple[str, ...] = ()
+    # The file format supervised training reads on this model: "chat", or "prompt_completion" on the
+    # legacy completions models. Which format each method reads is decided in lib.jobspec.
+    supervised_format: str = "chat"
 
     def is_retired(self, today: dt.date) -> bool:
         """True once the model (and every fine-tune of it) is shut down."""
@@ -207,6 +210,7 @@ def _model(model_id: str, raw: dict) -> ModelInfo:
         fine_tuned=_prices(raw["fine_tuned"]),
         fine_tuned_batch=_prices(raw.get("fine_tuned_batch")),
         doubtful_fields=doubtful,
+        supervised_format=raw.get("supervised_format", "chat"),
     )
 
 

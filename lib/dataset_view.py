@@ -20,6 +20,7 @@ from pathlib import Path
 
 from lib.display import human_size, md_code, md_escape
 from lib.catalog import Catalog, ModelInfo
+from lib.jobspec import FORMAT_DESCRIPTIONS
 
 SAMPLES_DIR = Path(__file__).resolve().parents[1] / "samples"
 
@@ -30,13 +31,6 @@ MAX_RAW_CHARS = 5_000
 PREVIEW_CHARS = 90
 # Tables list at most this many rows; the counts above them always cover everything.
 MAX_TABLE_ROWS = 5_000
-
-FORMAT_LABELS = {
-    "chat": "chat (supervised)",
-    "dpo": "DPO (preference pairs)",
-    "prompt_completion": "prompt/completion (legacy)",
-    "unknown": "format unknown",
-}
 
 
 # --------------------------------------------------------------------------- samples
@@ -476,7 +470,7 @@ def handed_text(handed: dict) -> str:
 def file_facts(report, size_bytes: int) -> str:
     """'train.jsonl · 64.7 KB · 96 lines · chat (supervised) · o200k_base tokenizer · limit 65,536 tokens per example'."""
     parts = [report.name or "file", human_size(size_bytes), _n(report.lines, "line"),
-             FORMAT_LABELS.get(report.format, report.format), f"{report.encoding} tokenizer"]
+             FORMAT_DESCRIPTIONS.get(report.format, report.format), f"{report.encoding} tokenizer"]
     if report.training_limit:
         parts.append(f"limit {report.training_limit:,} tokens per example")
     return " · ".join(parts)

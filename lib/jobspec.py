@@ -20,9 +20,26 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from lib.catalog import UnknownModelError, auto_epochs, base_model_name, load_catalog
+from lib.catalog import ModelInfo, UnknownModelError, auto_epochs, base_model_name, load_catalog
 
 METHOD_TYPES = ("supervised", "dpo", "reinforcement")
+# --- file formats: the one table of which training method learns from which file format ---------
+# Format names are those lib.validate detects ("rft" is the reinforcement format, which the
+# validator does not check). A model takes a format when the catalog lists the format's method for
+# it; supervised training reads chat examples, except on the legacy completions models whose catalog
+# entry says "supervised_format": "prompt_completion" (babbage-002, davinci-002). The validator, the
+# Launch page, Costs and the simulator all decide through :func:`takes_format`.
+FORMAT_METHOD = {"chat": "supervised", "prompt_completion": "supervised", "dpo": "dpo", "rft": "reinforcement"}
+# How a format is named inside a sentence ("this is a DPO example but the file is chat").
+FORMAT_LABELS = {
+    "chat": "chat", "dpo": "DPO", "prompt_completion": "prompt/completion", "rft": "reinforcement (RFT)",
+    "unknown": "unknown",
+}  # fmt: skip
+# How a format is named as a fact about a file ("100 examples, chat (supervised)").
+FORMAT_DESCRIPTIONS = {
+    "chat": "chat (supervised)", "dpo": "DPO (preference pairs)", "prompt_completion": "prompt/completion (legacy)",
+    "rft": "reinforcement (RFT)", "unknown": "format unknown",
+}  # fmt: skip
 # The hyperparameters each method accepts (SDK ``*_hyperparameters_param.py``).
 HYPERPARAMETER_KEYS = {
     "supervised": ("batch_size", "learning_rate_multiplier", "n_epochs"),
@@ -68,6 +85,29 @@ class MethodSpec:
     type: str
     hyperparameters: dict
     param_prefix: str  # where the hyperparameters sit in the request, for messages
+
+
+def takes_format(info: ModelInfo, file_format: str | None) -> bool:
+    """True when a job on ``info`` can learn from a file of ``file_format`` (with the method that reads it)."""
+    method = FORMAT_METHOD.get(file_format or "")
+    if method is None or method not in info.methods:
+        return False
+    return method != "supervised" or file_format == info.supervised_format
+
+
+def formats_for_method(info: ModelInfo, method: str) -> tuple[str, ...]:
+    """The file formats ``method`` reads on ``info`` (empty when the model does not offer the method)."""
+    return tuple(f for f, m in FORMAT_METHOD.items() if m == method and takes_format(info, f))
+
+
+def method_for_format(info: ModelInfo, file_format: str | None) -> str | None:
+    """The training method that learns from ``file_format`` on ``info``, or None if the model takes no such file."""
+    return FORMAT_METHOD[file_format] if takes_format(info, file_format) else None
+
+
+def models_for_format(file_format: str) -> list[ModelInfo]:
+    """The catalog's models that can learn from ``file_format`` (retired ones included)."""
+    return [m for m in load_catalog().models.values() if takes_format(m, file_format)]
 
 
 def job_creation_refusal(today: dt.date) -> str | None:

@@ -37,10 +37,8 @@ from lib.errors import explain, redact
 from lib.jobs import ESTIMATE_TOKENS_KEY, ESTIMATE_USD_KEY
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-# The file formats each training method can learn from (as lib.validate names them).
-METHOD_FORMATS: dict[str, tuple[str, ...]] = {"supervised": ("chat",), "dpo": ("dpo",)}
+# The methods Launch offers (which file format each reads is lib.jobspec's table).
 METHOD_LABELS = {"supervised": "Supervised (SFT)", "dpo": "DPO (preference pairs)"}
-FORMAT_LABELS = {"chat": "chat (supervised)", "dpo": "DPO preference pairs"}
 JSONL_MIME = "text/jsonl"
 # Jobs in these states will not train again, so an identical new request is no duplicate.
 _DEAD_STATUSES = ("failed", "cancelled")
@@ -64,7 +62,7 @@ class ModelChoice:
 
     @property
     def methods(self) -> tuple[str, ...]:
-        return tuple(m for m in self.info.methods if m in METHOD_FORMATS)
+        return tuple(m for m in self.info.methods if m in METHOD_LABELS)
 
     def label(self) -> str:
         """``GPT-4o mini (gpt-4o-mini-2024-07-18) · $3.00/1M tokens · shuts down 2027-01-14``."""
@@ -104,7 +102,7 @@ def trainable_models(account_models: Iterable[Any], *, today: dt.date) -> list[M
             info = catalog.resolve(model_id)
         except UnknownModelError:
             continue
-        if info.id not in trainable or not any(m in METHOD_FORMATS for m in info.methods):
+        if info.id not in trainable or not any(m in METHOD_LABELS for m in info.methods):
             continue
         dates = [d for d in (info.shutdown_date, _api_shutdown_date(model)) if d]
         shutdown = min(dates) if dates else None
@@ -123,7 +121,7 @@ def trainable_models(account_models: Iterable[Any], *, today: dt.date) -> list[M
 def catalog_models(*, today: dt.date) -> list[ModelChoice]:
     """The catalog's trainable models, for when the account's list cannot be read."""
     return [ModelChoice(m.id, m, m.shutdown_date) for m in load_catalog().trainable(today)
-            if any(k in METHOD_FORMATS for k in m.methods)]
+            if any(k in METHOD_LABELS for k in m.methods)]
 
 
 # --------------------------------------------------------------------------- files
@@ -247,23 +245,31 @@ class FileCheck:
         """One line: ``100 examples, chat (supervised), 23,456 billed tokens per epoch``."""
         parts = [f"{self.examples:,} examples"]
         if self.format:
-            parts.append(FORMAT_LABELS.get(self.format, self.format))
+            parts.append(jobspec.FORMAT_DESCRIPTIONS.get(self.format, self.format))
         if self.billed_tokens_per_epoch is not None:
             parts.append(f"{self.billed_tokens_per_epoch:,} billed tokens per epoch")
         return ", ".join(parts)
 
 
-def format_mismatch(file_format: str | None, method: str) -> str | None:
-    """Why a file of ``file_format`` cannot train with ``method``, or None."""
-    wanted = METHOD_FORMATS.get(method, ())
+def format_mismatch(file_format: str | None, method: str, *, model: str) -> str | None:
+    """Why a file of ``file_format`` cannot train ``model`` with ``method``, or None (:func:`lib.jobspec.takes_format`)."""
+    try:
+        info = load_catalog().resolve(model)
+    except UnknownModelError:
+        return None  # the validator has already said the model is unknown
+    wanted = jobspec.formats_for_method(info, method)
     if file_format in wanted:
         return None
-    have = FORMAT_LABELS.get(file_format or "", file_format or "an unknown format")
+    have = jobspec.FORMAT_DESCRIPTIONS.get(file_format or "", file_format or "an unknown format")
     if method == "dpo":
         return (f"The DPO method needs preference pairs (input, preferred_output, non_preferred_output), "
                 f"but this file is {have}; pick a DPO file or the supervised method.")
-    return (f"The supervised method needs chat examples ({{\"messages\": [...]}}), but this file is {have}; "
-            f"pick a chat file or the DPO method.")
+    if wanted == ("chat",):
+        other = " or the DPO method" if "dpo" in info.methods else ""
+        return (f"The supervised method needs chat examples ({{\"messages\": [...]}}), but this file is {have}; "
+                f"pick a chat file{other}.")
+    needs = " or ".join(jobspec.FORMAT_DESCRIPTIONS[f] for f in wanted) or "a format it does not offer"
+    return f"The {method} method of {info.id} needs {needs} examples, but this file is {have}; pick another file or model."
 
 
 def _with_line(finding: Any) -> str:
@@ -275,7 +281,7 @@ def _with_line(finding: Any) -> str:
 
 def _file_check(report: Any, *, name: str, method: str, max_problems: int) -> FileCheck:
     problems = [_with_line(f) for f in report.errors]
-    mismatch = format_mismatch(report.format, method) if report.format != "unknown" else None
+    mismatch = format_mismatch(report.format, method, model=report.model) if report.format != "unknown" else None
     if mismatch:
         problems.insert(0, mismatch)
     return FileCheck(
@@ -338,14 +344,17 @@ def settings_for_dataset(model: str, file_format: str, current_model: str | None
                          current_method: str) -> tuple[str | None, str]:
     """(model, method) for a file handed over by the Dataset page: the model it was checked for, the method its format needs.
 
-    Unknown models and formats leave the current choice alone.
+    Unknown models, and formats the model does not take, leave the current choice alone.
     """
     try:
         model_id = load_catalog().resolve(model).id if not model.startswith("ft:") else model
     except UnknownModelError:
         model_id = current_model
-    method = next((m for m, formats in METHOD_FORMATS.items() if file_format in formats), current_method)
-    return model_id, method
+    try:
+        method = jobspec.method_for_format(load_catalog().resolve(model_id or ""), file_format)
+    except UnknownModelError:
+        method = None
+    return model_id, method if method in METHOD_LABELS else current_method
 
 
 def parse_number(text: str) -> Any:
@@ -455,7 +464,7 @@ def form_errors(form: LaunchForm, *, today: dt.date) -> list[str]:
     checked separately, before upload).
     """
     errors: list[str] = []
-    if form.method not in METHOD_FORMATS:
+    if form.method not in METHOD_LABELS:
         errors.append(f"Choose a method: {', '.join(METHOD_LABELS.values())}.")
         return errors
     _, metadata_errors = parse_metadata(form.metadata)
@@ -488,7 +497,7 @@ def prefill_form(prefill: dict) -> dict[str, str]:
         inner = (method.get(kind) or {}).get("hyperparameters") if kind else None
         hyper.update({k: v for k, v in (inner or {}).items() if v is not None})
         method = kind
-    if method in METHOD_FORMATS:
+    if method in METHOD_LABELS:
         values["method"] = method
     for name in ("n_epochs", "batch_size", "learning_rate_multiplier", "beta"):
         values[name] = "auto" if hyper.get(name) is None else str(hyper[name])
@@ -704,7 +713,7 @@ def file_comparer(client: openai.OpenAI) -> FileComparer:
 
 __all__ = [
     "AccountFile", "ChargeEstimate", "FileCheck", "FileTooLargeError", "LaunchForm", "ModelChoice",
-    "IDEMPOTENCY_HEADER", "METHOD_FORMATS", "METHOD_LABELS",
+    "IDEMPOTENCY_HEADER", "METHOD_LABELS",
     "budget_refusal", "build_request", "catalog_models", "check_files", "create_job", "estimate_charge",
     "estimate_metadata", "explain_refusal", "file_comparer", "find_duplicate", "form_errors", "format_mismatch", "format_usd", "list_training_files",
     "new_idempotency_key", "outcome_is_unknown", "parse_metadata", "parse_number", "prefill_form", "read_account_file",

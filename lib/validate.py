@@ -74,6 +74,7 @@ import numpy as np
 import orjson
 
 from lib import catalog as catalog_module
+from lib import jobspec
 from lib import tokens
 from lib.validate_tokens import (
     ACCEPTED_IMAGE_TYPES,
@@ -461,7 +462,7 @@ def _detect_format(obj: dict) -> str:
     return "unknown"
 
 
-_FORMAT_LABEL = {"chat": "chat", "dpo": "DPO", "prompt_completion": "prompt/completion", "unknown": "unknown"}
+_FORMAT_LABEL = jobspec.FORMAT_LABELS
 
 
 # --------------------------------------------------------------------------- the scanner
@@ -1362,13 +1363,22 @@ class _Scanner:
                 f"{self.info.id} was shut down on {self.info.shutdown_date.isoformat()}; new jobs cannot use it "
                 "(the file is still checked)",
             )
-        method = {"dpo": "dpo", "chat": "supervised", "prompt_completion": "supervised"}.get(self.format or "")
-        if method is not None and method not in self.info.methods:
-            self._file(
-                "format_not_supported_by_model",
-                f"this is {_FORMAT_LABEL[self.format]} data for {method} training, but {self.info.id} is not listed "
-                f"for it (it supports {_join(self.info.methods)} training)",
-            )
+        method = jobspec.FORMAT_METHOD.get(self.format or "")
+        if method is not None and not jobspec.takes_format(self.info, self.format):
+            if method not in self.info.methods:
+                self._file(
+                    "format_not_supported_by_model",
+                    f"this is {_FORMAT_LABEL[self.format]} data for {method} training, but {self.info.id} is not "
+                    f"listed for it (it supports {_join(self.info.methods) if self.info.methods else 'no'} training)",
+                )
+            else:  # the model trains with this method on another format (chat versus legacy prompt/completion)
+                wanted = _join([_FORMAT_LABEL[f] for f in jobspec.formats_for_method(self.info, method)])
+                others = _join([m.id for m in jobspec.models_for_format(self.format)] or ["no listed model"])
+                self._file(
+                    "format_not_supported_by_model",
+                    f"this is {_FORMAT_LABEL[self.format]} data, but {method} training of {self.info.id} reads {wanted} "
+                    f"examples only ({_FORMAT_LABEL[self.format]} data is for {others})",
+                )
         if self.image_examples:
             vision = [m.id for m in self.catalog.models.values() if m.vision]
             if not self.info.vision:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -166,3 +167,59 @@ def test_fine_tuned_names():
     assert name == "ft:gpt-4o-mini-2024-07-18:personal::abcd1234"
     assert jobspec.checkpoint_model_name(name, 88).endswith(":abcd1234:ckpt-step-88")
     assert check(model=jobspec.checkpoint_model_name(name, 88)) == []
+
+
+# --------------------------------------------------------------------------- formats and methods: one table
+
+
+def _file_of(file_format: str) -> bytes:
+    """Twelve clean examples of ``file_format`` (enough that no other finding gets in the way)."""
+    def example(i: int) -> dict:
+        system, user, bot = ({"role": r, "content": f"{r} text {i}"} for r in ("system", "user", "assistant"))
+        if file_format == "chat":
+            return {"messages": [system, user, bot]}
+        if file_format == "dpo":
+            return {"input": {"messages": [system, user]}, "preferred_output": [bot],
+                    "non_preferred_output": [{"role": "assistant", "content": f"worse {i}"}]}
+        return {"prompt": f"question {i}", "completion": f" answer {i}"}
+
+    return b"".join(json.dumps(example(i)).encode() + b"\n" for i in range(12))
+
+
+@pytest.mark.parametrize("file_format", ["chat", "dpo", "prompt_completion"])
+@pytest.mark.parametrize("model", list(load_catalog().models))
+def test_validator_launch_and_simulator_agree_on_every_model_and_format(model, file_format):
+    from lib import launch
+    from lib.simulator.filecheck import check_file
+    from lib.validate import validate_bytes
+
+    info = load_catalog().models[model]
+    data = _file_of(file_format)
+    report = validate_bytes(data, model=model)
+    assert report.format == file_format and report.errors == []
+    validator_takes = not any(f.code == "format_not_supported_by_model" for f in report.warnings)
+    # Launch offers the model's supervised and DPO methods; it takes the file when one of them does.
+    launch_takes = any(
+        launch.check_files(("f.jsonl", data), model=model, method=method)[0].ok
+        for method in info.methods if method in launch.METHOD_LABELS
+    )
+    simulator_takes = any(check_file(data, model=model, method_type=method).ok for method in info.methods)
+    expected = jobspec.takes_format(info, file_format)
+    assert validator_takes == expected and simulator_takes == expected
+    # Launch offers no reinforcement; everything else it agrees on.
+    assert launch_takes == (expected and jobspec.FORMAT_METHOD[file_format] in launch.METHOD_LABELS)
+
+
+def test_a_prompt_completion_file_is_for_the_legacy_completions_models_only():
+    catalog = load_catalog()
+    assert {m.id for m in jobspec.models_for_format("prompt_completion")} == {
+        m.id for m in catalog.models.values() if m.supervised_format == "prompt_completion" and "supervised" in m.methods
+    }
+    mini = catalog.resolve("gpt-4o-mini")
+    assert not jobspec.takes_format(mini, "prompt_completion")
+    assert jobspec.method_for_format(mini, "chat") == "supervised"
+    assert jobspec.formats_for_method(catalog.resolve("babbage-002"), "supervised") == ("prompt_completion",)
+
+
+def test_format_labels_cover_every_format():
+    assert set(jobspec.FORMAT_METHOD) | {"unknown"} == set(jobspec.FORMAT_LABELS) == set(jobspec.FORMAT_DESCRIPTIONS)

@@ -150,7 +150,7 @@ def test_dataset_handoff_brings_its_model_and_method(dpo):
     at = open_launch(dpo, **{ui.DATASET_SUMMARY: summary})
     assert at.selectbox(key="_launch_model").value == "gpt-4.1-mini-2025-04-14"
     assert at.radio(key="_launch_method").value == "dpo"
-    assert "54 examples, DPO preference pairs" in at.success[0].value
+    assert "54 examples, DPO (preference pairs)" in at.success[0].value
 
 
 def test_dpo_job_with_beta(sim, dpo):
@@ -159,7 +159,7 @@ def test_dpo_job_with_beta(sim, dpo):
     assert at.button(key="launch_review").disabled
     at.radio(key="_launch_method").set_value("dpo").run()
     at = fill(at, beta="0.2", suffix="page-dpo")
-    assert "54 examples, DPO preference pairs" in at.success[0].value
+    assert "54 examples, DPO (preference pairs)" in at.success[0].value
     review(at)
     at.button(key="launch_confirm").click().run()
     body = creates(sim, at)[0]["body"]

@@ -8,16 +8,11 @@ from __future__ import annotations
 
 import re
 
+from lib import jobspec
+from lib.catalog import UnknownModelError, load_catalog
 from lib.simulator.state import FileCheck
 from lib.validate import validate_bytes
 
-# The file formats each training method accepts (chat = supervised, legacy
-# prompt/completion for babbage/davinci).
-FORMATS_FOR_METHOD = {
-    "supervised": ("chat", "prompt_completion"),
-    "dpo": ("dpo",),
-    "reinforcement": ("chat", "rft", "reinforcement"),
-}
 _LINE_PREFIX = re.compile(r"^\s*line\s+\d+\s*[:,-]\s*", re.IGNORECASE)
 
 
@@ -37,10 +32,15 @@ def check_file(data: bytes, *, model: str, method_type: str, is_validation_file:
         first_error_line=first.line if first else None,
         first_error=first.message if first else None,
     )
-    if check.ok and check.format and check.format not in FORMATS_FOR_METHOD.get(method_type, (check.format,)):
-        wanted = " or ".join(FORMATS_FOR_METHOD[method_type])
-        check.first_error = (f"The file is in {check.format} format, but the {method_type} method needs "
-                             f"{wanted} examples.")
+    if check.ok and check.format:
+        try:
+            wanted = jobspec.formats_for_method(load_catalog().resolve(model), method_type)
+        except UnknownModelError:  # the create request was refused before any file check
+            wanted = (check.format,)
+        if check.format not in wanted:
+            needs = " or ".join(wanted) or "no format it offers"
+            check.first_error = (f"The file is in {check.format} format, but the {method_type} method of "
+                                 f"{model} needs {needs} examples.")
     return check
 
 

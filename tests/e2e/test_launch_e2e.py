@@ -162,8 +162,8 @@ def test_dpo_launch(page, simulator, account):
     suffix = "e2e-dpo-" + secrets.token_hex(3)
     choose_file(page, real_file("13_ugc_ads_dpo.jsonl"))
     page.get_by_text("The supervised method needs chat examples").first.wait_for()
-    page.get_by_text("DPO (preference pairs)").click()
-    page.get_by_text("54 examples, DPO preference pairs").wait_for()
+    page.get_by_text("DPO (preference pairs)", exact=True).click()
+    page.get_by_text("54 examples, DPO (preference pairs)").wait_for()
     page.get_by_role("textbox", name="Beta (DPO)", exact=True).wait_for()
     wait_for_app_run(page)
     typed = {"Beta (DPO)": "0.2", "Suffix": suffix}
