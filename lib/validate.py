@@ -1351,11 +1351,11 @@ class _Scanner:
                     f"the file has {n_valid} valid example{'s' if n_valid != 1 else ''}; fine-tuning needs at least "
                     f"{limits['min_examples']}",
                 )
-            elif n_valid < limits["recommended_examples"]:
+            if n_valid < limits["recommended_examples"]:  # every file under 50, the ones under 10 too
                 self._file(
                     "small_dataset",
-                    f"the file has {n_valid} valid examples; results usually start to improve from about "
-                    f"{limits['recommended_examples']}",
+                    f"the file has {n_valid} valid example{'s' if n_valid != 1 else ''}; results usually start to "
+                    f"improve from about {limits['recommended_examples']}",
                 )
         if self.info.is_retired(catalog_module.today()):
             self._file(

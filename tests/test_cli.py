@@ -113,6 +113,7 @@ def test_each_code_in_the_json_report(code, write, capsys):
 def test_file_level_codes_have_null_lines(write, capsys):
     _, report = cli_json(capsys, "validate", write("few.jsonl", jsonl(*BASE[:3])), "--json")
     assert {"line": None, "code": "too_few_examples"} == {k: report["errors"][0][k] for k in ("line", "code")}
+    assert [(w["line"], w["code"]) for w in report["warnings"]] == [(None, "small_dataset")]  # under 50 as well
     _, report = cli_json(capsys, "validate", write("some.jsonl", jsonl(*BASE[:20])), "--json")
     assert [(w["line"], w["code"]) for w in report["warnings"]] == [(None, "small_dataset")]
 

@@ -53,7 +53,7 @@ def test_01_cookbook_toy_chat():
     assert codes(report.errors) == {"too_few_examples": 1}  # 5 examples; the lines themselves are valid
     assert lines(report, "missing_system_message") == [3]
     assert lines(report, "missing_user_message") == [4]
-    assert codes(report.warnings) == {"missing_system_message": 1, "missing_user_message": 1}
+    assert codes(report.warnings) == {"missing_system_message": 1, "missing_user_message": 1, "small_dataset": 1}
     assert report.n_messages[1] == 9  # system + 4 user/assistant pairs
     assert report.per_example_tokens[4] == max(report.per_example_tokens)  # "Eat a banana!" x 2000
     assert_counts_match_tiktoken(path, report)
@@ -107,7 +107,7 @@ def test_06_weights_are_accepted():
     report = validate_path(path)
     assert path.read_bytes().count(b'"weight"') == 6
     assert codes(report.errors) == {"too_few_examples": 1}  # 3 examples; no invalid_weight
-    assert report.warnings == []
+    assert codes(report.warnings) == {"small_dataset": 1}
     assert_counts_match_tiktoken(path, report)
     bubbles = conversation(read_example(path.read_bytes(), 1))
     assert {b.get("weight") for b in bubbles if b["role"] == "assistant"} == {0, 1}

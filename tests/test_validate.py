@@ -206,6 +206,14 @@ def test_small_dataset():
     assert found(check(), "small_dataset") == []
 
 
+@pytest.mark.parametrize("n_examples", [0, 1, 9])
+def test_a_file_under_ten_examples_is_also_a_small_dataset(n_examples):
+    report = validate_bytes(jsonl(*BASE[:n_examples]))
+    assert [f.code for f in report.errors] == ["too_few_examples"]
+    (warning,) = found(report, "small_dataset")
+    assert warning.line is None and f"has {n_examples} valid example" in warning.message
+
+
 def test_file_too_large(monkeypatch):
     limits = catalog.load_catalog().limits
     monkeypatch.setitem(limits, "max_file_bytes", 1000)
