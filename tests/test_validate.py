@@ -785,20 +785,20 @@ def test_a_100_mb_line_does_not_crash():
 
 
 def test_progress_is_reported_up_to_one(monkeypatch):
-    import lib.validate as validate_module
+    from lib.validate import reading
 
-    monkeypatch.setattr(validate_module, "_BLOCK_BYTES", 1000)  # several blocks
+    monkeypatch.setattr(reading, "BLOCK_BYTES", 1000)  # several blocks
     fractions = []
     validate_bytes(jsonl(*BASE), progress=fractions.append)
     assert len(fractions) >= 2 and fractions == sorted(fractions) and fractions[-1] == 1.0
 
 
 def test_many_blocks_give_the_same_report_as_one(monkeypatch):
-    import lib.validate as validate_module
+    from lib.validate import reading
 
     data = jsonl(*BASE, *CRAFTED["duplicate_example"], *CRAFTED["unrecognized_role"], b"", good(3))
     whole = validate_bytes(data).to_json()
-    monkeypatch.setattr(validate_module, "_BLOCK_BYTES", 300)
+    monkeypatch.setattr(reading, "BLOCK_BYTES", 300)
     assert validate_bytes(data).to_json() == whole
 
 
@@ -909,14 +909,14 @@ def test_call_to_an_undefined_tool_is_a_warning():
 
 
 def test_reading_from_disk_in_small_blocks_with_long_lines(tmp_path, monkeypatch):
-    import lib.validate as validate_module
+    from lib.validate import reading
 
     long_line = chat(sys_msg(), user("word " * 20_000), bot())
     data = jsonl(*BASE[:20], long_line, *BASE[20:], b"   ", long_line).rstrip(b"\n")
     path = tmp_path / "t.jsonl"
     path.write_bytes(data)
     whole = validate_bytes(data, name="t.jsonl").to_json()
-    monkeypatch.setattr(validate_module, "_BLOCK_BYTES", 4096)  # the long lines span many blocks
+    monkeypatch.setattr(reading, "BLOCK_BYTES", 4096)  # the long lines span many blocks
     assert validate_path(path).to_json() == whole
 
 

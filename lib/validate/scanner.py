@@ -1,0 +1,364 @@
+"""The scanner: checks a file block by block and keeps only compact per-line columns.
+
+Each block of lines is parsed with orjson and checked here (the per-format checks are the mixins
+of :mod:`lib.validate.chat`, :mod:`~lib.validate.images`, :mod:`~lib.validate.tools`,
+:mod:`~lib.validate.dpo` and :mod:`~lib.validate.completion`); the strings to count are queued with their kind, and a worker
+thread counts the block's distinct strings in one batch while the next block is checked
+(:meth:`Scanner.feed`, then :meth:`Scanner.settle`). Parsed examples are never kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import orjson
+
+from lib import catalog as catalog_module
+from lib import tokens
+from lib.jobspec import FORMAT_LABELS
+from lib.validate.chat import ChatChecks
+from lib.validate.codes import ASSISTANT, ERROR_CODES, SEVERITY, SPECIAL_TOKENS, SYSTEM, WARNING_CODES, Finding
+from lib.validate.completion import PromptCompletionChecks
+from lib.validate.dpo import DpoChecks
+from lib.validate.images import ImageChecks
+from lib.validate.messages import detect_format, json_error_message, type_name, unknown_format_hint
+from lib.validate.report import Report, add_file_findings, billing, stats
+from lib.validate.tools import ToolChecks
+from lib.validate_tokens import TOOL_TOKEN_CONSTANTS, block_may_diverge
+
+if TYPE_CHECKING:  # pragma: no cover
+    from concurrent.futures import ThreadPoolExecutor
+
+CACHE_MAX_CHARS = 16 << 20  # repeated strings remembered across blocks (system prompts)
+_FINDING_ORDER = {code: i for i, code in enumerate(ERROR_CODES + WARNING_CODES)}
+
+
+class Example:
+    """Per-example state while checking one line."""
+
+    __slots__ = ("ln", "findings", "const", "call_ids", "images", "kind_override", "tool_names")
+
+    def __init__(self, ln: int):
+        self.ln = ln
+        self.findings: list[Finding] = []
+        self.const = 0
+        self.call_ids: set | None = None
+        self.images = 0
+        self.kind_override: int | None = None
+        self.tool_names: frozenset | None = None  # names the example's tools/functions define, if any
+
+
+class Done:
+    """A finished result with the interface of a ``Future``."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
+
+    def done(self) -> bool:
+        return True
+
+
+@dataclass
+class Block:
+    """A checked block whose strings are being counted."""
+
+    pending: list  # (line, constant tokens, number of strings) per countable example
+    texts: list
+    kinds: bytearray
+    unique: list
+    future: object
+
+
+class Scanner(ChatChecks, ImageChecks, ToolChecks, DpoChecks, PromptCompletionChecks):
+    """Checks lines block by block and keeps the compact per-line columns."""
+
+    def __init__(self, model: str, *, is_validation_file: bool = False):
+        self.catalog = catalog_module.load_catalog()
+        self.info = self.catalog.resolve(model)  # raises UnknownModelError
+        self.model = model
+        self.encoding = self.info.encoding
+        self.limit = self.info.training_context
+        self.is_validation_file = is_validation_file
+        self.tool_constants = TOOL_TOKEN_CONSTANTS[self.encoding]
+        self.max_images = self.catalog.limits.get("max_images_per_example")
+        self.max_image_bytes = self.catalog.limits.get("max_image_bytes")
+        self.errors: list[Finding] = []
+        self.warnings: list[Finding] = []
+        self.format: str | None = None
+        self.format_line: int | None = None
+        self.per_example: list[int | None] = []
+        self.assistant: list[int | None] = []
+        self.system: list[int | None] = []
+        self.n_messages: list[int | None] = []
+        self.keys: dict[tuple[int, int], int] = {}
+        self.duplicates: dict[int, int] = {}
+        self.examples = 0
+        self.image_examples = 0
+        self.count_cache: dict[str, int] = {}
+        self.cache_chars = 0
+        self.tools_cache: dict[bytes, tuple] = {}
+        self.details: dict[str, str] = {}  # one string per distinct finding text (see Finding)
+        # filled per block
+        self.texts: list[str] = []
+        self.kinds = bytearray()
+
+    # ------------------------------------------------------------------ findings
+
+    def file_finding(self, code: str, message: str) -> None:
+        """Add a finding about the whole file (no line)."""
+        finding = Finding(None, code, message, SEVERITY[code])
+        (self.errors if finding.severity == "error" else self.warnings).append(finding)
+
+    def _add(self, ln: int, code: str, message: str, into: list | None = None) -> None:
+        detail = self.details.get(message)
+        if detail is None:
+            detail = message
+            if len(self.details) < 4096:  # the repeated texts are few; texts naming other lines are not kept
+                self.details[message] = message
+        finding = Finding(ln, code, detail, SEVERITY[code])
+        if into is not None:
+            into.append(finding)
+        else:
+            (self.errors if finding.severity == "error" else self.warnings).append(finding)
+
+    def _flush(self, findings: list[Finding]) -> None:
+        for finding in findings:
+            (self.errors if finding.severity == "error" else self.warnings).append(finding)
+
+    # ------------------------------------------------------------------ blocks
+
+    def skip_lines(self, n_lines: int) -> None:
+        """Record ``n_lines`` lines that are counted but not checked (a file refused as a whole)."""
+        for column in (self.per_example, self.assistant, self.system, self.n_messages):
+            column.extend([None] * n_lines)
+
+    def feed(self, lines: list[bytes], first_ln: int, counter: ThreadPoolExecutor | None = None,
+             raw_block: bytes | None = None) -> Block:  # fmt: skip
+        """Check one block of physical lines (without their newline) and start counting its strings.
+
+        ``raw_block`` is the block's bytes, for the cheap test of whether any
+        string needs tiktoken (see :func:`lib.tokens.count_many`);
+        without it every string is checked.
+
+        The count runs on ``counter`` (a one-thread executor) when given, so the
+        caller can check the next block meanwhile; :meth:`settle` collects it.
+        """
+        self.texts = texts = []
+        self.kinds = kinds = bytearray()
+        pending: list[tuple[int, int, int]] = []
+        self.skip_lines(len(lines))
+        check_line = self._check_line
+        for index, raw in enumerate(lines):
+            check_line(raw, first_ln + index, pending)
+        self.texts, self.kinds = [], bytearray()
+        return self._start_count(Block(pending, texts, kinds, [], None), counter, raw_block)
+
+    def _check_line(self, raw: bytes, ln: int, pending: list) -> None:
+        """Check one line; a countable example joins ``pending`` with its strings queued."""
+        obj = self._parse(raw, ln)
+        if obj is None:
+            return
+        fmt = self._line_format(obj, ln)
+        if fmt is None:
+            return
+        texts = self.texts
+        start = len(texts)
+        ex = Example(ln)
+        if fmt == "chat":
+            n_msgs = self._chat(obj, ex)
+        elif fmt == "dpo":
+            n_msgs = self._dpo(obj, ex)
+        else:
+            n_msgs = self._prompt_completion(obj, ex)
+        if ex.findings:
+            self._flush(ex.findings)
+        if n_msgs is None:  # not countable: the example's container is missing
+            del texts[start:]
+            del self.kinds[start:]
+            return
+        self.examples += 1
+        if ex.images:
+            self.image_examples += 1
+        if fmt != "prompt_completion":
+            self.n_messages[ln - 1] = n_msgs
+        pending.append((ln, ex.const, len(texts) - start))
+        stripped = raw.strip()
+        first = self.keys.setdefault((hash(stripped), len(stripped)), ln)
+        if first != ln:
+            self.duplicates[ln] = first
+            self._add(ln, "duplicate_example", f"identical to line {first}; duplicates add cost, not signal")
+
+    def _parse(self, raw: bytes, ln: int) -> dict | None:
+        """The line's JSON object, or None after the finding that says why there is none."""
+        try:
+            obj = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            self._bad_line(ln, raw, exc)
+            return None
+        except RecursionError:  # pragma: no cover - orjson has its own depth limit
+            self._add(ln, "invalid_json", "the JSON is nested too deeply to be a training example")
+            return None
+        if type(obj) is not dict:
+            self._add(
+                ln, "data_type",
+                f"the line is {type_name(obj)}, not a JSON object; each line must be one example object",
+            )  # fmt: skip
+            return None
+        return obj
+
+    def _line_format(self, obj: dict, ln: int) -> str | None:
+        """The line's format when it is the file's (the first example's), or None after a finding."""
+        fmt = "chat" if "messages" in obj else detect_format(obj)
+        if fmt == self.format:
+            return fmt
+        if fmt == "unknown":
+            self._add(ln, "unknown_format", unknown_format_hint(obj))
+            return None
+        if self.format is None:
+            self.format, self.format_line = fmt, ln
+            return fmt
+        self._add(
+            ln, "mixed_formats",
+            f"this is a {FORMAT_LABELS[fmt]} example but the file is {FORMAT_LABELS[self.format]} "
+            f"(from line {self.format_line}); one file must use one format",
+        )  # fmt: skip
+        return None
+
+    def _bad_line(self, ln: int, raw: bytes, exc: Exception) -> None:
+        if not raw.strip():
+            self._add(
+                ln, "blank_line",
+                "the line is empty; JSONL needs one example on every line, with no blank lines (delete it)",
+            )  # fmt: skip
+            return
+        code, message = json_error_message(raw, exc)
+        self._add(ln, code, message)
+
+    def _start_count(self, block: Block, counter: ThreadPoolExecutor | None, raw_block: bytes | None) -> Block:
+        """Count each distinct string of the block once; strings counted in earlier blocks come from the cache."""
+        cache = self.count_cache
+        texts = block.texts
+        block.unique = unique = (
+            [t for t in dict.fromkeys(texts) if t not in cache] if cache else list(dict.fromkeys(texts))
+        )
+        check = raw_block is None or block_may_diverge(raw_block)
+        if counter is not None and unique:
+            block.future = counter.submit(tokens.count_many, unique, self.encoding, check=check)
+        else:
+            block.future = Done(tokens.count_many(unique, self.encoding, check=check))
+        return block
+
+    def settle(self, block: Block) -> None:
+        """Wait for a block's counts and fill its per-line columns."""
+        pending, texts, kinds = block.pending, block.texts, block.kinds
+        lookup = dict(zip(block.unique, block.future.result()))
+        if not pending:
+            return
+        cache = self.count_cache
+        if cache:
+            counts = np.array([lookup[t] if t in lookup else cache[t] for t in texts], dtype=np.int64)
+        else:
+            counts = np.array(list(map(lookup.__getitem__, texts)), dtype=np.int64)
+        kinds_array = np.frombuffer(bytes(kinds), dtype=np.uint8)
+        n = len(pending)
+        owner = np.repeat(np.arange(n), np.array([k for _, _, k in pending], dtype=np.int64))
+        is_system = kinds_array == SYSTEM
+        totals = np.bincount(owner, weights=counts, minlength=n).astype(np.int64).tolist()
+        assistant = np.bincount(owner, weights=counts * (kinds_array == ASSISTANT), minlength=n).astype(np.int64).tolist()
+        system = np.bincount(owner, weights=counts * is_system, minlength=n).astype(np.int64).tolist()
+        has_system = (np.bincount(owner, weights=is_system, minlength=n) > 0).tolist()
+        self._remember_system_counts(texts, counts, is_system)
+        per_example, assistant_column, system_column = self.per_example, self.assistant, self.system
+        limit = self.limit
+        for i, (ln, const, _) in enumerate(pending):
+            total = totals[i] + const
+            per_example[ln - 1] = total
+            assistant_column[ln - 1] = assistant[i]
+            system_column[ln - 1] = system[i] if has_system[i] else None
+            if limit is not None and total > limit:
+                self._add(
+                    ln, "truncated",
+                    f"the example has {total:,} tokens, over the {limit:,}-token training limit of "
+                    f"{self.info.id}; the last {total - limit:,} tokens will be cut off",
+                )  # fmt: skip
+
+    def _remember_system_counts(self, texts: list, counts, is_system) -> None:
+        """System prompts repeat across the file: remember their counts for later blocks, within a budget."""
+        if self.cache_chars >= CACHE_MAX_CHARS:
+            return
+        cache = self.count_cache
+        for index in np.flatnonzero(is_system).tolist():
+            text = texts[index]
+            if text not in cache:
+                cache[text] = int(counts[index])
+                self.cache_chars += len(text)
+                if self.cache_chars >= CACHE_MAX_CHARS:
+                    break
+
+    # ------------------------------------------------------------------ strings
+
+    def _text(self, ex: Example, text: str, kind: int, where: str, count: bool = True) -> None:
+        """Queue ``text`` for counting and check it for special tokens."""
+        if count:
+            self.texts.append(text)
+            self.kinds.append(kind if ex.kind_override is None or kind == SYSTEM else ex.kind_override)
+        if "<|" in text:
+            self._special(ex, text, where)
+
+    def _special(self, ex: Example, text: str, where: str) -> None:
+        for special in SPECIAL_TOKENS:
+            if special in text:
+                self._add(
+                    ex.ln, "special_token",
+                    f"{where} contains the special token {special}; OpenAI rejects training files with "
+                    "special-token text (the job fails) — remove or rewrite it",
+                    ex.findings,
+                )  # fmt: skip
+
+    # ------------------------------------------------------------------ the report
+
+    def finish(self, name: str, sha256: str, n_lines: int, n_epochs: int | None, whole_file_empty: bool) -> Report:
+        """The file's report, once every block is settled (``n_epochs`` None means "auto")."""
+        valid = [t for t in self.per_example if t is not None]
+        error_lines = {f.line for f in self.errors if f.line is not None}
+        n_valid = sum(1 for i, t in enumerate(self.per_example, 1) if t is not None and i not in error_lines)
+        add_file_findings(self, n_valid, whole_file_empty)
+        bill = billing(self, valid, n_epochs)
+        self.errors.sort(key=lambda f: (f.line or 0, _FINDING_ORDER[f.code]))
+        self.warnings.sort(key=lambda f: (f.line or 0, _FINDING_ORDER[f.code]))
+        return Report(
+            name=name,
+            sha256=sha256,
+            format=self.format or "unknown",
+            model=self.model,
+            encoding=self.encoding,
+            training_limit=self.limit,
+            lines=n_lines,
+            examples=self.examples,
+            errors=self.errors,
+            warnings=self.warnings,
+            per_example_tokens=self.per_example,
+            assistant_tokens=self.assistant,
+            system_tokens=self.system,
+            n_messages=self.n_messages,
+            total_tokens=int(sum(valid)),
+            assistant_total=int(sum(a for a in self.assistant if a is not None)),
+            stats=stats(valid),
+            n_epochs=bill.n_epochs,
+            n_epochs_is_estimate=bill.n_epochs_is_estimate,
+            billed_tokens_per_epoch=bill.billed_tokens_per_epoch,
+            billed_tokens=bill.billed_tokens,
+            training_cost_usd=bill.cost_usd,
+            price_as_of=self.info.training_as_of,
+            duplicates=self.duplicates,
+            overlap=[],
+            counter=tokens.fast_counter_name(),
+            is_validation_file=self.is_validation_file,
+        )
