@@ -1,4 +1,4 @@
-"""Tests of the command line ``python -m lib validate`` against the contract (shared/spec/validation.md)."""
+"""Tests of the command line ``python -m lib validate``: exit codes, one JSON report on stdout, its keys."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from lib.__main__ import main
 from lib.validate import ERROR_CODES
-from tests.test_validate import BAD_LINE, BASE, CRAFTED, LINE_CODES, good, jsonl
+from tests.factories import BAD_LINE, BASE, CRAFTED, LINE_CODES, good, jsonl
 
 ROOT = Path(__file__).resolve().parents[1]
 

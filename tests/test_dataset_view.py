@@ -15,6 +15,7 @@ from lib import dataset_view as view
 from lib.charts import COLORS
 from lib.charts import dataset as charts
 from tests.conftest import ROOT, real_file
+from tests.factories import chat_line
 
 
 def check(data: bytes, name: str = "f.jsonl", **kwargs) -> validate.Report:
@@ -23,11 +24,6 @@ def check(data: bytes, name: str = "f.jsonl", **kwargs) -> validate.Report:
 
 def sample_bytes(name: str) -> bytes:
     return (ROOT / "samples" / name).read_bytes()
-
-
-def chat_line(user: str, answer: str = "ok", **extra) -> bytes:
-    return json.dumps({"messages": [{"role": "system", "content": "s"}, {"role": "user", "content": user},
-                                    {"role": "assistant", "content": answer, **extra}]}).encode()
 
 
 # --------------------------------------------------------------------------- samples

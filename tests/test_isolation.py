@@ -2,7 +2,7 @@
 
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import APP
+from tests.conftest import APP, LEAKY
 
 PROBE = """
 import streamlit as st
@@ -10,17 +10,6 @@ from lib import ui
 conn = ui.page_setup("Probe", ":material/science:")
 if conn.has_key and not conn.is_demo:
     st.session_state["client_key"] = ui.client(conn).api_key
-"""
-
-LEAKY = """
-import streamlit as st
-from openai import OpenAI
-
-@st.cache_resource
-def get_client():  # BUG on purpose: zero-argument global cache reading per-user state
-    return OpenAI(api_key=st.session_state["api_key"], base_url="http://127.0.0.1:9/v1")
-
-st.session_state["client_key"] = get_client().api_key
 """
 
 

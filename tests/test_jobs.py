@@ -14,6 +14,7 @@ import pytest
 
 from lib import jobs
 from lib.charts.jobs import compare_figure, training_figure
+from tests.factories import chat_jsonl
 
 SIM_SPEED = 80.0  # the shared ``sim`` fixture (tests/conftest.py) runs at this pace
 
@@ -21,15 +22,6 @@ TODAY = dt.date(2026, 11, 26)
 
 
 # ------------------------------------------------------------------------------- helpers
-def chat_jsonl(n: int, tag: str = "") -> bytes:
-    lines = [json.dumps({"messages": [
-        {"role": "system", "content": "You answer in one short sentence."},
-        {"role": "user", "content": f"Question {tag}{i}: what is {i} plus {i}?"},
-        {"role": "assistant", "content": f"{i} plus {i} is {2 * i}."},
-    ]}) for i in range(n)]
-    return ("\n".join(lines) + "\n").encode()
-
-
 def ev(i: int) -> dict:
     return {"id": f"ev{i}", "created_at": 1000 + i, "level": "info", "message": f"event {i}", "type": "message"}
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 
@@ -13,6 +12,7 @@ from lib.jobspec import (
     ParamError, estimate_total_steps, job_creation_refusal, method_of, resolve_auto_batch_size,
     resolve_hyperparameters, validate_create_params,
 )
+from tests.factories import dpo_jsonl, good, jsonl
 
 TODAY = dt.date(2026, 11, 26)
 BASE = {"model": "gpt-4o-mini-2024-07-18", "training_file": "file-abc"}
@@ -174,16 +174,11 @@ def test_fine_tuned_names():
 
 def _file_of(file_format: str) -> bytes:
     """Twelve clean examples of ``file_format`` (enough that no other finding gets in the way)."""
-    def example(i: int) -> dict:
-        system, user, bot = ({"role": r, "content": f"{r} text {i}"} for r in ("system", "user", "assistant"))
-        if file_format == "chat":
-            return {"messages": [system, user, bot]}
-        if file_format == "dpo":
-            return {"input": {"messages": [system, user]}, "preferred_output": [bot],
-                    "non_preferred_output": [{"role": "assistant", "content": f"worse {i}"}]}
-        return {"prompt": f"question {i}", "completion": f" answer {i}"}
-
-    return b"".join(json.dumps(example(i)).encode() + b"\n" for i in range(12))
+    if file_format == "chat":
+        return jsonl(*[good(i) for i in range(12)])
+    if file_format == "dpo":
+        return dpo_jsonl(12)
+    return jsonl(*[{"prompt": f"question {i}", "completion": f" answer {i}"} for i in range(12)])
 
 
 @pytest.mark.parametrize("file_format", ["chat", "dpo", "prompt_completion"])

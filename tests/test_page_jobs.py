@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib import jobs
 from tests.conftest import APP
-from tests.test_jobs import chat_jsonl
+from tests.factories import chat_jsonl
 
 SIM_SPEED = 80.0  # the shared ``sim`` fixture (tests/conftest.py) runs at this pace
 

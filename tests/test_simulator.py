@@ -29,37 +29,12 @@ from lib.simulator.api import Request, Service
 from lib.simulator.state import MAX_METRIC_EVENTS, Job, VirtualClock, key_id
 from lib.validate import validate_bytes
 from tests.conftest import ROOT
+from tests.factories import chat_lines, dpo_jsonl
+from tests.factories import jsonl_of_lines as jsonl
 
 SIM_SPEED = 200.0  # the shared ``sim`` fixture (tests/conftest.py) runs at this pace
 
 TERMINAL = ("succeeded", "failed", "cancelled")
-
-
-def chat_lines(n: int = 12, offset: int = 0) -> list[str]:
-    return [
-        json.dumps({"messages": [
-            {"role": "system", "content": "You answer arithmetic questions tersely."},
-            {"role": "user", "content": f"What is {i} plus {i}?"},
-            {"role": "assistant", "content": f"{2 * i}."},
-        ]})
-        for i in range(offset, offset + n)
-    ]
-
-
-def jsonl(lines: list[str]) -> bytes:
-    return ("\n".join(lines) + "\n").encode()
-
-
-def dpo_jsonl(n: int = 12) -> bytes:
-    return jsonl([
-        json.dumps({
-            "input": {"messages": [{"role": "system", "content": "Be kind."},
-                                   {"role": "user", "content": f"Review my essay number {i}."}]},
-            "preferred_output": [{"role": "assistant", "content": "It is clear; tighten the ending."}],
-            "non_preferred_output": [{"role": "assistant", "content": "Bad."}],
-        })
-        for i in range(n)
-    ])
 
 
 @pytest.fixture

@@ -1,11 +1,8 @@
-"""Tests of lib/validate.py: one small crafted line per finding code, exact token counts, the helpers."""
+"""Tests of lib.validate: one small crafted line per finding code, exact token counts, the helpers."""
 
 from __future__ import annotations
 
-import base64
 import json
-import struct
-import zlib
 
 import numpy as np
 import orjson
@@ -27,36 +24,9 @@ from lib.validate import (
     validate_bytes,
     validate_path,
 )
-
-# --------------------------------------------------------------------------- builders
-
-
-def sys_msg(text="You are a terse assistant."):
-    return {"role": "system", "content": text}
-
-
-def user(text="Hi"):
-    return {"role": "user", "content": text}
-
-
-def bot(text="Hello", **extra):
-    return {"role": "assistant", "content": text, **extra}
-
-
-def chat(*messages, **extra) -> dict:
-    return {"messages": list(messages), **extra}
-
-
-def good(i: int) -> dict:
-    return chat(sys_msg(), user(f"What is {i} + {i}?"), bot(f"It is {2 * i}."))
-
-
-def jsonl(*objects) -> bytes:
-    return b"".join((o if isinstance(o, bytes) else json.dumps(o).encode()) + b"\n" for o in objects)
-
-
-BASE = [good(i) for i in range(50)]  # 50 distinct valid examples: no findings at all
-BAD_LINE = len(BASE) + 1
+from tests.factories import (
+    BAD_LINE, BASE, CRAFTED, LINE_CODES, bot, call, chat, data_uri, good, image_part, jsonl, png, sys_msg, tool, user,
+)  # fmt: skip
 
 
 def check(*extra_lines, model=DEFAULT_MODEL, **kwargs):
@@ -72,35 +42,6 @@ def lines_of(report, code: str) -> set:
     return {f.line for f in found(report, code)}
 
 
-def tool(name="get_weather", description="Get the weather.", properties=None):
-    parameters = {"type": "object", "properties": properties if properties is not None else {
-        "city": {"type": "string", "description": "City name."},
-        "unit": {"type": "string", "description": "Unit", "enum": ["celsius", "fahrenheit"]},
-    }}  # fmt: skip
-    return {"type": "function", "function": {"name": name, "description": description, "parameters": parameters}}
-
-
-def call(call_id="call_1", name="get_weather", arguments='{"city": "Paris"}'):
-    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
-
-
-def png(width: int, height: int) -> bytes:
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
-
-
-def image_part(url, detail=None):
-    spec = {"url": url} if detail is None else {"url": url, "detail": detail}
-    return {"type": "image_url", "image_url": spec}
-
-
-def data_uri(raw: bytes, mime="png") -> str:
-    return f"data:image/{mime};base64," + base64.b64encode(raw).decode()
-
-
 def test_base_file_is_clean():
     report = check()
     assert report.ok and report.errors == [] and report.warnings == []
@@ -108,41 +49,6 @@ def test_base_file_is_clean():
 
 
 # --------------------------------------------------------------------------- one crafted line per code
-
-# code -> the crafted line(s) appended after BASE; each must produce the code on BAD_LINE.
-CRAFTED: dict[str, list] = {
-    "encoding_error": [b'{"messages": [{"role": "user", "content": "caf\xe9"}]}'],
-    "blank_line": [b"   ", good(900)],
-    "invalid_json": [b'{"messages": [{"role": "user", "content": "hi"}'],
-    "data_type": [b'[{"role": "user", "content": "hi"}]'],
-    "unknown_format": [{"text": "Once upon a time"}],
-    "mixed_formats": [{"prompt": "2+2=", "completion": "4"}],
-    "missing_messages_list": [{"messages": []}],
-    "message_missing_key": [chat(sys_msg(), {"content": "no role"}, bot())],
-    "message_unrecognized_key": [chat(sys_msg(), {**user(), "mood": "happy"}, bot())],
-    "unrecognized_role": [chat(sys_msg(), {"role": "bot", "content": "x"}, user(), bot())],
-    "missing_content": [chat(sys_msg(), user(""), bot())],
-    "example_missing_assistant_message": [chat(sys_msg(), user())],
-    "invalid_weight": [chat(sys_msg(), user(), bot(weight=2))],
-    "invalid_tool_call": [chat(sys_msg(), user(), {"role": "assistant", "tool_calls": [call(arguments={"city": "Paris"})]})],
-    "unmatched_tool_message": [chat(sys_msg(), user(), {"role": "tool", "tool_call_id": "call_9", "content": "21"}, bot())],
-    "invalid_tools": [chat(sys_msg(), user(), bot(), tools={"name": "x"})],
-    "special_token": [chat(sys_msg(), user("end <|endoftext|> here"), bot())],
-    "invalid_image": [chat(sys_msg(), user(), {"role": "assistant", "content": [image_part("https://x.test/a.png")]})],
-    "invalid_dpo": [],  # DPO needs a DPO file: see test_invalid_dpo
-    "invalid_prompt_completion": [],  # needs a prompt/completion file: see test_invalid_prompt_completion
-    "too_few_examples": [],  # file-level: see test_too_few_examples
-    "file_too_large": [],  # file-level: see test_file_too_large
-    "missing_system_message": [chat(user("no system here"), bot())],
-    "missing_user_message": [chat(sys_msg(), bot("talking to myself"))],
-    "truncated": [],  # needs a long example: see test_truncated
-    "duplicate_example": [good(0)],
-    "developer_role": [chat({"role": "developer", "content": "Be brief."}, user(), bot())],
-    "small_dataset": [],  # file-level: see test_small_dataset
-    "train_validation_overlap": [],  # see test_train_validation_overlap
-    "model_retired": [],  # see test_model_retired
-}
-LINE_CODES = [code for code, lines in CRAFTED.items() if lines]
 
 
 def test_every_contract_code_is_known():

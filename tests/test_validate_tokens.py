@@ -19,7 +19,7 @@ from lib.validate_tokens import (
     parse_data_uri,
     sniff_image,
 )
-from tests.test_validate import png
+from tests.factories import png
 
 UNICODE_17 = [chr(low) for low, _ in TOKTOK_DIVERGENT_RANGES] + [chr(high) for _, high in TOKTOK_DIVERGENT_RANGES]
 

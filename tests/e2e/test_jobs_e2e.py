@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import assert_no_exception, open_page, shot, wait_for_app_run
-from tests.test_jobs import chat_jsonl
+from tests.factories import chat_jsonl
 
 TALL = {"width": 1400, "height": 2600}  # the whole page in view: Streamlit scrolls inside the app, not the body
 CONTENT_BOTTOM = """() => {

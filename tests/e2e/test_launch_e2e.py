@@ -16,7 +16,8 @@ from playwright.sync_api import expect
 
 from tests.conftest import real_file
 from tests.browser import (
-    assert_no_exception, choose_file, fit_to_content, open_page, shot, wait_for_app_run,
+    assert_no_exception, choose_file, creates_with, fit_to_content, open_confirmation, open_page, shot, type_into,
+    wait_for_app_run,
 )
 
 MINI = "gpt-4o-mini-2024-07-18"
@@ -53,21 +54,6 @@ def account(page, app_url, simulator, key):
     simulator.clear_faults()
 
 
-def type_into(page, label: str, value: str) -> None:
-    """Type and commit a text box; typed again if a rerun still in flight redrew it (a loaded machine)."""
-    box = page.get_by_role("textbox", name=label, exact=True)
-    for _ in range(3):
-        wait_for_app_run(page)
-        box.fill(value)
-        box.press("Enter")
-        wait_for_app_run(page)
-        page.wait_for_timeout(300)
-        wait_for_app_run(page)
-        if box.input_value() == value:
-            return
-    expect(box).to_have_value(value)
-
-
 def fill_metadata(page, value: str) -> None:
     box = page.get_by_role("textbox", name="Metadata", exact=True)
     for _ in range(3):
@@ -80,35 +66,6 @@ def fill_metadata(page, value: str) -> None:
         if box.input_value() == value:
             return
     expect(box).to_have_value(value)
-
-
-def open_confirmation(page, typed: dict[str, str] | None = None, shows: tuple[str, ...] = ()):
-    """Open the confirmation dialog.
-
-    With ``shows``, the request in the dialog must contain each piece. On a loaded machine a rerun that
-    was already on its way can redraw a box with its old value just after it was typed, so the request
-    misses it: then the dialog is cancelled, the ``typed`` boxes are typed again, and it opens again.
-    """
-    for attempt in range(3):
-        page.get_by_role("button", name="Review the charge and launch").click()
-        wait_for_app_run(page)
-        dialog = page.get_by_role("dialog")
-        dialog.wait_for()
-        if all(piece in dialog.inner_text() for piece in shows) or attempt == 2:
-            break
-        dialog.get_by_role("button", name="Cancel").click()
-        expect(page.get_by_role("dialog")).to_have_count(0)
-        wait_for_app_run(page)
-        for label, value in (typed or {}).items():
-            type_into(page, label, value)
-    for piece in shows:
-        assert piece in dialog.inner_text(), f"{piece!r} is not in the request"
-    return dialog
-
-
-def creates_with(simulator, suffix: str) -> list[dict]:
-    return [e for e in simulator.request_log if e["method"] == "POST" and e["path"].endswith("/fine_tuning/jobs")
-            and (e["body"] or {}).get("suffix") == suffix]
 
 
 def test_supervised_launch_and_double_click_makes_one_job(page, simulator, account):

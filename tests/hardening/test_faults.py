@@ -32,7 +32,7 @@ from lib.connection import CALL_TIMEOUT_S
 from tests.conftest import APP, ROOT
 from tests.browser import assert_no_exception, open_page, wait_for_app_run
 from tests.hardening import figures
-from tests.test_jobs import chat_jsonl
+from tests.factories import chat_jsonl
 
 SIM_SPEED = 50.0
 MINI = "gpt-4o-mini-2024-07-18"

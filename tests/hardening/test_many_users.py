@@ -26,12 +26,11 @@ from playwright.sync_api import expect
 from streamlit.testing.v1 import AppTest
 
 from lib.simulator.state import key_id
-from tests.conftest import ROOT
+from tests.conftest import LEAKY, ROOT
 from tests.browser import assert_no_exception, choose_file, open_page
 from tests.hardening import figures
 from tests.hardening.browser import connect_custom, go_to
-from tests.test_jobs import chat_jsonl
-from tests.test_isolation import LEAKY
+from tests.factories import chat_jsonl
 
 MINI = "gpt-4o-mini-2024-07-18"
 APP_FILES = [ROOT / "dashboard.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "lib").rglob("*.py"))]

@@ -28,9 +28,8 @@ import pytest
 from playwright.sync_api import expect
 
 from lib.connection import CALL_TIMEOUT_S
-from tests.browser import assert_no_exception, choose_file, wait_for_app_run
+from tests.browser import assert_no_exception, choose_file, creates_with, open_confirmation, type_into, wait_for_app_run
 from tests.conftest import ROOT
-from tests.e2e.test_launch_e2e import creates_with, open_confirmation, type_into
 from tests.hardening import figures
 from tests.hardening.browser import connect_custom
 
