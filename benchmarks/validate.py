@@ -129,7 +129,8 @@ for ex in dataset:
         if (not content and not function_call) or not isinstance(content, str):
             format_errors["missing_content"] = format_errors.get("missing_content", 0) + 1
     if not any(message.get("role", None) == "assistant" for message in messages):
-        format_errors["example_missing_assistant_message"] = format_errors.get("example_missing_assistant_message", 0) + 1
+        key = "example_missing_assistant_message"
+        format_errors[key] = format_errors.get(key, 0) + 1
 
 def num_tokens_from_messages(messages, tokens_per_message=3, tokens_per_name=1):
     num_tokens = 0
@@ -166,7 +167,8 @@ start, start_cpu = time.perf_counter(), cpu()
 report = validate_path(sys.argv[1])
 elapsed, cpu_seconds = time.perf_counter() - start, cpu() - start_cpu
 from lib.tokens import fast_counter_name
-print(json.dumps({"seconds": elapsed, "cpu_seconds": cpu_seconds, "total": report.total_tokens, "assistant": report.assistant_total,
+print(json.dumps({"seconds": elapsed, "cpu_seconds": cpu_seconds, "total": report.total_tokens,
+                  "assistant": report.assistant_total,
                   "errors": len(report.errors), "warnings": len(report.warnings), "counter": fast_counter_name(),
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 '''
@@ -194,7 +196,9 @@ def bench(n_examples: int, folder: Path) -> bool:
     recipe = _run(RECIPE, path)
     validator = _run(VALIDATOR, path)
     path.unlink()
-    for label, result in (("recipe    (json + tiktoken 3/1/3)", recipe), (f"validator (lib.validate, {validator['counter']})", validator)):
+    contenders = (("recipe    (json + tiktoken 3/1/3)", recipe),
+                  (f"validator (lib.validate, {validator['counter']})", validator))
+    for label, result in contenders:
         print(f"  {label}: {result['seconds']:6.2f} s wall, {result['cpu_seconds']:6.2f} s CPU, "
               f"peak {result['peak_mb']:5.0f} MB, total {result['total']:,} tokens")  # fmt: skip
     ratio = validator["seconds"] / recipe["seconds"]

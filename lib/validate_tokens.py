@@ -35,7 +35,6 @@ import math
 import re
 import struct
 
-from lib import tokens
 from lib.tokens import TOKTOK_DIVERGENT_RANGES
 
 # Cookbook ``num_tokens_for_tools`` constants, by encoding (see module docstring).

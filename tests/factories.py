@@ -11,6 +11,7 @@ import json
 import struct
 import zlib
 
+
 def sys_msg(text="You are a terse assistant."):
     return {"role": "system", "content": text}
 

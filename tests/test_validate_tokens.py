@@ -8,9 +8,8 @@ import re
 
 import pytest
 
-from lib.tokens import get_encoding
+from lib.tokens import get_encoding, needs_reference_count
 from lib.validate import validate_bytes
-from lib.tokens import needs_reference_count
 from lib.validate_tokens import (
     TOKTOK_DIVERGENT_RANGES,
     TOOL_TOKEN_CONSTANTS,

@@ -60,7 +60,8 @@ class ChatChecks:
                 if last_role == "user":
                     hints.append("a final user message")
                 message += (
-                    f" — it looks like reinforcement fine-tuning (RFT) data ({join_words(hints, 'and')}): that format is "
+                    f" — it looks like reinforcement fine-tuning (RFT) data ({join_words(hints, 'and')}): that "
+                    "format is "
                     "graded rather than imitated and needs method \"reinforcement\" on an RFT model; for "
                     "supervised fine-tuning add the assistant answer to learn"
                 )
@@ -184,7 +185,9 @@ class ChatChecks:
 
     def _name(self, name, where: str, ex: Example, count: bool) -> None:
         if type(name) is not str or not name:
-            self._add(ex.ln, "message_unrecognized_key", f'{where} has a "name" that is not a non-empty string', ex.findings)
+            self._add(
+                ex.ln, "message_unrecognized_key", f'{where} has a "name" that is not a non-empty string', ex.findings
+            )
             return
         if count:
             ex.const += 1  # a name adds one token besides its text (the recipe)

@@ -28,7 +28,8 @@ class PromptCompletionChecks:
                 self._add(ln, "invalid_prompt_completion", f'there is no "{key}"{hint}', out)
             elif type(obj[key]) is not str:
                 usable = False
-                self._add(ln, "invalid_prompt_completion", f'"{key}" is {type_name(obj[key])}; it must be a string', out)
+                why = f'"{key}" is {type_name(obj[key])}; it must be a string'
+                self._add(ln, "invalid_prompt_completion", why, out)
         extra = [k for k in obj if k not in PROMPT_COMPLETION_KEYS]
         if usable and extra:
             self._add(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 
+
 def quote(value, limit: int = 40) -> str:
     """A short, safe rendering of a user value for a message."""
     try:

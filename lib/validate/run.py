@@ -105,7 +105,9 @@ def validate_bytes(data: bytes, *, model: str = DEFAULT_MODEL, n_epochs: int | s
             is_validation_file=True,
         )  # fmt: skip
         _attach_validation(report, other)
-        _find_overlap(report, lambda: _line_keys_from_bytes(data, report), lambda: _line_keys_from_bytes(validation, other))
+        _find_overlap(
+            report, lambda: _line_keys_from_bytes(data, report), lambda: _line_keys_from_bytes(validation, other)
+        )
     return report
 
 
@@ -124,7 +126,9 @@ def validate_path(path, *, model: str = DEFAULT_MODEL, n_epochs: int | str = "au
         other = _scan_path(validation, model=model, n_epochs=n_epochs, name=validation.name, progress=None,
                            is_validation_file=True)  # fmt: skip
         _attach_validation(report, other)
-        _find_overlap(report, lambda: _line_keys_from_path(path, report), lambda: _line_keys_from_path(validation, other))
+        _find_overlap(
+            report, lambda: _line_keys_from_path(path, report), lambda: _line_keys_from_path(validation, other)
+        )
     return report
 
 

@@ -2,8 +2,8 @@
 
 Each block of lines is parsed with orjson and checked here (the per-format checks are the mixins
 of :mod:`lib.validate.chat`, :mod:`~lib.validate.images`, :mod:`~lib.validate.tools`,
-:mod:`~lib.validate.dpo` and :mod:`~lib.validate.completion`); the strings to count are queued with their kind, and a worker
-thread counts the block's distinct strings in one batch while the next block is checked
+:mod:`~lib.validate.dpo` and :mod:`~lib.validate.completion`); the strings to count are queued with
+their kind, and a worker thread counts the block's distinct strings in one batch while the next block is checked
 (:meth:`Scanner.feed`, then :meth:`Scanner.settle`). Parsed examples are never kept.
 """
 
@@ -271,7 +271,8 @@ class Scanner(ChatChecks, ImageChecks, ToolChecks, DpoChecks, PromptCompletionCh
         owner = np.repeat(np.arange(n), np.array([k for _, _, k in pending], dtype=np.int64))
         is_system = kinds_array == SYSTEM
         totals = np.bincount(owner, weights=counts, minlength=n).astype(np.int64).tolist()
-        assistant = np.bincount(owner, weights=counts * (kinds_array == ASSISTANT), minlength=n).astype(np.int64).tolist()
+        is_assistant = kinds_array == ASSISTANT
+        assistant = np.bincount(owner, weights=counts * is_assistant, minlength=n).astype(np.int64).tolist()
         system = np.bincount(owner, weights=counts * is_system, minlength=n).astype(np.int64).tolist()
         has_system = (np.bincount(owner, weights=is_system, minlength=n) > 0).tolist()
         self._remember_system_counts(texts, counts, is_system)

@@ -107,7 +107,8 @@ class ToolChecks:
                 ex.call_ids.add(call_id)
                 self._text(ex, call_id, OTHER, f"{call_where} id", count)
             if call.get("type") != "function":
-                self._add(ln, "invalid_tool_call", f'{call_where} has type {quote(call.get("type"))}; expected "function"', out)
+                why = f'{call_where} has type {quote(call.get("type"))}; expected "function"'
+                self._add(ln, "invalid_tool_call", why, out)
             function = call.get("function")
             if type(function) is not dict:
                 self._add(ln, "invalid_tool_call", f'{call_where} has no "function" object', out)
@@ -116,7 +117,8 @@ class ToolChecks:
             if type(name) is not str or not name:
                 self._add(ln, "invalid_tool_call", f'{call_where} has no function "name"', out)
             else:
-                self._text(ex, name, ASSISTANT if ex.kind_override is None else ex.kind_override, f"{call_where} name", count)
+                kind = ASSISTANT if ex.kind_override is None else ex.kind_override
+                self._text(ex, name, kind, f"{call_where} name", count)
                 self._check_defined(name, call_where, ex)
             self._arguments(function.get("arguments"), call_where, ex, count)
 
@@ -129,7 +131,8 @@ class ToolChecks:
         if type(name) is not str or not name:
             self._add(ln, "invalid_tool_call", f'{where} function_call has no "name"', out)
         else:
-            self._text(ex, name, ASSISTANT if ex.kind_override is None else ex.kind_override, f"{where} function_call name", count)
+            kind = ASSISTANT if ex.kind_override is None else ex.kind_override
+            self._text(ex, name, kind, f"{where} function_call name", count)
             self._check_defined(name, f"{where} function_call", ex)
         self._arguments(call.get("arguments"), f"{where} function_call", ex, count)
 
@@ -174,7 +177,9 @@ def _definitions(tools, functions, prefix: str, problems: list) -> list[tuple[st
 
 
 def _valid_function_name(name) -> bool:
-    return type(name) is str and 0 < len(name) <= 64 and all(ch.isascii() and (ch.isalnum() or ch in "_-") for ch in name)
+    if type(name) is not str or not 0 < len(name) <= 64:
+        return False
+    return all(ch.isascii() and (ch.isalnum() or ch in "_-") for ch in name)
 
 
 def _definition_tokens(where: str, function: dict, c: dict, problems: list, strings: list) -> int:

@@ -68,7 +68,8 @@ def _bubble(message) -> dict:
         if type(function) is dict:
             calls.append({"name": function.get("name"), "arguments": function.get("arguments")})
     if type(message.get("function_call")) is dict:
-        calls.append({"name": message["function_call"].get("name"), "arguments": message["function_call"].get("arguments")})
+        call = message["function_call"]
+        calls.append({"name": call.get("name"), "arguments": call.get("arguments")})
     if calls:
         bubble["tool_calls"] = calls
     if images:
@@ -99,7 +100,10 @@ def conversation(example: dict) -> list[dict]:
             bubbles = [{"role": "user", "text": source}]
         for side, preference in (("preferred_output", "preferred"), ("non_preferred_output", "non_preferred")):
             value = example.get(side)
-            messages = value if type(value) is list else [{"role": "assistant", "content": value}] if value is not None else []
+            if type(value) is list:
+                messages = value
+            else:
+                messages = [] if value is None else [{"role": "assistant", "content": value}]
             for message in messages:
                 bubble = _bubble(message)
                 bubble["preference"] = preference
