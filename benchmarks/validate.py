@@ -14,6 +14,11 @@ child) is measured fairly:
   3/1/3 counting.
 - **validator**: ``lib.validate.validate_path`` (every check of the contract,
   exact counts through ``lib.tokens.count_many``).
+- **limit**: the least any exact validator must do, printed so the distance
+  stays visible: parse every line with orjson, then one ``toktok.batch_count``
+  of the distinct message texts (tokenizer build included, as in the others).
+  Its token total is not the recipe's (it counts distinct texts once, and no
+  per-message constants); it is a floor for time, not a result.
 
 Both times cover the work inside the child (tokenizer loading included,
 interpreter start-up excluded); CPU seconds (user + system, all threads) are
@@ -174,6 +179,28 @@ print(json.dumps({"seconds": elapsed, "cpu_seconds": cpu_seconds, "total": repor
 '''
 
 
+LIMIT = r'''
+import json, resource, sys, time
+import orjson, toktok
+
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+start, start_cpu = time.perf_counter(), cpu()
+distinct = {}
+with open(sys.argv[1], "rb") as f:
+    for line in f:
+        for message in orjson.loads(line)["messages"]:
+            distinct[message["content"]] = None
+parsed = time.perf_counter() - start
+counts = toktok.batch_count(list(distinct), sys.argv[3])
+elapsed, cpu_seconds = time.perf_counter() - start, cpu() - start_cpu
+print(json.dumps({"seconds": elapsed, "cpu_seconds": cpu_seconds, "parse_seconds": parsed, "distinct": len(distinct),
+                  "total": sum(counts), "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+'''
+
+
 def _run(code: str, path: Path) -> dict:
     started = time.perf_counter()
     done = subprocess.run(
@@ -195,6 +222,7 @@ def bench(n_examples: int, folder: Path) -> bool:
     print(f"\n== {n_examples:,} examples, {size / 1e6:,.1f} MB (generated in {time.perf_counter() - started:.1f} s)")
     recipe = _run(RECIPE, path)
     validator = _run(VALIDATOR, path)
+    limit = _run(LIMIT, path)
     path.unlink()
     contenders = (("recipe    (json + tiktoken 3/1/3)", recipe),
                   (f"validator (lib.validate, {validator['counter']})", validator))
@@ -208,6 +236,11 @@ def bench(n_examples: int, folder: Path) -> bool:
           f"{validator['peak_mb'] / recipe['peak_mb']:.2f}x; token totals {'identical' if same else 'DIFFER'} "
           f"({validator['total']:,} total, {validator['assistant']:,} assistant); "
           f"validator found {validator['errors']} errors, {validator['warnings']} warnings")  # fmt: skip
+    print(f"  limit     (orjson + one toktok.batch_count): {limit['seconds']:6.2f} s wall, "
+          f"{limit['cpu_seconds']:6.2f} s CPU, peak {limit['peak_mb']:5.0f} MB (parse {limit['parse_seconds']:.2f} s, "
+          f"count {limit['distinct']:,} distinct texts {limit['seconds'] - limit['parse_seconds']:.2f} s); "
+          f"limit/recipe {limit['seconds'] / recipe['seconds']:.3f}x, validator/limit "
+          f"{validator['seconds'] / limit['seconds']:.2f}x")  # fmt: skip
     return same
 
 

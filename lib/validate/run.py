@@ -22,7 +22,7 @@ from lib.validate.reading import (
 from lib.validate.report import Report
 from lib.validate.scanner import Block, Scanner
 
-MAX_PENDING_BLOCKS = 8  # blocks checked but not yet counted (each holds its strings)
+MAX_PENDING_BLOCKS = 16  # blocks checked but not yet counted (each holds its distinct strings)
 
 
 def scan(source, *, model: str, n_epochs, name: str, progress, is_validation_file: bool = False) -> Report:

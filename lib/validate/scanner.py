@@ -10,6 +10,7 @@ their kind, and a worker thread counts the block's distinct strings in one batch
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import repeat
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -67,13 +68,19 @@ class Done:
 
 @dataclass
 class Block:
-    """A checked block whose strings are being counted."""
+    """A checked block whose distinct strings are being counted.
+
+    Only the distinct strings are kept (a system prompt repeated on every line is kept once), with
+    ``index`` saying which one each counted string of the block is: a block waiting for its count
+    holds about its own distinct text, so more blocks can wait while the tokenizer loads.
+    """
 
     pending: list  # (line, constant tokens, number of strings) per countable example
-    texts: list
-    kinds: bytearray
-    unique: list
-    future: object
+    index: np.ndarray  # per counted string of the block (in order), its position in ``unique``
+    kinds: bytearray  # per counted string, its kind (OTHER, ASSISTANT, SYSTEM)
+    unique: list  # the distinct strings
+    known: np.ndarray  # per distinct string, its count when an earlier block counted it, else -1
+    future: object  # the counts of the distinct strings not known yet, in order
 
 
 class Scanner(ChatChecks, ImageChecks, ToolChecks, DpoChecks, PromptCompletionChecks):
@@ -158,7 +165,7 @@ class Scanner(ChatChecks, ImageChecks, ToolChecks, DpoChecks, PromptCompletionCh
         for index, raw in enumerate(lines):
             check_line(raw, first_ln + index, pending)
         self.texts, self.kinds = [], bytearray()
-        return self._start_count(Block(pending, texts, kinds, [], None), counter, raw_block)
+        return self._start_count(pending, texts, kinds, counter, raw_block)
 
     def _check_line(self, raw: bytes, ln: int, pending: list) -> None:
         """Check one line; a countable example joins ``pending`` with its strings queued."""
@@ -241,32 +248,31 @@ class Scanner(ChatChecks, ImageChecks, ToolChecks, DpoChecks, PromptCompletionCh
         code, message = json_error_message(raw, exc)
         self._add(ln, code, message)
 
-    def _start_count(self, block: Block, counter: ThreadPoolExecutor | None, raw_block: bytes | None) -> Block:
-        """Count each distinct string of the block once; strings counted in earlier blocks come from the cache."""
+    def _start_count(self, pending: list, texts: list, kinds: bytearray, counter: ThreadPoolExecutor | None,
+                     raw_block: bytes | None) -> Block:  # fmt: skip
+        """Count each distinct string of the block once, in one batch; strings counted before come from the cache."""
+        position = {text: i for i, text in enumerate(dict.fromkeys(texts))}
+        index = np.fromiter(map(position.__getitem__, texts), dtype=np.int32, count=len(texts))
+        unique = list(position)
         cache = self.count_cache
-        texts = block.texts
-        block.unique = unique = (
-            [t for t in dict.fromkeys(texts) if t not in cache] if cache else list(dict.fromkeys(texts))
-        )
+        known = np.fromiter(map(cache.get, unique, repeat(-1)), dtype=np.int64, count=len(unique))
+        to_count = [text for text, count in zip(unique, known.tolist()) if count < 0] if cache else unique
         check = raw_block is None or block_may_diverge(raw_block)
-        if counter is not None and unique:
-            block.future = counter.submit(tokens.count_many, unique, self.encoding, check=check)
+        if counter is not None and to_count:
+            future = counter.submit(tokens.count_many, to_count, self.encoding, check=check)
         else:
-            block.future = Done(tokens.count_many(unique, self.encoding, check=check))
-        return block
+            future = Done(tokens.count_many(to_count, self.encoding, check=check))
+        return Block(pending, index, kinds, unique, known, future)
 
     def settle(self, block: Block) -> None:
         """Wait for a block's counts and fill its per-line columns."""
-        pending, texts, kinds = block.pending, block.texts, block.kinds
-        lookup = dict(zip(block.unique, block.future.result()))
+        unique_counts = block.known
+        unique_counts[unique_counts < 0] = block.future.result()
+        pending = block.pending
         if not pending:
             return
-        cache = self.count_cache
-        if cache:
-            counts = np.array([lookup[t] if t in lookup else cache[t] for t in texts], dtype=np.int64)
-        else:
-            counts = np.array(list(map(lookup.__getitem__, texts)), dtype=np.int64)
-        kinds_array = np.frombuffer(bytes(kinds), dtype=np.uint8)
+        counts = unique_counts[block.index]
+        kinds_array = np.frombuffer(bytes(block.kinds), dtype=np.uint8)
         n = len(pending)
         owner = np.repeat(np.arange(n), np.array([k for _, _, k in pending], dtype=np.int64))
         is_system = kinds_array == SYSTEM
@@ -275,7 +281,7 @@ class Scanner(ChatChecks, ImageChecks, ToolChecks, DpoChecks, PromptCompletionCh
         assistant = np.bincount(owner, weights=counts * is_assistant, minlength=n).astype(np.int64).tolist()
         system = np.bincount(owner, weights=counts * is_system, minlength=n).astype(np.int64).tolist()
         has_system = (np.bincount(owner, weights=is_system, minlength=n) > 0).tolist()
-        self._remember_system_counts(texts, counts, is_system)
+        self._remember_system_counts(block.unique, unique_counts, np.unique(block.index[is_system]))
         per_example, assistant_column, system_column = self.per_example, self.assistant, self.system
         limit = self.limit
         for i, (ln, const, _) in enumerate(pending):
@@ -290,15 +296,15 @@ class Scanner(ChatChecks, ImageChecks, ToolChecks, DpoChecks, PromptCompletionCh
                     f"{self.info.id}; the last {total - limit:,} tokens will be cut off",
                 )  # fmt: skip
 
-    def _remember_system_counts(self, texts: list, counts, is_system) -> None:
+    def _remember_system_counts(self, unique: list, unique_counts: np.ndarray, system_positions: np.ndarray) -> None:
         """System prompts repeat across the file: remember their counts for later blocks, within a budget."""
         if self.cache_chars >= CACHE_MAX_CHARS:
             return
         cache = self.count_cache
-        for index in np.flatnonzero(is_system).tolist():
-            text = texts[index]
+        for position in system_positions.tolist():
+            text = unique[position]
             if text not in cache:
-                cache[text] = int(counts[index])
+                cache[text] = int(unique_counts[position])
                 self.cache_chars += len(text)
                 if self.cache_chars >= CACHE_MAX_CHARS:
                     break
