@@ -6,10 +6,8 @@ checked through ``address_kind``/``check_host`` with a fake resolver and never c
 
 from __future__ import annotations
 
-import http.server
 import json
 import socket
-import threading
 import time
 
 import openai
@@ -19,6 +17,7 @@ from lib import outbound
 from lib.connection import Connection, check_connection, make_client
 from lib.errors import explain
 from lib.outbound import OutboundRefused, ReplyTooLarge, Rules, address_kind, check_host, check_url, url_problem
+from tests.hardening.listener import Listener
 
 
 @pytest.mark.parametrize("address, kind", [
@@ -91,55 +90,10 @@ def test_url_problems(url, problem):
 
 
 # ---------------------------------------------------------------- real HTTP on loopback only
-class Listener:
-    """A tiny HTTP server on 127.0.0.1 that records every request and answers what a test says."""
-
-    def __init__(self, answer=None):
-        self.requests: list[dict] = []
-        self.answer = answer or (lambda path: (200, "application/json", json.dumps(
-            {"object": "list", "data": [{"id": "m-1", "object": "model", "created": 0, "owned_by": "x"}]}).encode()))
-        listener = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                listener.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}})
-                status, ctype, body = listener.answer(self.path)
-                self.send_response(status)
-                if status in (301, 302, 307):
-                    self.send_header("Location", body.decode())
-                    body = b""
-                self.send_header("Content-Type", ctype)
-                if callable(getattr(body, "__next__", None)):
-                    self.end_headers()
-                    for chunk in body:
-                        self.wfile.write(chunk)
-                        self.wfile.flush()
-                    return
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.server.handle_error = lambda request, address: None  # a client that cut a reply short
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def listener():
-    server = Listener()
+    server = Listener(lambda path: (200, "application/json", json.dumps(
+        {"object": "list", "data": [{"id": "m-1", "object": "model", "created": 0, "owned_by": "x"}]}).encode()))
     yield server
     server.close()
 
