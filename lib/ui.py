@@ -214,7 +214,8 @@ def _key_setting(label: str, name: str, owner_has_key: bool) -> None:
         cols[1].button("Forget key", key="_forget_" + name, on_click=_forget, args=(name,))
         return
     if owner_has_key:
-        st.caption("Using the key configured by the app owner. Paste your own to use it instead.")
+        st.caption("Using the key configured by the app owner, with the owner's settings. Paste your own key "
+                   "to use your account and choose the address.")
     st.text_input(label, key="_" + name, type="password", on_change=_copy_back, args=(name,),
                   placeholder="sk-...", help="Kept in this browser session only; never stored or logged.")
 
@@ -248,12 +249,6 @@ def deadline_text(today=None) -> str:
             f"gpt-4.1-mini and their fine-tunes retire on {cat.retirement_date:%Y-%m-%d}.")
 
 
-def _owner_key_note(backend: str) -> None:
-    st.caption(f"Using the app owner's {BACKENDS[backend]} account and settings. Paste your own key "
-               "to use your account" + (" and choose the address." if backend == "azure" else
-                                        " and choose a base URL, organization or project."))
-
-
 def sidebar() -> Connection:
     """Draw the shared sidebar and return the session's connection."""
     owner, rules = _seed_state()
@@ -268,14 +263,15 @@ def sidebar() -> Connection:
                      on_change=_on_backend_change)
         backend = st.session_state.backend
         owner_key = owner_key_available(owner, visitor, rules, backend)
-        own_key_set = bool(st.session_state.get(f"{backend}_api_key"))
+        # While the owner's key is in use, the owner's addresses apply: not shown, not changeable.
+        owners_settings = owner_key and not st.session_state.get(f"{backend}_api_key")
         if backend == "demo":
             st.caption("A local simulator of the OpenAI fine-tuning API: every page works, "
                        "nothing is sent to OpenAI and nothing costs money.")
         elif backend == "openai":
             _key_setting("OpenAI API key", "openai_api_key", owner_key)
-            if owner_key and not own_key_set:
-                _owner_key_note("openai")
+            if owners_settings:
+                pass
             elif rules.custom_urls:
                 with st.expander("Base URL, organization, project"):
                     _text_setting("Base URL", "openai_base_url", placeholder="https://api.openai.com/v1")
@@ -287,9 +283,7 @@ def sidebar() -> Connection:
                     _text_setting("Project ID", "openai_project")
         elif backend == "azure":
             _key_setting("Azure API key", "azure_api_key", owner_key)
-            if owner_key and not own_key_set:
-                _owner_key_note("azure")
-            else:
+            if not owners_settings:
                 _text_setting("Endpoint", "azure_endpoint", placeholder="https://YOUR-RESOURCE.openai.azure.com")
                 _text_setting("API version", "azure_api_version")
         else:
