@@ -56,7 +56,7 @@ def _secret(*path: str) -> str | None:
             node = node.get(part) if hasattr(node, "get") else None
             if node is None:
                 return None
-        return str(node) if node else None
+        return None if node is None or node == "" else str(node)  # `false` in TOML is a setting too
     except Exception:  # a malformed secrets.toml must not take the app down
         return None
 

@@ -183,3 +183,19 @@ def test_a_remote_visitor_cannot_reach_private_addresses(listener, monkeypatch):
                 outbound.check_url(f"http://{host}/v1", rules)
         case.figures.update(private=len(private) + 1, reached=reached)
         assert reached == 0
+
+
+def test_the_owners_policy_in_the_secrets_file_narrows_the_sidebar(monkeypatch):
+    with figures.case("owner key", "policy from the secrets file") as case:
+        monkeypatch.setattr(ui, "visitor_is_local", lambda: False, raising=False)
+        at = AppTest.from_file(str(APP), default_timeout=60)
+        at.secrets["TUNING_DESK_BACKENDS"] = "demo,openai"
+        at.secrets["TUNING_DESK_CUSTOM_URLS"] = False
+        at.session_state["backend"] = "custom"  # not offered: falls back to what is
+        at.run()
+        assert at.sidebar.selectbox(key="_backend").options == ["Demo (local simulator)", "OpenAI"]
+        at.sidebar.selectbox(key="_backend").set_value("openai").run()
+        widget(at, "_openai_api_key").set_value("sk-visitor-own").run()
+        assert widget(at, "_openai_base_url") is None and widget(at, "_openai_organization") is not None
+        assert not at.exception
+        case.figures.update(calls=0, left=0)
