@@ -11,10 +11,18 @@ and everything built from it stayed in the server long after the visitor left. N
 - :class:`SharedCache` shares values between sessions (the same sample checked by many visitors)
   up to ``max_bytes`` of input in total and ``idle_seconds`` per entry; an input larger than a
   quarter of the budget is never shared.
+
+Freed memory is also handed back to the operating system: when a session memo goes (its session
+ended) or is emptied, :func:`release_memory` runs shortly after (garbage collection, then glibc's
+``malloc_trim``). Without it a report's many small objects left ~40 MB of heap per 60 MB file
+resident after they were freed.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import threading
 import time
 import weakref
@@ -30,6 +38,60 @@ _memos: weakref.WeakSet = weakref.WeakSet()
 _memos_lock = threading.Lock()
 
 
+def _libc():
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
+
+
+_LIBC = _libc()
+RELEASE_DELAY_S = 2.0
+_release_timer: threading.Timer | None = None
+_release_lock = threading.Lock()
+
+
+def release_memory() -> None:
+    """Collect garbage, then give free heap pages back to the operating system (glibc only)."""
+    global _release_timer
+    with _release_lock:
+        _release_timer = None
+    gc.collect()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def release_soon() -> None:
+    """Run :func:`release_memory` in a moment, once however often this is called meanwhile."""
+    global _release_timer
+    with _release_lock:
+        if _release_timer is None:
+            _release_timer = threading.Timer(RELEASE_DELAY_S, release_memory)
+            _release_timer.daemon = True
+            _release_timer.start()
+
+
+JANITOR_INTERVAL_S = 30.0
+_janitor: threading.Thread | None = None
+
+
+def _janitor_loop() -> None:
+    while True:
+        time.sleep(JANITOR_INTERVAL_S)
+        sweep_idle()
+        gc.collect()  # a dropped session's state may sit in a reference cycle: its memo's finalizer fires here
+
+
+def _start_janitor() -> None:
+    """Empty idle memos and find ended sessions' memos every ``JANITOR_INTERVAL_S``, with no visitor needed."""
+    global _janitor
+    with _memos_lock:
+        if _janitor is None:
+            _janitor = threading.Thread(target=_janitor_loop, name="memo-janitor", daemon=True)
+            _janitor.start()
+
+
 class SessionMemo:
     """At most ``entries`` values of one session, least recently used dropped first."""
 
@@ -41,6 +103,8 @@ class SessionMemo:
         self.last_used = clock()
         with _memos_lock:
             _memos.add(self)
+        weakref.finalize(self, release_soon)  # the session ended: give its memory back
+        _start_janitor()
 
     def __len__(self) -> int:
         return len(self._items)
@@ -74,6 +138,8 @@ def sweep_idle(now: float | None = None) -> int:
         if len(memo) and (now if now is not None else memo.clock()) - memo.last_used > memo.idle_seconds:
             memo.clear()
             emptied += 1
+    if emptied:
+        release_soon()
     return emptied
 
 
