@@ -113,11 +113,13 @@ def test_memory_is_returned_after_the_sessions_end(browser, server):
             ended = rss_mb(proc.pid)
             if ended - baseline < 0.5 * FILE_MB:
                 break
+        kept = (ended - baseline) / max(loaded - baseline, 1)
         case.figures["line"] = (f"+{loaded - baseline:.0f} MB after five {FILE_MB} MB uploads (scaled from 300 MB), "
                                 f"+{ended - baseline:.0f} MB after the sessions ended (baseline {baseline:.0f} MB)")
         print(case.figures["line"])
         assert loaded - baseline > FILE_MB  # the uploads really were held while the visitors were there
-        assert ended - baseline < 1.5 * FILE_MB  # and given back (what stays is the allocator's slack)
+        # and given back: what stays is allocator slack (before: 482 of 532 MB stayed, 90 %; now about 20 %)
+        assert kept < 0.3, f"{kept:.0%} of the memory the uploads took stayed after the sessions ended"
 
 
 def load_seconds(browser, url: str, path: str = "Costs") -> float:
