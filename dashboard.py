@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lib import catalog, ui
-from lib.display import md_code
+from lib.display import md_code, md_escape
 
 conn = ui.page_setup("Home", ":material/tune:")
 cat = catalog.load_catalog()
@@ -71,7 +71,7 @@ with right.container(border=True):
         running = [j for j, s in jobs.items() if s not in ("succeeded", "failed", "cancelled")]
         st.markdown(f"{len(jobs)} job(s) launched or watched here, {len(running)} still running.")
         for job_id, status in list(jobs.items())[-5:]:
-            st.page_link("pages/4_Jobs.py", label=f"{job_id} · {status}", query_params={"job": job_id})
+            st.page_link("pages/4_Jobs.py", label=md_escape(f"{job_id} · {status}"), query_params={"job": job_id})
     else:
         st.caption("No jobs yet in this session.")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from array import array
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from pathlib import Path
 from lib.display import human_size, md_code, md_escape
 from lib.catalog import Catalog, ModelInfo
 from lib.jobspec import FORMAT_DESCRIPTIONS
+from lib.memo import SharedCache
 
 SAMPLES_DIR = Path(__file__).resolve().parents[1] / "samples"
 
@@ -63,6 +65,10 @@ SAMPLES = (
            "support_tools.jsonl"),
 )  # fmt: skip
 SAMPLES_BY_KEY = {s.key: s for s in SAMPLES}
+
+# Validator reports shared between sessions (the same sample or file checked by several visitors),
+# bounded by the bytes of the files they came from (lib/memo.py).
+SHARED_REPORTS = SharedCache()
 
 
 def load_sample(key: str) -> tuple[tuple[str, bytes], tuple[str, bytes] | None]:
@@ -265,7 +271,7 @@ class LineIndex:
 
     def __init__(self, data: bytes):
         self.data = data
-        starts = [0]
+        starts = array("q", [0])  # 8 bytes a line (a list of ints took about 36)
         find = data.find
         pos = find(b"\n")
         while pos != -1:
@@ -274,7 +280,7 @@ class LineIndex:
         if data.endswith(b"\n"):
             starts.pop()  # a final newline does not start a line
         if not data:
-            starts = []
+            starts = array("q")
         self.starts = starts
 
     def __len__(self) -> int:

@@ -11,6 +11,8 @@ import re
 
 import openai
 
+from lib.outbound import OutboundRefused, ReplyTooLarge
+
 _KEY_PATTERN = re.compile(r"\b(sk|sess|rk|ak)-[A-Za-z0-9_\-*]{4,}")
 _MASKED_PATTERN = re.compile(r"[A-Za-z0-9_\-]*\*{3,}[A-Za-z0-9_\-]*")
 
@@ -21,10 +23,20 @@ def redact(text: str) -> str:
     return _MASKED_PATTERN.sub("[key hidden]", text)
 
 
+# What a server says is shown shortened: a hostile or broken server can send a novel.
+MAX_SERVER_TEXT = 200
+
+
+def shorten(text: str, limit: int = MAX_SERVER_TEXT) -> str:
+    """``text`` on one line, cut to ``limit`` characters (with an ellipsis)."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _server_message(exc: openai.APIStatusError) -> str:
     body = exc.body if isinstance(exc.body, dict) else {}
     message = body.get("message") or getattr(exc, "message", "") or ""
-    return redact(str(message)).strip().rstrip(".")
+    return shorten(redact(str(message))).strip().rstrip(".")
 
 
 def _retry_after(exc: openai.APIStatusError) -> float | None:
@@ -45,6 +57,8 @@ def explain(exc: BaseException, *, action: str = "") -> str:
     doing = f" while trying to {action}" if action else ""
     code = getattr(exc, "code", None)
 
+    if isinstance(exc, (OutboundRefused, ReplyTooLarge)):
+        return shorten(str(exc), 300)
     if isinstance(exc, openai.APITimeoutError):
         return f"The API did not answer in time{doing}; check your network or try again in a moment."
     if isinstance(exc, openai.APIConnectionError):
@@ -83,4 +97,4 @@ def explain(exc: BaseException, *, action: str = "") -> str:
     if isinstance(exc, openai.APIStatusError):
         detail = _server_message(exc)
         return f"The API answered {exc.status_code}{doing}: {detail or 'unexpected error'}."
-    return redact(str(exc)) or exc.__class__.__name__
+    return shorten(redact(str(exc))) or exc.__class__.__name__

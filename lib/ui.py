@@ -22,7 +22,8 @@ from typing import Any
 import streamlit as st
 
 from lib import catalog
-from lib.connection import BACKENDS, DEFAULT_AZURE_API_VERSION, Connection, check_connection, new_demo_key
+from lib.connection import (BACKENDS, DEFAULT_AZURE_API_VERSION, Connection, OwnerConfig, Policy, VisitorSettings,
+                            check_connection, new_demo_key, owner_key_available, parse_policy, resolve)
 from lib.display import md_escape
 from lib.errors import explain
 from lib.handoff import DatasetSummary, EvaluateRequest, LaunchFile, MeasuredUsage
@@ -55,23 +56,73 @@ def _secret(*path: str) -> str | None:
             node = node.get(part) if hasattr(node, "get") else None
             if node is None:
                 return None
-        return str(node) if node else None
+        return None if node is None or node == "" else str(node)  # `false` in TOML is a setting too
     except Exception:  # a malformed secrets.toml must not take the app down
         return None
 
 
-def owner_config() -> dict[str, str | None]:
+def _owner_setting(name: str, section: str, key: str) -> str | None:
+    return _secret(name) or _secret(section, key) or os.environ.get(name)
+
+
+def owner_config() -> OwnerConfig:
     """Settings the app owner configured (secrets first, then environment), as the SDK reads them."""
-    env = os.environ.get
-    return {
-        "openai_api_key": _secret("OPENAI_API_KEY") or _secret("openai", "api_key") or env("OPENAI_API_KEY"),
-        "openai_base_url": _secret("OPENAI_BASE_URL") or _secret("openai", "base_url") or env("OPENAI_BASE_URL"),
-        "openai_organization": _secret("OPENAI_ORG_ID") or _secret("openai", "organization") or env("OPENAI_ORG_ID"),
-        "openai_project": _secret("OPENAI_PROJECT_ID") or _secret("openai", "project") or env("OPENAI_PROJECT_ID"),
-        "azure_endpoint": _secret("AZURE_OPENAI_ENDPOINT") or _secret("azure", "endpoint") or env("AZURE_OPENAI_ENDPOINT"),
-        "azure_api_key": _secret("AZURE_OPENAI_API_KEY") or _secret("azure", "api_key") or env("AZURE_OPENAI_API_KEY"),
-        "azure_api_version": _secret("OPENAI_API_VERSION") or _secret("azure", "api_version") or env("OPENAI_API_VERSION"),
-    }
+    return OwnerConfig(
+        openai_api_key=_owner_setting("OPENAI_API_KEY", "openai", "api_key"),
+        openai_base_url=_owner_setting("OPENAI_BASE_URL", "openai", "base_url"),
+        openai_organization=_owner_setting("OPENAI_ORG_ID", "openai", "organization"),
+        openai_project=_owner_setting("OPENAI_PROJECT_ID", "openai", "project"),
+        azure_endpoint=_owner_setting("AZURE_OPENAI_ENDPOINT", "azure", "endpoint"),
+        azure_api_key=_owner_setting("AZURE_OPENAI_API_KEY", "azure", "api_key"),
+        azure_api_version=_owner_setting("OPENAI_API_VERSION", "azure", "api_version"),
+    )
+
+
+def _own_ports() -> frozenset[int]:
+    """This app's ports: Streamlit's and the in-process demo simulator's (never called for a visitor)."""
+    ports = set()
+    try:
+        ports.add(int(st.get_option("server.port")))
+    except Exception:  # no config (bare mode)
+        pass
+    from lib.simulator.server import running_demo_port
+
+    demo = running_demo_port()
+    if demo:
+        ports.add(demo)
+    return frozenset(ports)
+
+
+def policy() -> Policy:
+    """The owner's policy for visitors (``TUNING_DESK_*`` in secrets, ``[tuning_desk]`` or environment)."""
+    def get(name: str) -> str | None:
+        return _secret(name) or _secret("tuning_desk", name.removeprefix("TUNING_DESK_").lower()) \
+            or os.environ.get(name)
+
+    parsed = parse_policy(get)
+    return Policy(**{**parsed.__dict__, "own_ports": _own_ports()})
+
+
+_FORWARDING_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip", "x-forwarded-host", "cf-connecting-ip")
+
+
+def visitor_is_local() -> bool:
+    """Whether this session's browser runs on the server's own machine.
+
+    Streamlit reports no address (``st.context.ip_address`` is None) for a browser on loopback;
+    a proxy's forwarding headers mean the real visitor is elsewhere. Tests replace this function
+    to play a visitor from another machine.
+    """
+    try:
+        address = st.context.ip_address
+        headers = st.context.headers
+        forwarded = any(headers.get(name) for name in _FORWARDING_HEADERS)
+    except Exception:  # no browser behind this session (bare mode)
+        return True
+    if forwarded:
+        return False
+    # AppTest has no real client (a stand-in object, not an address): only a developer runs it.
+    return address is None or not isinstance(address, str)
 
 
 def _cookie(name: str) -> str | None:
@@ -82,20 +133,23 @@ def _cookie(name: str) -> str | None:
 
 
 # ---------------------------------------------------------------- session state
-def _seed_state() -> dict[str, str | None]:
-    owner = owner_config()
+def _seed_state() -> tuple[OwnerConfig, Policy]:
+    owner, rules = owner_config(), policy()
     ss = st.session_state
     if "backend" not in ss:
-        if owner["openai_api_key"]:
+        local = VisitorSettings(is_local=visitor_is_local())
+        if owner_key_available(owner, local, rules, "openai") and "openai" in rules.backends:
             ss.backend = "openai"
-        elif owner["azure_api_key"] and owner["azure_endpoint"]:
+        elif owner_key_available(owner, local, rules, "azure") and "azure" in rules.backends:
             ss.backend = "azure"
         else:
             ss.backend = "demo"
     if "demo_api_key" not in ss:
         ss.demo_api_key = new_demo_key(_cookie("_streamlit_xsrf"))
+    # The owner's addresses are never pre-filled: visitors do not see them, and a visitor's own
+    # key goes only to an address the visitor typed.
     for name in _TEXT_SETTINGS:
-        ss.setdefault(name, owner.get(name) or "")
+        ss.setdefault(name, "")
     if not ss.azure_api_version:
         ss.azure_api_version = DEFAULT_AZURE_API_VERSION
     for name in _SECRET_SETTINGS:
@@ -104,24 +158,28 @@ def _seed_state() -> dict[str, str | None]:
                          (LAUNCH_PREFILL, None), (SESSION_JOBS, {}), ("conn_check", None),
                          (MEASURED_USAGE, None), (EVALUATE_REQUEST, None)):
         ss.setdefault(key, default)
-    return owner
+    return owner, rules
+
+
+def _visitor_settings() -> VisitorSettings:
+    ss = st.session_state
+    return VisitorSettings(
+        backend=ss.backend, demo_api_key=ss.demo_api_key,
+        openai_api_key=ss.openai_api_key, openai_base_url=ss.openai_base_url,
+        openai_organization=ss.openai_organization, openai_project=ss.openai_project,
+        azure_api_key=ss.azure_api_key, azure_endpoint=ss.azure_endpoint, azure_api_version=ss.azure_api_version,
+        custom_api_key=ss.custom_api_key, custom_base_url=ss.custom_base_url,
+        is_local=visitor_is_local(),
+    )
 
 
 def current_connection() -> Connection:
-    """The session's connection (seeding state first, so any page can call it)."""
-    owner = _seed_state()
-    ss = st.session_state
-    backend = ss.backend
-    if backend == "openai":
-        return Connection("openai", api_key=ss.openai_api_key or owner["openai_api_key"] or "",
-                          base_url=ss.openai_base_url or None, organization=ss.openai_organization or None,
-                          project=ss.openai_project or None)
-    if backend == "azure":
-        return Connection("azure", api_key=ss.azure_api_key or owner["azure_api_key"] or "",
-                          azure_endpoint=ss.azure_endpoint or None, api_version=ss.azure_api_version or None)
-    if backend == "custom":
-        return Connection("custom", api_key=ss.custom_api_key, base_url=ss.custom_base_url or None)
-    return Connection("demo", api_key=ss.demo_api_key)
+    """The session's connection (seeding state first, so any page can call it).
+
+    :func:`lib.connection.resolve` decides: the owner's key only ever goes to the owner's addresses.
+    """
+    owner, rules = _seed_state()
+    return resolve(owner, _visitor_settings(), rules)
 
 
 def _copy_back(name: str) -> None:
@@ -156,7 +214,8 @@ def _key_setting(label: str, name: str, owner_has_key: bool) -> None:
         cols[1].button("Forget key", key="_forget_" + name, on_click=_forget, args=(name,))
         return
     if owner_has_key:
-        st.caption("Using the key configured by the app owner. Paste your own to use it instead.")
+        st.caption("Using the key configured by the app owner, with the owner's settings. Paste your own key "
+                   "to use your account and choose the address.")
     st.text_input(label, key="_" + name, type="password", on_change=_copy_back, args=(name,),
                   placeholder="sk-...", help="Kept in this browser session only; never stored or logged.")
 
@@ -192,27 +251,41 @@ def deadline_text(today=None) -> str:
 
 def sidebar() -> Connection:
     """Draw the shared sidebar and return the session's connection."""
-    owner = _seed_state()
-    conn = current_connection()
+    owner, rules = _seed_state()
+    visitor = _visitor_settings()
     with st.sidebar:
         st.subheader("Connection")
+        choices = list(rules.backends)
+        if st.session_state.backend not in choices:
+            st.session_state.backend = choices[0]
         st.session_state._backend = st.session_state.backend
-        st.selectbox("Backend", list(BACKENDS), format_func=BACKENDS.get, key="_backend",
+        st.selectbox("Backend", choices, format_func=BACKENDS.get, key="_backend",
                      on_change=_on_backend_change)
         backend = st.session_state.backend
+        owner_key = owner_key_available(owner, visitor, rules, backend)
+        # While the owner's key is in use, the owner's addresses apply: not shown, not changeable.
+        owners_settings = owner_key and not st.session_state.get(f"{backend}_api_key")
         if backend == "demo":
             st.caption("A local simulator of the OpenAI fine-tuning API: every page works, "
                        "nothing is sent to OpenAI and nothing costs money.")
         elif backend == "openai":
-            _key_setting("OpenAI API key", "openai_api_key", bool(owner["openai_api_key"]))
-            with st.expander("Base URL, organization, project"):
-                _text_setting("Base URL", "openai_base_url", placeholder="https://api.openai.com/v1")
-                _text_setting("Organization ID", "openai_organization")
-                _text_setting("Project ID", "openai_project")
+            _key_setting("OpenAI API key", "openai_api_key", owner_key)
+            if owners_settings:
+                pass
+            elif rules.custom_urls:
+                with st.expander("Base URL, organization, project"):
+                    _text_setting("Base URL", "openai_base_url", placeholder="https://api.openai.com/v1")
+                    _text_setting("Organization ID", "openai_organization")
+                    _text_setting("Project ID", "openai_project")
+            else:
+                with st.expander("Organization, project"):
+                    _text_setting("Organization ID", "openai_organization")
+                    _text_setting("Project ID", "openai_project")
         elif backend == "azure":
-            _text_setting("Endpoint", "azure_endpoint", placeholder="https://YOUR-RESOURCE.openai.azure.com")
-            _text_setting("API version", "azure_api_version")
-            _key_setting("Azure API key", "azure_api_key", bool(owner["azure_api_key"]))
+            _key_setting("Azure API key", "azure_api_key", owner_key)
+            if not owners_settings:
+                _text_setting("Endpoint", "azure_endpoint", placeholder="https://YOUR-RESOURCE.openai.azure.com")
+                _text_setting("API version", "azure_api_version")
         else:
             _text_setting("Base URL", "custom_base_url", placeholder="http://localhost:8765/v1")
             _key_setting("API key", "custom_api_key", False)

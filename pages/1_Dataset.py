@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.display import human_size, md_code, md_escape
-from lib import catalog, ui, validate
+from lib import catalog, memo, ui, validate
 from lib import dataset_view as view
 from lib.charts import dataset as charts
 from lib.handoff import LaunchFile
@@ -112,33 +112,39 @@ def _jump(line_key: str) -> None:
 
 
 # --------------------------------------------------------------------------- cached work
-# st.cache_resource, not st.cache_data: cache_data hands every run a fresh unpickled copy, which for a
-# report of a million findings (or a 100 MB file's line index) cost seconds and hundreds of MB per rerun.
-# Sharing one object is safe here: it is keyed by the content's hash, never holds session state or keys,
-# and nothing changes a report or an index after it is built.
-@st.cache_resource(max_entries=8, ttl="1h", show_spinner=False)
+# Reports and line indexes are memoised, not recomputed on every rerun, and given back: a session's
+# own memo goes with the session (and is emptied when it idles), and only small inputs are shared
+# between sessions, within a byte budget (lib/memo.py). Sharing one object is safe: it is keyed by
+# the content's hash, never holds session state or keys, and nothing changes a report or an index.
+def session_memo() -> memo.SessionMemo:
+    if "dataset_memo" not in ss:
+        ss.dataset_memo = memo.SessionMemo(entries=4)
+    return ss.dataset_memo
+
+
 def check(train_sha: str, valid_sha: str | None, model: str, epochs, train_name: str, valid_name: str,
           _train: bytes, _valid: bytes | None) -> validate.Report:  # fmt: skip
-    """The validator's report, once per (content, model, epochs) across reruns, pages and sessions.
+    """The validator's report, once per (content, model, epochs) across reruns and pages (and, for
+    small files, sessions). The bytes are passed unhashed: their sha256 is already in the key."""
+    def build() -> validate.Report:
+        bar = st.empty() if len(_train) > PROGRESS_FROM_BYTES else None
+        steps = [-1]
 
-    The bytes are passed unhashed: their sha256 is already in the key.
-    """
-    # The bar is created inside the cached function so that a cache hit replays it (and its removal)
-    # instead of failing on a bar that belonged to an earlier run.
-    bar = st.empty() if len(_train) > PROGRESS_FROM_BYTES else None
-    steps = [-1]
+        def progress(fraction: float) -> None:
+            step = int(fraction * 20)  # at most 20 updates
+            if bar is not None and step != steps[0]:
+                steps[0] = step
+                bar.progress(min(fraction, 1.0), text=f"Checking {train_name}… {fraction:.0%}")
 
-    def progress(fraction: float) -> None:
-        step = int(fraction * 20)  # at most 20 updates: each is replayed on cache hits
-        if bar is not None and step != steps[0]:
-            steps[0] = step
-            bar.progress(min(fraction, 1.0), text=f"Checking {train_name}… {fraction:.0%}")
+        report = validate.validate_bytes(_train, model=model, n_epochs=epochs, validation=_valid, name=train_name,
+                                         validation_name=valid_name, progress=progress)
+        if bar is not None:
+            bar.empty()
+        return report
 
-    report = validate.validate_bytes(_train, model=model, n_epochs=epochs, validation=_valid, name=train_name,
-                                     validation_name=valid_name, progress=progress)
-    if bar is not None:
-        bar.empty()
-    return report
+    key = ("report", train_sha, valid_sha, model, epochs, train_name, valid_name)
+    cost = len(_train) + len(_valid or b"")
+    return session_memo().get(key, lambda: view.SHARED_REPORTS.get(key, build, cost))
 
 
 def check_file(f: LaunchFile, v: LaunchFile | None = None) -> validate.Report:
@@ -146,9 +152,9 @@ def check_file(f: LaunchFile, v: LaunchFile | None = None) -> validate.Report:
                  v.name if v else "", _train=f.data, _valid=v.data if v else None)
 
 
-@st.cache_resource(max_entries=8, ttl="1h", show_spinner=False)
 def line_index(sha: str, _data: bytes) -> view.LineIndex:
-    return view.LineIndex(_data)
+    """Random access to the lines of this session's file (kept in the session's memo only)."""
+    return session_memo().get(("index", sha), lambda: view.LineIndex(_data))
 
 
 def handoff_files(choice: str, train: LaunchFile, valid: LaunchFile | None, report) -> tuple:

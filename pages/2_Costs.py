@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from lib import catalog, costs, ui
-from lib.display import md_code
+from lib.display import md_code, md_escape
 from lib.charts import costs as charts
 from lib.costs import CostInputError, Outcome, Scenario
 
@@ -111,9 +111,9 @@ if ss[key("model")] not in trainable:
     ss[key("model")] = first.id
 
 if link_problem:
-    st.error(f"The link's scenario was not loaded: {link_problem}", icon=":material/link_off:")
+    st.error(f"The link's scenario was not loaded: {md_escape(link_problem)}", icon=":material/link_off:")
 for notice in notices:
-    st.warning(notice, icon=":material/info:")
+    st.warning(md_escape(notice), icon=":material/info:")
 if summary is not None:
     epochs_text = f"{summary.n_epochs} epochs" + (" (auto, estimated)" if summary.n_epochs_is_estimate else "")
     st.caption(f":material/dataset: Prefilled from {md_code(summary.name)}: {summary.examples:,} examples, "
@@ -185,7 +185,7 @@ with inputs:
                 try:
                     counted = costs.count_prompt_tokens(text, model.id)
                 except CostInputError as exc:
-                    st.error(str(exc))
+                    st.error(md_escape(str(exc)))
                 else:
                     st.caption(f"{counted:,} tokens with {model.encoding} (exact, counted here).")
                     st.button(f"Use {counted:,} tokens as the current prompt", key="_costs_use_count",
@@ -250,7 +250,7 @@ with results_area:
         scenario = scenario_from_state()
         projection = costs.project(scenario)
     except CostInputError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(md_escape(str(exc)), icon=":material/error:")
         st.stop()
 
     shared = costs.scenario_to_params(scenario)

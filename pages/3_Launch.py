@@ -420,7 +420,7 @@ with st.container(border=True):
         st.stop()
     if ss.launch_model not in by_id:
         if ss.launch_model:
-            st.warning(f"{ss.launch_model} cannot be fine-tuned any more (shut down, or not on this account); "
+            st.warning(f"{md_escape(ss.launch_model)} cannot be fine-tuned any more (shut down, or not on this account); "
                        "pick another model.", icon=":material/warning:")
         ss.launch_model = next(iter(by_id))
     left, right = st.columns([3, 2])
@@ -522,9 +522,10 @@ with st.container(border=True):
 
     result = ss.launch_result
     if result and result["ok"]:
-        st.success(f"Job **{result['job_id']}** created ({result['status']}) for {result['model']}. "
+        st.success(f"Job **{md_escape(result['job_id'])}** created ({md_escape(result['status'])}) for "
+                   f"{md_escape(result['model'])}. "
                    "Follow it on the Jobs page, where it can also be cancelled.", icon=":material/check_circle:")
-        st.page_link("pages/4_Jobs.py", label=f"Watch {result['job_id']} on the Jobs page",
+        st.page_link("pages/4_Jobs.py", label=f"Watch {md_escape(result['job_id'])} on the Jobs page",
                      icon=":material/monitoring:", query_params={"job": result["job_id"]})
     elif result:
         st.error(md_escape(result["message"]), icon=":material/error:")

@@ -309,7 +309,7 @@ def actions_row(key: str, watch: jobs.JobWatch) -> None:
                                  "file details and a README.")
     if ss.jobs_confirm_cancel == watch.id and not watch.terminal:
         with st.container(border=True):
-            st.warning(f"Cancel job {watch.id}? Training stops for good: a cancelled job cannot be resumed, "
+            st.warning(f"Cancel job {md_escape(watch.id)}? Training stops for good: a cancelled job cannot be resumed, "
                        "and training again means launching (and paying for) a new job.", icon=":material/warning:")
             yes, no, _ = st.columns([1.2, 1, 3])
             yes.button("Yes, cancel the job", type="primary", key="jobs_cancel_yes", on_click=act,
@@ -443,13 +443,13 @@ def watch_section(job_id: str | None, in_use: set[str]) -> None:
     job = watch.job
     head = st.columns([5, 2], vertical_alignment="bottom")
     with head[0]:
-        st.subheader(f"{job['id']}", anchor=False)
+        st.subheader(md_escape(job['id']), anchor=False)
         label = jobs.status_label(watch.status)
         color = {"succeeded": "green", "failed": "red", "cancelled": "orange", "paused": "orange"}.get(
             watch.status, "blue")
         st.badge(label, icon=jobs.STATUS_ICONS.get(watch.status), color=color)
-        st.caption(f"{job.get('model')} · {jobs.method_type(job)}"
-                   + (f" · suffix {jobs.suffix_of(job)}" if jobs.suffix_of(job) else ""))
+        st.caption(md_escape(f"{job.get('model')} · {jobs.method_type(job)}"
+                             + (f" · suffix {jobs.suffix_of(job)}" if jobs.suffix_of(job) else "")))
     if not watch.terminal:
         ss._jobs_refresh_s = ss.jobs_refresh_s
         head[1].number_input("Refresh every (seconds)", min_value=0.5, max_value=600.0, step=0.5, format="%g",
@@ -519,7 +519,7 @@ def compare_section(shown: list[dict], in_use: set[str]) -> None:
                  column_config={"setting": "Setting", **{w.id: labels[w.id] for w in watches}})
     running = [labels[w.id] for w in watches if not w.terminal]
     if running:
-        st.caption(f"Still running: {', '.join(running)}. Their curves are as of this view; "
+        st.caption(f"Still running: {md_escape(', '.join(running))}. Their curves are as of this view; "
                    "reopen the comparison to update them.")
 
 

@@ -83,3 +83,130 @@ def test_demo_key_without_a_usable_cookie_is_random(cookie):
 
     a, b = new_demo_key(cookie), new_demo_key(cookie)
     assert a.startswith("sk-demo-") and a != b
+
+
+# ---------------------------------------------------------------- the owner's policy (lib.connection.resolve)
+import itertools  # noqa: E402
+
+from lib import outbound  # noqa: E402
+from lib.connection import (  # noqa: E402
+    BACKENDS, OwnerConfig, Policy, VisitorSettings, is_demo_key, new_demo_key, parse_policy, resolve,
+)
+
+OWNER = OwnerConfig(openai_api_key="sk-OWNER-openai", openai_base_url="https://owner-proxy.example/v1",
+                    openai_organization="org-owner", openai_project="proj_owner", azure_api_key="az-OWNER",
+                    azure_endpoint="https://owner.openai.azure.com", azure_api_version="2024-10-21")
+HOSTILE = "http://attacker.example/v1"
+
+
+def visitor(backend, *, own_key=False, url=HOSTILE, local=False):
+    key = "sk-VISITOR" if own_key else ""
+    return VisitorSettings(backend=backend, demo_api_key=new_demo_key(), openai_api_key=key, openai_base_url=url,
+                           openai_organization="org-visitor", openai_project="proj_visitor", azure_api_key=key,
+                           azure_endpoint=url, azure_api_version="2099-01-01", custom_api_key=key,
+                           custom_base_url=url, is_local=local)
+
+
+POLICIES = [Policy(owner_key_users=users, custom_urls=custom, private_urls=private, local_visitors=lv)
+            for users, custom, private, lv in itertools.product(("local", "everyone", "nobody"), (True, False),
+                                                                (True, False), (True, False))]
+
+
+@pytest.mark.parametrize("policy", POLICIES, ids=lambda p: f"{p.owner_key_users}-c{p.custom_urls:d}"
+                         f"-p{p.private_urls:d}-l{p.local_visitors:d}")
+def test_the_owner_key_only_ever_goes_to_the_owners_addresses(policy):
+    """Every backend x own key or not x local or not x with or without a typed URL, for every policy."""
+    for backend, own_key, local, url in itertools.product(BACKENDS, (False, True), (False, True), (HOSTILE, "")):
+        conn = resolve(OWNER, visitor(backend, own_key=own_key, url=url, local=local), policy)
+        where = (backend, own_key, local, url)
+        if conn.api_key in (OWNER.openai_api_key, OWNER.azure_api_key):
+            assert conn.key_source == "owner" and conn.outbound is None, where
+            assert not own_key and backend in ("openai", "azure"), where
+            if backend == "openai":
+                assert (conn.base_url, conn.organization, conn.project) == (
+                    OWNER.openai_base_url, OWNER.openai_organization, OWNER.openai_project), where
+            else:
+                assert (conn.azure_endpoint, conn.api_version) == (OWNER.azure_endpoint, OWNER.azure_api_version), where
+            may_use = policy.owner_key_users == "everyone" or (
+                policy.owner_key_users == "local" and local and policy.local_visitors)
+            assert may_use, where
+        else:
+            assert conn.key_source in ("visitor", "demo"), where
+            # a typed address only ever carries the visitor's own key (or none: then no call is made)
+            assert HOSTILE not in (conn.base_url, conn.azure_endpoint) or conn.api_key in ("sk-VISITOR", ""), where
+            assert conn.api_key or conn.is_demo or conn.missing(), where
+            if conn.key_source == "visitor":
+                assert conn.outbound is not None, where
+                assert conn.outbound.allow_private == (policy.private_urls or (local and policy.local_visitors)), where
+                if url and not policy.custom_urls:
+                    assert conn.missing() and "does not allow" in conn.missing(), where
+        assert HOSTILE not in repr(conn.outbound)  # rules carry no address
+
+
+def test_a_visitor_with_their_own_key_goes_where_they_point():
+    conn = resolve(OWNER, visitor("openai", own_key=True), Policy())
+    assert (conn.api_key, conn.base_url, conn.organization, conn.key_source) == (
+        "sk-VISITOR", HOSTILE, "org-visitor", "visitor")
+    assert conn.outbound == outbound.Rules(allow_private=False)
+    conn = resolve(OWNER, visitor("azure", own_key=True), Policy())
+    assert (conn.api_key, conn.azure_endpoint, conn.api_version) == ("sk-VISITOR", HOSTILE, "2099-01-01")
+
+
+def test_without_a_key_of_their_own_a_remote_visitor_of_a_public_app_gets_none():
+    conn = resolve(OWNER, visitor("openai"), Policy())
+    assert conn.api_key == "" and "API key" in conn.missing()
+    team = resolve(OWNER, visitor("openai"), Policy(owner_key_users="everyone"))
+    assert team.api_key == OWNER.openai_api_key and team.base_url == OWNER.openai_base_url
+
+
+def test_custom_backend_never_uses_the_owners_key():
+    for policy in POLICIES:
+        for local in (False, True):
+            conn = resolve(OWNER, visitor("custom", local=local), policy)
+            assert conn.api_key == "" and conn.key_source == "visitor"
+
+
+def test_a_backend_the_owner_did_not_offer_falls_back_to_the_demo():
+    conn = resolve(OWNER, visitor("custom", own_key=True), Policy(backends=("demo", "openai")))
+    assert conn.is_demo and conn.key_source == "demo" and is_demo_key(conn.api_key)
+
+
+def test_a_url_with_a_query_is_refused_before_any_call():
+    conn = resolve(OWNER, visitor("custom", own_key=True, url="https://x.example/v1?x="), Policy())
+    with pytest.raises(ValueError, match="query"):
+        make_client(conn)
+
+
+def test_make_client_refuses_the_owner_key_with_visitor_rules():
+    bad = Connection("openai", api_key="sk-OWNER", base_url=HOSTILE, key_source="owner", outbound=outbound.Rules())
+    with pytest.raises(ValueError, match="never sent"):
+        make_client(bad)
+
+
+def test_labels_do_not_show_the_owners_addresses():
+    for backend in ("openai", "azure"):
+        conn = resolve(OWNER, visitor(backend, local=True), Policy())
+        assert conn.key_source == "owner"
+        assert "owner" in conn.label() and "owner-proxy" not in conn.label() and "azure.com" not in conn.label()
+
+
+def test_policy_from_settings_with_secure_defaults():
+    assert parse_policy(lambda name: None) == Policy()
+    assert Policy().owner_key_users == "local" and not Policy().private_urls
+    settings = {"TUNING_DESK_BACKENDS": "demo, openai, bogus", "TUNING_DESK_OWNER_KEY_USERS": "everyone",
+                "TUNING_DESK_CUSTOM_URLS": "false", "TUNING_DESK_PRIVATE_URLS": "yes",
+                "TUNING_DESK_LOCAL_VISITORS": "off"}
+    policy = parse_policy(settings.get)
+    assert policy == Policy(backends=("demo", "openai"), owner_key_users="everyone", custom_urls=False,
+                            private_urls=True, local_visitors=False)
+    junk = parse_policy({"TUNING_DESK_OWNER_KEY_USERS": "all", "TUNING_DESK_PRIVATE_URLS": "maybe"}.get)
+    assert junk.owner_key_users == "local" and junk.private_urls is False
+
+
+def test_demo_keys_are_signed_by_this_process():
+    key = new_demo_key("2|6c3cfb03|bd2c12b31d0fed87735c057273551203|1795670181")
+    assert is_demo_key(key) and is_demo_key(new_demo_key())
+    space, signature = key[len("sk-demo-"):].split("-")
+    forged = [None, "", "sk-anything", "sk-demo-" + space, f"sk-demo-{space}-{'0' * len(signature)}",
+              f"sk-demo-{'a' * 24}-{signature}", key + "x", key[:-1]]
+    assert not any(is_demo_key(k) for k in forged)

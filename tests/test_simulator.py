@@ -577,6 +577,7 @@ def test_least_recently_used_and_idle_namespaces_are_dropped():
     for name in ("sk-a", "sk-b", "sk-c"):
         ns = service.namespace(name)
         service.create_file(ns, Request("POST", "files", form={"file": ("t.jsonl", data), "purpose": "fine-tune"}), 0)
+        wall[0] += 1800  # idle long enough to make room for the next key
     assert [ns.key_id for ns in service.namespaces.values()] == [key_id("sk-b"), key_id("sk-c")]  # "sk-a" made room
     wall[0] += 3601 + 60
     service.namespace("sk-d")

@@ -36,6 +36,7 @@ The Python API (other test files use exactly this)::
     sim.clear_faults()
     sim.latency = 0.2                         # seconds added to every request
     sim.known_keys = {"sk-a", "sk-b"}         # None (default): any key works and is its own namespace
+    sim.key_check = callable                  # key -> bool; with known_keys, a key passing either is served
     sim.request_log                           # [{time, method, path, query, body, key_id, idempotency_key, status}]
     sim.clear_log()
 
@@ -51,7 +52,8 @@ answer 404. The request log keeps ``key_id`` (12 hex digits of the key's
 sha256), never the key. Limits (:class:`SimLimits`): 64 MB and 200 files
 per key, 500 jobs per key (the oldest finished job makes room), 512 MB for
 all keys together (least recently used keys are dropped first), keys idle
-for 6 hours are dropped, the log keeps the last 5000 requests. Metrics
+for 6 hours are dropped; beyond 2000 keys only a key idle for 30 minutes makes
+room for a new one (a space in use is never dropped; the new key gets 503), the log keeps the last 5000 requests. Metrics
 events are capped at about 1000 per job (every k-th step plus every epoch
 end beyond that); ``total_steps`` stays exact.
 

@@ -50,6 +50,7 @@ class SimLimits:
     max_jobs_per_namespace: int = 500
     max_namespaces: int = 2000
     namespace_idle_seconds: float = 6 * 3600
+    namespace_min_idle_seconds: float = 30 * 60  # beyond max_namespaces, only a space idle this long makes room
     request_log_entries: int = 5000
 
     @property
@@ -141,10 +142,15 @@ class Service:
             ns = self.namespaces.get(kid)
             if ns is None:
                 org = "org-" + hashlib.sha256(("org|" + api_key).encode()).hexdigest()[:24]
+                if len(self.namespaces) >= self.limits.max_namespaces:
+                    # Only an idle space makes room: a space in use is never dropped for a new key.
+                    oldest_kid, oldest = next(iter(self.namespaces.items()))
+                    if now - oldest.last_used < self.limits.namespace_min_idle_seconds:
+                        raise ApiError(503, "The demo is full right now; try again in a few minutes.",
+                                       type="server_error", code="demo_full")
+                    del self.namespaces[oldest_kid]
                 ns = Namespace(key_id=kid, org_id=org, last_used=now)
                 self.namespaces[kid] = ns
-                while len(self.namespaces) > self.limits.max_namespaces:
-                    self.namespaces.popitem(last=False)
             ns.last_used = now
             self.namespaces.move_to_end(kid)
             return ns
@@ -168,14 +174,20 @@ class Service:
             )
 
     def _make_room(self, ns: Namespace, extra: int) -> None:
-        """Check the namespace cap; beyond the total cap, drop the least recently used other namespaces."""
+        """Check the namespace cap; beyond the total cap, drop the least recently used other namespaces
+        that are idle (``namespace_min_idle_seconds``); a space in use is never dropped: refuse instead."""
         self._check_quota(ns, extra)
         total = sum(other.stored_bytes for other in self.namespaces.values()) + extra
+        now = self.wall()
         for kid in list(self.namespaces):
             if total <= self.limits.max_total_bytes:
                 break
-            if kid != ns.key_id:
+            other = self.namespaces[kid]
+            if kid != ns.key_id and now - other.last_used >= self.limits.namespace_min_idle_seconds:
                 total -= self.namespaces.pop(kid).stored_bytes
+        if total > self.limits.max_total_bytes:
+            raise ApiError(503, "The demo's storage is full right now; try again in a few minutes.",
+                           type="server_error", code="demo_full")
 
     def settle(self, ns: Namespace, v: float) -> None:
         """Materialise what finished jobs leave behind: result files and fine-tuned models."""

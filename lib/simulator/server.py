@@ -16,6 +16,7 @@ import threading
 import time
 import traceback
 from collections import deque
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -247,8 +248,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise ApiError(404, f"Invalid URL ({self.command} {path})")
         if not api_key:
             raise ApiError(401, MISSING_KEY_MESSAGE)
-        known = sim.known_keys
-        if known is not None and api_key not in known:
+        if not sim.accepts(api_key):
             raise ApiError(401, INVALID_KEY_MESSAGE, code="invalid_api_key")
         request.path = api_path
         namespace = sim.service.namespace(api_key)
@@ -259,10 +259,13 @@ class Simulator:
     """A local OpenAI fine-tuning API; see the package docstring for the whole contract."""
 
     def __init__(self, speed: float = 1.0, *, today: dt.date | None = None, known_keys=None,
-                 limits: SimLimits | None = None):
+                 key_check: Callable[[str], bool] | None = None, limits: SimLimits | None = None):
         self._clock = VirtualClock(speed)
         self._today = today
         self.known_keys = set(known_keys) if known_keys is not None else None
+        # Which keys get a space: ``known_keys`` and/or ``key_check(key)``; neither given: any key.
+        # The app's demo simulator only serves keys the app minted (lib.connection.is_demo_key).
+        self.key_check = key_check
         self.latency = 0.0
         self.service = Service(self._clock, lambda: self.today, limits)
         self._faults: list[Fault] = []
@@ -276,6 +279,14 @@ class Simulator:
     def __repr__(self) -> str:
         where = self.base_url if self.running else "stopped"
         return f"<Simulator {where} speed={self.speed:g}>"
+
+    def accepts(self, api_key: str) -> bool:
+        """Whether ``api_key`` may use this simulator (see ``known_keys`` and ``key_check``)."""
+        if self.known_keys is None and self.key_check is None:
+            return True
+        if self.known_keys is not None and api_key in self.known_keys:
+            return True
+        return self.key_check is not None and bool(self.key_check(api_key))
 
     # -- settings --
     @property
@@ -387,11 +398,23 @@ _demo_lock = threading.Lock()
 
 
 def ensure_demo_simulator() -> Simulator:
-    """The process's demo simulator (speed 1, a free port on 127.0.0.1), started on first call."""
+    """The process's demo simulator (speed 1, a free port on 127.0.0.1), started on first call.
+
+    It serves only demo keys this process minted (:func:`lib.connection.is_demo_key`): made-up keys
+    get 401, so nobody can flood it with throw-away spaces or guess a visitor's.
+    """
     global _demo
+    from lib.connection import is_demo_key
+
     with _demo_lock:
         if _demo is None:
-            _demo = Simulator(speed=1.0).start(host="127.0.0.1", port=0)
+            _demo = Simulator(speed=1.0, key_check=is_demo_key).start(host="127.0.0.1", port=0)
         elif not _demo.running:
             _demo.start(host="127.0.0.1", port=0)
         return _demo
+
+
+def running_demo_port() -> int | None:
+    """The port of this process's demo simulator if it is serving, else None (never starts it)."""
+    demo = _demo
+    return demo.port if demo is not None and demo.running else None

@@ -77,8 +77,34 @@ def _money(cases: list[Case]) -> str:
     return f"money: {_passed(cases)} one job"
 
 
+def _owner_key(cases: list[Case]) -> str:
+    return (f"owner key: {_sum(cases, 'left'):.0f} of {_sum(cases, 'calls'):.0f} calls left the owner's endpoint "
+            f"({_passed(cases)} cases: OpenAI and Azure, environment and secrets file, every page)")
+
+
+def _outbound(cases: list[Case]) -> str:
+    return (f"outbound: {_sum(cases, 'reached'):.0f} of {_sum(cases, 'private'):.0f} private addresses reached "
+            f"({_passed(cases)} cases)")
+
+
+def _demo_keys(cases: list[Case]) -> str:
+    return (f"demo keys: {_sum(cases, 'served'):.0f} of {_sum(cases, 'forged'):.0f} forged keys served, "
+            f"{_sum(cases, 'evicted'):.0f} live spaces dropped ({_passed(cases)} cases)")
+
+
+def _memory(cases: list[Case]) -> str:
+    parts = [c.figures["line"] for c in cases if "line" in c.figures]
+    return "memory: " + ("; ".join(parts) if parts else f"{_passed(cases)} cases")
+
+
+def _second_visitor(cases: list[Case]) -> str:
+    parts = [c.figures["line"] for c in cases if "line" in c.figures]
+    return "second visitor: " + ("; ".join(parts) if parts else f"{_passed(cases)} cases")
+
+
 AREAS = {"faults": _faults, "bad files": _bad_files, "many users": _many_users, "leaks": _leaks,
-         "injection": _injection, "money": _money}
+         "injection": _injection, "money": _money, "owner key": _owner_key, "outbound": _outbound,
+         "demo keys": _demo_keys, "memory": _memory, "second visitor": _second_visitor}
 
 
 def summary_lines() -> list[str]:
