@@ -403,7 +403,8 @@ def test_idempotency_key_returns_the_same_job(sim, key):
 ])
 def test_create_refuses_bad_requests_with_the_param(sim, key, changes, param):
     c = client(sim, key)
-    params = {"model": "gpt-4o-mini", "training_file": upload(c).id, **changes}
+    model = "gpt-4.1-mini" if "dpo" in param else "gpt-4o-mini"  # DPO exists on the gpt-4.1 family only
+    params = {"model": model, "training_file": upload(c).id, **changes}
     with pytest.raises(openai.BadRequestError) as err:
         c.fine_tuning.jobs.create(**params)
     assert err.value.param == param
