@@ -302,14 +302,16 @@ class Catalog:
         return self.azure.training_tiers
 
 
-_AZURE_FINE_TUNE = re.compile(r"^(?P<base>.+?)\.ft-[0-9a-f]{8,}(?:[-_.].*)?$")
+# checkpoints add ":ckpt-step-N" to the fine-tuned id
+_AZURE_FINE_TUNE = re.compile(r"^(?P<base>.+?)\.ft-[0-9a-f]{8,}(?:[-_.:].*)?$")
 
 
 def base_model_name(name: str) -> str:
     """Strip a fine-tuned name down to its base model.
 
     OpenAI: ``ft:<base>:<org>:<suffix>:<id>`` (checkpoints ``...:ckpt-step-88`` strip the same way);
-    Azure: ``<base>.ft-<hex>`` (e.g. ``gpt-4.1-mini-2025-04-14.ft-0123...``).
+    Azure: ``<base>.ft-<hex>`` (e.g. ``gpt-4.1-mini-2025-04-14.ft-0123...``, checkpoints
+    ``...:ckpt-step-10``).
     """
     name = name.strip()
     if name.startswith("ft:"):
