@@ -165,7 +165,8 @@ def with_calendar(report, cat: Catalog, today: dt.date, calendar: str):
 
         warnings.append(Finding(None, "model_retired", f"{dates.model_id}: Azure OpenAI's training for it {ended}; "
                                 "new jobs cannot use it (the file is still checked)", SEVERITY["model_retired"]))
-    return dataclasses.replace(report, warnings=warnings)
+    validation = with_calendar(report.validation, cat, today, calendar) if report.validation is not None else None
+    return dataclasses.replace(report, warnings=warnings, validation=validation)
 
 
 def epochs_label(value: int | str) -> str:
