@@ -56,6 +56,7 @@ class Connection:
     outbound: outbound.Rules | None = None
     # Why this connection may not be used at all (the owner's policy), or None.
     refused: str | None = None
+    demo_calendar: str = "openai"  # "azure": the demo simulator answers on Azure OpenAI's paths
 
     @property
     def is_demo(self) -> bool:
@@ -254,6 +255,7 @@ class VisitorSettings:
     custom_api_key: str = field(default="", repr=False)
     custom_base_url: str = ""
     is_local: bool = False
+    demo_calendar: str = "openai"
 
 
 def owner_key_available(owner: OwnerConfig, visitor: VisitorSettings, policy: Policy, backend: str) -> bool:
@@ -301,7 +303,8 @@ def resolve(owner: OwnerConfig, visitor: VisitorSettings, policy: Policy) -> Con
     """
     backend = visitor.backend if visitor.backend in policy.backends and visitor.backend in BACKENDS else "demo"
     if backend == "demo":
-        return Connection("demo", api_key=visitor.demo_api_key, key_source="demo")
+        return Connection("demo", api_key=visitor.demo_api_key, key_source="demo",
+                          demo_calendar=visitor.demo_calendar)
     rules = visitor_rules(visitor, policy)
     if backend == "openai":
         if not visitor.openai_api_key and owner_key_available(owner, visitor, policy, "openai"):
@@ -341,6 +344,10 @@ def make_client(conn: Connection, *, max_retries: int = DEFAULT_MAX_RETRIES,
     if conn.key_source == "owner" and conn.outbound is not None:
         raise ValueError("The owner's key is never sent to an address a visitor chose.")
     http_client = outbound.guarded_http_client(conn.outbound, timeout=timeout) if conn.outbound else None
+    azure_v1 = azure_v1_base_url(conn)
+    if azure_v1:  # Azure OpenAI's v1 API takes the plain client, with no api-version
+        return openai.OpenAI(api_key=conn.api_key, base_url=azure_v1, max_retries=max_retries, timeout=timeout,
+                             http_client=http_client)
     if conn.backend == "azure":
         return openai.AzureOpenAI(
             api_key=conn.api_key,
@@ -351,6 +358,8 @@ def make_client(conn: Connection, *, max_retries: int = DEFAULT_MAX_RETRIES,
             http_client=http_client,
         )
     base_url = demo_base_url() if conn.is_demo else conn.base_url
+    if conn.is_demo and conn.demo_calendar == "azure":
+        base_url = base_url.removesuffix("/v1") + "/openai/v1"
     return openai.OpenAI(
         api_key=conn.api_key,
         base_url=base_url or None,
@@ -360,6 +369,25 @@ def make_client(conn: Connection, *, max_retries: int = DEFAULT_MAX_RETRIES,
         timeout=timeout,
         http_client=http_client,
     )
+
+
+AZURE_V1_VERSIONS = ("v1", "latest")  # what the API-version box may say to use Azure's v1 API
+
+
+def azure_v1_base_url(conn: Connection) -> str | None:
+    """The base URL of Azure OpenAI's v1 API when ``conn`` uses it, else None.
+
+    Two ways in: an endpoint that already ends in ``/openai/v1``, or the API version "v1". The URL
+    is built from ``conn.azure_endpoint`` only, so the key goes where the endpoint setting says.
+    """
+    if conn.backend != "azure" or not conn.azure_endpoint:
+        return None
+    endpoint = conn.azure_endpoint.strip().rstrip("/")
+    if endpoint.endswith("/openai/v1"):
+        return endpoint + "/"
+    if (conn.api_version or "").strip().lower() in AZURE_V1_VERSIONS:
+        return endpoint + "/openai/v1/"
+    return None
 
 
 @dataclass(frozen=True)

@@ -251,6 +251,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not sim.accepts(api_key):
             raise ApiError(401, INVALID_KEY_MESSAGE, code="invalid_api_key")
         request.path = api_path
+        request.flavor = "azure" if path.startswith("/openai/") else "openai"  # Azure OpenAI's paths
         namespace = sim.service.namespace(api_key)
         return sim.service.handle(namespace, request), {}
 
