@@ -19,7 +19,7 @@ from lib.connection import SIMULATOR_URL_ENV
 from lib.handoff import LaunchFile
 from lib.simulator.state import key_id
 from tests.conftest import APP
-from tests.test_jobs import chat_jsonl
+from tests.factories import chat_jsonl
 
 SIM_SPEED = 400.0  # the shared ``sim`` fixture runs at this pace: a job succeeds in well under a second
 

@@ -17,7 +17,7 @@ import openai
 from lib.connection import new_demo_key
 from lib.simulator import SimLimits, Simulator, ensure_demo_simulator
 from tests.hardening import figures
-from tests.test_jobs import chat_jsonl
+from tests.factories import chat_jsonl
 
 FLOOD = 2_001
 
