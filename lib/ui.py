@@ -138,12 +138,13 @@ def _seed_state() -> tuple[OwnerConfig, Policy]:
     ss = st.session_state
     if "backend" not in ss:
         local = VisitorSettings(is_local=visitor_is_local())
-        if owner_key_available(owner, local, rules, "openai") and "openai" in rules.backends:
+        offered = rules.offered_backends()
+        if owner_key_available(owner, local, rules, "openai") and "openai" in offered:
             ss.backend = "openai"
-        elif owner_key_available(owner, local, rules, "azure") and "azure" in rules.backends:
+        elif owner_key_available(owner, local, rules, "azure") and "azure" in offered:
             ss.backend = "azure"
         else:
-            ss.backend = "demo"
+            ss.backend = offered[0]
     if "demo_api_key" not in ss:
         ss.demo_api_key = new_demo_key(_cookie("_streamlit_xsrf"))
     # The owner's addresses are never pre-filled: visitors do not see them, and a visitor's own
@@ -255,7 +256,7 @@ def sidebar() -> Connection:
     visitor = _visitor_settings()
     with st.sidebar:
         st.subheader("Connection")
-        choices = list(rules.backends)
+        choices = list(rules.offered_backends())
         if st.session_state.backend not in choices:
             st.session_state.backend = choices[0]
         st.session_state._backend = st.session_state.backend

@@ -163,12 +163,19 @@ def test_custom_backend_never_uses_the_owners_key():
     for policy in POLICIES:
         for local in (False, True):
             conn = resolve(OWNER, visitor("custom", local=local), policy)
-            assert conn.api_key == "" and conn.key_source == "visitor"
+            if policy.custom_urls:
+                assert conn.api_key == "" and conn.key_source == "visitor"
+            else:  # no custom URLs: no custom backend either
+                assert conn.is_demo and conn.api_key not in (OWNER.openai_api_key, OWNER.azure_api_key)
 
 
-def test_a_backend_the_owner_did_not_offer_falls_back_to_the_demo():
+def test_a_backend_the_owner_did_not_offer_falls_back_to_the_first_offered():
     conn = resolve(OWNER, visitor("custom", own_key=True), Policy(backends=("demo", "openai")))
     assert conn.is_demo and conn.key_source == "demo" and is_demo_key(conn.api_key)
+    assert Policy(custom_urls=False).offered_backends() == ("demo", "openai", "azure")
+    assert Policy(backends=("openai",)).offered_backends() == ("openai",)
+    conn = resolve(OWNER, visitor("demo", own_key=True), Policy(backends=("openai",)))
+    assert conn.backend == "openai" and conn.api_key == "sk-VISITOR"
 
 
 def test_a_url_with_a_query_is_refused_before_any_call():
