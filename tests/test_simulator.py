@@ -680,7 +680,11 @@ def test_ensure_demo_simulator_starts_one_per_process():
     assert len({id(s) for s in found}) == 1
     demo = found[0]
     assert demo.speed == 1.0 and demo.running and demo.base_url.startswith("http://127.0.0.1:")
-    assert OpenAI(base_url=demo.base_url, api_key="sk-demo-x", max_retries=0).models.list().data
+    from lib.connection import new_demo_key
+
+    assert OpenAI(base_url=demo.base_url, api_key=new_demo_key(), max_retries=0).models.list().data
+    with pytest.raises(openai.AuthenticationError):  # the app's demo serves only keys it minted
+        OpenAI(base_url=demo.base_url, api_key="sk-demo-x", max_retries=0).models.list()
 
 
 def test_command_line_prints_how_to_connect():
