@@ -205,3 +205,13 @@ def test_refusals_pass_through_the_sdk_without_retries(listener):
     assert time.monotonic() - started < 2 and listener.requests == []
     with pytest.raises(openai.OpenAIError):  # it is an SDK error: pages' `except openai.OpenAIError` catch it
         client.fine_tuning.jobs.list()
+
+
+def test_a_page_reading_a_plain_text_reply_gets_one_sentence(listener):
+    """Launch and Jobs call the SDK directly: a 200 in plain text breaks its parsing, explain() says so."""
+    listener.answer = lambda path: (200, "text/plain", b"hello")
+    client = make_client(visitor_conn(listener.url, Rules(allow_private=True)), max_retries=0)
+    with pytest.raises(Exception) as err:
+        [m.id for m in client.models.list()]
+    sentence = explain(err.value, action="list the account's models")
+    assert "not in a form this app can read" in sentence and "hello" not in sentence
