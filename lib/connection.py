@@ -52,7 +52,8 @@ class Connection:
     api_version: str | None = None
     # Who supplied the key: "visitor" (pasted in this session), "owner" (configured) or "demo".
     key_source: Literal["visitor", "owner", "demo"] = "visitor"
-    # Rules for a URL the visitor chose (checked on every request); None: the owner's or the demo's URL.
+    # Rules for a URL the visitor chose, checked on every request. A visitor's connection without
+    # rules gets the strictest (public addresses only); the owner's and the demo's are not checked.
     outbound: outbound.Rules | None = None
     # Why this connection may not be used at all (the owner's policy), or None.
     refused: str | None = None
@@ -341,8 +342,9 @@ def make_client(conn: Connection, *, max_retries: int = DEFAULT_MAX_RETRIES,
 
     The key is always passed explicitly. Never read ``OPENAI_API_KEY`` implicitly here: Streamlit
     copies top-level secrets into the environment, and a bare ``OpenAI()`` would hand the owner's
-    key to every visitor. A connection to an address a visitor chose (``conn.outbound``) gets an
-    HTTP client that checks every request against those rules; every client built here must pass
+    key to every visitor. A visitor's connection gets an HTTP client that checks every request
+    against ``conn.outbound`` (public addresses only when unset); the owner's and the demo's do not.
+    Every client built here (Azure's v1 URL with the plain client included) must pass
     ``http_client=http_client``.
     """
     problem = conn.missing()
@@ -350,7 +352,12 @@ def make_client(conn: Connection, *, max_retries: int = DEFAULT_MAX_RETRIES,
         raise ValueError(problem)
     if conn.key_source == "owner" and conn.outbound is not None:
         raise ValueError("The owner's key is never sent to an address a visitor chose.")
-    http_client = outbound.guarded_http_client(conn.outbound, timeout=timeout) if conn.outbound else None
+    # The one place that decides whether calls are checked: a visitor's address always is (the demo's
+    # URL is the app's own, never typed; the owner's is the owner's choice).
+    if conn.key_source == "visitor" and not conn.is_demo:
+        http_client = outbound.guarded_http_client(conn.outbound or outbound.Rules(), timeout=timeout)
+    else:
+        http_client = None
     if conn.backend == "azure":
         return openai.AzureOpenAI(
             api_key=conn.api_key,

@@ -5,6 +5,9 @@ import pytest
 
 from lib.connection import Connection, make_client
 from lib.errors import explain, redact
+from lib.outbound import GuardedTransport, OutboundRefused, Rules
+
+LOCAL = Rules(allow_private=True)  # what a browser on this machine gets: loopback allowed
 
 
 def test_explicit_key_beats_environment(monkeypatch):
@@ -47,7 +50,8 @@ def test_redact_hides_full_and_masked_keys():
 
 
 def test_connection_refused_is_one_sentence():
-    client = make_client(Connection("custom", api_key="sk-x", base_url="http://127.0.0.1:9/v1"), max_retries=0, timeout=2)
+    client = make_client(Connection("custom", api_key="sk-x", base_url="http://127.0.0.1:9/v1", outbound=LOCAL),
+                         max_retries=0, timeout=2)
     with pytest.raises(openai.APIConnectionError) as err:
         client.models.list()
     sentence = explain(err.value)
@@ -57,7 +61,8 @@ def test_connection_refused_is_one_sentence():
 @pytest.mark.parametrize("retry_after, wait", [(1, "in 1 second."), (2.5, "in 2.5 seconds."), (None, "in a moment.")])
 def test_rate_limit_sentence_reads_retry_after_in_seconds(sim, retry_after, wait):
     sim.add_fault(429, method="GET", path="/models", retry_after=retry_after)
-    client = make_client(Connection("custom", api_key="sk-rate-limited", base_url=sim.base_url), max_retries=0)
+    client = make_client(Connection("custom", api_key="sk-rate-limited", base_url=sim.base_url, outbound=LOCAL),
+                         max_retries=0)
     with pytest.raises(openai.RateLimitError) as err:
         client.models.list()
     assert explain(err.value, action="list models") == f"Rate limited (429) while trying to list models. Wait and try again {wait}"
@@ -182,6 +187,17 @@ def test_a_url_with_a_query_is_refused_before_any_call():
     conn = resolve(OWNER, visitor("custom", own_key=True, url="https://x.example/v1?x="), Policy())
     with pytest.raises(ValueError, match="query"):
         make_client(conn)
+
+
+def test_a_visitor_connection_built_without_rules_gets_the_strictest(sim):
+    """A page that builds a Connection itself still cannot reach a private address with it."""
+    client = make_client(Connection("custom", api_key="sk-x", base_url=sim.base_url), max_retries=0)
+    before = len(sim.request_log)
+    with pytest.raises(OutboundRefused, match="loopback"):
+        client.models.list()
+    assert len(sim.request_log) == before
+    demo = make_client(Connection("demo", api_key="sk-demo"))  # the demo's URL is the app's own: not checked
+    assert not isinstance(demo._client._transport, GuardedTransport)
 
 
 def test_make_client_refuses_the_owner_key_with_visitor_rules():
