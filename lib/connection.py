@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import os
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
 import openai
@@ -215,7 +215,7 @@ class Policy:
         offered = tuple(b for b in self.backends if b in BACKENDS and (b != "custom" or self.custom_urls))
         return offered or ("demo",)
 
-    def counts_as_local(self, visitor: "VisitorSettings") -> bool:
+    def counts_as_local(self, visitor: VisitorSettings) -> bool:
         """Whether this visitor is treated as the server's own machine (see ``local_visitors``)."""
         return visitor.is_local and self.local_visitors
 

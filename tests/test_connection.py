@@ -1,9 +1,23 @@
 """Connection settings and client factory: explicit keys, every backend, nothing leaks."""
 
+import itertools
+
 import openai
 import pytest
 
-from lib.connection import Connection, make_client
+from lib import outbound
+from lib.connection import (
+    BACKENDS,
+    Connection,
+    OwnerConfig,
+    Policy,
+    VisitorSettings,
+    is_demo_key,
+    make_client,
+    new_demo_key,
+    parse_policy,
+    resolve,
+)
 from lib.errors import explain, redact
 from lib.outbound import GuardedTransport, OutboundRefused, Rules
 
@@ -91,12 +105,6 @@ def test_demo_key_without_a_usable_cookie_is_random(cookie):
 
 
 # ---------------------------------------------------------------- the owner's policy (lib.connection.resolve)
-import itertools  # noqa: E402
-
-from lib import outbound  # noqa: E402
-from lib.connection import (  # noqa: E402
-    BACKENDS, OwnerConfig, Policy, VisitorSettings, is_demo_key, new_demo_key, parse_policy, resolve,
-)
 
 OWNER = OwnerConfig(openai_api_key="sk-OWNER-openai", openai_base_url="https://owner-proxy.example/v1",
                     openai_organization="org-owner", openai_project="proj_owner", azure_api_key="az-OWNER",

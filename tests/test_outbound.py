@@ -16,7 +16,15 @@ import pytest
 from lib import outbound
 from lib.connection import Connection, check_connection, make_client
 from lib.errors import explain
-from lib.outbound import OutboundRefused, ReplyTooLarge, Rules, address_kind, check_host, check_url, url_problem
+from lib.outbound import (
+    OutboundRefused,
+    ReplyTooLarge,
+    Rules,
+    address_kind,
+    check_host,
+    check_url,
+    url_problem,
+)
 from tests.hardening.listener import Listener
 
 

@@ -18,7 +18,13 @@ from playwright.sync_api import expect
 
 from lib.display import ZERO_WIDTH_SPACE
 from lib.simulator.state import key_id
-from tests.browser import assert_no_exception, open_page, shot, start_streamlit, wait_for_app_run
+from tests.browser import (
+    assert_no_exception,
+    open_page,
+    shot,
+    start_streamlit,
+    wait_for_app_run,
+)
 from tests.hardening import figures
 from tests.hardening.browser import connect_custom, go_to
 from tests.hardening.listener import Listener
