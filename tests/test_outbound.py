@@ -223,3 +223,10 @@ def test_a_page_reading_a_plain_text_reply_gets_one_sentence(listener):
         [m.id for m in client.models.list()]
     sentence = explain(err.value, action="list the account's models")
     assert "not in a form this app can read" in sentence and "hello" not in sentence
+
+
+@pytest.mark.parametrize("host", ["2130706433", "0x7f000001", "0177.0.0.1", "127.1", "localhost", "[::ffff:127.0.0.1]"])
+def test_other_spellings_of_loopback_are_refused(host):
+    """Numeric forms the C library accepts resolve locally (no DNS query, no connection) and are checked."""
+    with pytest.raises(OutboundRefused, match="loopback"):
+        check_url(f"http://{host}:8080/v1", Rules())
