@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import os
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
 import openai
@@ -52,7 +52,8 @@ class Connection:
     api_version: str | None = None
     # Who supplied the key: "visitor" (pasted in this session), "owner" (configured) or "demo".
     key_source: Literal["visitor", "owner", "demo"] = "visitor"
-    # Rules for a URL the visitor chose (checked on every request); None: the owner's or the demo's URL.
+    # Rules for a URL the visitor chose, checked on every request. A visitor's connection without
+    # rules gets the strictest (public addresses only); the owner's and the demo's are not checked.
     outbound: outbound.Rules | None = None
     # Why this connection may not be used at all (the owner's policy), or None.
     refused: str | None = None
@@ -210,6 +211,15 @@ class Policy:
     local_visitors: bool = True
     own_ports: frozenset[int] = frozenset()
 
+    def offered_backends(self) -> tuple[str, ...]:
+        """The backends a visitor may pick (the custom backend only where custom URLs are allowed)."""
+        offered = tuple(b for b in self.backends if b in BACKENDS and (b != "custom" or self.custom_urls))
+        return offered or ("demo",)
+
+    def counts_as_local(self, visitor: VisitorSettings) -> bool:
+        """Whether this visitor is treated as the server's own machine (see ``local_visitors``)."""
+        return visitor.is_local and self.local_visitors
+
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -268,20 +278,20 @@ def owner_key_available(owner: OwnerConfig, visitor: VisitorSettings, policy: Po
         return False
     if not configured or policy.owner_key_users == "nobody":
         return False
-    return policy.owner_key_users == "everyone" or (visitor.is_local and policy.local_visitors)
+    return policy.owner_key_users == "everyone" or policy.counts_as_local(visitor)
 
 
 def visitor_rules(visitor: VisitorSettings, policy: Policy) -> outbound.Rules:
     """The outbound rules for an address this visitor chose."""
-    local = visitor.is_local and policy.local_visitors
-    return outbound.Rules(allow_private=policy.private_urls or local, own_ports=policy.own_ports)
+    return outbound.Rules(allow_private=policy.private_urls or policy.counts_as_local(visitor),
+                          own_ports=policy.own_ports)
 
 
 _NOT_ALLOWED_URL = ("This app does not allow choosing the address the API is called at; "
                     "clear the field to use the default.")
 
 
-def _visitor_url(url: str, visitor: VisitorSettings, policy: Policy) -> tuple[str | None, str | None]:
+def _visitor_url(url: str, policy: Policy) -> tuple[str | None, str | None]:
     """(the visitor's URL or None, why it is refused or None)."""
     url = (url or "").strip()
     if not url:
@@ -294,14 +304,15 @@ def _visitor_url(url: str, visitor: VisitorSettings, policy: Policy) -> tuple[st
 def resolve(owner: OwnerConfig, visitor: VisitorSettings, policy: Policy) -> Connection:
     """The one decision of where this session's calls go and with which key.
 
-    - A backend the policy does not offer falls back to the demo.
+    - A backend the policy does not offer falls back to the first it offers (the demo by default).
     - The owner's key is used only when the visitor pasted none and the policy lets this visitor use
       it; then every address and account setting is the owner's, whatever the visitor typed.
     - A visitor's own key goes to the visitor's address (custom URLs allowed), checked on every
       request by :mod:`lib.outbound`.
     - The custom backend never uses the owner's key.
     """
-    backend = visitor.backend if visitor.backend in policy.backends and visitor.backend in BACKENDS else "demo"
+    offered = policy.offered_backends()
+    backend = visitor.backend if visitor.backend in offered else offered[0]
     if backend == "demo":
         return Connection("demo", api_key=visitor.demo_api_key, key_source="demo",
                           demo_calendar=visitor.demo_calendar)
@@ -311,7 +322,7 @@ def resolve(owner: OwnerConfig, visitor: VisitorSettings, policy: Policy) -> Con
             return Connection("openai", api_key=owner.openai_api_key or "", base_url=owner.openai_base_url or None,
                               organization=owner.openai_organization or None,
                               project=owner.openai_project or None, key_source="owner")
-        url, refused = _visitor_url(visitor.openai_base_url, visitor, policy)
+        url, refused = _visitor_url(visitor.openai_base_url, policy)
         return Connection("openai", api_key=visitor.openai_api_key, base_url=url,
                           organization=visitor.openai_organization.strip() or None,
                           project=visitor.openai_project.strip() or None, outbound=rules, refused=refused)
@@ -319,11 +330,11 @@ def resolve(owner: OwnerConfig, visitor: VisitorSettings, policy: Policy) -> Con
         if not visitor.azure_api_key and owner_key_available(owner, visitor, policy, "azure"):
             return Connection("azure", api_key=owner.azure_api_key or "", azure_endpoint=owner.azure_endpoint,
                               api_version=owner.azure_api_version or DEFAULT_AZURE_API_VERSION, key_source="owner")
-        url, refused = _visitor_url(visitor.azure_endpoint, visitor, policy)
+        url, refused = _visitor_url(visitor.azure_endpoint, policy)
         return Connection("azure", api_key=visitor.azure_api_key, azure_endpoint=url,
                           api_version=visitor.azure_api_version.strip() or DEFAULT_AZURE_API_VERSION,
                           outbound=rules, refused=refused)
-    url, refused = _visitor_url(visitor.custom_base_url, visitor, policy)
+    url, refused = _visitor_url(visitor.custom_base_url, policy)
     return Connection("custom", api_key=visitor.custom_api_key, base_url=url, outbound=rules, refused=refused)
 
 
@@ -334,8 +345,9 @@ def make_client(conn: Connection, *, max_retries: int = DEFAULT_MAX_RETRIES,
 
     The key is always passed explicitly. Never read ``OPENAI_API_KEY`` implicitly here: Streamlit
     copies top-level secrets into the environment, and a bare ``OpenAI()`` would hand the owner's
-    key to every visitor. A connection to an address a visitor chose (``conn.outbound``) gets an
-    HTTP client that checks every request against those rules; every client built here must pass
+    key to every visitor. A visitor's connection gets an HTTP client that checks every request
+    against ``conn.outbound`` (public addresses only when unset); the owner's and the demo's do not.
+    Every client built here (Azure's v1 URL with the plain client included) must pass
     ``http_client=http_client``.
     """
     problem = conn.missing()
@@ -343,7 +355,12 @@ def make_client(conn: Connection, *, max_retries: int = DEFAULT_MAX_RETRIES,
         raise ValueError(problem)
     if conn.key_source == "owner" and conn.outbound is not None:
         raise ValueError("The owner's key is never sent to an address a visitor chose.")
-    http_client = outbound.guarded_http_client(conn.outbound, timeout=timeout) if conn.outbound else None
+    # The one place that decides whether calls are checked: a visitor's address always is (the demo's
+    # URL is the app's own, never typed; the owner's is the owner's choice).
+    if conn.key_source == "visitor" and not conn.is_demo:
+        http_client = outbound.guarded_http_client(conn.outbound or outbound.Rules(), timeout=timeout)
+    else:
+        http_client = None
     azure_v1 = azure_v1_base_url(conn)
     if azure_v1:  # Azure OpenAI's v1 API takes the plain client, with no api-version
         return openai.OpenAI(api_key=conn.api_key, base_url=azure_v1, max_retries=max_retries, timeout=timeout,

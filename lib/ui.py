@@ -106,23 +106,33 @@ def policy() -> Policy:
 _FORWARDING_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip", "x-forwarded-host", "cf-connecting-ip")
 
 
+def _loopback_host(host: str | None) -> bool:
+    """Whether a ``Host`` header names this machine (``localhost:8501``, ``127.0.0.1:8501``, ``[::1]:8501``)."""
+    if not host:
+        return False
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 or host.startswith("[") else host
+    name = name.strip("[]").lower()
+    return name == "localhost" or name == "::1" or name.startswith("127.")
+
+
 def visitor_is_local() -> bool:
     """Whether this session's browser runs on the server's own machine.
 
-    Streamlit reports no address (``st.context.ip_address`` is None) for a browser on loopback;
-    a proxy's forwarding headers mean the real visitor is elsewhere. Tests replace this function
-    to play a visitor from another machine.
+    Streamlit reports no address (``st.context.ip_address`` is None) for a browser on loopback. A
+    proxy in front of the app is recognised by its forwarding headers or by the public host name
+    the browser asked for: then the real visitor is elsewhere. Tests replace this function to play
+    a visitor from another machine.
     """
     try:
         address = st.context.ip_address
         headers = st.context.headers
-        forwarded = any(headers.get(name) for name in _FORWARDING_HEADERS)
     except Exception:  # no browser behind this session (bare mode)
         return True
-    if forwarded:
+    if address is not None and not isinstance(address, str):
+        return True  # AppTest: a stand-in client, no real browser; only a developer runs it
+    if address is not None or any(headers.get(name) for name in _FORWARDING_HEADERS):
         return False
-    # AppTest has no real client (a stand-in object, not an address): only a developer runs it.
-    return address is None or not isinstance(address, str)
+    return _loopback_host(headers.get("host"))
 
 
 def _cookie(name: str) -> str | None:
@@ -138,12 +148,13 @@ def _seed_state() -> tuple[OwnerConfig, Policy]:
     ss = st.session_state
     if "backend" not in ss:
         local = VisitorSettings(is_local=visitor_is_local())
-        if owner_key_available(owner, local, rules, "openai") and "openai" in rules.backends:
+        offered = rules.offered_backends()
+        if owner_key_available(owner, local, rules, "openai") and "openai" in offered:
             ss.backend = "openai"
-        elif owner_key_available(owner, local, rules, "azure") and "azure" in rules.backends:
+        elif owner_key_available(owner, local, rules, "azure") and "azure" in offered:
             ss.backend = "azure"
         else:
-            ss.backend = "demo"
+            ss.backend = offered[0]
     if "demo_api_key" not in ss:
         ss.demo_api_key = new_demo_key(_cookie("_streamlit_xsrf"))
     # The owner's addresses are never pre-filled: visitors do not see them, and a visitor's own
@@ -253,7 +264,7 @@ def sidebar() -> Connection:
     visitor = _visitor_settings()
     with st.sidebar:
         st.subheader("Connection")
-        choices = list(rules.backends)
+        choices = list(rules.offered_backends())
         if st.session_state.backend not in choices:
             st.session_state.backend = choices[0]
         st.session_state._backend = st.session_state.backend

@@ -1,10 +1,27 @@
 """Connection settings and client factory: explicit keys, every backend, nothing leaks."""
 
+import itertools
+
 import openai
 import pytest
 
-from lib.connection import Connection, make_client
+from lib import outbound
+from lib.connection import (
+    BACKENDS,
+    Connection,
+    OwnerConfig,
+    Policy,
+    VisitorSettings,
+    is_demo_key,
+    make_client,
+    new_demo_key,
+    parse_policy,
+    resolve,
+)
 from lib.errors import explain, redact
+from lib.outbound import GuardedTransport, OutboundRefused, Rules
+
+LOCAL = Rules(allow_private=True)  # what a browser on this machine gets: loopback allowed
 
 
 def test_explicit_key_beats_environment(monkeypatch):
@@ -47,7 +64,8 @@ def test_redact_hides_full_and_masked_keys():
 
 
 def test_connection_refused_is_one_sentence():
-    client = make_client(Connection("custom", api_key="sk-x", base_url="http://127.0.0.1:9/v1"), max_retries=0, timeout=2)
+    client = make_client(Connection("custom", api_key="sk-x", base_url="http://127.0.0.1:9/v1", outbound=LOCAL),
+                         max_retries=0, timeout=2)
     with pytest.raises(openai.APIConnectionError) as err:
         client.models.list()
     sentence = explain(err.value)
@@ -57,7 +75,8 @@ def test_connection_refused_is_one_sentence():
 @pytest.mark.parametrize("retry_after, wait", [(1, "in 1 second."), (2.5, "in 2.5 seconds."), (None, "in a moment.")])
 def test_rate_limit_sentence_reads_retry_after_in_seconds(sim, retry_after, wait):
     sim.add_fault(429, method="GET", path="/models", retry_after=retry_after)
-    client = make_client(Connection("custom", api_key="sk-rate-limited", base_url=sim.base_url), max_retries=0)
+    client = make_client(Connection("custom", api_key="sk-rate-limited", base_url=sim.base_url, outbound=LOCAL),
+                         max_retries=0)
     with pytest.raises(openai.RateLimitError) as err:
         client.models.list()
     assert explain(err.value, action="list models") == f"Rate limited (429) while trying to list models. Wait and try again {wait}"
@@ -86,12 +105,6 @@ def test_demo_key_without_a_usable_cookie_is_random(cookie):
 
 
 # ---------------------------------------------------------------- the owner's policy (lib.connection.resolve)
-import itertools  # noqa: E402
-
-from lib import outbound  # noqa: E402
-from lib.connection import (  # noqa: E402
-    BACKENDS, OwnerConfig, Policy, VisitorSettings, is_demo_key, new_demo_key, parse_policy, resolve,
-)
 
 OWNER = OwnerConfig(openai_api_key="sk-OWNER-openai", openai_base_url="https://owner-proxy.example/v1",
                     openai_organization="org-owner", openai_project="proj_owner", azure_api_key="az-OWNER",
@@ -163,18 +176,36 @@ def test_custom_backend_never_uses_the_owners_key():
     for policy in POLICIES:
         for local in (False, True):
             conn = resolve(OWNER, visitor("custom", local=local), policy)
-            assert conn.api_key == "" and conn.key_source == "visitor"
+            if policy.custom_urls:
+                assert conn.api_key == "" and conn.key_source == "visitor"
+            else:  # no custom URLs: no custom backend either
+                assert conn.is_demo and conn.api_key not in (OWNER.openai_api_key, OWNER.azure_api_key)
 
 
-def test_a_backend_the_owner_did_not_offer_falls_back_to_the_demo():
+def test_a_backend_the_owner_did_not_offer_falls_back_to_the_first_offered():
     conn = resolve(OWNER, visitor("custom", own_key=True), Policy(backends=("demo", "openai")))
     assert conn.is_demo and conn.key_source == "demo" and is_demo_key(conn.api_key)
+    assert Policy(custom_urls=False).offered_backends() == ("demo", "openai", "azure")
+    assert Policy(backends=("openai",)).offered_backends() == ("openai",)
+    conn = resolve(OWNER, visitor("demo", own_key=True), Policy(backends=("openai",)))
+    assert conn.backend == "openai" and conn.api_key == "sk-VISITOR"
 
 
 def test_a_url_with_a_query_is_refused_before_any_call():
     conn = resolve(OWNER, visitor("custom", own_key=True, url="https://x.example/v1?x="), Policy())
     with pytest.raises(ValueError, match="query"):
         make_client(conn)
+
+
+def test_a_visitor_connection_built_without_rules_gets_the_strictest(sim):
+    """A page that builds a Connection itself still cannot reach a private address with it."""
+    client = make_client(Connection("custom", api_key="sk-x", base_url=sim.base_url), max_retries=0)
+    before = len(sim.request_log)
+    with pytest.raises(OutboundRefused, match="loopback"):
+        client.models.list()
+    assert len(sim.request_log) == before
+    demo = make_client(Connection("demo", api_key="sk-demo"))  # the demo's URL is the app's own: not checked
+    assert not isinstance(demo._client._transport, GuardedTransport)
 
 
 def test_make_client_refuses_the_owner_key_with_visitor_rules():

@@ -19,7 +19,8 @@ class Clock:
 def test_a_session_memo_builds_once_keeps_few_and_empties_when_idle():
     clock, builds = Clock(), []
     memo = SessionMemo(entries=2, idle_seconds=60, clock=clock)
-    build = lambda key: (lambda: builds.append(key) or key.upper())  # noqa: E731
+    def build(key):
+        return lambda: builds.append(key) or key.upper()
     assert memo.get("a", build("a")) == "A" and memo.get("a", build("a")) == "A"
     memo.get("b", build("b"))
     memo.get("c", build("c"))
@@ -49,7 +50,7 @@ def test_the_shared_cache_is_bounded_in_bytes_and_idle_time():
     clock = Clock()
     cache = SharedCache(max_bytes=100, idle_seconds=60, clock=clock)
     for key in "abc":
-        cache.get(key, lambda: key, cost=25)
+        cache.get(key, lambda key=key: key, cost=25)
     assert cache.bytes == 75
     cache.get("d", lambda: "d", cost=25)
     cache.get("e", lambda: "e", cost=25)

@@ -16,7 +16,15 @@ import pytest
 from lib import outbound
 from lib.connection import Connection, check_connection, make_client
 from lib.errors import explain
-from lib.outbound import OutboundRefused, ReplyTooLarge, Rules, address_kind, check_host, check_url, url_problem
+from lib.outbound import (
+    OutboundRefused,
+    ReplyTooLarge,
+    Rules,
+    address_kind,
+    check_host,
+    check_url,
+    url_problem,
+)
 from tests.hardening.listener import Listener
 
 
@@ -205,3 +213,20 @@ def test_refusals_pass_through_the_sdk_without_retries(listener):
     assert time.monotonic() - started < 2 and listener.requests == []
     with pytest.raises(openai.OpenAIError):  # it is an SDK error: pages' `except openai.OpenAIError` catch it
         client.fine_tuning.jobs.list()
+
+
+def test_a_page_reading_a_plain_text_reply_gets_one_sentence(listener):
+    """Launch and Jobs call the SDK directly: a 200 in plain text breaks its parsing, explain() says so."""
+    listener.answer = lambda path: (200, "text/plain", b"hello")
+    client = make_client(visitor_conn(listener.url, Rules(allow_private=True)), max_retries=0)
+    with pytest.raises(Exception) as err:
+        [m.id for m in client.models.list()]
+    sentence = explain(err.value, action="list the account's models")
+    assert "not in a form this app can read" in sentence and "hello" not in sentence
+
+
+@pytest.mark.parametrize("host", ["2130706433", "0x7f000001", "0177.0.0.1", "127.1", "localhost", "[::ffff:127.0.0.1]"])
+def test_other_spellings_of_loopback_are_refused(host):
+    """Numeric forms the C library accepts resolve locally (no DNS query, no connection) and are checked."""
+    with pytest.raises(OutboundRefused, match="loopback"):
+        check_url(f"http://{host}:8080/v1", Rules())

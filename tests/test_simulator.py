@@ -659,6 +659,8 @@ def test_ensure_demo_simulator_starts_one_per_process():
     from lib.connection import new_demo_key
 
     assert OpenAI(base_url=demo.base_url, api_key=new_demo_key(), max_retries=0).models.list().data
+    with pytest.raises(openai.AuthenticationError):  # the app's demo serves only keys it minted
+        OpenAI(base_url=demo.base_url, api_key="sk-demo-x", max_retries=0).models.list()
 
 
 def test_command_line_prints_how_to_connect():

@@ -134,7 +134,7 @@ def load_seconds(browser, url: str, path: str = "Costs") -> float:
 
 
 def test_a_second_visitor_is_served_while_a_big_file_is_checked(browser, server):
-    proc, url, files = server
+    _, url, files = server
     with figures.case("second visitor", f"Costs while a {FILE_MB} MB file is checked") as case:
         idle = min(load_seconds(browser, url) for _ in range(3))
         context, page = new_page(browser)

@@ -16,7 +16,6 @@ remote (``TUNING_DESK_LOCAL_VISITORS=false``).
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest

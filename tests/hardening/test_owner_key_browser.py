@@ -18,7 +18,13 @@ from playwright.sync_api import expect
 
 from lib.display import ZERO_WIDTH_SPACE
 from lib.simulator.state import key_id
-from tests.browser import assert_no_exception, open_page, shot, start_streamlit, wait_for_app_run
+from tests.browser import (
+    assert_no_exception,
+    open_page,
+    shot,
+    start_streamlit,
+    wait_for_app_run,
+)
 from tests.hardening import figures
 from tests.hardening.browser import connect_custom, go_to
 from tests.hardening.listener import Listener
@@ -112,5 +118,27 @@ def test_a_remote_browser_brings_its_own_key_and_reaches_no_private_address(page
             case.figures.update(private=1, reached=len(listener.requests))
             assert listener.requests == []
     finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_a_browser_behind_a_proxy_is_remote(browser, simulator, listener, tmp_path):
+    """Default policy; the browser's requests carry a proxy's X-Forwarded-For: not local any more."""
+    proc, url, _ = owner_server(simulator, tmp_path)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000},
+                                  extra_http_headers={"X-Forwarded-For": "203.0.113.9"})
+    context.set_default_timeout(30_000)
+    try:
+        with figures.case("owner key", "browser behind a proxy (X-Forwarded-For)") as case:
+            page = context.new_page()
+            open_page(page, url)
+            sidebar = page.get_by_test_id("stSidebar")
+            expect(sidebar.get_by_text("A local simulator of the OpenAI fine-tuning API")).to_be_visible()
+            choose_backend(page, "OpenAI")
+            expect(sidebar.get_by_role("textbox", name="OpenAI API key")).to_be_visible()
+            assert sidebar.get_by_text("Using the key configured by the app owner").count() == 0
+            case.figures.update(calls=0, left=len(listener.carrying(OWNER_KEY)))
+    finally:
+        context.close()
         proc.terminate()
         proc.wait(timeout=10)
