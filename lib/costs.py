@@ -344,7 +344,7 @@ def prefill_from_dataset(summary: DatasetSummary, today: dt.date | None = None) 
     the answer. The model is taken only if it can still be trained.
 
     ``median_prompt_tokens`` counts every non-assistant token, system prompt
-    included (see ``lib/validate.py``), so the message is the difference of
+    included (see ``lib.validate``), so the message is the difference of
     the two medians: close to, not exactly, the median message.
     """
     values: dict[str, object] = {
