@@ -1,6 +1,6 @@
 """Command line: ``python -m lib validate FILE [--model M] [--epochs N|auto] [--validation-file F2] [--json]``.
 
-Exit codes (shared/spec/validation.md): 0 no errors (warnings allowed), 1 at
+Exit codes (the validator's contract): 0 no errors (warnings allowed), 1 at
 least one error, 2 the file cannot be read at all or bad usage. Usage problems
 print one line on stderr, never a traceback. ``--json`` prints exactly one JSON
 object on stdout and nothing else.

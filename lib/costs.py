@@ -29,6 +29,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 from lib import catalog as catalog_lib
+from lib import jobspec
 from lib import tokens
 from lib.catalog import ModelInfo, UnknownModelError
 from lib.handoff import DatasetSummary
@@ -341,10 +342,10 @@ def prefill_from_dataset(summary: DatasetSummary, today: dt.date | None = None) 
 
     The dataset's system prompt is the short prompt the fine-tuned model will
     get; the rest of its prompt is the per-call message; its assistant tokens
-    the answer. The model is taken only if it can still be trained.
+    the answer. The model is taken only if it can still be trained, on this file's format.
 
     ``median_prompt_tokens`` counts every non-assistant token, system prompt
-    included (see ``lib/validate.py``), so the message is the difference of
+    included (see ``lib.validate``), so the message is the difference of
     the two medians: close to, not exactly, the median message.
     """
     values: dict[str, object] = {
@@ -363,7 +364,8 @@ def prefill_from_dataset(summary: DatasetSummary, today: dt.date | None = None) 
     except CostInputError:
         return values
     today = today or catalog_lib.today()
-    if model.id in {m.id for m in catalog_lib.load_catalog().trainable(today)}:
+    trainable = {m.id for m in catalog_lib.load_catalog().trainable(today)}
+    if model.id in trainable and jobspec.takes_format(model, summary.format):  # the one format table
         values["model"] = model.id
     return values
 

@@ -59,9 +59,9 @@ AZURE_TRAINING_TYPE_KEY = "trainingType"
 # (some Azure versions add "-<suffix>" after the hex)
 AZURE_FINE_TUNED_PATTERN = re.compile(r"^(?P<base>.+)\.ft-[0-9a-f]{32}(?:-[A-Za-z0-9_-]+)?$")
 SUFFIX_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
-# The job-creation refusal after the platform deadline. The real payload is
-# unknown (spec section 9); 403 is what OpenAI answers for "not allowed for
-# this organization", so pages can treat both refusals alike.
+# The job-creation refusal after the platform deadline. OpenAI has not published
+# its payload; 403 is what it answers for "not allowed for this organization",
+# so pages can treat both refusals alike.
 CREATION_CLOSED_STATUS = 403
 CREATION_CLOSED_CODE = "fine_tuning_closed"
 # "auto" learning rate: a simulator estimate, not an OpenAI rule.

@@ -2,7 +2,7 @@
 
 The story: take a training file (and optionally a validation file) from an
 upload or a bundled sample; check it for the chosen model with the validator
-(``lib/validate.py``, cached by content hash so reruns and page switches never
+(``lib.validate``, cached by content hash so reruns and page switches never
 check again); show the verdict, the figures, the problems, the token charts,
 duplicates and overlap, and any example as chat bubbles; then offer a cleaned
 file, a seeded split, and "Use for launch". Decisions in between live in

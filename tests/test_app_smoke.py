@@ -28,7 +28,7 @@ def test_page_renders_in_demo_mode(page):
 
 
 def test_no_st_navigation_anywhere():
-    """st.navigation with a pages/ folder breaks deep links after a restart (spec/streamlit.md 1.1)."""
+    """st.navigation with a pages/ folder breaks deep links after a restart (the entrypoint never runs for them)."""
     files = [ROOT / "dashboard.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "lib").rglob("*.py")]
     offenders = [f.name for f in files if "st.navigation(" in f.read_text()]
     assert offenders == []

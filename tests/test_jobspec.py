@@ -219,3 +219,14 @@ def test_a_prompt_completion_file_is_for_the_legacy_completions_models_only():
 
 def test_format_labels_cover_every_format():
     assert set(jobspec.FORMAT_METHOD) | {"unknown"} == set(jobspec.FORMAT_LABELS) == set(jobspec.FORMAT_DESCRIPTIONS)
+
+
+def test_costs_prefills_the_model_only_when_it_takes_the_files_format():
+    from lib.costs import prefill_from_dataset
+    from lib.validate import validate_bytes
+
+    today = dt.date(2026, 11, 26)
+    chat_summary = validate_bytes(_file_of("chat"), model="gpt-4.1-mini").summary()
+    assert prefill_from_dataset(chat_summary, today)["model"] == "gpt-4.1-mini-2025-04-14"
+    completion_summary = validate_bytes(_file_of("prompt_completion"), model="gpt-4.1-mini").summary()
+    assert "model" not in prefill_from_dataset(completion_summary, today)

@@ -333,7 +333,7 @@ def test_pause_freezes_progress_and_resume_continues():
         assert c.fine_tuning.jobs.retrieve(job.id).status == "paused"
         assert metrics(c, job.id)[-1]["step"] == step_at_pause
         resumed = c.fine_tuning.jobs.resume(job.id)
-        assert resumed.status == "queued"  # briefly, as the spec's resume example shows
+        assert resumed.status == "queued"  # briefly, as OpenAI's example response of resume shows
         done = wait_for(c, job.id)
         assert done.status == "succeeded"
         steps = [r["step"] for r in metrics(c, job.id)]

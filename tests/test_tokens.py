@@ -273,7 +273,7 @@ def test_model_names_map_to_the_right_encoding(model, encoding):
 
 
 def test_tiktoken_itself_gets_ft_gpt_41_wrong():
-    """Why the project maps names itself (spec section 3)."""
+    """Why the project maps names itself: tiktoken gives ft:gpt-4.1 names the old cl100k_base."""
     assert tiktoken.encoding_name_for_model("ft:gpt-4.1-mini-2025-04-14:acme::abc") == "cl100k_base"
     assert encoding_for_model("ft:gpt-4.1-mini-2025-04-14:acme::abc") == "o200k_base"
 

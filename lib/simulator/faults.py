@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from lib.simulator.state import ApiError
 
-# The real body of OpenAI's daily job limit (spec section 5.8); [N] and the model are filled in.
+# The body OpenAI sends when an organisation hits its daily job limit for a model (as users report it);
+# the limit and the model are filled in.
 DAILY_LIMIT_MESSAGE = (
     "This fine-tune request has been rate-limited. Your organization has reached the maximum of "
     "{limit} fine-tuning requests per day for the model '{model}'."
@@ -20,7 +21,7 @@ DAILY_LIMIT_MESSAGE = (
 DAILY_LIMIT_N = 3
 SERVER_ERROR_MESSAGE = "The server had an error while processing your request. Sorry about that!"
 RATE_LIMIT_MESSAGE = "Rate limit reached for requests. Please try again in {seconds}s."
-# The real payload for organisations blocked by the wind-down is unknown (spec section 9); this is our guess.
+# What OpenAI answers organisations blocked by the wind-down is not published; this wording is our guess.
 BLOCKED_ORG_MESSAGE = (
     "This organization is not allowed to create fine-tuning jobs. OpenAI is winding down the fine-tuning "
     "platform and only eligible organizations can still create jobs."

@@ -30,7 +30,7 @@ VALIDATING_SECONDS = 10.0
 QUEUED_SECONDS = 15.0
 RUNNING_SECONDS = 90.0
 FINALIZING_SECONDS = 5.0
-# After a resume the job waits briefly in "queued" (as the spec's resume example shows).
+# After a resume the job waits briefly in "queued" (the example response of OpenAI's resume endpoint).
 REQUEUE_SECONDS = 3.0
 RUN_STARTS_AT = VALIDATING_SECONDS + QUEUED_SECONDS
 RUN_ENDS_AT = RUN_STARTS_AT + RUNNING_SECONDS
