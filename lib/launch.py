@@ -30,9 +30,9 @@ from typing import Any
 
 import openai
 
-from lib import jobspec
+from lib import costs, jobspec
 from lib.display import human_size
-from lib.catalog import ModelInfo, UnknownModelError, auto_epochs, load_catalog
+from lib.catalog import ModelInfo, UnknownModelError, load_catalog
 from lib.errors import explain, redact
 from lib.jobs import ESTIMATE_TOKENS_KEY, ESTIMATE_USD_KEY
 
@@ -69,7 +69,7 @@ class ModelChoice:
     def label(self) -> str:
         """``GPT-4o mini (gpt-4o-mini-2024-07-18) · $3.00/1M tokens · shuts down 2027-01-14``."""
         name = f"Continue training {self.id}" if self.fine_tuned else f"{self.info.label} ({self.id})"
-        price = f"${self.info.training_per_1m:.2f}/1M tokens"
+        price = f"{costs.usd_price(self.info.training_per_1m)}/1M tokens"
         shutdown = f"shuts down {self.shutdown_date:%Y-%m-%d}" if self.shutdown_date else "no shutdown announced"
         return f"{name} · {price} · {shutdown}"
 
@@ -142,11 +142,7 @@ class AccountFile:
         return f"{self.filename} · {human_size(self.bytes)} · {created:%Y-%m-%d %H:%M} UTC · {self.id}"
 
 
-def format_usd(amount: float) -> str:
-    """``$12.34``; amounts under a cent read ``under $0.01`` rather than a misleading ``$0.00``."""
-    if 0 < amount < 0.01:
-        return "under $0.01"
-    return f"${amount:,.2f}"
+format_usd = costs.usd  # the one money format (lib.costs.usd); kept under this name for the pages
 
 
 def list_training_files(client: openai.OpenAI, *, limit: int = 200) -> list[AccountFile]:
@@ -510,29 +506,32 @@ class ChargeEstimate:
     price_per_1m: float
     price_as_of: str
     usd: float
+    method: str = "supervised"
 
     def formula(self) -> str:
         """``23,456 billed tokens x 3 epochs (estimate of "auto") x $3.00 per 1M tokens``."""
         epochs = f"{self.n_epochs} epoch{'s' if self.n_epochs != 1 else ''}"
         if self.n_epochs_is_estimate:
             epochs += ' (estimate of "auto")'
-        return (f"{self.billed_tokens_per_epoch:,} billed tokens per epoch x {epochs} x "
-                f"${self.price_per_1m:.2f} per 1M training tokens (price as of {self.price_as_of})")
+        text = (f"{self.billed_tokens_per_epoch:,} billed tokens per epoch x {epochs} x "
+                f"{costs.usd_per_1m(self.price_per_1m, 'training tokens')} (price as of {self.price_as_of})")
+        return text + (f"; an estimate: {costs.DPO_BILLING_NOTE}" if self.method == "dpo" else "")
 
 
 def estimate_charge(model: ModelInfo, *, billed_tokens_per_epoch: int, examples: int,
-                    n_epochs: Any = "auto") -> ChargeEstimate:
-    """The training charge from the catalog price; ``"auto"`` epochs use the cookbook estimate.
+                    n_epochs: Any = "auto", method: str = "supervised") -> ChargeEstimate:
+    """The training charge from the catalog price (computed by :func:`lib.costs.training_cost`);
+    ``"auto"`` epochs use the cookbook estimate.
 
     Validation files are not charged, so only the training file's tokens count.
     """
     if model.training_per_1m is None:
         raise ValueError(f"{model.label} is not billed per token; its charge cannot be estimated up front.")
     estimate = n_epochs in (None, "auto")
-    epochs = auto_epochs(examples) if estimate else int(n_epochs)
-    usd = billed_tokens_per_epoch * epochs * model.training_per_1m / 1_000_000
-    return ChargeEstimate(int(billed_tokens_per_epoch), epochs, estimate, model.training_per_1m,
-                          model.training_as_of, usd)
+    cost = costs.training_cost(billed_tokens_per_epoch, None if estimate else int(n_epochs), model.training_per_1m,
+                               examples, method)
+    return ChargeEstimate(cost.billed_tokens_per_epoch, cost.epochs, estimate, model.training_per_1m,
+                          model.training_as_of, cost.cost, method)
 
 
 def budget_refusal(charge: ChargeEstimate | None, cap_usd: float | None) -> str | None:
@@ -540,10 +539,10 @@ def budget_refusal(charge: ChargeEstimate | None, cap_usd: float | None) -> str 
     if cap_usd is None:
         return None
     if charge is None:
-        return (f"Your budget cap is ${cap_usd:,.2f}, but this job's charge cannot be estimated (the training "
+        return (f"Your budget cap is {format_usd(cap_usd)}, but this job's charge cannot be estimated (the training "
                 "file could not be read); choose the file from the Dataset page or upload it, or clear the cap.")
     if charge.usd > cap_usd:
-        return (f"The estimated charge {format_usd(charge.usd)} is above your budget cap of ${cap_usd:,.2f}; "
+        return (f"The estimated charge {format_usd(charge.usd)} is above your budget cap of {format_usd(cap_usd)}; "
                 "use fewer epochs, a smaller file or a cheaper model, or raise the cap.")
     return None
 

@@ -254,7 +254,7 @@ def confirm_dialog() -> None:
         st.warning("The charge cannot be estimated: the training file could not be read back to count its tokens.",
                    icon=":material/help:")
     if pending["budget"] is not None:
-        st.caption(f":material/savings: Within your budget cap of ${pending['budget']:,.2f}.")
+        st.caption(f":material/savings: Within your budget cap of {launch.format_usd(pending['budget'])}.")
     st.markdown(pending["files"])
     shutdown = pending["shutdown_date"]
     days = (cat.no_new_jobs_from - today).days
@@ -479,7 +479,8 @@ problems = launch.form_errors(form, today=today)
 charge = None
 if train_check is not None and train_check.billed_tokens_per_epoch is not None and not problems:
     charge = launch.estimate_charge(choice.info, billed_tokens_per_epoch=train_check.billed_tokens_per_epoch,
-                                    examples=train_check.examples, n_epochs=launch.parse_number(ss.launch_n_epochs))
+                                    examples=train_check.examples, n_epochs=launch.parse_number(ss.launch_n_epochs),
+                                    method=ss.launch_method)
 
 # 5 · Charge and launch
 with st.container(border=True):

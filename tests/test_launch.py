@@ -299,7 +299,8 @@ def test_budget_cap():
         "The estimated charge $9.00 is above your budget cap of $8.99; use fewer epochs, a smaller file or a "
         "cheaper model, or raise the cap.")
     assert "cannot be estimated" in launch.budget_refusal(None, 10.0)
-    assert launch.format_usd(0.004) == "under $0.01" and launch.format_usd(1234.5) == "$1,234.50"
+    # One money format (lib.costs.usd): a charge under a cent keeps its digits, never "$0.00".
+    assert launch.format_usd(0.004) == "$0.004" and launch.format_usd(1234.5) == "$1,234.50"
 
 
 # --------------------------------------------------------------------------- the create call
