@@ -96,7 +96,7 @@ def upload_too_large(size_bytes: int, max_upload_mb: int | float) -> str | None:
 
 def model_choices(cat: Catalog, today: dt.date) -> list[ModelInfo]:
     """Models the picker offers: those still trainable today, else (after the cut-off) every model."""
-    return cat.trainable(today) or sorted(cat.models.values(), key=lambda m: m.id)
+    return cat.trainable(today) or sorted((m for m in cat.models.values() if m.fine_tunable), key=lambda m: m.id)
 
 
 def model_label(info: ModelInfo) -> str:

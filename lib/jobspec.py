@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from lib.catalog import UnknownModelError, auto_epochs, base_model_name, load_catalog
+from lib.catalog import UnknownModelError, auto_epochs, base_model_name, is_fine_tuned_name, load_catalog
 
 METHOD_TYPES = ("supervised", "dpo", "reinforcement")
 # The hyperparameters each method accepts (SDK ``*_hyperparameters_param.py``).
@@ -36,6 +36,10 @@ CREATE_KEYS = (
     "model", "training_file", "validation_file", "method", "hyperparameters",
     "suffix", "seed", "metadata", "integrations",
 )
+# Azure OpenAI takes the training tier as one more top-level key (``extra_body`` in the SDK).
+AZURE_TRAINING_TYPE_KEY = "trainingType"
+# Azure names a fine-tuned model ``<base>.ft-<32 hex>`` (OpenAI: ``ft:<base>:<org>:<suffix>:<id>``).
+AZURE_FINE_TUNED_PATTERN = re.compile(r"^(?P<base>.+)\.ft-[0-9a-f]{32}$")
 SUFFIX_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
 # The job-creation refusal after the platform deadline. The real payload is
 # unknown (spec section 9); 403 is what OpenAI answers for "not allowed for
@@ -70,11 +74,21 @@ class MethodSpec:
     param_prefix: str  # where the hyperparameters sit in the request, for messages
 
 
-def job_creation_refusal(today: dt.date) -> str | None:
-    """The sentence refusing any new job on ``today``, or None while jobs are allowed."""
+def job_creation_refusal(today: dt.date, calendar: str = "openai") -> str | None:
+    """The sentence refusing any new job on ``today``, or None while jobs are allowed.
+
+    ``calendar`` is the backend's (:func:`lib.catalog.calendar_for`): Azure OpenAI keeps training
+    the same bases months after OpenAI stops.
+    """
     catalog = load_catalog()
-    if catalog.jobs_allowed(today):
+    if catalog.jobs_allowed(today, calendar):
         return None
+    if calendar == "azure":
+        last = max((lc.training_until for m in catalog.models.values()
+                    if (lc := m.lifecycle("azure")).listed and lc.training_until), default=None)
+        return ("New fine-tuning jobs can no longer be created: Azure OpenAI's training for the catalog's base "
+                f"models ended (the last on {last.isoformat() if last else 'an unknown date'}). Existing "
+                "deployments keep answering until their retirement dates.")
     return (
         f"New fine-tuning jobs can no longer be created: OpenAI stopped accepting them on "
         f"{catalog.no_new_jobs_from.isoformat()}. Existing fine-tuned models keep working until their "
@@ -150,6 +164,11 @@ def checkpoint_model_name(fine_tuned_model: str, step: int) -> str:
     return f"{fine_tuned_model}:ckpt-step-{step}"
 
 
+def azure_fine_tuned_model_name(base_model: str, unique_hex: str) -> str:
+    """Azure's fine-tuned model id: ``<base>.ft-<32 hex>`` (no org, no suffix in the name)."""
+    return f"{base_model}.ft-{unique_hex}"
+
+
 # --- the checks ---------------------------------------------------------------------------------
 
 def _is_int(value: Any) -> bool:
@@ -160,7 +179,7 @@ def _is_number(value: Any) -> bool:
     return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)
 
 
-def _check_model(params: dict, today: dt.date, errors: list[ParamError]):
+def _check_model(params: dict, today: dt.date, errors: list[ParamError], calendar: str = "openai"):
     """The catalog entry of the requested model, or None after recording why not."""
     model = params.get("model")
     if model is None:
@@ -179,6 +198,13 @@ def _check_model(params: dict, today: dt.date, errors: list[ParamError]):
                 "model_not_available",
             ))
             return None
+    if calendar == "azure" and is_fine_tuned_name(model) and not model.startswith("ft:") \
+            and not AZURE_FINE_TUNED_PATTERN.match(model.split(":", 1)[0]):
+        errors.append(ParamError(
+            "model", f"Model {model} is not a fine-tuned model name; expected <base>.ft-<32 hex digits>.",
+            "model_not_available",
+        ))
+        return None
     try:
         info = load_catalog().resolve(model)
     except UnknownModelError:
@@ -186,10 +212,24 @@ def _check_model(params: dict, today: dt.date, errors: list[ParamError]):
             "model", f"Model {model} is not available for fine-tuning or does not exist.", "model_not_available"
         ))
         return None
-    if info.is_retired(today):
+    if not info.fine_tunable:
+        errors.append(ParamError("model", f"Model {model} can't be fine-tuned.", "model_not_available"))
+        return None
+    dates = info.lifecycle(calendar)
+    if not dates.listed:
+        errors.append(ParamError(
+            "model", f"Model {model} is not available for fine-tuning on Azure OpenAI.", "model_not_available"))
+        return None
+    if dates.is_retired(today):
         errors.append(ParamError(
             "model",
-            f"Model {model} was shut down on {info.shutdown_date.isoformat()} and can no longer be fine-tuned.",
+            f"Model {model} was shut down on {dates.inference_until.isoformat()} and can no longer be fine-tuned.",
+            "model_not_available",
+        ))
+        return None
+    if not dates.training_open(today):
+        errors.append(ParamError(
+            "model", f"Model {model} can no longer be fine-tuned: training ended on {dates.training_until.isoformat()}.",
             "model_not_available",
         ))
         return None
@@ -291,11 +331,11 @@ def _check_method(params: dict, info, errors: list[ParamError]) -> MethodSpec | 
     return spec
 
 
-def _check_suffix(params: dict, errors: list[ParamError]) -> None:
+def _check_suffix(params: dict, errors: list[ParamError], calendar: str = "openai") -> None:
     suffix = params.get("suffix")
     if suffix is None:
         return
-    limit = load_catalog().limits["suffix_max_chars"]
+    limit = load_catalog().limits_for(calendar)["suffix_max_chars"]
     if not isinstance(suffix, str) or not 1 <= len(suffix) <= limit or not SUFFIX_PATTERN.match(suffix):
         errors.append(ParamError(
             "suffix",
@@ -352,24 +392,44 @@ def _check_integrations(params: dict, errors: list[ParamError]) -> None:
             return
 
 
-def validate_create_params(params: dict, *, today: dt.date) -> list[ParamError]:
-    """Every way ``params`` breaks OpenAI's rules for creating a job, in field order.
+def _check_training_type(params: dict, errors: list[ParamError]) -> None:
+    value = params.get(AZURE_TRAINING_TYPE_KEY)
+    if value is None:
+        return
+    allowed = azure_training_types()
+    if value not in allowed:
+        errors.append(ParamError(AZURE_TRAINING_TYPE_KEY,
+                                 f"{AZURE_TRAINING_TYPE_KEY} must be one of {', '.join(allowed)}; got {value!r}."))
+
+
+def azure_training_types() -> tuple[str, ...]:
+    """The ``trainingType`` values Azure takes (from the catalog's training tiers)."""
+    return tuple(t.training_type for t in load_catalog().training_tiers() if t.training_type)
+
+
+def validate_create_params(params: dict, *, today: dt.date, calendar: str = "openai") -> list[ParamError]:
+    """Every way ``params`` breaks the service's rules for creating a job, in field order.
 
     An empty list means the request would pass the service's parameter checks
     (file contents are checked later, while the job is ``validating_files``).
     The platform deadline is separate: see :func:`job_creation_refusal`.
+    ``calendar="azure"`` applies Azure OpenAI's rules: its dates, a suffix of at most 40
+    characters, ``trainingType``, and ``<base>.ft-<hex>`` fine-tuned names.
     """
     if not isinstance(params, dict):
         return [ParamError("body", "The request body must be a JSON object.")]
     errors: list[ParamError] = []
+    keys = CREATE_KEYS + ((AZURE_TRAINING_TYPE_KEY,) if calendar == "azure" else ())
     for key in params:
-        if key not in CREATE_KEYS:
+        if key not in keys:
             errors.append(ParamError(key, f"Unrecognized request argument supplied: {key}", "unknown_parameter"))
-    info = _check_model(params, today, errors)
+    info = _check_model(params, today, errors, calendar)
     _check_file_id(params, "training_file", True, errors)
     _check_file_id(params, "validation_file", False, errors)
     _check_method(params, info, errors)
-    _check_suffix(params, errors)
+    _check_suffix(params, errors, calendar)
+    if calendar == "azure":
+        _check_training_type(params, errors)
     _check_seed(params, errors)
     _check_metadata(params, errors)
     _check_integrations(params, errors)

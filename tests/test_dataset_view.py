@@ -82,8 +82,10 @@ def test_model_choices_follow_the_catalog_dates():
     now = view.model_choices(cat, dt.date(2026, 11, 26))
     assert "gpt-4o-mini-2024-07-18" in [m.id for m in now]
     assert "gpt-4.1-nano-2025-04-14" not in [m.id for m in now]  # shut down 2026-10-23
-    # After the platform's last day nothing is trainable; the picker still offers every model to check files.
-    assert len(view.model_choices(cat, dt.date(2027, 2, 1))) == len(cat.models)
+    # After the platform's last day nothing is trainable; the picker still offers every model that can be
+    # fine-tuned to check files (never a replacement model such as gpt-6-luna).
+    later = view.model_choices(cat, dt.date(2027, 2, 1))
+    assert len(later) == len([m for m in cat.models.values() if m.fine_tunable]) and all(m.fine_tunable for m in later)
 
 
 def test_deadline_note_names_shutdown_and_cutoff():

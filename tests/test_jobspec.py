@@ -15,6 +15,7 @@ from lib.jobspec import (
 
 TODAY = dt.date(2026, 11, 26)
 BASE = {"model": "gpt-4o-mini-2024-07-18", "training_file": "file-abc"}
+DPO_MODEL = "gpt-4.1-mini-2025-04-14"  # OpenAI offers DPO on the gpt-4.1 family only (not gpt-4o-mini)
 
 
 def params_of(errors: list[ParamError]) -> list[str]:
@@ -28,7 +29,7 @@ def check(**changes) -> list[str]:
 def test_a_plain_request_passes():
     assert validate_create_params(BASE, today=TODAY) == []
     full = {
-        **BASE, "validation_file": "file-def", "suffix": "support-bot_v2", "seed": 2147483647,
+        **BASE, "model": DPO_MODEL, "validation_file": "file-def", "suffix": "support-bot_v2", "seed": 2147483647,
         "metadata": {f"k{i}": "v" * 512 for i in range(16)},
         "method": {"type": "dpo", "dpo": {"hyperparameters": {"beta": 2, "n_epochs": 50, "batch_size": 256,
                                                               "learning_rate_multiplier": 0.05}}},
@@ -69,13 +70,13 @@ def test_hyperparameter_bounds(name, good, bad):
         assert check(method={"type": "supervised", "supervised": {"hyperparameters": {name: value}}}) == [], value
     for value in bad:
         assert check(hyperparameters={name: value}) == [f"hyperparameters.{name}"], value
-        assert check(method={"type": "dpo", "dpo": {"hyperparameters": {name: value}}}) == [
+        assert check(model=DPO_MODEL, method={"type": "dpo", "dpo": {"hyperparameters": {name: value}}}) == [
             f"method.dpo.hyperparameters.{name}"], value
 
 
 def test_beta_is_dpo_only_and_in_0_to_2():
     def dpo(beta):
-        return check(method={"type": "dpo", "dpo": {"hyperparameters": {"beta": beta}}})
+        return check(model=DPO_MODEL, method={"type": "dpo", "dpo": {"hyperparameters": {"beta": beta}}})
     assert dpo("auto") == [] and dpo(2) == [] and dpo(0.01) == []
     assert dpo(0) == ["method.dpo.hyperparameters.beta"]
     assert dpo(2.01) == ["method.dpo.hyperparameters.beta"]
@@ -89,10 +90,10 @@ def test_method_shape_and_support():
     assert check(method={"type": "supervised", "dpo": {}}) == ["method.dpo"]
     assert check(method={"type": "reinforcement", "reinforcement": {"grader": {}}}) == ["method.type"]
     assert "method.reinforcement.grader" in check(method={"type": "reinforcement"})
-    assert check(method={"type": "dpo"}, hyperparameters={"n_epochs": 2}) == ["hyperparameters"]
+    assert check(model=DPO_MODEL, method={"type": "dpo"}, hyperparameters={"n_epochs": 2}) == ["hyperparameters"]
     # a method the model does not offer is named
     (error,) = validate_create_params(
-        {**BASE, "method": {"type": "reinforcement", "reinforcement": {"grader": {}}}}, today=TODAY)
+        {**BASE, "model": DPO_MODEL, "method": {"type": "reinforcement", "reinforcement": {"grader": {}}}}, today=TODAY)
     assert "supports supervised, dpo" in error.message
 
 

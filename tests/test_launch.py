@@ -18,6 +18,7 @@ SIM_SPEED = 50.0  # the shared ``sim`` fixture (tests/conftest.py) runs at this 
 TODAY = catalog.today()
 CAT = catalog.load_catalog()
 MINI = "gpt-4o-mini-2024-07-18"
+DPO_MODEL = "gpt-4.1-mini-2025-04-14"  # OpenAI offers DPO on the gpt-4.1 family, not on gpt-4o-mini
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ def _creates(sim, key: str) -> list[dict]:
 
 
 def _form(**overrides) -> launch.LaunchForm:
-    return launch.LaunchForm(model=MINI, **overrides)
+    return launch.LaunchForm(**{"model": MINI, **overrides})
 
 
 # --------------------------------------------------------------------------- models
@@ -56,7 +57,7 @@ def test_models_are_the_accounts_trainable_ones_with_dates(client):
     assert prices == sorted(prices)  # cheapest first
     assert "gpt-4.1-nano-2025-04-14" not in ids and "gpt-3.5-turbo-0125" not in ids  # retired
     mini = choices[0]
-    assert mini.shutdown_date == dt.date(2027, 1, 14) and mini.methods == ("supervised", "dpo")
+    assert mini.shutdown_date == dt.date(2027, 1, 14) and mini.methods == ("supervised",)
     assert "shuts down 2027-01-14" in mini.label() and "$3.00/1M tokens" in mini.label()
     assert mini.label().startswith("GPT-4o mini (gpt-4o-mini-2024-07-18) · ")
 
@@ -249,7 +250,7 @@ def test_form_errors_are_one_sentence_each(field, value, expected):
 
 def test_beta_is_checked_for_dpo_only():
     assert launch.form_errors(_form(beta="5"), today=TODAY) == []
-    errors = launch.form_errors(_form(method="dpo", beta="5"), today=TODAY)
+    errors = launch.form_errors(_form(model=DPO_MODEL, method="dpo", beta="5"), today=TODAY)
     assert errors and errors[0].startswith("Beta: beta must be")
 
 
@@ -260,12 +261,12 @@ def test_form_refused_after_the_cutoff():
 
 def test_prefill_from_a_real_job(client, chat_bytes):
     f = launch.upload_file(client, "twi.jsonl", chat_bytes)
-    body = launch.build_request(_form(method="dpo", n_epochs="2", beta="0.3", suffix="s", seed="7",
+    body = launch.build_request(_form(model=DPO_MODEL, method="dpo", n_epochs="2", beta="0.3", suffix="s", seed="7",
                                       metadata="a=1\nb=2"), training_file=f.id)
     job = client.fine_tuning.jobs.create(**body)
     values = launch.prefill_form({"model": job.model, "method": job.method.model_dump(), "suffix": "s",
                                   "seed": job.seed, "metadata": job.metadata, "training_file": f.id})
-    assert values == {"model": MINI, "method": "dpo", "n_epochs": "2", "batch_size": "auto",
+    assert values == {"model": DPO_MODEL, "method": "dpo", "n_epochs": "2", "batch_size": "auto",
                       "learning_rate_multiplier": "auto", "beta": "0.3", "suffix": "s", "seed": "7",
                       "metadata": "a=1\nb=2"}
     assert launch.prefill_form({"method": "supervised", "hyperparameters": {"n_epochs": 4}}) == {

@@ -403,7 +403,8 @@ def test_idempotency_key_returns_the_same_job(sim, key):
 ])
 def test_create_refuses_bad_requests_with_the_param(sim, key, changes, param):
     c = client(sim, key)
-    params = {"model": "gpt-4o-mini", "training_file": upload(c).id, **changes}
+    model = "gpt-4.1-mini" if "dpo" in param else "gpt-4o-mini"  # DPO exists on the gpt-4.1 family only
+    params = {"model": model, "training_file": upload(c).id, **changes}
     with pytest.raises(openai.BadRequestError) as err:
         c.fine_tuning.jobs.create(**params)
     assert err.value.param == param
@@ -694,3 +695,87 @@ def test_command_line_prints_how_to_connect():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+# --------------------------------------------------------------------------- Azure OpenAI's dialect
+AZURE_FT = r"^(?P<base>[a-z0-9.-]+-\d{4}-\d{2}-\d{2})\.ft-[0-9a-f]{32}$"
+
+
+def azure_clients(sim: Simulator, key: str):
+    """Both ways of reaching Azure OpenAI: the v1 API with the plain client, and the api-version client."""
+    v1 = OpenAI(base_url=sim.root_url + "/openai/v1/", api_key=key, max_retries=0)
+    versioned = AzureOpenAI(azure_endpoint=sim.root_url, api_version="2025-04-01-preview", api_key=key, max_retries=0)
+    return v1, versioned
+
+
+@pytest.mark.parametrize("way", ["v1", "api-version"])
+def test_azure_paths_give_azure_ids_dates_and_columns(sim, way):
+    import re
+
+    v1, versioned = azure_clients(sim, f"az-{way}-ids")
+    c = v1 if way == "v1" else versioned
+    f = upload(c)
+    assert re.fullmatch(r"file-[0-9a-f]{32}", f.id)
+    job = c.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=f.id, suffix="x" * 40,
+                                    extra_body={"trainingType": "GlobalStandard"})
+    assert re.fullmatch(r"ftjob-[0-9a-f]{32}", job.id) and job.model_extra["trainingType"] == "GlobalStandard"
+    done = wait_for(c, job.id)
+    assert done.status == "succeeded"
+    match = re.fullmatch(AZURE_FT, done.fine_tuned_model)
+    assert match and match["base"] == "gpt-4o-mini-2024-07-18"
+    checkpoints = c.fine_tuning.jobs.checkpoints.list(job.id).data
+    assert checkpoints and all(re.fullmatch(r"ftchkpt-[0-9a-f]{32}", k.id) for k in checkpoints)
+    assert all(k.fine_tuned_model_checkpoint.startswith(done.fine_tuned_model + ":ckpt-step-") for k in checkpoints)
+    csv_text = base64.b64decode(c.files.content(done.result_files[0]).read()).decode()
+    assert csv_text.splitlines()[0] == ("step,train_loss,train_mean_token_accuracy,valid_loss,"
+                                        "validation_mean_token_accuracy,full_valid_loss,full_valid_mean_token_accuracy")
+    # the models API shows Azure's dates, not OpenAI's 2027-01-14
+    models = {m.id: m for m in c.models.list()}
+    mine = models[done.fine_tuned_model].model_extra["deprecation"]
+    assert dt.datetime.fromtimestamp(mine["inference"], dt.timezone.utc).date() == dt.date(2027, 10, 1)
+    assert "gpt-3.5-turbo-0125" not in models and "gpt-4.1-nano-2025-04-14" in models  # Azure still trains nano
+    # the OpenAI path of the same simulator keeps OpenAI's dialect
+    plain = client(sim, f"sk-{way}-plain")
+    assert plain.files.create(file=("t.jsonl", jsonl(chat_lines())), purpose="fine-tune").id.startswith("file-")
+    assert all(m.shutdown_date for m in plain.models.list() if m.id.startswith("gpt-4o-mini"))
+
+
+def test_azure_rules_suffix_training_type_and_dates(sim):
+    v1, _ = azure_clients(sim, "az-rules")
+    f = upload(v1)
+    with pytest.raises(openai.BadRequestError) as err:
+        v1.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=f.id, suffix="x" * 41)
+    assert err.value.param == "suffix" and "1 to 40 characters" in err.value.message
+    with pytest.raises(openai.BadRequestError) as err:
+        v1.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=f.id, extra_body={"trainingType": "Cheapest"})
+    assert err.value.param == "trainingType" and "GlobalStandard" in err.value.message
+    # OpenAI knows no trainingType and still takes 64 characters of suffix
+    plain = client(sim, "sk-rules")
+    pf = upload(plain)
+    with pytest.raises(openai.BadRequestError) as err:
+        plain.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=pf.id, extra_body={"trainingType": "Standard"})
+    assert err.value.param == "trainingType"
+    assert plain.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=pf.id, suffix="x" * 64).id
+    # after OpenAI's last day, Azure still trains gpt-4o-mini (until 2027-04-01) and gpt-4.1-nano
+    try:
+        sim.today = dt.date(2027, 2, 1)
+        with pytest.raises(openai.PermissionDeniedError):
+            plain.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=pf.id)
+        assert v1.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=f.id).status == "validating_files"
+        sim.today = dt.date(2027, 4, 1)
+        with pytest.raises(openai.BadRequestError) as err:
+            v1.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=f.id)
+        assert "training ended on 2027-04-01" in err.value.message
+        assert v1.fine_tuning.jobs.create(model="gpt-4.1-mini", training_file=f.id).id
+    finally:
+        sim.today = None
+
+
+def test_azure_fine_tuned_model_continues_training(sim):
+    v1, _ = azure_clients(sim, "az-continue")
+    f = upload(v1)
+    done = wait_for(v1, v1.fine_tuning.jobs.create(model="gpt-4.1-mini", training_file=f.id).id)
+    again = v1.fine_tuning.jobs.create(model=done.fine_tuned_model, training_file=f.id)
+    assert again.model == done.fine_tuned_model
+    with pytest.raises(openai.BadRequestError):  # someone else's (or a made-up) fine-tune
+        v1.fine_tuning.jobs.create(model="gpt-4.1-mini-2025-04-14.ft-" + "0" * 32, training_file=f.id)

@@ -20,10 +20,11 @@ from typing import Callable
 from urllib.parse import unquote
 
 from lib import jobspec
-from lib.catalog import load_catalog
+from lib.catalog import is_fine_tuned_name, load_catalog
 from lib.simulator.filecheck import check_file, failure_message
 from lib.simulator.state import (
-    TERMINAL_STATUSES, ApiError, Job, Namespace, StoredFile, Upload, VirtualClock, key_id, new_id, stable_id,
+    TERMINAL_STATUSES, ApiError, Job, Namespace, StoredFile, Upload, VirtualClock, key_id, new_hex, new_id, stable_hex,
+    stable_id,
 )
 
 FILE_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
@@ -68,6 +69,45 @@ class Request:
     json: dict | None = None
     form: dict | None = None  # multipart: name -> str, or (filename, bytes) for files
     idempotency_key: str | None = None
+    flavor: str = "openai"  # "azure" when the request came through Azure OpenAI's paths (/openai/...)
+
+
+# ---------------------------------------------------------------- Azure OpenAI's dialect
+# The same service answers Azure OpenAI's paths; a request that came through them gets Azure's ids
+# (``file-<32 hex>``, ``ftjob-<32 hex>``, ``<base>.ft-<32 hex>``, ``ftchkpt-<hex>``), Azure's dates
+# and rules (suffix of at most 40 characters, ``trainingType``) and Azure's result-CSV columns.
+def calendar_of(request: Request) -> str:
+    """The catalog calendar whose dates and rules apply to ``request``."""
+    return "azure" if request.flavor == "azure" else "openai"
+
+
+def new_file_id(flavor: str) -> str:
+    return "file-" + new_hex(32) if flavor == "azure" else new_id("file-", 22)
+
+
+def new_job_id(flavor: str) -> str:
+    return "ftjob-" + new_hex(32) if flavor == "azure" else new_id("ftjob-")
+
+
+def fine_tuned_name_for(flavor: str, base: str, suffix: str | None, job_id: str) -> str:
+    """The model id a job of ``flavor`` produces."""
+    if flavor == "azure":
+        return jobspec.azure_fine_tuned_model_name(base, stable_hex("model", job_id))
+    return jobspec.fine_tuned_model_name(base, ORG_SLUG, suffix, stable_id("", job_id, length=8))
+
+
+def azure_model_object(info, created: int, name: str | None = None, owned_by: str = "system") -> dict:
+    """A model as Azure's models API shows it: lifecycle dates under ``deprecation`` (Unix seconds)."""
+    dates = info.lifecycle("azure")
+
+    def stamp(day):
+        return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp()) if day else None
+
+    fine_tuned = name is not None and name != info.id
+    return {"id": name or info.id, "object": "model", "created": created, "owned_by": owned_by,
+            "status": "succeeded", "lifecycle_status": "deprecated" if dates.training_until else "generally-available",
+            "capabilities": {"fine_tune": info.fine_tunable and not fine_tuned, "inference": True},
+            "deprecation": {"fine_tune": stamp(dates.training_until), "inference": stamp(dates.inference_until)}}
 
 
 @dataclass
@@ -182,7 +222,7 @@ class Service:
         for job in ns.jobs.values():
             if job.result_file_id is None and job.status(v) == "succeeded":
                 finished = int(self.clock.wall_time_of(job.finished_v(v)))
-                result = StoredFile(new_id("file-", 22), "step_metrics.csv", "fine-tune-results",
+                result = StoredFile(new_file_id(job.flavor), "step_metrics.csv", "fine-tune-results",
                                     job.results_file_bytes(), finished)
                 ns.files[result.id] = result
                 job.result_file_id = result.id
@@ -243,7 +283,9 @@ class Service:
         return None
 
     # -- models -----------------------------------------------------------------------------------
-    def _model_objects(self, ns: Namespace) -> list[dict]:
+    def _model_objects(self, ns: Namespace, flavor: str = "openai") -> list[dict]:
+        if flavor == "azure":
+            return self._azure_model_objects(ns)
         catalog = load_catalog()
         today = self.today()
         fallback = dt.date.fromisoformat(catalog.as_of)
@@ -263,11 +305,27 @@ class Service:
                         "shutdown_date": info.shutdown_date.isoformat() if info.shutdown_date else None})
         return out
 
+    def _azure_model_objects(self, ns: Namespace) -> list[dict]:
+        """Models on Azure's calendar: those Azure lists and still serves, with their Azure dates."""
+        catalog = load_catalog()
+        today = self.today()
+        fallback = dt.date.fromisoformat(catalog.as_of)
+        out = []
+        for info in catalog.models.values():
+            dates = info.lifecycle("azure")
+            if dates.listed and not dates.is_retired(today):
+                out.append(azure_model_object(info, _model_created(info.id, fallback)))
+        for name, (created, job) in ns.models.items():
+            info = catalog.models[job.base_model]
+            if job.flavor == "azure" and not info.lifecycle("azure").is_retired(today):
+                out.append(azure_model_object(info, created, name, ns.org_id))
+        return out
+
     def list_models(self, ns, request, v):
-        return Response(200, {"object": "list", "data": self._model_objects(ns)})
+        return Response(200, {"object": "list", "data": self._model_objects(ns, request.flavor)})
 
     def retrieve_model(self, ns, request, v, model_id):
-        for model in self._model_objects(ns):
+        for model in self._model_objects(ns, request.flavor):
             if model["id"] == model_id:
                 return Response(200, model)
         raise ApiError(404, f"The model `{model_id}` does not exist or you do not have access to it.",
@@ -282,7 +340,7 @@ class Service:
 
     # -- files ------------------------------------------------------------------------------------
     def _store_file(self, ns: Namespace, filename: str, purpose: str, data: bytes,
-                    expires_at: int | None = None) -> StoredFile:
+                    expires_at: int | None = None, flavor: str = "openai") -> StoredFile:
         limits = load_catalog().limits
         if purpose == "fine-tune" and not filename.lower().endswith(".jsonl"):
             raise ApiError(400, "Invalid file format for Fine-Tuning API. Must be .jsonl", param="file",
@@ -296,7 +354,7 @@ class Service:
                                 f"{self.limits.max_files_per_namespace} files. Delete some and try again.",
                            param="file", code="storage_limit_exceeded")
         self._make_room(ns, len(data))
-        stored = StoredFile(new_id("file-", 22), filename, purpose, data, int(self.wall()), expires_at)
+        stored = StoredFile(new_file_id(flavor), filename, purpose, data, int(self.wall()), expires_at)
         ns.files[stored.id] = stored
         return stored
 
@@ -327,7 +385,8 @@ class Service:
                                param="expires_after.seconds", code="invalid_value")
             expires_at = int(self.wall()) + seconds
         filename, data = upload
-        return Response(200, self._store_file(ns, filename or "upload.jsonl", purpose, data, expires_at).to_dict())
+        return Response(200, self._store_file(ns, filename or "upload.jsonl", purpose, data, expires_at,
+                                              request.flavor).to_dict())
 
     def _file(self, ns: Namespace, file_id: str) -> StoredFile:
         stored = ns.files.get(file_id)
@@ -442,7 +501,7 @@ class Service:
                            code="invalid_value")
         upload.parts.clear()  # the bytes move into the file
         try:
-            upload.file = self._store_file(ns, upload.filename, upload.purpose, data)
+            upload.file = self._store_file(ns, upload.filename, upload.purpose, data, flavor=request.flavor)
         except ApiError:
             upload.status = "cancelled"
             raise
@@ -491,17 +550,18 @@ class Service:
             self.settle(ns, v)
             if idem and idem in ns.idempotency and ns.idempotency[idem] in ns.jobs:
                 return Response(200, ns.jobs[ns.idempotency[idem]].to_dict(v, self.clock))
-            refusal = jobspec.job_creation_refusal(self.today())
+            calendar = calendar_of(request)
+            refusal = jobspec.job_creation_refusal(self.today(), calendar)
             if refusal:
                 raise ApiError(jobspec.CREATION_CLOSED_STATUS, refusal, code=jobspec.CREATION_CLOSED_CODE)
             if body is None:
                 raise ApiError(400, "We could not parse the JSON body of your request. The API expects a JSON "
                                     "object.", code="invalid_json")
-            errors = jobspec.validate_create_params(body, today=self.today())
+            errors = jobspec.validate_create_params(body, today=self.today(), calendar=calendar)
             if errors:
                 raise ApiError(400, errors[0].message, param=errors[0].param, code=errors[0].code)
             model = body["model"]
-            if model.startswith("ft:") and not self._owned_model(ns, model, v):
+            if is_fine_tuned_name(model) and not self._owned_model(ns, model, v):
                 raise ApiError(400, f"Model {model} is not available for fine-tuning or does not exist.",
                                param="model", code="model_not_available")
             training = self._training_input(ns, body["training_file"], "training_file")
@@ -530,7 +590,7 @@ class Service:
             if idem and idem in ns.idempotency and ns.idempotency[idem] in ns.jobs:
                 return Response(200, ns.jobs[ns.idempotency[idem]].to_dict(v, self.clock))
             self._make_job_room(ns, v)
-            job_id = new_id("ftjob-")
+            job_id = new_job_id(request.flavor)
             requested = {key: spec.hyperparameters.get(key, "auto")
                          for key in jobspec.resolve_hyperparameters({}, 1, spec.type)}
             resolved = jobspec.resolve_hyperparameters(spec.hyperparameters, training_check.examples, spec.type)
@@ -538,15 +598,14 @@ class Service:
             if seed is None:
                 seed = secrets.randbelow(load_catalog().limits["seed"][1] + 1)
             job = Job(
-                id=job_id, org_id=ns.org_id, model=model if model.startswith("ft:") else base, base_model=base,
+                id=job_id, org_id=ns.org_id, model=model if is_fine_tuned_name(model) else base, base_model=base,
                 training_file=training.id, validation_file=validation.id if validation else None,
                 method_type=spec.type, requested_hyperparameters=requested, resolved_hyperparameters=resolved,
                 suffix=body.get("suffix"), seed=seed, metadata=body.get("metadata"),
                 integrations=body.get("integrations"), created_v=v, created_at=int(self.wall()),
                 examples=training_check.examples, billed_tokens_per_epoch=training_check.billed_tokens_per_epoch,
-                fine_tuned_model_name=jobspec.fine_tuned_model_name(
-                    base, ORG_SLUG, body.get("suffix"), stable_id("", job_id, length=8)),
-                failure=failure,
+                fine_tuned_model_name=fine_tuned_name_for(request.flavor, base, body.get("suffix"), job_id),
+                failure=failure, flavor=request.flavor, training_type=body.get(jobspec.AZURE_TRAINING_TYPE_KEY),
             )
             ns.jobs[job_id] = job
             if idem:

@@ -251,6 +251,7 @@ class _Handler(BaseHTTPRequestHandler):
         if known is not None and api_key not in known:
             raise ApiError(401, INVALID_KEY_MESSAGE, code="invalid_api_key")
         request.path = api_path
+        request.flavor = "azure" if path.startswith("/openai/") else "openai"  # Azure OpenAI's paths
         namespace = sim.service.namespace(api_key)
         return sim.service.handle(namespace, request), {}
 

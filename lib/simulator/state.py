@@ -93,6 +93,16 @@ def stable_id(prefix: str, *parts: object, length: int = 24) -> str:
     return prefix + "".join(_ALNUM[byte % len(_ALNUM)] for byte in digest[:length])
 
 
+def stable_hex(*parts: object, length: int = 32) -> str:
+    """Hex digits derived from ``parts`` (Azure's ids are lowercase hex: ``ftchkpt-<hex>``)."""
+    return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:length]
+
+
+def new_hex(length: int = 32) -> str:
+    """Fresh random lowercase hex digits, as in Azure's ``ftjob-<hex>`` and ``file-<hex>`` ids."""
+    return secrets.token_hex((length + 1) // 2)[:length]
+
+
 def key_id(api_key: str) -> str:
     """A short fingerprint of an API key: safe to log, never reversible to the key."""
     return hashlib.sha256(api_key.encode()).hexdigest()[:12]
@@ -260,16 +270,27 @@ def metrics_message(row: dict) -> str:
     return text
 
 
-def results_csv(rows: list[dict]) -> bytes:
-    """The result file's CSV (columns as the guide documents; validation cells empty without it)."""
-    lines = ["step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy"]
+# The result CSV's columns: OpenAI's (the guide) and Azure OpenAI's spelling of the same metrics.
+RESULT_COLUMNS = {
+    "openai": ("step", "train_loss", "train_accuracy", "valid_loss", "valid_mean_token_accuracy"),
+    "azure": ("step", "train_loss", "train_mean_token_accuracy", "valid_loss", "validation_mean_token_accuracy",
+              "full_valid_loss", "full_valid_mean_token_accuracy"),
+}
+# Which curve value each column holds.
+_COLUMN_SOURCE = {"train_accuracy": "train_mean_token_accuracy",
+                  "validation_mean_token_accuracy": "valid_mean_token_accuracy"}
+
+
+def results_csv(rows: list[dict], flavor: str = "openai") -> bytes:
+    """The result file's CSV in ``flavor``'s columns (validation cells empty without a validation file)."""
+    columns = RESULT_COLUMNS[flavor]
+    lines = [",".join(columns)]
     for row in rows:
-        valid = row.get("valid_loss")
-        valid_acc = row.get("valid_mean_token_accuracy")
-        lines.append(",".join([
-            str(row["step"]), f"{row['train_loss']:.5f}", f"{row['train_mean_token_accuracy']:.5f}",
-            "" if valid is None else f"{valid:.5f}", "" if valid_acc is None else f"{valid_acc:.5f}",
-        ]))
+        cells = [str(row["step"])]
+        for column in columns[1:]:
+            value = row.get(_COLUMN_SOURCE.get(column, column))
+            cells.append("" if value is None else f"{value:.5f}")
+        lines.append(",".join(cells))
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -319,6 +340,8 @@ class Job:
     billed_tokens_per_epoch: int
     fine_tuned_model_name: str
     failure: dict | None = None  # {code, message, param} when the files are invalid
+    flavor: str = "openai"  # "azure": created through Azure OpenAI's paths (Azure ids and CSV columns)
+    training_type: str | None = None  # Azure's trainingType, when given
     holds: list[Hold] = field(default_factory=list)
     cancelled_v: float | None = None
     result_file_id: str | None = None
@@ -474,7 +497,7 @@ class Job:
                 "full_valid_loss", "full_valid_mean_token_accuracy")}
             metrics["step"] = float(step)
             out.append({
-                "id": stable_id("ftckpt_", self.id, step), "object": "fine_tuning.job.checkpoint",
+                "id": self.checkpoint_id(step), "object": "fine_tuning.job.checkpoint",
                 "created_at": int(clock.wall_time_of(self.virtual_time_of(work))),
                 "fine_tuned_model_checkpoint": checkpoint_model_name(self.fine_tuned_model_name, step),
                 "fine_tuning_job_id": self.id, "metrics": metrics, "step_number": step,
@@ -483,7 +506,13 @@ class Job:
 
     def results_file_bytes(self) -> bytes:
         """The result file's content: the CSV, base64-encoded as the real service serves it."""
-        return base64.b64encode(results_csv(self.curve()))
+        return base64.b64encode(results_csv(self.curve(), self.flavor))
+
+    def checkpoint_id(self, step: int) -> str:
+        """``ftckpt_<24 alnum>`` on OpenAI, ``ftchkpt-<32 hex>`` on Azure; the same on every request."""
+        if self.flavor == "azure":
+            return "ftchkpt-" + stable_hex(self.id, step)
+        return stable_id("ftckpt_", self.id, step)
 
     def to_dict(self, v: float, clock: VirtualClock) -> dict:
         status = self.status(v)
@@ -511,6 +540,7 @@ class Job:
             "error": dict(self.failure) if status == "failed" else None,
             "seed": self.seed, "metadata": self.metadata, "integrations": self.integrations,
             "user_provided_suffix": self.suffix,
+            **({"trainingType": self.training_type} if self.training_type else {}),
         }
 
     # -- user actions --
