@@ -14,6 +14,7 @@ st.title("Tuning Desk")
 st.markdown("From *should we fine-tune an OpenAI model?* to a running, watched fine-tuning job.")
 
 st.warning(ui.deadline_text(), icon=":material/hourglass_bottom:")
+st.caption(f"Source: [OpenAI deprecations]({cat.sources['deprecations']}), as of {cat.as_of}.")
 if conn.is_demo:
     st.info("You are in **demo mode**: a local simulator answers every call, so every page works and nothing "
             "costs money. Choose OpenAI, Azure OpenAI or a custom URL in the sidebar to use a real account.",

@@ -309,40 +309,35 @@ class Dated:
 
 
 def shutdown_for(model: ModelInfo | str, backend: str = "openai") -> Dated:
-    """The day fine-tunes of ``model`` stop answering on ``backend`` ("openai" or "azure"), with its source."""
+    """The day fine-tunes of ``model`` stop answering on ``backend`` ("openai" or "azure"), with its source.
+
+    On Azure that is the day its fine-tuned deployments stop; never OpenAI's date.
+    """
     info = resolve_model(model) if isinstance(model, str) else model
-    cat = catalog_lib.load_catalog()
-    lifecycle = getattr(cat, "lifecycle", None)
-    if lifecycle is not None:
-        life = lifecycle(info.id, backend)
-        return Dated(life.inference_until, life.source, life.as_of, bool(life.doubtful))
-    retirement = cat.sources.get("deprecations", "")
-    return Dated(info.shutdown_date, retirement, cat.as_of)
+    life = info.lifecycle(backend)
+    return Dated(life.inference_until, life.source, life.as_of, "inference_until" in life.doubtful_fields)
 
 
-def training_until(model: ModelInfo | str, backend: str = "openai", today: dt.date | None = None) -> Dated:
-    """The last day a job for ``model`` can start on ``backend`` (None: no end announced), with its source."""
+def training_until(model: ModelInfo | str, backend: str = "openai") -> Dated:
+    """The first day no new job for ``model`` can start on ``backend`` (None: no end announced), with its source."""
     info = resolve_model(model) if isinstance(model, str) else model
-    cat = catalog_lib.load_catalog()
-    lifecycle = getattr(cat, "lifecycle", None)
-    if lifecycle is not None:
-        life = lifecycle(info.id, backend)
-        return Dated(life.training_until, life.source, life.as_of, bool(life.doubtful))
-    return Dated(cat.no_new_jobs_from, cat.sources.get("deprecations", ""), cat.as_of)
+    life = info.lifecycle(backend)
+    return Dated(life.training_until, life.source, life.as_of, "training_until" in life.doubtful_fields,
+                 life.note)
 
 
 def trainable_models(backend: str = "openai", today: dt.date | None = None) -> list[ModelInfo]:
     """Models a job can still start for on ``backend`` on ``today``, priced per token, cheapest first."""
     today = today or catalog_lib.today()
     cat = catalog_lib.load_catalog()
-    if backend != "azure" or getattr(cat, "lifecycle", None) is None:
+    if backend != "azure":
         return cat.trainable(today)
     live = []
     for m in cat.models.values():
-        life = cat.lifecycle(m.id, "azure")
+        life = m.lifecycle("azure")
         open_for_jobs = life.training_until is None or today < life.training_until
         answers = life.inference_until is None or today < life.inference_until
-        if m.training_per_1m and life.inference_until is not None and open_for_jobs and answers:
+        if life.listed and m.fine_tunable and m.training_per_1m and open_for_jobs and answers:
             live.append(m)
     return sorted(live, key=lambda m: m.training_per_1m)
 

@@ -16,6 +16,8 @@ from dataclasses import replace
 from fractions import Fraction
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lib import catalog, costs
 from lib.charts import costs as charts
@@ -740,7 +742,6 @@ def test_measured_usage_replaces_typed_guesses():
 
 
 # ---------------------------------------------------------------- property sweep of the link
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
 _JUNK = st.sampled_from(["", "abc", "-5", "1e400", "nan", "inf", "0", "1,5", "٣", "9" * 40, "2.5", "auto", " 7 "])
 _PARAM_VALUES = {
