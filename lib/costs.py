@@ -912,17 +912,28 @@ def verdict(p: Projection) -> str:
             f"and saves {usd(p.net_saving_at_horizon)} net by {end} ({p.horizon_end:%Y-%m-%d}).")
 
 
+_KIND_LABELS = {"training": "training price", "base": "base-model prices", "fine_tuned": "fine-tuned prices"}
+
+
 def sources_used(p: Projection) -> list[Dated]:
-    """Where every figure of ``p`` comes from: its prices (catalog or "your price") and its shutdown date."""
-    seen: dict[tuple[str, str], Dated] = {}
+    """Where every figure of ``p`` comes from, grouped by source: its catalog prices (not the ones the
+    user overrode) and its shutdown date. ``value`` names what the source gave."""
+    kinds = {price.key: price.kind for price in PRICE_KEYS}
+    groups: dict[tuple[str, str], list[str]] = {}
+    doubtful: dict[tuple[str, str], bool] = {}
     for figure in p.prices.figures:
         if figure.value is not None and not figure.overridden:
-            seen.setdefault((figure.source, figure.as_of), Dated(figure.label, figure.source, figure.as_of))
+            labels = groups.setdefault((figure.source, figure.as_of), [])
+            if _KIND_LABELS[kinds[figure.key]] not in labels:
+                labels.append(_KIND_LABELS[kinds[figure.key]])
+            doubtful[(figure.source, figure.as_of)] = doubtful.get((figure.source, figure.as_of)) or figure.doubtful
     shutdown = shutdown_for(p.model_id, p.backend)
     if shutdown.date == p.shutdown_date and p.shutdown_date is not None:
-        seen.setdefault((shutdown.source, shutdown.as_of), Dated("shutdown date", shutdown.source, shutdown.as_of,
-                                                                 shutdown.doubtful))
-    return list(seen.values())
+        key = (shutdown.source, shutdown.as_of)
+        groups.setdefault(key, []).append("shutdown date")
+        doubtful[key] = doubtful.get(key) or shutdown.doubtful
+    return [Dated(" and ".join(labels), source, as_of, doubtful[(source, as_of)])
+            for (source, as_of), labels in groups.items()]
 
 
 # ---------------------------------------------------------------- over time

@@ -339,9 +339,17 @@ with results_area:
     ss[key("written_params")] = shared
 
     p = projection
-    basis = "; ".join(f"{d.value}: {sourced(d)}" for d in costs.sources_used(p)) or "your own prices"
     azure = p.backend == "azure"
-    cards = st.columns(5 if azure else 4)
+    used = costs.sources_used(p)
+    if azure:
+        fee = costs.hosting_fee(scenario.deployment_type)
+        used.append(costs.Dated("hosting fee", fee.source, fee.as_of, fee.doubtful))
+    basis = "; ".join(f"{d.value}: {sourced(d)}" for d in used) or "your own prices"
+    if azure:  # five figures: three and two, so none is cut off
+        top, bottom = st.columns(3), st.columns(2)
+        cards = [top[0], top[1], bottom[0], bottom[1], top[2]]
+    else:
+        cards = st.columns(4)
     training_price = sheet["training"]
     cards[0].metric("Training cost (estimate)", costs.usd(p.training.cost),
                     f"{p.training.billed_tokens:,} billed tokens", "off", delta_arrow="off", border=True,

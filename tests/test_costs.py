@@ -585,10 +585,10 @@ def test_every_figure_names_its_source_and_date():
     cat = catalog.load_catalog()
     assert "https://developers.openai.com/api/docs/pricing" in urls and cat.sources["litellm"] in urls
     assert all(d.as_of for d in used)
-    assert any(d.value == "shutdown date" for d in used)
+    assert [d.value for d in used] == ["training price and fine-tuned prices", "base-model prices", "shutdown date"]
     # Overridden prices are the user's: they name no catalog source.
     mine = costs.project(scenario(price_overrides={"training": 1.0}))
-    assert all(d.value != "Training" for d in costs.sources_used(mine))
+    assert [d.value for d in costs.sources_used(mine)] == ["base-model prices", "fine-tuned prices", "shutdown date"]
     row = costs.comparison_table(costs.compare_models(scenario(), START))[0]
     assert row["Prices as of"] == "2026-11-26" and "Training (estimate)" in row and row["Net by"] == SHUTDOWN
 

@@ -103,7 +103,11 @@ def cumulative_cost_chart(p: Projection, points: list[TimelinePoint]) -> go.Figu
                            bgcolor="rgba(255,255,255,0.85)")
     fig.update_xaxes(title_text=None, range=[points[0].date, right_edge])
     fig.update_yaxes(title_text="Cumulative spend (USD)", tickprefix="$", rangemode="tozero")
-    return _layout(fig, "Cumulative spend: base model vs. fine-tuned")
+    _layout(fig, "Cumulative spend: base model vs. fine-tuned")
+    # Below the plot: long series names (training and hosting) would run into the title above it.
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.08, xanchor="left", x=0),
+                      margin=dict(l=10, r=10, t=60, b=40))
+    return fig
 
 
 def model_comparison_chart(comparison: Comparison) -> go.Figure:
