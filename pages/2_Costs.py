@@ -216,7 +216,8 @@ with inputs:
                    f"{training_note} ({sourced(costs.Dated(None, model.training_source, model.training_as_of))}). "
                    + (f"Its fine-tunes answer until **{shutdown.date:%Y-%m-%d}** ({sourced(shutdown)})"
                       if shutdown.date else "No shutdown announced")
-                   + (f"; new jobs until {jobs_until.date:%Y-%m-%d}." if jobs_until.date else "."))
+                   + (f"; new jobs until {jobs_until.date:%Y-%m-%d}" if jobs_until.date else "")
+                   + (" :red-badge[doubtful]" if jobs_until.doubtful else "") + ".")
 
     bounds = costs.input_bounds()
     with st.container(border=True):
