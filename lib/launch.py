@@ -519,14 +519,16 @@ class ChargeEstimate:
 
 
 def estimate_charge(model: ModelInfo, *, billed_tokens_per_epoch: int, examples: int,
-                    n_epochs: Any = "auto", method: str = "supervised") -> ChargeEstimate:
+                    n_epochs: Any = "auto", method: str = "supervised") -> ChargeEstimate | None:
     """The training charge from the catalog price (computed by :func:`lib.costs.training_cost`);
-    ``"auto"`` epochs use the cookbook estimate.
+    ``"auto"`` epochs use the cookbook estimate. None for a file with no examples: nothing to train.
 
     Validation files are not charged, so only the training file's tokens count.
     """
     if model.training_per_1m is None:
         raise ValueError(f"{model.label} is not billed per token; its charge cannot be estimated up front.")
+    if examples < 1:
+        return None
     estimate = n_epochs in (None, "auto")
     cost = costs.training_cost(billed_tokens_per_epoch, None if estimate else int(n_epochs), model.training_per_1m,
                                examples, method)
