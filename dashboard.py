@@ -13,8 +13,11 @@ jobs = ui.session_jobs()
 st.title("Tuning Desk")
 st.markdown("From *should we fine-tune an OpenAI model?* to a running, watched fine-tuning job.")
 
-st.warning(ui.deadline_text(), icon=":material/hourglass_bottom:")
-st.caption(f"Source: [OpenAI deprecations]({cat.sources['deprecations']}), as of {cat.as_of}.")
+calendar = ui.calendar_of(conn)
+st.warning(ui.deadline_text(calendar=calendar), icon=":material/hourglass_bottom:")
+banner_dates = cat.lifecycle(cat.retiring_models[0], calendar)  # where the banner's dates come from
+st.caption(f"Source: [{ {url: name for name, url in cat.sources.items()}.get(banner_dates.source, 'source')}]"
+           f"({banner_dates.source}), as of {banner_dates.as_of}.")
 if conn.is_demo:
     st.info("You are in **demo mode**: a local simulator answers every call, so every page works and nothing "
             "costs money. Choose OpenAI, Azure OpenAI or a custom URL in the sidebar to use a real account.",
@@ -76,9 +79,14 @@ with right.container(border=True):
     else:
         st.caption("No jobs yet in this session.")
 
-with st.expander("About the platform wind-down"):
-    st.markdown(cat.winding_down_text)
-    for stage in cat.stages:
-        note = " (reported by secondary sources)" if stage.doubtful else ""
-        st.markdown(f"- **{stage.date:%Y-%m-%d}**: {stage.text}{note}")
-    st.caption(f"Dates as of {cat.as_of}; source: {cat.sources['deprecations']}")
+if calendar == "azure":
+    with st.expander("Azure OpenAI's dates for these fine-tunes"):
+        st.dataframe(catalog.calendar_table("azure", catalog.today()), hide_index=True)
+        st.caption(f"Dates as of {cat.as_of}; source: {cat.sources['azure_retirements']}")
+else:
+    with st.expander("About the platform wind-down"):
+        st.markdown(cat.winding_down_text)
+        for stage in cat.stages:
+            note = " (reported by secondary sources)" if stage.doubtful else ""
+            st.markdown(f"- **{stage.date:%Y-%m-%d}**: {stage.text}{note}")
+        st.caption(f"Dates as of {cat.as_of}; source: {cat.sources['deprecations']}")

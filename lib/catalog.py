@@ -539,3 +539,87 @@ def today() -> dt.date:
         except ValueError:
             raise ValueError(f"{TODAY_ENV}={pinned!r} is not a date written YYYY-MM-DD.") from None
     return dt.date.today()
+
+
+# ---------------------------------------------------------------- deadlines in words
+CALENDAR_LABELS = {"openai": "OpenAI", "azure": "Azure OpenAI"}
+
+
+def _names(ids: list[str]) -> str:
+    short = [base_model_label(i) for i in ids]
+    return short[0] if len(short) == 1 else ", ".join(short[:-1]) + " and " + short[-1]
+
+
+def base_model_label(model_id: str) -> str:
+    """A dated id without its date (``gpt-4o-mini-2024-07-18`` -> ``gpt-4o-mini``)."""
+    return re.sub(r"-\d{4}-\d{2}-\d{2}$", "", model_id)
+
+
+def deadline_summary(calendar: str, today: dt.date, catalog: Catalog | None = None) -> str:
+    """One line about when the connected backend stops training and serving the fine-tunes that
+    matter now (the bases OpenAI retires on 2027-01-14), in ``calendar``'s dates."""
+    cat = catalog or load_catalog()
+    if check_calendar(calendar) == "openai":
+        days = (cat.no_new_jobs_from - today).days
+        if days > 0:
+            return (f"OpenAI stops new fine-tuning jobs on {cat.no_new_jobs_from:%Y-%m-%d} ({days} days left) and "
+                    f"retires gpt-4o, gpt-4o-mini, gpt-4.1, gpt-4.1-mini and their fine-tunes on "
+                    f"{cat.retirement_date:%Y-%m-%d}.")
+        return (f"OpenAI stopped new fine-tuning jobs on {cat.no_new_jobs_from:%Y-%m-%d}; gpt-4o, gpt-4o-mini, "
+                f"gpt-4.1, gpt-4.1-mini and their fine-tunes retire on {cat.retirement_date:%Y-%m-%d}.")
+    groups: dict[tuple, list[str]] = {}
+    for model_id in cat.retiring_models:
+        if model_id not in cat.models:
+            continue
+        dates = cat.models[model_id].lifecycle("azure")
+        if dates.listed:
+            groups.setdefault((dates.training_until, dates.inference_until), []).append(model_id)
+    parts = []
+    for (training_until, inference_until), ids in sorted(groups.items(), key=lambda item: item[0]):
+        train = ("training has ended" if training_until and today >= training_until
+                 else f"training until no earlier than {training_until:%Y-%m-%d}" if training_until
+                 else "training dates not announced")
+        parts.append(f"{_names(ids)}: {train}, deployed fine-tunes answer until {inference_until:%Y-%m-%d}")
+    return ("Azure OpenAI (existing customers) keeps these fine-tunes longer than OpenAI: " + "; ".join(parts) + ".")
+
+
+def fine_tune_deadline_text(model: str, calendar: str, today: dt.date, catalog: Catalog | None = None) -> str:
+    """When fine-tunes of ``model`` stop answering on ``calendar``, as one sentence.
+
+    Azure: "this fine-tune's deployment answers until 2027-10-01"; OpenAI: "this fine-tune answers
+    until 2027-01-14". Unknown models and unannounced dates say so.
+    """
+    cat = catalog or load_catalog()
+    try:
+        dates = cat.lifecycle(model, calendar)
+    except UnknownModelError:
+        return f"{model or 'This model'} is not in the app's catalog, so its {CALENDAR_LABELS[calendar]} dates are unknown."
+    subject = "this fine-tune's deployment" if calendar == "azure" else "this fine-tune"
+    if not dates.listed:
+        return f"{CALENDAR_LABELS[calendar]}'s schedule does not list {dates.model_id}: {dates.note}"
+    if dates.inference_until is None:
+        return f"No shutdown date is announced for {dates.model_id} on {CALENDAR_LABELS[calendar]}."
+    when = f"{dates.inference_until:%Y-%m-%d}"
+    doubt = " (doubtful: " + dates.note + ")" if "inference_until" in dates.doubtful_fields else ""
+    if today >= dates.inference_until:
+        return f"On {CALENDAR_LABELS[calendar]}, {subject} stopped answering on {when}{doubt}."
+    return f"On {CALENDAR_LABELS[calendar]}, {subject} answers until {when}{doubt}."
+
+
+def calendar_table(calendar: str, today: dt.date, catalog: Catalog | None = None) -> list[dict]:
+    """One row per fine-tunable model ``calendar`` lists and still serves on ``today``: its dates,
+    doubts and source (for a table; dates as ISO strings, "" when not announced)."""
+    cat = catalog or load_catalog()
+    rows = []
+    for info in cat.models.values():
+        dates = info.lifecycle(calendar)
+        if not (info.fine_tunable and dates.listed) or dates.is_retired(today):
+            continue
+        rows.append({
+            "Model": info.id,
+            "New jobs until": f"{dates.training_until:%Y-%m-%d}" if dates.training_until else "",
+            "Fine-tunes answer until": f"{dates.inference_until:%Y-%m-%d}" if dates.inference_until else "",
+            "Note": ("Doubtful. " if dates.doubtful else "") + dates.note,
+            "Source": dates.source,
+        })
+    return rows

@@ -40,6 +40,7 @@ class Connection:
     project: str | None = None
     azure_endpoint: str | None = None
     api_version: str | None = None
+    demo_calendar: str = "openai"  # "azure": the demo simulator answers on Azure OpenAI's paths
 
     @property
     def is_demo(self) -> bool:
@@ -141,6 +142,9 @@ def make_client(conn: Connection, *, max_retries: int = DEFAULT_MAX_RETRIES,
     problem = conn.missing()
     if problem:
         raise ValueError(problem)
+    azure_v1 = azure_v1_base_url(conn)
+    if azure_v1:  # Azure OpenAI's v1 API takes the plain client, with no api-version
+        return openai.OpenAI(api_key=conn.api_key, base_url=azure_v1, max_retries=max_retries, timeout=timeout)
     if conn.backend == "azure":
         return openai.AzureOpenAI(
             api_key=conn.api_key,
@@ -150,6 +154,8 @@ def make_client(conn: Connection, *, max_retries: int = DEFAULT_MAX_RETRIES,
             timeout=timeout,
         )
     base_url = demo_base_url() if conn.is_demo else conn.base_url
+    if conn.is_demo and conn.demo_calendar == "azure":
+        base_url = base_url.removesuffix("/v1") + "/openai/v1"
     return openai.OpenAI(
         api_key=conn.api_key,
         base_url=base_url or None,
@@ -158,6 +164,25 @@ def make_client(conn: Connection, *, max_retries: int = DEFAULT_MAX_RETRIES,
         max_retries=max_retries,
         timeout=timeout,
     )
+
+
+AZURE_V1_VERSIONS = ("v1", "latest")  # what the API-version box may say to use Azure's v1 API
+
+
+def azure_v1_base_url(conn: Connection) -> str | None:
+    """The base URL of Azure OpenAI's v1 API when ``conn`` uses it, else None.
+
+    Two ways in: an endpoint that already ends in ``/openai/v1``, or the API version "v1". The URL
+    is built from ``conn.azure_endpoint`` only, so the key goes where the endpoint setting says.
+    """
+    if conn.backend != "azure" or not conn.azure_endpoint:
+        return None
+    endpoint = conn.azure_endpoint.strip().rstrip("/")
+    if endpoint.endswith("/openai/v1"):
+        return endpoint + "/"
+    if (conn.api_version or "").strip().lower() in AZURE_V1_VERSIONS:
+        return endpoint + "/openai/v1/"
+    return None
 
 
 @dataclass(frozen=True)

@@ -53,9 +53,6 @@ MAX_PRICE_PER_1M = 1_000.0           # well above any OpenAI per-token price eve
 MAX_START_DATE_DISTANCE_DAYS = 3_660  # start dates more than ~10 years from today are typos
 MAX_PASTED_PROMPT_CHARS = 2_000_000
 MAX_HOSTING_PER_HOUR = 1_000.0       # well above any hourly hosting fee Azure has published
-# Azure bills hosting by the hour; a month here is the average calendar month,
-# 365 x 24 / 12 = 730 hours (the month Azure's own pricing calculator uses).
-HOURS_PER_MONTH = Fraction(365 * 24, 12)
 BACKENDS = {"openai": "OpenAI", "azure": "Azure OpenAI"}
 METHODS = {"supervised": "supervised (SFT)", "dpo": "DPO (preference pairs)"}
 # What the DPO figure counts: OpenAI and Azure do not document which tokens of a pair they bill.
@@ -345,6 +342,11 @@ def trainable_models(backend: str = "openai", today: dt.date | None = None) -> l
 DEPLOYMENT_TYPES = ("standard", "global_standard", "developer")
 
 
+def hosting_hours_per_month() -> int:
+    """The hours a month of hosting is counted as (catalog data: the month Azure's figures use)."""
+    return catalog_lib.load_catalog().azure.hours_per_month
+
+
 def deployment_types() -> dict[str, str]:
     """Azure's fine-tuned deployment types, ``{type: label}``, as the catalog names them."""
     cat = catalog_lib.load_catalog()
@@ -428,10 +430,11 @@ class Scenario:
 
     @property
     def hosting_per_month(self) -> Fraction:
-        """The deployment's hosting fee for an average month (730 hours); zero off Azure."""
+        """The deployment's hosting fee for a month (:func:`hosting_hours_per_month` hours if up all day,
+        prorated by the hours a day it stays up); zero off Azure."""
         if self.backend != "azure":
             return Fraction(0)
-        return _exact(self.hosting_usd_per_hour) * HOURS_PER_MONTH * _exact(self.hosting_hours_per_day) / 24
+        return _exact(self.hosting_usd_per_hour) * hosting_hours_per_month() * _exact(self.hosting_hours_per_day) / 24
 
     @property
     def base_input_tokens(self) -> int:
@@ -722,7 +725,7 @@ class Projection:
     outcome: Outcome
     exact_break_even_calls: Fraction | None = field(default=None, repr=False, compare=False)
     backend: str = "openai"
-    hosting_per_month: float = 0.0    # Azure's fee for one deployment over an average month (730 hours)
+    hosting_per_month: float = 0.0    # Azure's fee for one deployment over a month (hosting_hours_per_month())
     hosting_needs_calls_per_month: int | None = None  # calls a month whose saving just pays the hosting
     net_saving_by_shutdown: float | None = None  # the same net if calls go on until the shutdown
     exact_hosting_per_month: Fraction = field(default=Fraction(0), repr=False, compare=False)
@@ -877,7 +880,7 @@ def hosting_text(p: Projection) -> str:
     if p.hosting_needs_calls_per_month is None:
         return (f"The deployment's hosting fee of {usd(p.hosting_per_month)} a month is never paid back: a "
                 "fine-tuned call saves nothing.")
-    return (f"Hosting costs {usd(p.hosting_per_month)} a month (730 hours): it needs "
+    return (f"Hosting costs {usd(p.hosting_per_month)} a month ({hosting_hours_per_month()} hours): it needs "
             f"{calls_text(p.hosting_needs_calls_per_month)} calls a month just to pay the hosting, before any "
             "call repays the training.")
 
@@ -1317,7 +1320,8 @@ def scenario_csv(s: Scenario, p: Projection) -> str:
          "if calls go on until the shutdown"),
     ]
     if p.backend == "azure":
-        results.insert(5, ("hosting_per_month_usd", f"{p.hosting_per_month:.2f}", "730 hours a month"))
+        results.insert(5, ("hosting_per_month_usd", f"{p.hosting_per_month:.2f}",
+                           f"{hosting_hours_per_month()} hours a month"))
     for item, value, note in results:
         w.writerow(["result", item, value, note])
     return out.getvalue()

@@ -12,6 +12,7 @@ as plain text for ``st.text`` and tool calls as JSON for ``st.code``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections import Counter
@@ -94,9 +95,11 @@ def upload_too_large(size_bytes: int, max_upload_mb: int | float) -> str | None:
             "Split it into smaller files, or check it on your machine with `python -m lib validate FILE`.")
 
 
-def model_choices(cat: Catalog, today: dt.date) -> list[ModelInfo]:
-    """Models the picker offers: those still trainable today, else (after the cut-off) every model."""
-    return cat.trainable(today) or sorted((m for m in cat.models.values() if m.fine_tunable), key=lambda m: m.id)
+def model_choices(cat: Catalog, today: dt.date, calendar: str = "openai") -> list[ModelInfo]:
+    """Models the picker offers: those still trainable today on ``calendar``, else (after the cut-off)
+    every model that can be fine-tuned."""
+    return (cat.trainable(today, calendar)
+            or sorted((m for m in cat.models.values() if m.fine_tunable), key=lambda m: m.id))
 
 
 def model_label(info: ModelInfo) -> str:
@@ -108,8 +111,11 @@ def model_label(info: ModelInfo) -> str:
     return info.label
 
 
-def deadline_note(info: ModelInfo, cat: Catalog, today: dt.date) -> str:
-    """The dates that matter for a job on ``info``: its shutdown and the platform's last day for new jobs."""
+def deadline_note(info: ModelInfo, cat: Catalog, today: dt.date, calendar: str = "openai") -> str:
+    """The dates that matter for a job on ``info``: its shutdown and the platform's last day for new jobs
+    (on Azure OpenAI: the model's own training end and its deployments' retirement)."""
+    if calendar != "openai":
+        return azure_deadline_note(info, today)
     parts = []
     if info.shutdown_date is not None:
         verb = "Was shut down" if info.shutdown_date <= today else "Shuts down"
@@ -121,6 +127,46 @@ def deadline_note(info: ModelInfo, cat: Catalog, today: dt.date) -> str:
         parts.append(f"no new fine-tuning jobs since {cat.no_new_jobs_from:%Y-%m-%d}")
     text = "; ".join(parts)
     return text[:1].upper() + text[1:] + "."
+
+
+def azure_deadline_note(info: ModelInfo, today: dt.date) -> str:
+    """:func:`deadline_note` in Azure OpenAI's dates."""
+    dates = info.lifecycle("azure")
+    if not dates.listed:
+        return f"Azure OpenAI's schedule does not list {info.id}: {dates.note}"
+    parts = []
+    if dates.training_until:
+        if today < dates.training_until:
+            days = (dates.training_until - today).days
+            parts.append(f"Azure OpenAI trains it until no earlier than {dates.training_until:%Y-%m-%d} "
+                         f"({days} days left, existing customers)")
+        else:
+            parts.append(f"Azure OpenAI stopped training it on {dates.training_until:%Y-%m-%d}")
+    if dates.inference_until:
+        verb = "answered" if today >= dates.inference_until else "answer"
+        parts.append(f"deployed fine-tunes of it {verb} until {dates.inference_until:%Y-%m-%d}")
+    text = "; ".join(parts) or f"No Azure OpenAI dates are announced for {info.id}"
+    return text + "." + (" Doubtful: " + dates.note if dates.doubtful else "")
+
+
+def with_calendar(report, cat: Catalog, today: dt.date, calendar: str):
+    """``report`` with its "model retired" warning in ``calendar``'s dates.
+
+    The validator speaks OpenAI's calendar; on Azure OpenAI a model OpenAI retired may still train
+    (gpt-4.1-nano until 2027-04-14), and the warning must name Azure's date, never OpenAI's.
+    """
+    if calendar == "openai":
+        return report
+    warnings = [f for f in report.warnings if f.code != "model_retired"]
+    dates = cat.lifecycle(report.model, calendar)
+    if not dates.training_open(today):
+        ended = f"ended on {dates.training_until:%Y-%m-%d}" if dates.training_until else "is not offered"
+        from lib.validate import SEVERITY, Finding  # imported here: lib.validate loads the tokenizers
+
+        warnings.append(Finding(None, "model_retired", f"{dates.model_id}: Azure OpenAI's training for it {ended}; "
+                                "new jobs cannot use it (the file is still checked)", SEVERITY["model_retired"]))
+    validation = with_calendar(report.validation, cat, today, calendar) if report.validation is not None else None
+    return dataclasses.replace(report, warnings=warnings, validation=validation)
 
 
 def epochs_label(value: int | str) -> str:

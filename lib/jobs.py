@@ -21,13 +21,17 @@ import io
 import json
 import math
 import re
+import shlex
 import time
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from lib.catalog import Catalog, UnknownModelError, base_model_name, load_catalog
-from lib.costs import training_charge_usd, usd, usd_per_1m
+from lib.catalog import (
+    CALENDAR_LABELS, Catalog, UnknownModelError, base_model_label, base_model_name, fine_tune_deadline_text,
+    load_catalog,
+)
+from lib.costs import training_charge_usd, usd, usd_per_1m, usd_price
 
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 # The path a healthy job takes; ``paused`` (and any status the SDK does not know) is shown raw.
@@ -64,6 +68,15 @@ METRIC_LABELS = {
     "valid_mean_token_accuracy": "Validation token accuracy",
     "full_valid_mean_token_accuracy": "Full validation token accuracy",
 }
+# The result CSV spells some metrics differently on OpenAI ("train_accuracy") and Azure OpenAI
+# ("validation_mean_token_accuracy"); rows are read under the event metrics' names (METRIC_KEYS).
+RESULT_COLUMN_SPELLINGS = {
+    "train_accuracy": "train_mean_token_accuracy",
+    "validation_mean_token_accuracy": "valid_mean_token_accuracy",
+    "validation_loss": "valid_loss",
+}
+# Checkpoint ids: OpenAI's ``ftckpt_...``, Azure OpenAI's ``ftchkpt-<hex>``.
+_CHECKPOINT_ID = re.compile(r"^(?:ftckpt_[A-Za-z0-9]+|ftchkpt-[0-9a-f]+)$")
 # Where the Launch page leaves its pre-launch estimate on the job (metadata is the only
 # place that travels with the job and survives a reload or another browser).
 ESTIMATE_TOKENS_KEY = "estimated_trained_tokens"
@@ -71,6 +84,11 @@ ESTIMATE_USD_KEY = "estimated_cost_usd"
 
 
 _JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+
+
+def is_checkpoint_id(text: str | None) -> bool:
+    """True for a checkpoint id of OpenAI (``ftckpt_...``) or Azure OpenAI (``ftchkpt-<hex>``)."""
+    return bool(text) and bool(_CHECKPOINT_ID.match(text))
 
 
 def is_job_id(text: str | None) -> bool:
@@ -488,9 +506,12 @@ class ShutdownNote:
     text: str
 
 
-def shutdown_note(model: str, today: dt.date, catalog: Catalog | None = None) -> ShutdownNote:
-    """What the base model's shutdown date means for this job's fine-tuned model, in plain words."""
+def shutdown_note(model: str, today: dt.date, catalog: Catalog | None = None, calendar: str = "openai") -> ShutdownNote:
+    """What the base model's shutdown date means for this job's fine-tuned model, in plain words,
+    on ``calendar`` (the backend's: Azure OpenAI retires the same fine-tunes months later)."""
     catalog = catalog or load_catalog()
+    if calendar == "azure":
+        return _azure_shutdown_note(model, today, catalog)
     base = base_model_name(model or "")
     try:
         info = catalog.resolve(base)
@@ -513,6 +534,23 @@ def shutdown_note(model: str, today: dt.date, catalog: Catalog | None = None) ->
                 f"records become the only trace.{retirement} Download the archive to keep them, and plan "
                 "the move to another model before then.")
     return ShutdownNote(info.id, info.shutdown_date, days, text)
+
+
+def _azure_shutdown_note(model: str, today: dt.date, catalog: Catalog) -> ShutdownNote:
+    base = base_model_name(model or "")
+    sentence = fine_tune_deadline_text(base or model, "azure", today, catalog)
+    try:
+        dates = catalog.lifecycle(base, "azure")
+    except UnknownModelError:
+        return ShutdownNote(base, None, None, sentence)
+    date = dates.inference_until
+    if date is None:
+        return ShutdownNote(dates.model_id, None, None, sentence)
+    days = (date - today).days
+    if days > 0:
+        sentence += (f" That is {days} days from today; after it the deployment stops answering and the job's "
+                     "records become the only trace. Download the archive to keep them.")
+    return ShutdownNote(dates.model_id, date, days, sentence)
 
 
 # ------------------------------------------------------------------------------------- cost
@@ -542,7 +580,7 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) and number >= 0 else None
 
 
-def job_cost(job: dict, catalog: Catalog | None = None) -> CostReport:
+def job_cost(job: dict, catalog: Catalog | None = None, calendar: str = "openai") -> CostReport:
     """Actual and estimated training cost of ``job`` from the catalog's per-1M training price.
 
     The estimate comes from the job's metadata (``estimated_trained_tokens``
@@ -573,6 +611,9 @@ def job_cost(job: dict, catalog: Catalog | None = None) -> CostReport:
                 "the actual cost is known when the job reports trained tokens at the end.")
     else:
         note = f"{trained:,} trained tokens x {usd_per_1m(price)} (price as of {as_of})."
+    if calendar == "azure" and price is not None and method_type(job) != "reinforcement":
+        note = note.replace(f"{usd_price(price)} per 1M", f"{usd_price(price)} per 1M (OpenAI's list price)", 1)
+        note += " " + catalog.azure.training_price_note.split(":")[0] + "; your Azure invoice has the real figure."
     return CostReport(price, trained, actual, int(est_tokens) if est_tokens is not None else None, est_usd, note)
 
 
@@ -623,13 +664,18 @@ def decode_result_file(raw: bytes | str) -> str:
 
 
 def parse_result_csv(text: str) -> list[dict]:
-    """Rows of a result CSV with numbers as floats and empty cells as None (steps as int)."""
+    """Rows of a result CSV with numbers as floats and empty cells as None (steps as int).
+
+    Both spellings of the columns (OpenAI's ``train_accuracy``, Azure's
+    ``validation_mean_token_accuracy`` ...) are read under one name: :data:`METRIC_KEYS`'.
+    """
     rows = []
     for record in csv.DictReader(io.StringIO(text)):
         row: dict[str, Any] = {}
         for key, value in record.items():
             if key is None:
                 continue
+            key = RESULT_COLUMN_SPELLINGS.get(key.strip(), key.strip())
             value = (value or "").strip()
             if value == "":
                 row[key] = None
@@ -895,18 +941,21 @@ def archive_name(job: dict) -> str:
 
 
 def archive_readme(job: dict, today: dt.date, *, events: int, checkpoints: int, result_files: list[str],
-                   catalog: Catalog | None = None) -> str:
+                   catalog: Catalog | None = None, calendar: str = "openai") -> str:
     """The README.txt of a job archive: what is inside and why it matters now."""
-    note = shutdown_note(job.get("model") or "", today, catalog)
-    cost = job_cost(job, catalog)
+    note = shutdown_note(job.get("model") or "", today, catalog, calendar)
+    cost = job_cost(job, catalog, calendar)
+    why = ("OpenAI is winding down its fine-tuning platform. Fine-tuned models, their checkpoints and the\n"
+           "job records that describe them go away when the base model is shut down. " if calendar == "openai" else
+           "Azure OpenAI retires fine-tuned deployments of these base models on fixed dates; the models,\n"
+           "their checkpoints and the job records that describe them go away then. ")
     trained = job.get("trained_tokens")
     lines = [
         f"Fine-tuning job {job.get('id')} — archived {today.isoformat()} by Tuning Desk",
         "",
         "Why this archive exists",
         "-----------------------",
-        "OpenAI is winding down its fine-tuning platform. Fine-tuned models, their checkpoints and the",
-        "job records that describe them go away when the base model is shut down. " + note.text,
+        why + note.text,
         "",
         "The job",
         "-------",
@@ -954,7 +1003,8 @@ def metrics_csv(rows: list[dict]) -> str:
 
 
 def build_archive(job: dict, events: list[dict], checkpoints: list[dict], result_files: dict[str, str],
-                  files: dict[str, dict], *, today: dt.date, catalog: Catalog | None = None) -> bytes:
+                  files: dict[str, dict], *, today: dt.date, catalog: Catalog | None = None,
+                  calendar: str = "openai") -> bytes:
     """One zip with everything about a job: job.json, events.jsonl, metrics.csv, checkpoints.json,
     files.json, results/*.csv and a README.txt. ``events`` are newest first (as the API and
     :class:`EventLog` keep them); the zip holds them oldest first.
@@ -967,7 +1017,7 @@ def build_archive(job: dict, events: list[dict], checkpoints: list[dict], result
             zf.writestr(f"{folder}/{name}", text)
 
         put("README.txt", archive_readme(job, today, events=len(events), checkpoints=len(checkpoints),
-                                         result_files=list(result_files), catalog=catalog))
+                                         result_files=list(result_files), catalog=catalog, calendar=calendar))
         put("job.json", json.dumps(job, indent=2, sort_keys=True))
         put("events.jsonl", "".join(json.dumps(e, sort_keys=True) + "\n" for e in ordered))
         put("metrics.csv", metrics_csv(metric_rows(ordered)))
@@ -977,3 +1027,96 @@ def build_archive(job: dict, events: list[dict], checkpoints: list[dict], result
             put(f"results/{file_id}.csv", text)
     return buffer.getvalue()
 
+
+
+# ------------------------------------------------------------------------------------- Azure OpenAI: deploying
+_DEPLOYMENT_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+# Placeholders the user fills in; shown as they are, never guessed.
+AZURE_PLACEHOLDERS = {"subscription": "<subscription-id>", "resource_group": "<resource-group>",
+                      "account": "<azure-openai-resource>"}
+
+
+@dataclass(frozen=True)
+class AzureDeployment:
+    """How to deploy one fine-tuned model (or checkpoint) on Azure OpenAI: the management-API
+    request and the equivalent ``az`` command, ready to copy."""
+
+    model: str
+    deployment: str
+    url: str
+    body: dict
+    curl: str
+    az_command: str
+    az_delete: str
+
+
+def deployment_name_for(model: str) -> str:
+    """A deployment name for ``model``: ``<base>-ft-<first 8 hex>`` (letters, digits, ``.-_``; at most 64)."""
+    base = base_model_label(base_model_name(model))
+    tail = model.rsplit(".ft-", 1)[-1] if ".ft-" in model else model
+    name = _DEPLOYMENT_NAME.sub("-", f"{base}-ft-{tail[:8]}").strip("-.")
+    return name[:64] or "fine-tune"
+
+
+def azure_deployment(model: str, *, deployment: str | None = None, catalog: Catalog | None = None) -> AzureDeployment:
+    """The exact ``PUT`` of Azure's management API (and the ``az`` command) that deploys ``model``.
+
+    The request needs an Entra ID bearer token (``az account get-access-token``), not the API key;
+    the subscription, resource group and resource are placeholders for the user to fill in. Every
+    value that came from the API is shell-quoted, so a copied command does only what it says.
+    """
+    catalog = catalog or load_catalog()
+    name = _DEPLOYMENT_NAME.sub("-", deployment or deployment_name_for(model))[:64]
+    url = catalog.azure.deploy_url_template.format(deployment=name, **AZURE_PLACEHOLDERS)
+    body = {"sku": {"name": "standard", "capacity": 1},
+            "properties": {"model": {"format": "OpenAI", "name": model, "version": "1"}}}
+    curl = "\n".join([
+        f"curl -X PUT {shlex.quote(url)} \\",
+        '  -H "Authorization: Bearer $(az account get-access-token --query accessToken -o tsv)" \\',
+        '  -H "Content-Type: application/json" \\',
+        f"  -d {shlex.quote(json.dumps(body))}",
+    ])
+    group, account = AZURE_PLACEHOLDERS["resource_group"], AZURE_PLACEHOLDERS["account"]
+    az_command = "\n".join([
+        "az cognitiveservices account deployment create \\",
+        f"  --resource-group {shlex.quote(group)} --name {shlex.quote(account)} \\",
+        f"  --deployment-name {shlex.quote(name)} \\",
+        f"  --model-name {shlex.quote(model)} --model-version 1 --model-format OpenAI \\",
+        "  --sku-name standard --sku-capacity 1",
+    ])
+    az_delete = (f"az cognitiveservices account deployment delete --resource-group {shlex.quote(group)} "
+                 f"--name {shlex.quote(account)} --deployment-name {shlex.quote(name)}")
+    return AzureDeployment(model, name, url, body, curl, az_command, az_delete)
+
+
+@dataclass(frozen=True)
+class HostingCost:
+    """What keeping one deployment costs per month, for one deployment type."""
+
+    deployment_type: str
+    label: str
+    usd_per_hour: float
+    usd_per_month: float
+    hours_per_month: int
+    doubtful: bool
+    note: str
+    source: str
+    as_of: str
+
+
+def azure_hosting_costs(catalog: Catalog | None = None) -> list[HostingCost]:
+    """Azure's hosting fee per deployment type, per hour and per month (fee x the catalog's
+    720-hour month), from the catalog with its doubts."""
+    catalog = catalog or load_catalog()
+    hours = catalog.azure.hours_per_month
+    return [HostingCost(fee.deployment_type, fee.label, fee.usd_per_hour, fee.per_month(hours), hours, fee.doubtful,
+                        fee.note, fee.source, fee.as_of)
+            for fee in catalog.azure.hosting.values()]
+
+
+def azure_charges_note(catalog: Catalog | None = None) -> str:
+    """The sentence every Azure user must read: a job's end does not end a deployment's bill."""
+    catalog = catalog or load_catalog()
+    return ("Cancelling or finishing a job does not stop a deployment's charges: the hourly hosting fee runs for as "
+            "long as the deployment exists, called or not. Delete the deployment when you no longer need it. "
+            + catalog.azure.idle_deletion_note)

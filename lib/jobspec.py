@@ -39,7 +39,8 @@ CREATE_KEYS = (
 # Azure OpenAI takes the training tier as one more top-level key (``extra_body`` in the SDK).
 AZURE_TRAINING_TYPE_KEY = "trainingType"
 # Azure names a fine-tuned model ``<base>.ft-<32 hex>`` (OpenAI: ``ft:<base>:<org>:<suffix>:<id>``).
-AZURE_FINE_TUNED_PATTERN = re.compile(r"^(?P<base>.+)\.ft-[0-9a-f]{32}$")
+# (some Azure versions add "-<suffix>" after the hex)
+AZURE_FINE_TUNED_PATTERN = re.compile(r"^(?P<base>.+)\.ft-[0-9a-f]{32}(?:-[A-Za-z0-9_-]+)?$")
 SUFFIX_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
 # The job-creation refusal after the platform deadline. The real payload is
 # unknown (spec section 9); 403 is what OpenAI answers for "not allowed for

@@ -32,7 +32,9 @@ import openai
 
 from lib import costs, jobspec
 from lib.display import human_size
-from lib.catalog import ModelInfo, UnknownModelError, load_catalog
+from lib.catalog import (
+    CALENDAR_LABELS, ModelInfo, TrainingTier, UnknownModelError, is_fine_tuned_name, load_catalog,
+)
 from lib.errors import explain, redact
 from lib.jobs import ESTIMATE_TOKENS_KEY, ESTIMATE_USD_KEY
 
@@ -54,29 +56,42 @@ ProgressCallback = Callable[[int, int], None]
 class ModelChoice:
     """A model a new job may train, as offered in the form."""
 
-    id: str  # what the request sends: a dated snapshot or an ``ft:`` name
+    id: str  # what the request sends: a dated snapshot or a fine-tuned name (``ft:...`` or ``<base>.ft-<hex>``)
     info: ModelInfo  # the catalog entry of its base model
-    shutdown_date: dt.date | None
+    shutdown_date: dt.date | None  # when its fine-tunes stop answering, on the backend's calendar
+    calendar: str = "openai"
 
     @property
     def fine_tuned(self) -> bool:
-        return self.id.startswith("ft:")
+        return is_fine_tuned_name(self.id)
 
     @property
     def methods(self) -> tuple[str, ...]:
         return tuple(m for m in self.info.methods if m in METHOD_FORMATS)
 
     def label(self) -> str:
-        """``GPT-4o mini (gpt-4o-mini-2024-07-18) · $3.00/1M tokens · shuts down 2027-01-14``."""
+        """``GPT-4o mini (gpt-4o-mini-2024-07-18) · $3.00/1M tokens · shuts down 2027-01-14``
+        (Azure: ``... · OpenAI list $3.00/1M tokens · deployments answer until 2027-10-01``)."""
         name = f"Continue training {self.id}" if self.fine_tuned else f"{self.info.label} ({self.id})"
-        price = f"{costs.usd_price(self.info.training_per_1m)}/1M tokens"
-        shutdown = f"shuts down {self.shutdown_date:%Y-%m-%d}" if self.shutdown_date else "no shutdown announced"
+        if self.calendar == "azure":
+            price = f"OpenAI list {costs.usd_price(self.info.training_per_1m)}/1M tokens"
+            shutdown = (f"deployments answer until {self.shutdown_date:%Y-%m-%d}" if self.shutdown_date
+                        else "no retirement announced")
+        else:
+            price = f"{costs.usd_price(self.info.training_per_1m)}/1M tokens"
+            shutdown = f"shuts down {self.shutdown_date:%Y-%m-%d}" if self.shutdown_date else "no shutdown announced"
         return f"{name} · {price} · {shutdown}"
 
 
 def _api_shutdown_date(model: Any) -> dt.date | None:
+    """The shutdown date the models API reports: OpenAI's ``shutdown_date``, or Azure's
+    ``deprecation.inference`` (Unix seconds)."""
     raw = getattr(model, "shutdown_date", None)
     if not raw:
+        deprecation = (getattr(model, "model_extra", None) or {}).get("deprecation")
+        stamp = deprecation.get("inference") if isinstance(deprecation, dict) else None
+        if isinstance(stamp, (int, float)) and not isinstance(stamp, bool) and 0 < stamp < 253402300800:
+            return dt.datetime.fromtimestamp(stamp, dt.timezone.utc).date()
         return None
     try:
         return dt.date.fromisoformat(str(raw)[:10])
@@ -84,7 +99,7 @@ def _api_shutdown_date(model: Any) -> dt.date | None:
         return None
 
 
-def trainable_models(account_models: Iterable[Any], *, today: dt.date) -> list[ModelChoice]:
+def trainable_models(account_models: Iterable[Any], *, today: dt.date, calendar: str = "openai") -> list[ModelChoice]:
     """The account's models a job can be created for on ``today``, cheapest first.
 
     ``account_models`` are ``models.list()`` items (``.id``, optional
@@ -92,10 +107,10 @@ def trainable_models(account_models: Iterable[Any], *, today: dt.date) -> list[M
     (aliases fold into it); ``ft:`` models whose base is still trainable are
     offered for continued training after the base models. The earlier of the
     API's and the catalog's shutdown dates wins, and a model shut down by
-    ``today`` is never offered.
+    ``today`` is never offered. Dates and rules are ``calendar``'s (the backend's).
     """
     catalog = load_catalog()
-    trainable = {m.id for m in catalog.trainable(today)}
+    trainable = {m.id for m in catalog.trainable(today, calendar)}
     base: dict[str, ModelChoice] = {}
     tuned: dict[str, ModelChoice] = {}
     for model in account_models:
@@ -106,24 +121,72 @@ def trainable_models(account_models: Iterable[Any], *, today: dt.date) -> list[M
             continue
         if info.id not in trainable or not any(m in METHOD_FORMATS for m in info.methods):
             continue
-        dates = [d for d in (info.shutdown_date, _api_shutdown_date(model)) if d]
+        dates = [d for d in (info.lifecycle(calendar).inference_until, _api_shutdown_date(model)) if d]
         shutdown = min(dates) if dates else None
         if shutdown and today >= shutdown:
             continue
-        if model_id.startswith("ft:"):
-            tuned[model_id] = ModelChoice(model_id, info, shutdown)
+        if is_fine_tuned_name(model_id):
+            tuned[model_id] = ModelChoice(model_id, info, shutdown, calendar)
         else:
             previous = base.get(info.id)
             if previous is None or (shutdown and (previous.shutdown_date is None or shutdown < previous.shutdown_date)):
-                base[info.id] = ModelChoice(info.id, info, shutdown)
+                base[info.id] = ModelChoice(info.id, info, shutdown, calendar)
     ordered = sorted(base.values(), key=lambda c: (c.info.training_per_1m, c.id))
     return ordered + sorted(tuned.values(), key=lambda c: c.id)
 
 
-def catalog_models(*, today: dt.date) -> list[ModelChoice]:
+def catalog_models(*, today: dt.date, calendar: str = "openai") -> list[ModelChoice]:
     """The catalog's trainable models, for when the account's list cannot be read."""
-    return [ModelChoice(m.id, m, m.shutdown_date) for m in load_catalog().trainable(today)
-            if any(k in METHOD_FORMATS for k in m.methods)]
+    return [ModelChoice(m.id, m, m.lifecycle(calendar).inference_until, calendar)
+            for m in load_catalog().trainable(today, calendar) if any(k in METHOD_FORMATS for k in m.methods)]
+
+
+# --------------------------------------------------------------------------- Azure OpenAI
+def training_tiers() -> list[TrainingTier]:
+    """Azure's training tiers a request can ask for (``trainingType``), in the docs' order."""
+    return [t for t in load_catalog().training_tiers() if t.training_type]
+
+
+def tier_label(tier: TrainingTier) -> str:
+    """``Global · 10-30% below Standard.``"""
+    return f"{tier.label} · {tier.discount}"
+
+
+def deadline_lines(model: str, calendar: str, today: dt.date) -> list[str]:
+    """What the confirmation says about dates, on ``calendar`` (never another backend's dates).
+
+    Plain sentences: the model id may come from the API, so the page escapes them.
+    """
+    dates = load_catalog().lifecycle(model, calendar)
+    lines = []
+    if calendar == "azure":
+        if dates.inference_until:
+            lines.append(f"On Azure OpenAI, this fine-tune's deployment answers until {dates.inference_until:%Y-%m-%d}.")
+        if dates.training_until:
+            days = (dates.training_until - today).days
+            lines.append(f"Azure OpenAI trains {dates.model_id} until no earlier than {dates.training_until:%Y-%m-%d} "
+                         f"({days} days left, existing customers only).")
+    else:
+        if dates.inference_until:
+            lines.append(f"{model} shuts down on {dates.inference_until:%Y-%m-%d}, and with it every model trained "
+                         "from it.")
+        if dates.training_until:
+            days = (dates.training_until - today).days
+            lines.append(f"OpenAI accepts no new fine-tuning jobs from {dates.training_until:%Y-%m-%d} ({days} days left).")
+    if dates.doubtful and dates.note:
+        lines.append(f"Doubtful: {dates.note}")
+    return lines
+
+
+def azure_hosting_warning() -> str:
+    """What keeping an Azure fine-tune costs, said before anything is created."""
+    catalog = load_catalog()
+    fee = catalog.hosting_fee("standard")
+    hours = catalog.azure.hours_per_month
+    return (f"On Azure OpenAI a fine-tuned model answers only once it is deployed, and a Standard or Global Standard "
+            f"deployment costs ${fee.usd_per_hour:,.2f} per hour (${fee.per_month(hours):,.0f} per {hours}-hour month) "
+            f"whether or not it is called, on top of tokens at the base model's rate. "
+            f"{catalog.azure.idle_deletion_note}")
 
 
 # --------------------------------------------------------------------------- files
@@ -321,6 +384,7 @@ class LaunchForm:
     suffix: str = ""
     seed: str = ""
     metadata: str = ""  # one ``key=value`` per line
+    training_type: str = ""  # Azure OpenAI's trainingType ("" on OpenAI)
 
     def hyperparameter_texts(self) -> dict[str, str]:
         texts = {"n_epochs": self.n_epochs, "batch_size": self.batch_size,
@@ -337,7 +401,7 @@ def settings_for_dataset(model: str, file_format: str, current_model: str | None
     Unknown models and formats leave the current choice alone.
     """
     try:
-        model_id = load_catalog().resolve(model).id if not model.startswith("ft:") else model
+        model_id = load_catalog().resolve(model).id if not is_fine_tuned_name(model) else model
     except UnknownModelError:
         model_id = current_model
     method = next((m for m, formats in METHOD_FORMATS.items() if file_format in formats), current_method)
@@ -415,6 +479,8 @@ def build_request(form: LaunchForm, *, training_file: str, validation_file: str 
         metadata = {**metadata, **estimate_metadata(estimate, metadata)}
     if metadata:
         params["metadata"] = metadata
+    if form.training_type:
+        params[jobspec.AZURE_TRAINING_TYPE_KEY] = form.training_type
     return params
 
 
@@ -435,7 +501,7 @@ def estimate_metadata(estimate: "ChargeEstimate", metadata: dict[str, str]) -> d
 _FIELD_LABELS = {
     "n_epochs": "Epochs", "batch_size": "Batch size", "learning_rate_multiplier": "Learning-rate multiplier",
     "beta": "Beta", "suffix": "Suffix", "seed": "Seed", "metadata": "Metadata", "model": "Model",
-    "method.type": "Method",
+    "method.type": "Method", jobspec.AZURE_TRAINING_TYPE_KEY: "Training tier",
 }
 
 
@@ -443,12 +509,13 @@ def _field_label(param: str) -> str:
     return _FIELD_LABELS.get(param.rsplit(".", 1)[-1] if "hyperparameters" in param else param, param)
 
 
-def form_errors(form: LaunchForm, *, today: dt.date) -> list[str]:
+def form_errors(form: LaunchForm, *, today: dt.date, calendar: str = "openai") -> list[str]:
     """Every reason the form cannot be sent, one sentence each (empty when it can).
 
     The request is checked with :func:`lib.jobspec.validate_create_params`,
     the very rules the simulator applies, using a stand-in file id (files are
-    checked separately, before upload).
+    checked separately, before upload), on ``calendar`` (Azure: its dates, a
+    40-character suffix, the training tier).
     """
     errors: list[str] = []
     if form.method not in METHOD_FORMATS:
@@ -457,12 +524,28 @@ def form_errors(form: LaunchForm, *, today: dt.date) -> list[str]:
     _, metadata_errors = parse_metadata(form.metadata)
     errors.extend(metadata_errors)
     params = build_request(form, training_file="file-to-be-uploaded")
-    for problem in jobspec.validate_create_params(params, today=today):
+    for problem in jobspec.validate_create_params(params, today=today, calendar=calendar):
         errors.append(f"{_field_label(problem.param)}: {problem.message}")
-    closed = jobspec.job_creation_refusal(today)
+    closed = jobspec.job_creation_refusal(today, calendar)
     if closed:
         errors.append(closed)
     return errors
+
+
+def form_warnings(form: LaunchForm, *, calendar: str = "openai") -> list[str]:
+    """What the catalog doubts about the form, one sentence each (a launch is still allowed).
+
+    gpt-4o with DPO on OpenAI: OpenAI's DPO guide lists only the gpt-4.1 family.
+    """
+    try:
+        info = load_catalog().resolve(form.model)
+    except UnknownModelError:
+        return []
+    doubt = info.method_doubt(form.method, calendar)
+    if not doubt:
+        return []
+    label = METHOD_LABELS.get(form.method, form.method)
+    return [f"{label} on {info.id} may be refused by {CALENDAR_LABELS[calendar]}: {doubt}"]
 
 
 def prefill_form(prefill: dict) -> dict[str, str]:
@@ -507,33 +590,42 @@ class ChargeEstimate:
     price_as_of: str
     usd: float
     method: str = "supervised"
+    price_note: str = ""  # where the price comes from when it is not the catalog's (Azure: the user's)
 
     def formula(self) -> str:
         """``23,456 billed tokens x 3 epochs (estimate of "auto") x $3.00 per 1M tokens``."""
         epochs = f"{self.n_epochs} epoch{'s' if self.n_epochs != 1 else ''}"
         if self.n_epochs_is_estimate:
             epochs += ' (estimate of "auto")'
+        source = self.price_note or f"price as of {self.price_as_of}"
         text = (f"{self.billed_tokens_per_epoch:,} billed tokens per epoch x {epochs} x "
-                f"{costs.usd_per_1m(self.price_per_1m, 'training tokens')} (price as of {self.price_as_of})")
+                f"{costs.usd_per_1m(self.price_per_1m, 'training tokens')} ({source})")
         return text + (f"; an estimate: {costs.DPO_BILLING_NOTE}" if self.method == "dpo" else "")
 
 
 def estimate_charge(model: ModelInfo, *, billed_tokens_per_epoch: int, examples: int,
-                    n_epochs: Any = "auto", method: str = "supervised") -> ChargeEstimate | None:
-    """The training charge from the catalog price (computed by :func:`lib.costs.training_cost`);
+                    n_epochs: Any = "auto", price_per_1m: float | None = None,
+                    method: str = "supervised") -> ChargeEstimate | None:
+    """The training charge (computed by :func:`lib.costs.training_cost`) from the catalog price;
     ``"auto"`` epochs use the cookbook estimate. None for a file with no examples: nothing to train.
 
-    Validation files are not charged, so only the training file's tokens count.
+    Validation files are not charged, so only the training file's tokens count. ``price_per_1m``
+    is a price the user entered (Azure OpenAI prints none per model): the formula says whose it is.
     """
     if model.training_per_1m is None:
         raise ValueError(f"{model.label} is not billed per token; its charge cannot be estimated up front.")
     if examples < 1:
         return None
     estimate = n_epochs in (None, "auto")
-    cost = costs.training_cost(billed_tokens_per_epoch, None if estimate else int(n_epochs), model.training_per_1m,
-                               examples, method)
-    return ChargeEstimate(cost.billed_tokens_per_epoch, cost.epochs, estimate, model.training_per_1m,
-                          model.training_as_of, cost.cost, method)
+    price = model.training_per_1m if price_per_1m is None else float(price_per_1m)
+    note = ""
+    if price_per_1m is not None:
+        note = ("your price, the same as OpenAI's list price as of " + str(model.training_as_of)
+                if price == model.training_per_1m else
+                f"your price; OpenAI's list price is {costs.usd_price(model.training_per_1m)}")
+    cost = costs.training_cost(billed_tokens_per_epoch, None if estimate else int(n_epochs), price, examples, method)
+    return ChargeEstimate(cost.billed_tokens_per_epoch, cost.epochs, estimate, price, model.training_as_of,
+                          cost.cost, method, note)
 
 
 def budget_refusal(charge: ChargeEstimate | None, cap_usd: float | None) -> str | None:
@@ -571,8 +663,11 @@ def create_job(client: openai.OpenAI, params: dict, *, idempotency_key: str):
     """
     if not idempotency_key:
         raise ValueError("create_job needs an idempotency key")
+    params = dict(params)
+    # Azure's training tier is not an SDK parameter: it travels in the body as extra_body.
+    extra_body = {key: params.pop(key) for key in (jobspec.AZURE_TRAINING_TYPE_KEY,) if key in params}
     return client.with_options(max_retries=0).fine_tuning.jobs.create(
-        **params, extra_headers={IDEMPOTENCY_HEADER: idempotency_key})
+        **params, extra_headers={IDEMPOTENCY_HEADER: idempotency_key}, extra_body=extra_body or None)
 
 
 def outcome_is_unknown(exc: BaseException) -> bool:
@@ -592,7 +687,7 @@ def _status_code(exc: BaseException) -> str | None:
     return getattr(exc, "code", None) or (body.get("code") if isinstance(body, dict) else None)
 
 
-def explain_refusal(exc: BaseException) -> str:
+def explain_refusal(exc: BaseException, calendar: str = "openai") -> str:
     """One sentence for a failed create: what happened and what to do; settings are kept.
 
     Adds launch wording to :func:`lib.errors.explain` for the cases a launch
@@ -604,6 +699,8 @@ def explain_refusal(exc: BaseException) -> str:
     message = str(getattr(exc, "message", "") or "")
     if code == jobspec.CREATION_CLOSED_CODE or (
             isinstance(exc, openai.PermissionDeniedError) and "no longer be created" in message):
+        if calendar == "azure":
+            return (f"Azure OpenAI refused new fine-tuning jobs: {_detail(exc)}. Nothing was created or charged.")
         return (f"OpenAI stopped accepting new fine-tuning jobs on {catalog.no_new_jobs_from:%Y-%m-%d}, so this job "
                 f"cannot be created with any key; models already fine-tuned keep working until "
                 f"{catalog.retirement_date:%Y-%m-%d}. Nothing was created or charged.")
@@ -706,6 +803,7 @@ def file_comparer(client: openai.OpenAI) -> FileComparer:
 __all__ = [
     "AccountFile", "ChargeEstimate", "FileCheck", "FileTooLargeError", "LaunchForm", "ModelChoice",
     "IDEMPOTENCY_HEADER", "METHOD_FORMATS", "METHOD_LABELS",
+    "azure_hosting_warning", "deadline_lines", "form_warnings", "tier_label", "training_tiers",
     "budget_refusal", "build_request", "catalog_models", "check_files", "create_job", "estimate_charge",
     "estimate_metadata", "explain_refusal", "file_comparer", "find_duplicate", "form_errors", "format_mismatch", "format_usd", "list_training_files",
     "new_idempotency_key", "outcome_is_unknown", "parse_metadata", "parse_number", "prefill_form", "read_account_file",

@@ -100,6 +100,7 @@ def _seed_state() -> dict[str, str | None]:
         ss.azure_api_version = DEFAULT_AZURE_API_VERSION
     for name in _SECRET_SETTINGS:
         ss.setdefault(name, "")
+    ss.setdefault("demo_calendar", "openai")
     for key, default in ((DATASET_SUMMARY, None), (LAUNCH_TRAINING, None), (LAUNCH_VALIDATION, None),
                          (LAUNCH_PREFILL, None), (SESSION_JOBS, {}), ("conn_check", None),
                          (MEASURED_USAGE, None), (EVALUATE_REQUEST, None)):
@@ -121,7 +122,7 @@ def current_connection() -> Connection:
                           azure_endpoint=ss.azure_endpoint or None, api_version=ss.azure_api_version or None)
     if backend == "custom":
         return Connection("custom", api_key=ss.custom_api_key, base_url=ss.custom_base_url or None)
-    return Connection("demo", api_key=ss.demo_api_key)
+    return Connection("demo", api_key=ss.demo_api_key, demo_calendar=ss.demo_calendar)
 
 
 def _copy_back(name: str) -> None:
@@ -177,17 +178,14 @@ def _test_connection(conn: Connection) -> None:
 
 
 # ---------------------------------------------------------------- the frame
-def deadline_text(today=None) -> str:
-    """One line about the platform shutdown, from the dated catalog."""
-    cat = catalog.load_catalog()
-    today = today or catalog.today()
-    days = (cat.no_new_jobs_from - today).days
-    if days > 0:
-        return (f"OpenAI stops new fine-tuning jobs on {cat.no_new_jobs_from:%Y-%m-%d} ({days} days left) and "
-                f"retires gpt-4o, gpt-4o-mini, gpt-4.1, gpt-4.1-mini and their fine-tunes on "
-                f"{cat.retirement_date:%Y-%m-%d}.")
-    return (f"OpenAI stopped new fine-tuning jobs on {cat.no_new_jobs_from:%Y-%m-%d}; gpt-4o, gpt-4o-mini, gpt-4.1, "
-            f"gpt-4.1-mini and their fine-tunes retire on {cat.retirement_date:%Y-%m-%d}.")
+def deadline_text(today=None, calendar: str | None = None) -> str:
+    """One line about the shutdown on the connected backend's calendar, from the dated catalog."""
+    return catalog.deadline_summary(calendar or calendar_of(current_connection()), today or catalog.today())
+
+
+def calendar_of(conn: Connection) -> str:
+    """The calendar (dates, price model) of this session's backend; the demo's is the user's choice."""
+    return catalog.calendar_for(conn.backend, demo_calendar=st.session_state.get("demo_calendar") or "openai")
 
 
 def sidebar() -> Connection:
@@ -203,6 +201,8 @@ def sidebar() -> Connection:
         if backend == "demo":
             st.caption("A local simulator of the OpenAI fine-tuning API: every page works, "
                        "nothing is sent to OpenAI and nothing costs money.")
+            st.radio("The demo acts as", list(catalog.CALENDARS), format_func=catalog.CALENDAR_LABELS.get,
+                     horizontal=True, help="Azure OpenAI has its own dates, ids and prices.", **bind("demo_calendar"))
         elif backend == "openai":
             _key_setting("OpenAI API key", "openai_api_key", bool(owner["openai_api_key"]))
             with st.expander("Base URL, organization, project"):
@@ -211,7 +211,8 @@ def sidebar() -> Connection:
                 _text_setting("Project ID", "openai_project")
         elif backend == "azure":
             _text_setting("Endpoint", "azure_endpoint", placeholder="https://YOUR-RESOURCE.openai.azure.com")
-            _text_setting("API version", "azure_api_version")
+            _text_setting("API version", "azure_api_version",
+                          help="An api-version such as 2025-04-01-preview, or v1 for Azure's v1 API (no api-version).")
             _key_setting("Azure API key", "azure_api_key", bool(owner["azure_api_key"]))
         else:
             _text_setting("Base URL", "custom_base_url", placeholder="http://localhost:8765/v1")
@@ -223,7 +224,7 @@ def sidebar() -> Connection:
         if check and check[0] == conn.fingerprint():
             (st.success if check[1] else st.error)(md_escape(check[2]))
         st.divider()
-        st.caption(":material/hourglass_bottom: " + deadline_text())
+        st.caption(":material/hourglass_bottom: " + deadline_text(calendar=calendar_of(conn)))
     return conn
 
 

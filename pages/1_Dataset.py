@@ -23,6 +23,7 @@ from lib.charts import dataset as charts
 from lib.handoff import LaunchFile
 
 conn = ui.page_setup("Dataset", ":material/dataset:")
+calendar = ui.calendar_of(conn)  # the connected backend's dates
 ss = st.session_state
 cat = catalog.load_catalog()
 today = catalog.today()
@@ -234,7 +235,7 @@ with sample_col:
                    "DPO pairs and tool calls.")
 
 with model_col:
-    models = view.model_choices(cat, today)
+    models = view.model_choices(cat, today, calendar)
     ids = [m.id for m in models]
     if ss.dataset_model not in ids:
         ss.dataset_model = ids[0]
@@ -242,7 +243,7 @@ with model_col:
                  help="Drives the tokenizer, the per-example token limit and the training price.",
                  **ui.bind("dataset_model"))
     info = cat.models[ss.dataset_model]
-    st.caption(":material/hourglass_bottom: " + view.deadline_note(info, cat, today))
+    st.caption(":material/hourglass_bottom: " + view.deadline_note(info, cat, today, calendar))
     st.selectbox("Epochs", ["auto", *range(cat.limits["n_epochs"][0], cat.limits["n_epochs"][1] + 1)],
                  format_func=view.epochs_label, help="Passes over the training file; billing multiplies by it.",
                  **ui.bind("dataset_epochs"))
@@ -259,7 +260,7 @@ if train is None:
 
 # --------------------------------------------------------------------------- the check
 try:
-    report = check_file(train, valid)
+    report = view.with_calendar(check_file(train, valid), cat, today, calendar)
 except Exception as exc:  # the validator turns bad data into findings; this is a last resort, never a traceback
     st.error(f"The file could not be checked ({type(exc).__name__}). Try another model or file; if it keeps "
              "happening, check it with `python -m lib validate FILE` and report the message.", icon=":material/error:")
@@ -292,6 +293,8 @@ if kind != "unusable":
     cols[4].metric("Estimated training cost", view.cost_text(report),
                    help=view.price_note(report, info))
     st.caption(md_escape(view.price_note(report, info)))
+    if calendar == "azure":
+        st.caption(":material/info: " + md_escape(cat.azure.training_price_note))
     if report.validation is not None:
         st.caption(":material/fact_check: " + md_escape(view.validation_facts(report.validation)))
     with st.container(border=True):

@@ -14,8 +14,8 @@ conn = ui.page_setup("Costs", ":material/payments:")
 cat = catalog.load_catalog()
 today = catalog.today()
 ss = st.session_state
-# The backend the session is connected to decides the default billing (changeable below).
-conn_backend = "azure" if conn.backend == "azure" else "openai"
+# The calendar of the connection (Azure, or the demo acting as Azure) decides the default billing (changeable below).
+conn_backend = ui.calendar_of(conn)
 source_names = {url: name for name, url in cat.sources.items()}
 
 
@@ -279,7 +279,7 @@ with inputs:
             st.number_input("Hosting fee per hour (USD)", min_value=0.0, step=0.1, format="%.2f",
                             **bound("hosting_usd_per_hour"),
                             help="Azure bills each fine-tuned deployment by the hour it exists, whether it is "
-                                 "called or not; 730 hours make a month here.")
+                                 f"called or not; {costs.hosting_hours_per_month()} hours make a month here.")
             st.caption(f"Catalog: {costs.usd(fee.value)} an hour for a {types[ss[key('deployment_type')]]} "
                        f"deployment ({sourced(fee)}). {md_escape(fee.note)}")
             st.slider("Hours a day the deployment stays up", 1, 24, **bound("hosting_hours_per_day"),
@@ -394,7 +394,7 @@ with results_area:
                         if p.hosting_needs_calls_per_month else "no saving pays it",
                         "red" if p.outcome is Outcome.HOSTING else "off", delta_arrow="off", border=True,
                         help=f"{costs.usd(scenario.hosting_usd_per_hour)} an hour x "
-                             f"{scenario.hosting_hours_per_day:g} hours a day, 730 hours a month; "
+                             f"{scenario.hosting_hours_per_day:g} hours a day, {costs.hosting_hours_per_month()} hours a month; "
                              f"{sourced(costs.hosting_fee(scenario.deployment_type))} (fee per deployment, "
                              "billed while it exists, called or not).")
 
@@ -457,8 +457,8 @@ st.dataframe(
         "Base, per 1M calls": st.column_config.NumberColumn(**money, help=per_1m_calls + ": the long prompt."),
         "Fine-tuned, per 1M calls": st.column_config.NumberColumn(**money, help=per_1m_calls + ": the short prompt."),
         "Saving, per 1M calls": st.column_config.NumberColumn(**money, help=per_1m_calls + "."),
-        "Hosting a month": st.column_config.NumberColumn(**money, help="One Azure deployment, 730 hours a month at "
-                                                                       "the fee set above."),
+        "Hosting a month": st.column_config.NumberColumn(
+            **money, help=f"One Azure deployment, {costs.hosting_hours_per_month()} hours a month at the fee set above."),
         "Break-even calls": st.column_config.NumberColumn(format="localized"),
         "Net by": st.column_config.DateColumn(help="The date the net figure is for: your horizon, cut at that "
                                                    "model's shutdown."),

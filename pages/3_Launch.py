@@ -24,7 +24,8 @@ conn = ui.page_setup("Launch", ":material/rocket_launch:")
 ss = st.session_state
 cat = catalog.load_catalog()
 today = catalog.today()
-limits = cat.limits
+calendar = ui.calendar_of(conn)  # the backend's dates and rules: "openai" or "azure"
+limits = cat.limits_for(calendar)
 
 # Permanent keys: the form survives page switches (widgets use "_" + key, see _bind).
 for _key, _default in {
@@ -41,6 +42,8 @@ for _key, _default in {
     "launch_result": None,  # the last outcome: {"ok": True, "job_id"...} or {"ok": False, "message"}
     "launch_retry": None,  # key of a create whose outcome is unknown, reused for the same request
     "launch_seen_handoff": None, "launch_note": None,
+    "launch_training_type": launch.training_tiers()[0].training_type,  # Azure OpenAI's tier
+    "launch_azure_prices": {},  # model id -> the Azure training price the user entered
 }.items():
     ss.setdefault(_key, _default)
 
@@ -63,7 +66,7 @@ HYPER_HELP = {
 # --------------------------------------------------------------------------- helpers
 def _account() -> dict:
     """What this connection's account holds, read once per session (Refresh reads it again)."""
-    fingerprint = conn.fingerprint()
+    fingerprint = conn.fingerprint() + "|" + calendar  # the demo's Azure mode lists other models
     if fingerprint not in ss.launch_account:
         ss.launch_account = {fingerprint: {}}  # only the current connection is kept
     return ss.launch_account[fingerprint]
@@ -77,10 +80,11 @@ def _models() -> tuple[list[launch.ModelChoice], str | None]:
     entry = _account()
     if "models" not in entry:
         try:
-            entry["models"] = launch.trainable_models(ui.client(conn, max_retries=1).models.list(), today=today)
+            entry["models"] = launch.trainable_models(ui.client(conn, max_retries=1).models.list(), today=today,
+                                                      calendar=calendar)
             entry["models_error"] = None
         except Exception as exc:  # the form still works from the catalog
-            entry["models"] = launch.catalog_models(today=today)
+            entry["models"] = launch.catalog_models(today=today, calendar=calendar)
             entry["models_error"] = explain(exc, action="list the account's models")
             if isinstance(exc, openai.APIConnectionError):  # timeouts too
                 unreachable.append(entry["models_error"])
@@ -232,7 +236,7 @@ def _create() -> None:
         unknown = launch.outcome_is_unknown(exc)
         ss.launch_retry = {"conn": conn.fingerprint(), "request": launch.request_fingerprint(pending["params"]),
                            "key": pending["key"]} if unknown else None
-        ss.launch_result = {"ok": False, "message": launch.explain_refusal(exc)}
+        ss.launch_result = {"ok": False, "message": launch.explain_refusal(exc, calendar)}
         ss.launch_pending = None
         return
     ss.launch_pending = None
@@ -256,13 +260,9 @@ def confirm_dialog() -> None:
     if pending["budget"] is not None:
         st.caption(f":material/savings: Within your budget cap of {launch.format_usd(pending['budget'])}.")
     st.markdown(pending["files"])
-    shutdown = pending["shutdown_date"]
-    days = (cat.no_new_jobs_from - today).days
-    st.markdown(
-        f"**{params['model']}** shuts down on **{shutdown or 'no date announced'}**, and with it every model "
-        f"trained from it. OpenAI accepts no new fine-tuning jobs from **{cat.no_new_jobs_from:%Y-%m-%d}** "
-        f"({days} days left)."
-    )
+    st.markdown(" ".join(md_escape(line) for line in launch.deadline_lines(params["model"], calendar, today)))
+    if calendar == "azure":
+        st.warning(md_escape(launch.azure_hosting_warning()), icon=":material/payments:")
     if pending["duplicate"]:
         st.warning(f"A job with the same model, method, files, suffix and metadata was already created "
                    f"{pending['duplicate']}. Confirming creates another one.",
@@ -343,7 +343,6 @@ def review(form: launch.LaunchForm, train: Picked, val: Picked, train_check, cho
     ss.launch_pending = {
         "params": params, "key": retry["key"] if same else launch.new_idempotency_key(), "state": "review",
         "charge": charge, "budget": cap, "duplicate": duplicate, "files": files,
-        "shutdown_date": f"{choice.shutdown_date:%Y-%m-%d}" if choice.shutdown_date else None,
     }
     ss.launch_result = None
 
@@ -414,7 +413,7 @@ with st.container(border=True):
         st.warning(md_escape(models_error) + " Showing the catalog's models instead.", icon=":material/warning:")
     by_id = {m.id: m for m in models}
     if not by_id:
-        closed = job_creation_refusal(today)
+        closed = job_creation_refusal(today, calendar)
         st.error(closed or f"No model can be fine-tuned on {today:%Y-%m-%d}: every trainable model is shut down.",
                  icon=":material/block:")
         st.stop()
@@ -425,7 +424,8 @@ with st.container(border=True):
         ss.launch_model = next(iter(by_id))
     left, right = st.columns([3, 2])
     left.selectbox("Model", list(by_id), format_func=lambda i: by_id[i].label(), **ui.bind("launch_model"),
-                   help="Models this account can still fine-tune, with OpenAI's training price and shutdown date.")
+                   help="Models this account can still fine-tune, with the training price and the date their "
+                        f"fine-tunes stop answering on {catalog.CALENDAR_LABELS[calendar]}.")
     choice = by_id[ss.launch_model]
     if ss.launch_method not in choice.methods:
         ss.launch_method = choice.methods[0]
@@ -433,6 +433,14 @@ with st.container(border=True):
                 **ui.bind("launch_method"),
                 help="Supervised learns from chat examples; DPO learns from pairs of a preferred and a "
                      "non-preferred answer.")
+    if calendar == "azure":
+        tiers = {t.training_type: t for t in launch.training_tiers()}
+        left.radio("Training tier (Azure trainingType)", list(tiers), format_func=lambda t: launch.tier_label(tiers[t]),
+                   horizontal=True, **ui.bind("launch_training_type"))
+        tier = tiers[ss.launch_training_type]
+        left.caption(f":material/info: {md_escape(tier.trade_offs)} "
+                     + " ".join(md_escape(f"{t.label}: {t.trade_offs}") for t in cat.training_tiers()
+                                if not t.training_type))
 
 train_check, val_check = _check(train.file, val.file, choice.id, ss.launch_method) if train.file else (None, None)
 if val.file is not None and train.file is None:  # a validation file is checked with its training file
@@ -460,9 +468,11 @@ with st.container(border=True):
 with st.container(border=True):
     st.subheader("4 · Name, seed and metadata", anchor=False)
     left, mid, right = st.columns([2, 1, 2])
+    named_as = ("it is recorded on the job (Azure names the model <base>.ft-<id>)" if calendar == "azure"
+                else "it appears in the model name ft:<model>:<org>:<suffix>:<id>")
     left.text_input("Suffix", max_chars=limits["suffix_max_chars"], placeholder="support-bot-v2",
-                    help=f"Up to {limits['suffix_max_chars']} letters, digits, - or _; it appears in the model name "
-                         "ft:<model>:<org>:<suffix>:<id>.", **ui.bind("launch_suffix"))
+                    help=f"Up to {limits['suffix_max_chars']} letters, digits, - or _ on "
+                         f"{catalog.CALENDAR_LABELS[calendar]}; {named_as}.", **ui.bind("launch_suffix"))
     mid.text_input("Seed", placeholder="random", help="A whole number makes a run repeatable; empty lets the "
                    "service pick one.", **ui.bind("launch_seed"))
     right.text_area("Metadata", placeholder="key=value, one pair per line", height=100,
@@ -474,19 +484,37 @@ with st.container(border=True):
 form = launch.LaunchForm(
     model=choice.id, method=ss.launch_method, n_epochs=ss.launch_n_epochs, batch_size=ss.launch_batch_size,
     learning_rate_multiplier=ss.launch_learning_rate_multiplier, beta=ss.launch_beta, suffix=ss.launch_suffix,
-    seed=ss.launch_seed, metadata=ss.launch_metadata)
-problems = launch.form_errors(form, today=today)
+    seed=ss.launch_seed, metadata=ss.launch_metadata,
+    training_type=ss.launch_training_type if calendar == "azure" else "")
+problems = launch.form_errors(form, today=today, calendar=calendar)
+for doubt in launch.form_warnings(form, calendar=calendar):
+    st.warning(md_escape(doubt), icon=":material/help:")
+
+
+def _store_azure_price(model_id: str) -> None:
+    ss.launch_azure_prices = {**ss.launch_azure_prices, model_id: ss[f"_launch_azure_price_{model_id}"]}
+
+
 charge = None
 if train_check is not None and train_check.billed_tokens_per_epoch is not None and not problems:
     charge = launch.estimate_charge(choice.info, billed_tokens_per_epoch=train_check.billed_tokens_per_epoch,
                                     examples=train_check.examples, n_epochs=launch.parse_number(ss.launch_n_epochs),
-                                    method=ss.launch_method)
+                                    price_per_1m=ss.launch_azure_prices.get(choice.info.id, choice.info.training_per_1m)
+                                    if calendar == "azure" else None, method=ss.launch_method)
 
 # 5 · Charge and launch
 with st.container(border=True):
     st.subheader("5 · Charge and launch", anchor=False)
     left, right = st.columns([2, 3])
     with left:
+        if calendar == "azure":  # Azure prints no per-model training price: the user's, prefilled with OpenAI's
+            price_key = f"_launch_azure_price_{choice.info.id}"
+            ss[price_key] = float(ss.launch_azure_prices.get(choice.info.id, choice.info.training_per_1m))
+            st.number_input("Your Azure training price (USD per 1M tokens)", min_value=0.0, step=0.5, format="%.2f",
+                            key=price_key, on_change=_store_azure_price, args=(choice.info.id,),
+                            help=cat.azure.training_price_note)
+            st.caption(f"Starts at OpenAI's list price (${choice.info.training_per_1m:,.2f}); Azure's own price for "
+                       "your tier may differ.")
         if charge is not None:
             st.metric("Estimated charge", launch.format_usd(charge.usd))
             st.caption(charge.formula() + ".")

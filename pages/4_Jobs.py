@@ -8,6 +8,7 @@ records are loaded once.
 
 from __future__ import annotations
 
+import json
 import time
 from zoneinfo import ZoneInfo
 
@@ -49,7 +50,8 @@ if problem:
     st.info(problem, icon=":material/key:")
     st.stop()
 client = ui.client(conn, max_retries=1, timeout=15.0)
-fingerprint = conn.fingerprint()
+calendar = ui.calendar_of(conn)  # the backend's dates and price model: "openai" or "azure"
+fingerprint = conn.fingerprint() + "|" + calendar  # the demo's Azure mode is another account view
 # Set once a call of this full run (or of the button callback before it) has failed: the rest of the run
 # shows what was last seen instead of asking again, so a backend that is down or silent costs one wait
 # and one sentence, not one per call.
@@ -297,11 +299,11 @@ def actions_row(key: str, watch: jobs.JobWatch) -> None:
         st.switch_page("pages/3_Launch.py")
     if watch.final_loaded:
         snapshot = (dict(watch.job), list(watch.log.events), list(watch.checkpoints or []),
-                    dict(watch.result_files or {}), dict(watch.files), catalog.today())
+                    dict(watch.result_files or {}), dict(watch.files), catalog.today(), calendar)
 
         def build() -> bytes:  # runs on click, in another thread: only the snapshot, no session state
-            job, events, checkpoints, results, files, today = snapshot
-            return jobs.build_archive(job, events, checkpoints, results, files, today=today)
+            job, events, checkpoints, results, files, today, on = snapshot
+            return jobs.build_archive(job, events, checkpoints, results, files, today=today, calendar=on)
 
         row.download_button("Download archive", data=build, file_name=jobs.archive_name(watch.job),
                             mime="application/zip", icon=":material/archive:", key="jobs_archive",
@@ -324,7 +326,11 @@ def result_section(watch: jobs.JobWatch) -> None:
     sentence = jobs.error_sentence(job)
     if sentence:
         st.error(f"The job failed: {md_escape(sentence)}", icon=":material/error:")  # it quotes the file
-    if job.get("fine_tuned_model"):
+    if job.get("fine_tuned_model") and calendar == "azure":
+        st.markdown("**Fine-tuned model**: deploy it first; calls then use the deployment's name as `model`.")
+        st.code(job["fine_tuned_model"], language=None)
+        deploy_section(job["fine_tuned_model"])
+    elif job.get("fine_tuned_model"):
         st.markdown("**Fine-tuned model**: use this name as `model` in your API calls.")
         st.code(job["fine_tuned_model"], language=None)
     elif not watch.terminal:
@@ -344,8 +350,10 @@ def result_section(watch: jobs.JobWatch) -> None:
         if best:
             which = "validation loss" if best.get("valid_loss") is not None else "full validation loss"
             value = best.get("valid_loss") if best.get("valid_loss") is not None else best.get("full_valid_loss")
-            st.success(f"Best by {which}: the checkpoint at step {best['step']:,} ({which} {value:.4f}). "
-                       "A checkpoint answers like any fine-tuned model:", icon=":material/star:")
+            use = ("On Azure OpenAI it is deployed like the final model (its name as the model to deploy):"
+                   if calendar == "azure" else "A checkpoint answers like any fine-tuned model:")
+            st.success(f"Best by {which}: the checkpoint at step {best['step']:,} ({which} {value:.4f}). {use}",
+                       icon=":material/star:")
             st.code(best["checkpoint"], language=None)
     elif watch.terminal and watch.checkpoints == [] and job.get("status") == "succeeded":
         st.caption("The API reported no checkpoints for this job.")
@@ -357,14 +365,37 @@ def result_section(watch: jobs.JobWatch) -> None:
                            icon=":material/download:", on_click="ignore", key=f"jobs_result_{file_id}")
 
 
+def deploy_section(model: str) -> None:
+    """Azure OpenAI: how to deploy the fine-tuned model, what the deployment costs, and that it keeps costing."""
+    deployment = jobs.azure_deployment(model)
+    with st.container(border=True):
+        st.markdown("**Deploy it on Azure OpenAI** (a fine-tuned model answers only once deployed)")
+        st.caption("The management API takes an Entra ID token (`az login`), not the API key. Fill in your "
+                   "subscription, resource group and Azure OpenAI resource.")
+        request, command = st.tabs(["Management API request", "az command"])
+        request.code(f"PUT {deployment.url}", language=None)
+        request.code(json.dumps(deployment.body, indent=2), language="json")
+        request.code(deployment.curl, language="bash")
+        command.code(deployment.az_command, language="bash")
+        costs = jobs.azure_hosting_costs()
+        st.markdown("**What the deployment costs while it exists** (plus tokens at the base model's rate)")
+        st.dataframe([{"Deployment type": c.label, "Per hour": f"${c.usd_per_hour:,.2f}",
+                       f"Per month ({c.hours_per_month} h)": f"${c.usd_per_month:,.2f}",
+                       "Note": ("Doubtful. " if c.doubtful else "") + c.note} for c in costs],
+                     hide_index=True, width="stretch", key="jobs_hosting")
+        st.caption(f"Source: {costs[0].source} (as of {costs[0].as_of}).")
+        st.warning(md_escape(jobs.azure_charges_note()), icon=":material/payments:")
+        st.code(deployment.az_delete, language="bash")
+
+
 def details_section(watch: jobs.JobWatch) -> None:
     job = watch.job
-    note = jobs.shutdown_note(job.get("model") or "", catalog.today())
+    note = jobs.shutdown_note(job.get("model") or "", catalog.today(), calendar=calendar)
     show = st.warning if note.days_left is not None and note.days_left <= 90 else st.info
-    show(note.text, icon=":material/event_busy:")
+    show(md_escape(note.text), icon=":material/event_busy:")
 
     st.subheader("Cost")
-    cost = jobs.job_cost(job)
+    cost = jobs.job_cost(job, calendar=calendar)
     a, b, c = st.columns(3)
     delta = (("+" if cost.difference_usd >= 0 else "") + usd(cost.difference_usd) + " vs estimate"
              if cost.difference_usd is not None else None)

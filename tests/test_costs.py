@@ -633,8 +633,8 @@ def test_one_training_formula_for_launch_jobs_and_costs():
 # gpt-4.1-mini on Azure: a fine-tune bills the base rate ($0.40 in, $1.60 out per 1M); hosting $1.70 an hour.
 # 600,000 billed tokens x 3 epochs x $5.00 (OpenAI's list price, prefilled) = $9.00 of training.
 # Base call: 2,000 x $0.40 + 250 x $1.60 = $0.0012; fine-tuned: 500 x $0.40 + 250 x $1.60 = $0.0006;
-# the saving, $0.0006 a call. Hosting: $1.70 x 730 hours = $1,241.00 a month, which needs
-# 1,241 / 0.0006 = 2,068,333.3 -> 2,068,334 calls a month just to pay the hosting.
+# the saving, $0.0006 a call. Hosting: $1.70 x 720 hours (the catalog's month) = $1,224.00 a month, which
+# needs 1,224 / 0.0006 = 2,040,000 calls a month just to pay the hosting.
 MINI41 = "gpt-4.1-mini-2025-04-14"
 AZURE_SHUTDOWN = dt.date(2027, 10, 14)
 
@@ -649,45 +649,46 @@ def azure(**changes) -> Scenario:
 
 
 def test_azure_bills_the_base_rate_plus_hosting_to_the_cent():
+    assert costs.hosting_hours_per_month() == 720  # catalog data; the figures below assume it
     p = costs.project(azure())
     assert p.training.cost == pytest.approx(9.00)
     assert p.base_call.cost == pytest.approx(0.0012, abs=1e-15)
     assert p.fine_tuned_call.cost == pytest.approx(0.0006, abs=1e-15)  # no fine-tuned premium on Azure
-    assert p.hosting_per_month == pytest.approx(1_241.00, abs=1e-9)
-    assert p.hosting_needs_calls_per_month == 2_068_334
-    # 3,000,000 calls a month save $1,800, $559 a month over the hosting: $9.00 / $559 = 0.0161 months
-    # = 48,300.5 calls -> 48,301; 0.0161 of the 30-day month to 2026-12-26 is 0.48 days -> 2026-11-27.
-    assert p.break_even_calls == 48_301 and p.break_even_date == dt.date(2026, 11, 27)
+    assert p.hosting_per_month == pytest.approx(1_224.00, abs=1e-9)
+    assert p.hosting_needs_calls_per_month == 2_040_000
+    # 3,000,000 calls a month save $1,800, $576 a month over the hosting: $9.00 / $576 = 0.015625 months
+    # = 46,875 calls exactly; 0.015625 of the 30-day month to 2026-12-26 is 0.47 days -> 2026-11-27.
+    assert p.break_even_calls == 46_875 and p.break_even_date == dt.date(2026, 11, 27)
     assert p.outcome is Outcome.PAYS_OFF
     # Net by Azure's shutdown (the 12-month horizon is cut there): 10 months to 2027-09-26 + 18/30 = 10.6
-    # months x $559 - $9.00 = $5,916.40.
-    assert p.horizon_end == AZURE_SHUTDOWN and round(p.net_saving_at_horizon, 2) == 5_916.40
-    assert "2.1 million calls a month just to pay the hosting" in costs.hosting_text(p)
-    # The timeline carries the hosting: after one month, $9.00 + 3,000,000 x $0.0006 + $1,241.
+    # months x $576 - $9.00 = $6,096.60.
+    assert p.horizon_end == AZURE_SHUTDOWN and round(p.net_saving_at_horizon, 2) == 6_096.60
+    assert "2.0 million calls a month just to pay the hosting" in costs.hosting_text(p)
+    # The timeline carries the hosting: after one month, $9.00 + 3,000,000 x $0.0006 + $1,224.
     month = next(pt for pt in costs.cumulative_costs(p) if pt.date == dt.date(2026, 12, 26))
-    assert month.fine_tuned_cost == pytest.approx(9.00 + 1_800 + 1_241)
+    assert month.fine_tuned_cost == pytest.approx(9.00 + 1_800 + 1_224)
     assert month.base_cost == pytest.approx(3_600)
 
 
 def test_azure_hosting_that_never_pays_back():
-    # 2,000,000 calls save $1,200 a month, $41 short of the $1,241 of hosting: it never pays, whatever the
-    # horizon. By the shutdown: 10.6 months x -$41 - $9.00 = -$443.60.
+    # 2,000,000 calls save $1,200 a month, $24 short of the $1,224 of hosting: it never pays, whatever the
+    # horizon. By the shutdown: 10.6 months x -$24 - $9.00 = -$263.40.
     p = costs.project(azure(calls_per_month=2_000_000))
     assert p.outcome is Outcome.HOSTING and p.break_even_calls is None and p.break_even_date is None
-    assert round(p.net_saving_at_horizon, 2) == -443.60
+    assert round(p.net_saving_at_horizon, 2) == -263.40
     text = costs.verdict(p)
-    assert "hosting alone outweighs the saving" in text and "needs 2.1 million calls a month" in text
-    assert "$1,200.00 a month against $1,241.00 of hosting" in text and "$443.60 down" in text
+    assert "hosting alone outweighs the saving" in text and "needs 2.0 million calls a month" in text
+    assert "$1,200.00 a month against $1,224.00 of hosting" in text and "$263.40 down" in text
     need = costs.pay_off_thresholds(azure(calls_per_month=2_000_000))
-    # By 2027-10-14 (10.6 months): calls x $0.0006 >= $9.00 / 10.6 + $1,241 -> 2,069,748.4 -> 2,069,749.
-    assert need.min_calls_per_month == 2_069_749
+    # By 2027-10-14 (10.6 months): calls x $0.0006 >= $9.00 / 10.6 + $1,224 -> 2,041,415.1 -> 2,041,416.
+    assert need.min_calls_per_month == 2_041_416
     assert costs.project(azure(calls_per_month=need.min_calls_per_month)).pays_off
     assert not costs.project(azure(calls_per_month=need.min_calls_per_month - 1)).pays_off
 
 
 def test_azure_hosting_scales_with_hours_deployed_and_is_free_off_azure():
     half = costs.project(azure(hosting_hours_per_day=12, calls_per_month=2_000_000))
-    assert half.hosting_per_month == pytest.approx(620.50) and half.hosting_needs_calls_per_month == 1_034_167
+    assert half.hosting_per_month == pytest.approx(612.00) and half.hosting_needs_calls_per_month == 1_020_000
     assert half.pays_off
     openai = costs.project(azure(backend="openai", shutdown_date=None))
     assert openai.hosting_per_month == 0 and openai.shutdown_date == dt.date(2027, 1, 14)
@@ -721,11 +722,11 @@ def test_the_hosting_chart_says_when_hosting_outweighs_the_saving():
     p = costs.project(azure(calls_per_month=2_000_000))
     fig = charts.cumulative_cost_chart(p, costs.cumulative_costs(p))
     texts = " ".join(a.text for a in fig.layout.annotations)
-    assert "hosting alone outweighs the saving: it needs 2.1 million calls a month" in texts
+    assert "hosting alone outweighs the saving: it needs 2.0 million calls a month" in texts
     assert any("incl. training and hosting" in t.name for t in fig.data)
     volume = charts.sensitivity_chart(costs.sensitivity_to_volume(azure(calls_per_month=2_000_000)))
     texts = " ".join(a.text for a in volume.layout.annotations)
-    assert "hosting alone needs 2.1 million calls a month" in texts and "hosting outweighs the saving" in texts
+    assert "hosting alone needs 2.0 million calls a month" in texts and "hosting outweighs the saving" in texts
 
 
 # ---------------------------------------------------------------- measured usage from Evaluate

@@ -385,3 +385,109 @@ def test_archive_holds_everything_about_the_job(sim, client):
     readme = zf.read(root + "README.txt").decode()
     assert "2027-01-14" in readme and "winding down" in readme and watch.job["fine_tuned_model"] in readme
     assert jobs.archive_name(watch.job) == f"{job['id']}-archive.zip"
+
+
+# ------------------------------------------------------------------------------- Azure OpenAI
+AZURE_FT = "gpt-4o-mini-2024-07-18.ft-0123456789abcdef0123456789abcdef"
+
+
+@pytest.fixture
+def azure_client(sim, request):
+    """Azure OpenAI's v1 API on the simulator (Azure ids, dates and CSV columns)."""
+    return openai.OpenAI(api_key=f"az-test-jobs-{request.node.name}", base_url=sim.root_url + "/openai/v1/",
+                         max_retries=0)
+
+
+def test_result_csv_is_read_in_both_spellings():
+    openai_csv = "step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy\n1,1.5,0.5,1.6,0.4\n"
+    azure_csv = ("step,train_loss,train_mean_token_accuracy,valid_loss,validation_mean_token_accuracy,"
+                 "full_valid_loss,full_valid_mean_token_accuracy\n1,1.5,0.5,1.6,0.4,1.7,0.3\n")
+    (first,), (second,) = jobs.parse_result_csv(openai_csv), jobs.parse_result_csv(azure_csv)
+    common = {"step": 1, "train_loss": 1.5, "train_mean_token_accuracy": 0.5, "valid_loss": 1.6,
+              "valid_mean_token_accuracy": 0.4}
+    assert first == common
+    assert second == {**common, "full_valid_loss": 1.7, "full_valid_mean_token_accuracy": 0.3}
+    assert set(second) <= {"step", *jobs.METRIC_KEYS}  # one name per metric, whichever backend wrote it
+
+
+def test_azure_ids_are_recognised():
+    assert jobs.is_checkpoint_id("ftchkpt-6e0215b6a889694118267ea916d926df")
+    assert jobs.is_checkpoint_id("ftckpt_zb8f2lTNOpVyROvKcr7sKj5e")
+    assert not jobs.is_checkpoint_id("ftchkpt-NOT HEX") and not jobs.is_checkpoint_id("ftjob-abc")
+    assert jobs.is_job_id("ftjob-502ab2db8526dd57e9bdb66c5e24b103")
+    rows = jobs.checkpoint_rows([{"id": "ftchkpt-6e02", "step_number": 20, "metrics": {"valid_loss": 0.9},
+                                  "fine_tuned_model_checkpoint": AZURE_FT + ":ckpt-step-20"}])
+    assert rows[0]["step"] == 20 and rows[0]["checkpoint"].endswith(":ckpt-step-20")
+
+
+def test_azure_shutdown_note_names_azures_date_not_openais():
+    azure = jobs.shutdown_note(AZURE_FT, TODAY, calendar="azure")
+    assert "this fine-tune's deployment answers until 2027-10-01" in azure.text
+    assert azure.date == dt.date(2027, 10, 1) and azure.days_left == 309
+    assert "2027-01-14" not in azure.text and "2027-01-06" not in azure.text
+    openai_note = jobs.shutdown_note(AZURE_FT, TODAY)
+    assert openai_note.date == dt.date(2027, 1, 14)
+    nano = jobs.shutdown_note("gpt-4.1-nano-2025-04-14.ft-" + "a" * 32, TODAY, calendar="azure")
+    assert "2027-10-14" in nano.text and "2026-10-23" not in nano.text  # retired on OpenAI, live on Azure
+
+
+def test_deploying_on_azure_request_and_command_are_exact():
+    deployment = jobs.azure_deployment(AZURE_FT)
+    assert deployment.deployment == "gpt-4o-mini-ft-01234567"
+    assert deployment.url == (
+        "https://management.azure.com/subscriptions/<subscription-id>/resourceGroups/<resource-group>/providers/"
+        "Microsoft.CognitiveServices/accounts/<azure-openai-resource>/deployments/gpt-4o-mini-ft-01234567"
+        "?api-version=2024-10-21")
+    assert deployment.body == {"sku": {"name": "standard", "capacity": 1},
+                               "properties": {"model": {"format": "OpenAI", "name": AZURE_FT, "version": "1"}}}
+    assert f"--model-name {AZURE_FT} --model-version 1 --model-format OpenAI" in deployment.az_command
+    assert deployment.az_command.startswith("az cognitiveservices account deployment create")
+    assert "az account get-access-token" in deployment.curl and json.dumps(deployment.body) in deployment.curl
+    assert "deployment delete" in deployment.az_delete and "gpt-4o-mini-ft-01234567" in deployment.az_delete
+
+
+def test_a_hostile_model_id_cannot_break_out_of_the_copied_commands():
+    import shlex
+
+    hostile = "gpt-4o-mini-2024-07-18.ft-0123456789abcdef'; rm -rf ~; echo '"
+    deployment = jobs.azure_deployment(hostile)
+    words = shlex.split(deployment.az_command.replace("\\\n", " "))
+    assert words[words.index("--model-name") + 1] == hostile  # one argument, exactly the id
+    assert "rm" not in words and ";" not in "".join(w for w in words if w != hostile)
+    curl_words = shlex.split(deployment.curl.replace("\\\n", " "))
+    assert json.loads(curl_words[curl_words.index("-d") + 1])["properties"]["model"]["name"] == hostile
+    assert all(c.isalnum() or c in "._-" for c in deployment.deployment)
+
+
+def test_hosting_costs_per_month_and_the_charges_note():
+    costs = {c.deployment_type: c for c in jobs.azure_hosting_costs()}
+    assert costs["standard"].usd_per_month == pytest.approx(1.70 * 720) == pytest.approx(1224.0)
+    assert costs["global_standard"].usd_per_month == pytest.approx(1224.0) and costs["global_standard"].doubtful
+    assert costs["developer"].usd_per_month == 0 and "24 hours" in costs["developer"].note
+    note = jobs.azure_charges_note()
+    assert "does not stop a deployment's charges" in note and "15 days" in note
+
+
+def test_azure_cost_is_labelled_openais_list_price():
+    cost = jobs.job_cost({"model": "gpt-4o-mini-2024-07-18", "trained_tokens": 1_000_000}, calendar="azure")
+    assert cost.actual_usd == pytest.approx(3.0)
+    assert "OpenAI's list price" in cost.note and "Azure" in cost.note
+
+
+def test_an_azure_job_end_to_end_through_the_watcher(sim, azure_client):
+    training = azure_client.files.create(file=("train.jsonl", chat_jsonl(30)), purpose="fine-tune")
+    validation = azure_client.files.create(file=("valid.jsonl", chat_jsonl(10, "v")), purpose="fine-tune")
+    job = azure_client.fine_tuning.jobs.create(model="gpt-4o-mini-2024-07-18", training_file=training.id,
+                                               validation_file=validation.id, extra_body={"trainingType": "Developer"})
+    wait_status(azure_client, job.id, {"succeeded"})
+    watch = jobs.load_final(azure_client, jobs.JobWatch(jobs.fetch_job(azure_client, job.id)))
+    assert watch.job["fine_tuned_model"].startswith("gpt-4o-mini-2024-07-18.ft-")
+    assert all(jobs.is_checkpoint_id(c["id"]) and c["id"].startswith("ftchkpt-") for c in watch.checkpoints)
+    best = jobs.best_checkpoint(watch.checkpoints)
+    assert best is not None and best["checkpoint"].startswith(watch.job["fine_tuned_model"] + ":ckpt-step-")
+    (text,) = watch.result_files.values()
+    assert text.startswith("step,train_loss,train_mean_token_accuracy,valid_loss,validation_mean_token_accuracy")
+    rows = jobs.parse_result_csv(text)
+    assert rows and all(r["valid_mean_token_accuracy"] is not None for r in rows if r["valid_loss"] is not None)
+    readme = jobs.archive_readme(watch.job, TODAY, events=1, checkpoints=3, result_files=[], calendar="azure")
+    assert "2027-10-01" in readme and "2027-01-14" not in readme and "Azure OpenAI" in readme

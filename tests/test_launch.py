@@ -469,3 +469,114 @@ def test_the_same_path_works_against_azure_openai(sim, chat_bytes):
     job = launch.create_job(azure, params, idempotency_key=key)
     assert launch.create_job(azure, params, idempotency_key=key).id == job.id
     assert [j.id for j in azure.fine_tuning.jobs.list()] == [job.id]
+
+
+# --------------------------------------------------------------------------- Azure OpenAI
+def _azure_v1(sim, name: str) -> openai.OpenAI:
+    return openai.OpenAI(api_key=f"az-launch-{name}-{secrets.token_hex(4)}", base_url=sim.root_url + "/openai/v1/",
+                         max_retries=0, timeout=20)
+
+
+def test_azure_models_come_with_azures_dates(sim):
+    choices = launch.trainable_models(_azure_v1(sim, "models").models.list(), today=TODAY, calendar="azure")
+    by_id = {c.id: c for c in choices}
+    assert set(by_id) == {m.id for m in CAT.trainable(TODAY, "azure")}
+    assert "gpt-4.1-nano-2025-04-14" in by_id  # retired on OpenAI, still trained on Azure
+    mini = by_id[MINI]
+    assert mini.shutdown_date == dt.date(2027, 10, 1) and mini.calendar == "azure"
+    assert "deployments answer until 2027-10-01" in mini.label() and "OpenAI list $3.00" in mini.label()
+    assert "2027-01-14" not in " ".join(c.label() for c in choices)
+    assert {c.id for c in launch.catalog_models(today=TODAY, calendar="azure")} == set(by_id)
+
+
+def test_azure_fine_tuned_models_are_offered_for_continued_training(sim, chat_bytes):
+    client = _azure_v1(sim, "continue")
+    f = launch.upload_file(client, "twi.jsonl", chat_bytes)
+    job = client.fine_tuning.jobs.create(model=MINI, training_file=f.id)
+    deadline = dt.datetime.now() + dt.timedelta(seconds=30)
+    while job.status != "succeeded":
+        assert dt.datetime.now() < deadline
+        job = client.fine_tuning.jobs.retrieve(job.id)
+    choices = launch.trainable_models(client.models.list(), today=TODAY, calendar="azure")
+    tuned = [c for c in choices if c.fine_tuned]
+    assert [c.id for c in tuned] == [job.fine_tuned_model] and tuned[0].label().startswith("Continue training")
+
+
+def test_training_tier_travels_as_training_type(sim, chat_bytes):
+    tiers = launch.training_tiers()
+    assert [t.training_type for t in tiers] == ["Standard", "GlobalStandard", "Developer"]  # Data zone: no string
+    assert "10-30% below Standard" in launch.tier_label(tiers[1])
+    form = _form(training_type="Developer", suffix="x" * 40)
+    assert launch.form_errors(form, today=TODAY, calendar="azure") == []
+    client = _azure_v1(sim, "tier")
+    f = launch.upload_file(client, "twi.jsonl", chat_bytes)
+    params = launch.build_request(form, training_file=f.id)
+    assert params["trainingType"] == "Developer"
+    key = launch.new_idempotency_key()
+    job = launch.create_job(client, params, idempotency_key=key)
+    assert job.model_extra["trainingType"] == "Developer" and params["trainingType"] == "Developer"  # not consumed
+    sent = [e for e in sim.request_log if e["idempotency_key"] == key]
+    assert sent[0]["path"] == "/openai/v1/fine_tuning/jobs" and sent[0]["body"]["trainingType"] == "Developer"
+    # OpenAI has no training tier
+    assert any(e.startswith("Training tier:") for e in launch.form_errors(form, today=TODAY))
+
+
+def test_suffix_limit_is_the_backends():
+    assert launch.form_errors(_form(suffix="x" * 64), today=TODAY) == []
+    errors = launch.form_errors(_form(suffix="x" * 41), today=TODAY, calendar="azure")
+    assert len(errors) == 1 and "1 to 40 characters" in errors[0]
+
+
+def test_azure_keeps_training_after_openai_stops():
+    after = dt.date(2027, 2, 1)
+    assert any("no longer be created" in e for e in launch.form_errors(_form(), today=after))
+    assert launch.form_errors(_form(), today=after, calendar="azure") == []
+    closed = launch.form_errors(_form(), today=dt.date(2027, 4, 1), calendar="azure")
+    assert any("training ended on 2027-04-01" in e for e in closed)
+
+
+def test_dpo_rules_come_from_the_catalog():
+    refused = launch.form_errors(_form(method="dpo"), today=TODAY)  # gpt-4o-mini: no DPO anywhere
+    assert any("does not support the dpo method" in e for e in refused)
+    gpt4o = _form(model="gpt-4o-2024-08-06", method="dpo")
+    assert launch.form_errors(gpt4o, today=TODAY) == []
+    (doubt,) = launch.form_warnings(gpt4o)
+    assert "may be refused by OpenAI" in doubt and "gpt-4.1" in doubt
+    assert launch.form_warnings(gpt4o, calendar="azure") == []  # Azure lists DPO for gpt-4o
+    assert launch.form_warnings(_form(model=DPO_MODEL, method="dpo")) == []
+
+
+def test_the_users_azure_training_price_is_used_and_said():
+    info = CAT.resolve(MINI)
+    listed = launch.estimate_charge(info, billed_tokens_per_epoch=1_000_000, examples=100, n_epochs=2,
+                                    price_per_1m=info.training_per_1m)
+    assert listed.usd == pytest.approx(6.0) and "the same as OpenAI's list price" in listed.formula()
+    own = launch.estimate_charge(info, billed_tokens_per_epoch=1_000_000, examples=100, n_epochs=2, price_per_1m=1.5)
+    assert own.usd == pytest.approx(3.0) and "your price; OpenAI's list price is $3.00" in own.formula()
+
+
+def test_the_confirmation_speaks_the_backends_calendar():
+    azure = " ".join(launch.deadline_lines(MINI, "azure", TODAY))
+    assert "this fine-tune's deployment answers until 2027-10-01" in azure and "no earlier than 2027-04-01" in azure
+    assert "2027-01-14" not in azure and "2027-01-06" not in azure
+    openai_lines = " ".join(launch.deadline_lines(MINI, "openai", TODAY))
+    assert "shuts down on 2027-01-14" in openai_lines and "2027-01-06 (41 days left)" in openai_lines
+    assert "$1.70 per hour ($1,224 per 720-hour month)" in launch.azure_hosting_warning()
+
+
+def test_both_ways_of_connecting_to_azure(sim, monkeypatch):
+    from lib.connection import SIMULATOR_URL_ENV, Connection, make_client
+
+    monkeypatch.setenv(SIMULATOR_URL_ENV, sim.base_url)
+    for endpoint, version in ((sim.root_url, "v1"), (sim.root_url + "/openai/v1/", "2025-04-01-preview")):
+        v1 = make_client(Connection("azure", api_key="az-both-v1", azure_endpoint=endpoint, api_version=version))
+        assert type(v1) is openai.OpenAI and str(v1.base_url) == sim.root_url + "/openai/v1/"
+        assert MINI in [m.id for m in v1.models.list()]
+    versioned = make_client(Connection("azure", api_key="az-both-av", azure_endpoint=sim.root_url,
+                                       api_version="2025-04-01-preview"))
+    assert isinstance(versioned, openai.AzureOpenAI)
+    versioned.models.list()
+    last = [e for e in sim.request_log if e["path"].endswith("/models")][-1]
+    assert last["path"] == "/openai/models" and last["query"]["api-version"] == "2025-04-01-preview"
+    demo = make_client(Connection("demo", api_key="sk-demo-x", demo_calendar="azure"))
+    assert str(demo.base_url) == sim.root_url + "/openai/v1/"  # the demo acting as Azure speaks Azure

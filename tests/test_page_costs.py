@@ -305,7 +305,7 @@ def test_an_azure_connection_shows_azures_dates_and_the_hosting_fee():
     text = page_text(at)
     assert "answer until **2027-10-01**" in text  # gpt-4o-mini's deployments on Azure
     assert "2027-01-14" not in text  # never OpenAI's shutdown
-    assert metrics(at)["Hosting a month"] == "$1,241.00"  # $1.70 x 730 hours
+    assert metrics(at)["Hosting a month"] == "$1,224.00"  # $1.70 x 720 hours
     assert "Global Standard" in widget(at, "selectbox", "deployment_type").options
     assert widget(at, "number_input", "hosting_usd_per_hour").value == 1.7
     assert "https://github.com/MicrosoftDocs/azure-ai-docs" in text and ":red-badge[doubtful]" in text
@@ -322,12 +322,12 @@ def test_an_azure_connection_shows_azures_dates_and_the_hosting_fee():
 
 
 def test_on_azure_hosting_alone_can_outweigh_the_saving():
-    # gpt-4.1-mini, 1,500 prompt tokens saved: $0.0006 a call; $1,241 of hosting needs 2.1 million calls a month.
+    # gpt-4.1-mini, 1,500 prompt tokens saved: $0.0006 a call; $1,224 of hosting needs 2.0 million calls a month.
     at = open_azure({"model": "gpt-4.1-mini", "prompt": "2000", "ft_prompt": "500", "output": "250",
                      "calls": "2000000", "tokens": "600000", "epochs": "3"})
     assert metrics(at)["Break-even"] == "never"
     assert "hosting alone outweighs the saving" in at.error[0].value
-    assert "needs 2.1 million calls a month just to pay the hosting" in at.error[0].value
+    assert "needs 2.0 million calls a month just to pay the hosting" in at.error[0].value
     # Developer deployments pay no fee: the same calls pay back at once.
     widget(at, "selectbox", "deployment_type").set_value("developer").run()
     assert widget(at, "number_input", "hosting_usd_per_hour").value == 0.0

@@ -19,6 +19,7 @@ SIM_SPEED = 50.0  # the shared ``sim`` fixture (tests/conftest.py) runs at this 
 
 PAGE = "pages/3_Launch.py"
 MINI = "gpt-4o-mini-2024-07-18"
+DPO_MODEL = "gpt-4.1-mini-2025-04-14"  # DPO exists on the gpt-4.1 family, not on gpt-4o-mini
 CAT = catalog.load_catalog()
 
 
@@ -109,7 +110,9 @@ def test_handoff_to_running_job(sim, chat):
     # the dialog: the charge, the dates, and the exact request
     assert at.metric[0].value == "$0.04"
     text = " ".join(m.value for m in at.markdown)
-    assert "shuts down on **2027-01-14**" in text and "from **2027-01-06**" in text and "`twi.jsonl`" in text
+    plain = text.replace("\\", "")
+    assert "shuts down on 2027-01-14" in plain and "jobs from 2027-01-06" in plain and "`twi.jsonl`" in text
+    assert "secondary sources" in plain  # 2027-01-06 is doubtful (issue 12, defect 8)
     request = json.loads(at.code[0].value)
     assert request == pending["params"] == {
         "model": MINI, "training_file": request["training_file"],
@@ -155,6 +158,8 @@ def test_dataset_handoff_brings_its_model_and_method(dpo):
 
 def test_dpo_job_with_beta(sim, dpo):
     at = open_launch(dpo)
+    assert at.radio(key="_launch_method").options == ["Supervised (SFT)"]  # gpt-4o-mini: no DPO (issue 12, defect 3)
+    at.selectbox(key="_launch_model").set_value(DPO_MODEL).run()
     assert "The supervised method needs chat examples" in errors(at)
     assert at.button(key="launch_review").disabled
     at.radio(key="_launch_method").set_value("dpo").run()
@@ -237,6 +242,7 @@ def test_identical_recent_job_is_flagged(sim, chat):
 # --------------------------------------------------------------------------- checks before sending
 def test_form_keeps_values_across_page_switches(chat):
     at = fill(open_launch(chat), n_epochs="4", suffix="kept", seed="9", metadata="a=b")
+    at.selectbox(key="_launch_model").set_value(DPO_MODEL).run()
     at.radio(key="_launch_method").set_value("dpo").run()
     at.switch_page("dashboard.py").run()
     at.switch_page(PAGE).run()
