@@ -335,6 +335,15 @@ def test_on_azure_hosting_alone_can_outweigh_the_saving():
     assert any("deletes a Developer deployment after 24 hours" in c.value for c in at.caption)
 
 
+def test_the_demo_acting_as_azure_bills_as_azure():
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.session_state["demo_calendar"] = "azure"
+    at.run()
+    at.switch_page(PAGE).run()
+    assert at.radio(key="_costs_backend").value == "azure" and "Hosting a month" in metrics(at)
+    assert "2027-01-14" not in page_text(at)
+
+
 def test_the_backend_is_changeable_and_openai_shows_openais_dates():
     at = open_azure()
     at.radio(key="_costs_backend").set_value("openai").run()
