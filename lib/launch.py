@@ -184,7 +184,8 @@ def azure_hosting_warning() -> str:
     fee = catalog.hosting_fee("standard")
     hours = catalog.azure.hours_per_month
     return (f"On Azure OpenAI a fine-tuned model answers only once it is deployed, and a Standard or Global Standard "
-            f"deployment costs ${fee.usd_per_hour:,.2f} per hour (${fee.per_month(hours):,.0f} per {hours}-hour month) "
+            f"deployment costs {format_usd(fee.usd_per_hour)} per hour ({format_usd(fee.per_month(hours))} per "
+            f"{hours}-hour month) "
             f"whether or not it is called, on top of tokens at the base model's rate. "
             f"{catalog.azure.idle_deletion_note}")
 

@@ -513,7 +513,7 @@ with st.container(border=True):
             st.number_input("Your Azure training price (USD per 1M tokens)", min_value=0.0, step=0.5, format="%.2f",
                             key=price_key, on_change=_store_azure_price, args=(choice.info.id,),
                             help=cat.azure.training_price_note)
-            st.caption(f"Starts at OpenAI's list price (${choice.info.training_per_1m:,.2f}); Azure's own price for "
+            st.caption(f"Starts at OpenAI's list price ({launch.format_usd(choice.info.training_per_1m)}); Azure's own price for "
                        "your tier may differ.")
         if charge is not None:
             st.metric("Estimated charge", launch.format_usd(charge.usd))

@@ -379,8 +379,8 @@ def deploy_section(model: str) -> None:
         command.code(deployment.az_command, language="bash")
         costs = jobs.azure_hosting_costs()
         st.markdown("**What the deployment costs while it exists** (plus tokens at the base model's rate)")
-        st.dataframe([{"Deployment type": c.label, "Per hour": f"${c.usd_per_hour:,.2f}",
-                       f"Per month ({c.hours_per_month} h)": f"${c.usd_per_month:,.2f}",
+        st.dataframe([{"Deployment type": c.label, "Per hour": usd(c.usd_per_hour),
+                       f"Per month ({c.hours_per_month} h)": usd(c.usd_per_month),
                        "Note": ("Doubtful. " if c.doubtful else "") + c.note} for c in costs],
                      hide_index=True, width="stretch", key="jobs_hosting")
         st.caption(f"Source: {costs[0].source} (as of {costs[0].as_of}).")

@@ -113,8 +113,6 @@ def assert_no_openai_figures(page: str, text: str) -> None:
         assert price not in text, (page, price)
 
 
-@pytest.mark.xfail(reason="Costs on Azure (hosting fee, base-rate billing, Azure dates) is built on the costs "
-                          "branch; this mark goes when it is merged", strict=False)
 def test_costs_shows_no_openai_date_or_fine_tuned_price_to_azure(sim, azure):
     at = open_page(COSTS)
     assert at.session_state["backend"] == "azure"

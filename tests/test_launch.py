@@ -561,7 +561,7 @@ def test_the_confirmation_speaks_the_backends_calendar():
     assert "2027-01-14" not in azure and "2027-01-06" not in azure
     openai_lines = " ".join(launch.deadline_lines(MINI, "openai", TODAY))
     assert "shuts down on 2027-01-14" in openai_lines and "2027-01-06 (41 days left)" in openai_lines
-    assert "$1.70 per hour ($1,224 per 720-hour month)" in launch.azure_hosting_warning()
+    assert "$1.70 per hour ($1,224.00 per 720-hour month)" in launch.azure_hosting_warning()
 
 
 def test_both_ways_of_connecting_to_azure(sim, monkeypatch):
