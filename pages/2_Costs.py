@@ -84,7 +84,6 @@ if key("model") not in ss:
     ss.setdefault(key("prompt_text"), "")
     ss.setdefault(key("prefilled_from"), None)
     ss.setdefault(key("written_params"), None)
-    ss.setdefault(key("measured_applied"), None)
 
 notices: list[str] = []
 
@@ -119,8 +118,9 @@ backend = ss[key("backend")]
 trainable = {m.id: m for m in costs.trainable_models(backend, today)}
 if not trainable:
     last = costs.training_until(ss[key("model")], backend)
-    st.warning(f"No model can be fine-tuned any more on {costs.BACKENDS[backend]}: new jobs stopped on "
-               f"{last.date:%Y-%m-%d} ({sourced(last)}).", icon=":material/block:")
+    when = f" on {last.date:%Y-%m-%d} ({sourced(last)})" if last.date else ""
+    st.warning(f"No model can be fine-tuned any more on {costs.BACKENDS[backend]}: new jobs stopped{when}.",
+               icon=":material/block:")
     st.stop()
 if ss[key("model")] not in trainable:
     gone = costs.resolve_model(ss[key("model")])

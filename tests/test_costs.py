@@ -724,6 +724,7 @@ def test_the_hosting_chart_says_when_hosting_outweighs_the_saving():
     texts = " ".join(a.text for a in fig.layout.annotations)
     assert "hosting alone outweighs the saving: it needs 2.0 million calls a month" in texts
     assert any("incl. training and hosting" in t.name for t in fig.data)
+    assert "GPT-4.1 mini deployments stop 2027-10-14" in texts  # Azure's date, said as Azure means it
     volume = charts.sensitivity_chart(costs.sensitivity_to_volume(azure(calls_per_month=2_000_000)))
     texts = " ".join(a.text for a in volume.layout.annotations)
     assert "hosting alone needs 2.0 million calls a month" in texts and "hosting outweighs the saving" in texts

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -333,6 +335,18 @@ def test_on_azure_hosting_alone_can_outweigh_the_saving():
     assert widget(at, "number_input", "hosting_usd_per_hour").value == 0.0
     assert "pays for itself" in at.success[0].value
     assert any("deletes a Developer deployment after 24 hours" in c.value for c in at.caption)
+
+
+def test_after_openais_cut_off_azure_still_trains(monkeypatch):
+    from lib import catalog
+
+    monkeypatch.setattr(catalog, "today", lambda: dt.date(2027, 2, 1))  # OpenAI: no new jobs since 2027-01-06
+    at = open_azure()
+    assert not any("No model can be fine-tuned" in w.value for w in at.warning)
+    assert metrics(at)["Net by 2027-10-01"] and charts(at) == 4
+    assert "2027-01-14" not in page_text(at)
+    at.radio(key="_costs_backend").set_value("openai").run()
+    assert any("No model can be fine-tuned any more on OpenAI" in w.value for w in at.warning)
 
 
 def test_the_demo_acting_as_azure_bills_as_azure():

@@ -70,7 +70,8 @@ def cumulative_cost_chart(p: Projection, points: list[TimelinePoint]) -> go.Figu
     if p.shutdown_date is not None and p.shutdown_date <= last:
         fig.add_vrect(x0=p.shutdown_date, x1=right_edge, fillcolor=_SHUTDOWN_SHADE, line_width=0, layer="below")
         near_the_end = (p.shutdown_date - points[0].date) > (last - points[0].date) * 0.6
-        _vertical_marker(fig, p.shutdown_date, f"{p.model_label} shuts down {p.shutdown_date:%Y-%m-%d}",
+        what = "deployments stop" if p.backend == "azure" else "shuts down"  # Azure: the fine-tunes' deployments
+        _vertical_marker(fig, p.shutdown_date, f"{p.model_label} {what} {p.shutdown_date:%Y-%m-%d}",
                          COLORS["deadline"], label_left=near_the_end)
     if p.break_even_date is not None and p.break_even_date <= last:
         at = next(pt for pt in points if pt.date == p.break_even_date)

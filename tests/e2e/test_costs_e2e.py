@@ -113,7 +113,7 @@ def test_costs_on_azure_weigh_the_hosting_fee_against_the_saving(page, app_url, 
     expect(main.get_by_text("2.0 million calls a month just to pay the hosting").first).to_be_visible(timeout=WAIT)
     expect(main.get_by_text("Fine-tuning pays for itself").first).to_be_visible(timeout=WAIT)
     chart = main.get_by_test_id("stPlotlyChart").first
-    expect(chart.get_by_text("GPT-4.1 mini shuts down 2027-10-14")).to_be_visible(timeout=WAIT)
+    expect(chart.get_by_text("GPT-4.1 mini deployments stop 2027-10-14")).to_be_visible(timeout=WAIT)
     expect(chart.get_by_text("Fine-tuned, short prompt (incl. training and hosting)")).to_be_visible(timeout=WAIT)
     assert "2027-01-14" not in main.inner_text()  # never OpenAI's shutdown on an Azure connection
     page.wait_for_function("() => window.location.search.includes('backend=azure')", timeout=WAIT)
