@@ -156,3 +156,47 @@ def test_every_page_shows_azure_dates_and_never_openais(sim, azure):
     assert paths and all(p.startswith("/openai/v1/" if way == "v1" else "/openai/") for p in paths), paths
     if way == "api-version":
         assert all(e["query"].get("api-version") for e in sim.request_log if e["key_id"] == key_id(key))
+
+
+def test_the_demo_follows_openai_unless_switched_to_azure(sim, monkeypatch):
+    monkeypatch.setenv(SIMULATOR_URL_ENV, sim.base_url)
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    assert at.session_state["backend"] == "demo" and at.session_state["demo_calendar"] == "openai"
+    home = readable(at)
+    assert "2027-01-14" in home and "2027-10-01" not in home
+    at.radio(key="_demo_calendar").set_value("azure").run()
+    home = readable(at)
+    assert "2027-10-01" in home and "2027-01-14" not in home and "2027-01-06" not in home
+    # the switch holds across pages, and the demo then speaks Azure's dialect
+    at.session_state[ui.LAUNCH_TRAINING] = LaunchFile.of("demo.jsonl", chat_jsonl(30))
+    at.switch_page("pages/3_Launch.py").run()
+    assert at.radio(key="_demo_calendar").value == "azure"
+    assert at.radio(key="_launch_training_type").options[:3] == [
+        "Standard (regional) · Azure's list price for the model.", "Global · 10-30% below Standard.",
+        "Developer · 50% below Global."]
+    at.radio(key="_launch_training_type").set_value("Developer").run()
+    at.button(key="launch_review").click().run()
+    assert at.session_state["launch_pending"]["params"]["trainingType"] == "Developer"
+    at.button(key="launch_confirm").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    result = at.session_state["launch_result"]
+    assert result["ok"] and re.fullmatch(r"ftjob-[0-9a-f]{32}", result["job_id"]), result
+    demo_key = key_id(at.session_state["demo_api_key"])
+    created = [e for e in sim.request_log if e["key_id"] == demo_key and e["method"] == "POST"
+               and e["path"].endswith("/fine_tuning/jobs")]
+    assert [e["path"] for e in created] == ["/openai/v1/fine_tuning/jobs"]
+
+
+def test_launch_confirmation_on_azure_warns_of_the_hosting_fee(sim, azure):
+    at = open_page("pages/3_Launch.py", **{ui.LAUNCH_TRAINING: LaunchFile.of("a.jsonl", chat_jsonl(30))})
+    suffix = at.text_input(key="_launch_suffix")
+    assert suffix.max_chars == 40 and "Up to 40 letters" in suffix.help  # Azure's limit, not OpenAI's 64
+    suffix.set_value("x" * 40).run()
+    at.button(key="launch_review").click().run()
+    text = readable(at)
+    assert "$1.70 per hour ($1,224 per 720-hour month)" in text and "15 days" in text
+    model = at.session_state["launch_pending"]["params"]["model"]
+    assert model == "gpt-4.1-nano-2025-04-14"  # the cheapest on Azure, which OpenAI retired on 2026-10-23
+    assert "this fine-tune's deployment answers until 2027-10-14" in text and "2026-10-23" not in text
+    assert "Your Azure training price" in text and "OpenAI's list price" in text

@@ -88,6 +88,8 @@ def test_a_finished_job_by_link_shows_everything_and_is_not_polled(sim, client, 
     assert "Best by validation loss" in texts(at.success)
     assert any(":ckpt-step-" in c.value for c in at.code)  # the best checkpoint, ready to copy
     assert "2027-01-14" in texts(at.warning)
+    # OpenAI serves a fine-tune without deploying it: no Azure deployment steps or hosting fee here
+    assert not any("az cognitiveservices" in c.value for c in at.code) and "hosting" not in texts(at.warning)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Trained tokens"] == f"{job.trained_tokens:,}"
     assert metrics["Actual training cost"] == costs.usd(job.trained_tokens * 3.0 / 1e6)

@@ -188,3 +188,48 @@ def test_two_jobs_are_compared(page, app_url, simulator, speed):
     assert page.evaluate("() => document.querySelector('.js-plotly-plot').data.length") >= 2
     assert_no_exception(page)
     page_shot(page, "jobs-compare")
+
+
+def connect_azure(page, app_url: str, endpoint: str, key: str) -> None:
+    """Open Jobs and point this browser session at Azure OpenAI's v1 API at ``endpoint`` with ``key``."""
+    page.set_viewport_size(TALL)
+    open_page(page, app_url, "Jobs")
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_test_id("stSelectbox").first.click()
+    page.get_by_role("option", name="Azure OpenAI").click()
+    wait_for_app_run(page)
+    for name, value in (("Endpoint", endpoint), ("API version", "v1"), ("Azure API key", key)):
+        box = sidebar.get_by_role("textbox", name=name)
+        box.fill(value)
+        box.press("Enter")
+        wait_for_app_run(page)
+
+
+def test_an_azure_job_shows_azures_dates_and_how_to_deploy_it(page, app_url, simulator, speed):
+    key = "az-e2e-jobs-" + secrets.token_hex(6)
+    client = openai.OpenAI(api_key=key, base_url=simulator.root_url + "/openai/v1/", max_retries=0)
+    speed(40.0)
+    job_id = create_job(client, examples=60, suffix="azure-e2e")
+    deadline = time.time() + 60
+    while (job := client.fine_tuning.jobs.retrieve(job_id)).status != "succeeded":
+        assert time.time() < deadline, job.status
+        time.sleep(0.2)
+
+    connect_azure(page, app_url, simulator.root_url, key)
+    expect(page.get_by_role("heading", name=job_id)).to_be_visible()
+    expect(page.get_by_text("Deploy it on Azure OpenAI")).to_be_visible()
+    expect(page.get_by_text("this fine-tune's deployment answers until 2027-10-01").first).to_be_visible()
+    main = page.get_by_test_id("stMain")
+    text = main.inner_text()
+    assert job.fine_tuned_model in text and "Microsoft.CognitiveServices/accounts/" in text  # the PUT request
+    page.get_by_role("tab", name="az command").click()
+    expect(page.get_by_text("az cognitiveservices account deployment create")).to_be_visible()
+    text = main.inner_text()
+    assert f"--model-name {job.fine_tuned_model}" in text
+    assert "does not stop a deployment's charges" in text  # (the monthly fee table is a canvas: AppTest checks it)
+    assert "2027-01-14" not in text and "2027-01-06" not in text  # never OpenAI's calendar on Azure
+    assert_no_exception(page)
+    page_shot(page, "jobs-azure")
+    # the browser session really spoke Azure's v1 API
+    mine = [r for r in simulator.request_log if job_id in r["path"]]
+    assert mine and all(r["path"].startswith("/openai/v1/") for r in mine)

@@ -8,6 +8,7 @@ request log proves the exact bodies that were sent.
 
 from __future__ import annotations
 
+import re
 import secrets
 
 import openai
@@ -20,6 +21,7 @@ from tests.browser import (
 )
 
 MINI = "gpt-4o-mini-2024-07-18"
+DPO_MODEL = "gpt-4.1-mini-2025-04-14"
 
 
 def connect(page, app_url: str, simulator, key: str) -> None:
@@ -160,7 +162,12 @@ def test_supervised_launch_and_double_click_makes_one_job(page, simulator, accou
 
 def test_dpo_launch(page, simulator, account):
     suffix = "e2e-dpo-" + secrets.token_hex(3)
+    # OpenAI offers DPO on the gpt-4.1 family, not on gpt-4o-mini (issue 12, defect 3)
     choose_file(page, real_file("13_ugc_ads_dpo.jsonl"))
+    label = page.get_by_test_id("stWidgetLabel").get_by_text("Model", exact=True)
+    page.get_by_test_id("stSelectbox").filter(has=label).click()
+    page.get_by_role("option", name=re.compile(re.escape(DPO_MODEL))).click()
+    wait_for_app_run(page)
     page.get_by_text("The supervised method needs chat examples").first.wait_for()
     page.get_by_text("DPO (preference pairs)").click()
     page.get_by_text("54 examples, DPO preference pairs").wait_for()
@@ -175,7 +182,7 @@ def test_dpo_launch(page, simulator, account):
     sent = creates_with(simulator, suffix)
     assert len(sent) == 1
     assert sent[0]["body"] == {
-        "model": MINI, "training_file": account.files.list().data[0].id,
+        "model": DPO_MODEL, "training_file": account.files.list().data[0].id,
         "method": {"type": "dpo", "dpo": {"hyperparameters": {
             "n_epochs": "auto", "batch_size": "auto", "learning_rate_multiplier": "auto", "beta": 0.2}}},
         "suffix": suffix, "metadata": sent[0]["body"]["metadata"],
