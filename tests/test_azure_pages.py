@@ -195,7 +195,7 @@ def test_launch_confirmation_on_azure_warns_of_the_hosting_fee(sim, azure):
     suffix.set_value("x" * 40).run()
     at.button(key="launch_review").click().run()
     text = readable(at)
-    assert "$1.70 per hour ($1,224 per 720-hour month)" in text and "15 days" in text
+    assert "$1.70 per hour ($1,224.00 per 720-hour month)" in text and "15 days" in text
     model = at.session_state["launch_pending"]["params"]["model"]
     assert model == "gpt-4.1-nano-2025-04-14"  # the cheapest on Azure, which OpenAI retired on 2026-10-23
     assert "this fine-tune's deployment answers until 2027-10-14" in text and "2026-10-23" not in text
