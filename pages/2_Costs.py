@@ -159,7 +159,8 @@ if measured is not None:
         st.markdown(f":material/labs: **Evaluate measured these calls** ({label}): the prompted "
                     f"{md_code(measured.prompted_model)} sent {measured.prompt_tokens_prompted:,.0f} prompt tokens a "
                     f"call, the fine-tune {md_code(measured.fine_tuned_model)} {measured.prompt_tokens_fine_tuned:,.0f}"
-                    f", and answers averaged {measured.completion_tokens:,.0f} tokens.")
+                    f", and answers averaged {measured.completion_tokens:,.0f} tokens. Both calls are priced here "
+                    "at the rates of the model chosen below.")
         if measured_in_use:
             st.caption(f":material/check: The figures below are the measured means ({label}).")
         else:
