@@ -15,6 +15,9 @@ st.markdown("From *should we fine-tune an OpenAI model?* to a running, watched f
 
 calendar = ui.calendar_of(conn)
 st.warning(ui.deadline_text(calendar=calendar), icon=":material/hourglass_bottom:")
+banner_dates = cat.lifecycle(cat.retiring_models[0], calendar)  # where the banner's dates come from
+st.caption(f"Source: [{ {url: name for name, url in cat.sources.items()}.get(banner_dates.source, 'source')}]"
+           f"({banner_dates.source}), as of {banner_dates.as_of}.")
 if conn.is_demo:
     st.info("You are in **demo mode**: a local simulator answers every call, so every page works and nothing "
             "costs money. Choose OpenAI, Azure OpenAI or a custom URL in the sidebar to use a real account.",

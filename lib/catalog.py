@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -505,8 +506,13 @@ def auto_epochs(n_examples: int) -> int:
     """Estimate of the server's ``"auto"`` epochs (the cookbook heuristic).
 
     Always present it as an estimate: OpenAI does not document the rule.
+    A negative or fractional ``n_examples`` raises ``ValueError``.
     """
+    if isinstance(n_examples, bool) or not isinstance(n_examples, (int, float)) or not math.isfinite(n_examples) \
+            or not float(n_examples).is_integer() or n_examples < 0:
+        raise ValueError(f"n_examples must be a whole number of examples, not {n_examples!r}")
     rule = load_catalog().auto_epochs
+    # Zero still answers (as for one example): the validator asks for an empty training file's epochs.
     n = max(int(n_examples), 1)
     epochs = rule["target_epochs"]
     if n * epochs < rule["min_target_examples"]:

@@ -31,6 +31,7 @@ from lib.catalog import (
     CALENDAR_LABELS, Catalog, UnknownModelError, base_model_label, base_model_name, fine_tune_deadline_text,
     load_catalog,
 )
+from lib.costs import training_charge_usd, usd, usd_per_1m, usd_price
 
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 # The path a healthy job takes; ``paused`` (and any status the SDK does not know) is shown raw.
@@ -597,21 +598,21 @@ def job_cost(job: dict, catalog: Catalog | None = None, calendar: str = "openai"
     est_tokens = _number(metadata.get(ESTIMATE_TOKENS_KEY))
     est_usd = _number(metadata.get(ESTIMATE_USD_KEY))
     if est_usd is None and est_tokens is not None and price is not None:
-        est_usd = est_tokens * price / 1_000_000
+        est_usd = training_charge_usd(est_tokens, price)
     trained = job.get("trained_tokens")
-    actual = trained * price / 1_000_000 if trained is not None and price is not None else None
+    actual = training_charge_usd(trained, price) if trained is not None and price is not None else None
     if method_type(job) == "reinforcement":
         note = "Reinforcement fine-tuning is billed by training hour, not by token; see the invoice."
         actual = None
     elif price is None:
         note = "No training price is known for this model, so the cost cannot be computed."
     elif trained is None:
-        note = (f"At ${price:g} per 1M trained tokens (price as of {as_of}); "
+        note = (f"At {usd_per_1m(price, 'trained tokens')} (price as of {as_of}); "
                 "the actual cost is known when the job reports trained tokens at the end.")
     else:
-        note = f"{trained:,} trained tokens x ${price:g} per 1M (price as of {as_of})."
+        note = f"{trained:,} trained tokens x {usd_per_1m(price)} (price as of {as_of})."
     if calendar == "azure" and price is not None and method_type(job) != "reinforcement":
-        note = note.replace(f"${price:g} per 1M", f"${price:g} per 1M (OpenAI's list price)", 1)
+        note = note.replace(f"{usd_price(price)} per 1M", f"{usd_price(price)} per 1M (OpenAI's list price)", 1)
         note += " " + catalog.azure.training_price_note.split(":")[0] + "; your Azure invoice has the real figure."
     return CostReport(price, trained, actual, int(est_tokens) if est_tokens is not None else None, est_usd, note)
 
@@ -966,7 +967,7 @@ def archive_readme(job: dict, today: dt.date, *, events: int, checkpoints: int, 
         f"Created:           {format_time(job.get('created_at'))}",
         f"Finished:          {format_time(job.get('finished_at'))}",
         f"Trained tokens:    {trained if trained is not None else '(not reported)'}",
-        f"Training cost:     {f'${cost.actual_usd:.2f}' if cost.actual_usd is not None else '(unknown)'} — {cost.note}",
+        f"Training cost:     {usd(cost.actual_usd) if cost.actual_usd is not None else '(unknown)'} — {cost.note}",
         f"Training file:     {job.get('training_file')}",
         f"Validation file:   {job.get('validation_file') or '(none)'}",
     ]

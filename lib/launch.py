@@ -30,10 +30,10 @@ from typing import Any
 
 import openai
 
-from lib import jobspec
+from lib import costs, jobspec
 from lib.display import human_size
 from lib.catalog import (
-    CALENDAR_LABELS, ModelInfo, TrainingTier, UnknownModelError, auto_epochs, is_fine_tuned_name, load_catalog,
+    CALENDAR_LABELS, ModelInfo, TrainingTier, UnknownModelError, is_fine_tuned_name, load_catalog,
 )
 from lib.errors import explain, redact
 from lib.jobs import ESTIMATE_TOKENS_KEY, ESTIMATE_USD_KEY
@@ -72,11 +72,11 @@ class ModelChoice:
         (Azure: ``... · OpenAI list $3.00/1M tokens · deployments answer until 2027-10-01``)."""
         name = f"Continue training {self.id}" if self.fine_tuned else f"{self.info.label} ({self.id})"
         if self.calendar == "azure":
-            price = f"OpenAI list ${self.info.training_per_1m:.2f}/1M tokens"
+            price = f"OpenAI list {costs.usd_price(self.info.training_per_1m)}/1M tokens"
             shutdown = (f"deployments answer until {self.shutdown_date:%Y-%m-%d}" if self.shutdown_date
                         else "no retirement announced")
         else:
-            price = f"${self.info.training_per_1m:.2f}/1M tokens"
+            price = f"{costs.usd_price(self.info.training_per_1m)}/1M tokens"
             shutdown = f"shuts down {self.shutdown_date:%Y-%m-%d}" if self.shutdown_date else "no shutdown announced"
         return f"{name} · {price} · {shutdown}"
 
@@ -182,7 +182,8 @@ def azure_hosting_warning() -> str:
     fee = catalog.hosting_fee("standard")
     hours = catalog.azure.hours_per_month
     return (f"On Azure OpenAI a fine-tuned model answers only once it is deployed, and a Standard or Global Standard "
-            f"deployment costs ${fee.usd_per_hour:,.2f} per hour (${fee.per_month(hours):,.0f} per {hours}-hour month) "
+            f"deployment costs {format_usd(fee.usd_per_hour)} per hour ({format_usd(fee.per_month(hours))} per "
+            f"{hours}-hour month) "
             f"whether or not it is called, on top of tokens at the base model's rate. "
             f"{catalog.azure.idle_deletion_note}")
 
@@ -203,11 +204,7 @@ class AccountFile:
         return f"{self.filename} · {human_size(self.bytes)} · {created:%Y-%m-%d %H:%M} UTC · {self.id}"
 
 
-def format_usd(amount: float) -> str:
-    """``$12.34``; amounts under a cent read ``under $0.01`` rather than a misleading ``$0.00``."""
-    if 0 < amount < 0.01:
-        return "under $0.01"
-    return f"${amount:,.2f}"
+format_usd = costs.usd  # the one money format (lib.costs.usd); kept under this name for the pages
 
 
 def list_training_files(client: openai.OpenAI, *, limit: int = 200) -> list[AccountFile]:
@@ -602,6 +599,7 @@ class ChargeEstimate:
     price_per_1m: float
     price_as_of: str
     usd: float
+    method: str = "supervised"
     price_note: str = ""  # where the price comes from when it is not the catalog's (Azure: the user's)
 
     def formula(self) -> str:
@@ -610,29 +608,34 @@ class ChargeEstimate:
         if self.n_epochs_is_estimate:
             epochs += ' (estimate of "auto")'
         source = self.price_note or f"price as of {self.price_as_of}"
-        return (f"{self.billed_tokens_per_epoch:,} billed tokens per epoch x {epochs} x "
-                f"${self.price_per_1m:.2f} per 1M training tokens ({source})")
+        text = (f"{self.billed_tokens_per_epoch:,} billed tokens per epoch x {epochs} x "
+                f"{costs.usd_per_1m(self.price_per_1m, 'training tokens')} ({source})")
+        return text + (f"; an estimate: {costs.DPO_BILLING_NOTE}" if self.method == "dpo" else "")
 
 
 def estimate_charge(model: ModelInfo, *, billed_tokens_per_epoch: int, examples: int,
-                    n_epochs: Any = "auto", price_per_1m: float | None = None) -> ChargeEstimate:
-    """The training charge from the catalog price; ``"auto"`` epochs use the cookbook estimate.
+                    n_epochs: Any = "auto", price_per_1m: float | None = None,
+                    method: str = "supervised") -> ChargeEstimate | None:
+    """The training charge (computed by :func:`lib.costs.training_cost`) from the catalog price;
+    ``"auto"`` epochs use the cookbook estimate. None for a file with no examples: nothing to train.
 
     Validation files are not charged, so only the training file's tokens count. ``price_per_1m``
     is a price the user entered (Azure OpenAI prints none per model): the formula says whose it is.
     """
     if model.training_per_1m is None:
         raise ValueError(f"{model.label} is not billed per token; its charge cannot be estimated up front.")
+    if examples < 1:
+        return None
     estimate = n_epochs in (None, "auto")
-    epochs = auto_epochs(examples) if estimate else int(n_epochs)
     price = model.training_per_1m if price_per_1m is None else float(price_per_1m)
     note = ""
     if price_per_1m is not None:
         note = ("your price, the same as OpenAI's list price as of " + str(model.training_as_of)
                 if price == model.training_per_1m else
-                f"your price; OpenAI's list price is ${model.training_per_1m:.2f}")
-    usd = billed_tokens_per_epoch * epochs * price / 1_000_000
-    return ChargeEstimate(int(billed_tokens_per_epoch), epochs, estimate, price, model.training_as_of, usd, note)
+                f"your price; OpenAI's list price is {costs.usd_price(model.training_per_1m)}")
+    cost = costs.training_cost(billed_tokens_per_epoch, None if estimate else int(n_epochs), price, examples, method)
+    return ChargeEstimate(cost.billed_tokens_per_epoch, cost.epochs, estimate, price, model.training_as_of,
+                          cost.cost, method, note)
 
 
 def budget_refusal(charge: ChargeEstimate | None, cap_usd: float | None) -> str | None:
@@ -640,10 +643,10 @@ def budget_refusal(charge: ChargeEstimate | None, cap_usd: float | None) -> str 
     if cap_usd is None:
         return None
     if charge is None:
-        return (f"Your budget cap is ${cap_usd:,.2f}, but this job's charge cannot be estimated (the training "
+        return (f"Your budget cap is {format_usd(cap_usd)}, but this job's charge cannot be estimated (the training "
                 "file could not be read); choose the file from the Dataset page or upload it, or clear the cap.")
     if charge.usd > cap_usd:
-        return (f"The estimated charge {format_usd(charge.usd)} is above your budget cap of ${cap_usd:,.2f}; "
+        return (f"The estimated charge {format_usd(charge.usd)} is above your budget cap of {format_usd(cap_usd)}; "
                 "use fewer epochs, a smaller file or a cheaper model, or raise the cap.")
     return None
 

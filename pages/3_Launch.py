@@ -258,7 +258,7 @@ def confirm_dialog() -> None:
         st.warning("The charge cannot be estimated: the training file could not be read back to count its tokens.",
                    icon=":material/help:")
     if pending["budget"] is not None:
-        st.caption(f":material/savings: Within your budget cap of ${pending['budget']:,.2f}.")
+        st.caption(f":material/savings: Within your budget cap of {launch.format_usd(pending['budget'])}.")
     st.markdown(pending["files"])
     st.markdown(" ".join(md_escape(line) for line in launch.deadline_lines(params["model"], calendar, today)))
     if calendar == "azure":
@@ -500,7 +500,7 @@ if train_check is not None and train_check.billed_tokens_per_epoch is not None a
     charge = launch.estimate_charge(choice.info, billed_tokens_per_epoch=train_check.billed_tokens_per_epoch,
                                     examples=train_check.examples, n_epochs=launch.parse_number(ss.launch_n_epochs),
                                     price_per_1m=ss.launch_azure_prices.get(choice.info.id, choice.info.training_per_1m)
-                                    if calendar == "azure" else None)
+                                    if calendar == "azure" else None, method=ss.launch_method)
 
 # 5 · Charge and launch
 with st.container(border=True):
@@ -513,7 +513,7 @@ with st.container(border=True):
             st.number_input("Your Azure training price (USD per 1M tokens)", min_value=0.0, step=0.5, format="%.2f",
                             key=price_key, on_change=_store_azure_price, args=(choice.info.id,),
                             help=cat.azure.training_price_note)
-            st.caption(f"Starts at OpenAI's list price (${choice.info.training_per_1m:,.2f}); Azure's own price for "
+            st.caption(f"Starts at OpenAI's list price ({launch.format_usd(choice.info.training_per_1m)}); Azure's own price for "
                        "your tier may differ.")
         if charge is not None:
             st.metric("Estimated charge", launch.format_usd(charge.usd))

@@ -17,6 +17,7 @@ import streamlit as st
 
 from lib import catalog, jobs, ui
 from lib.charts.jobs import compare_figure, training_figure
+from lib.costs import usd
 from lib.display import md_escape
 from lib.errors import explain
 
@@ -378,8 +379,8 @@ def deploy_section(model: str) -> None:
         command.code(deployment.az_command, language="bash")
         costs = jobs.azure_hosting_costs()
         st.markdown("**What the deployment costs while it exists** (plus tokens at the base model's rate)")
-        st.dataframe([{"Deployment type": c.label, "Per hour": f"${c.usd_per_hour:,.2f}",
-                       f"Per month ({c.hours_per_month} h)": f"${c.usd_per_month:,.2f}",
+        st.dataframe([{"Deployment type": c.label, "Per hour": usd(c.usd_per_hour),
+                       f"Per month ({c.hours_per_month} h)": usd(c.usd_per_month),
                        "Note": ("Doubtful. " if c.doubtful else "") + c.note} for c in costs],
                      hide_index=True, width="stretch", key="jobs_hosting")
         st.caption(f"Source: {costs[0].source} (as of {costs[0].as_of}).")
@@ -396,10 +397,11 @@ def details_section(watch: jobs.JobWatch) -> None:
     st.subheader("Cost")
     cost = jobs.job_cost(job, calendar=calendar)
     a, b, c = st.columns(3)
-    delta = f"{cost.difference_usd:+,.2f} USD vs estimate" if cost.difference_usd is not None else None
-    a.metric("Actual training cost", f"${cost.actual_usd:,.2f}" if cost.actual_usd is not None else "—",
+    delta = (("+" if cost.difference_usd >= 0 else "") + usd(cost.difference_usd) + " vs estimate"
+             if cost.difference_usd is not None else None)
+    a.metric("Actual training cost", usd(cost.actual_usd) if cost.actual_usd is not None else "—",
              delta=delta, delta_color="inverse")
-    b.metric("Pre-launch estimate", f"${cost.estimated_usd:,.2f}" if cost.estimated_usd is not None else "—")
+    b.metric("Pre-launch estimate", usd(cost.estimated_usd) if cost.estimated_usd is not None else "—")
     c.metric("Trained tokens", f"{cost.trained_tokens:,}" if cost.trained_tokens is not None else "—")
     missing = "" if cost.estimated_usd is not None else \
         " No pre-launch estimate is recorded on this job (Launch stores one in the job's metadata)."

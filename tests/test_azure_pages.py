@@ -113,8 +113,6 @@ def assert_no_openai_figures(page: str, text: str) -> None:
         assert price not in text, (page, price)
 
 
-@pytest.mark.xfail(reason="Costs on Azure (hosting fee, base-rate billing, Azure dates) is built on the costs "
-                          "branch; this mark goes when it is merged", strict=False)
 def test_costs_shows_no_openai_date_or_fine_tuned_price_to_azure(sim, azure):
     at = open_page(COSTS)
     assert at.session_state["backend"] == "azure"
@@ -197,7 +195,7 @@ def test_launch_confirmation_on_azure_warns_of_the_hosting_fee(sim, azure):
     suffix.set_value("x" * 40).run()
     at.button(key="launch_review").click().run()
     text = readable(at)
-    assert "$1.70 per hour ($1,224 per 720-hour month)" in text and "15 days" in text
+    assert "$1.70 per hour ($1,224.00 per 720-hour month)" in text and "15 days" in text
     model = at.session_state["launch_pending"]["params"]["model"]
     assert model == "gpt-4.1-nano-2025-04-14"  # the cheapest on Azure, which OpenAI retired on 2026-10-23
     assert "this fine-tune's deployment answers until 2027-10-14" in text and "2026-10-23" not in text

@@ -16,6 +16,8 @@ from dataclasses import replace
 from fractions import Fraction
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lib import catalog, costs
 from lib.charts import costs as charts
@@ -357,7 +359,8 @@ def test_prefill_from_a_checked_dataset():
                              median_assistant_tokens=120)
     values = costs.prefill_from_dataset(summary, today=START)
     assert values == {"billed_tokens_per_epoch": 250_000, "examples": 500, "epochs": None,
-                      "fine_tuned_prompt_tokens": 60, "message_tokens": 40, "output_tokens": 120, "model": MINI}
+                      "fine_tuned_prompt_tokens": 60, "message_tokens": 40, "output_tokens": 120, "model": MINI,
+                      "method": "supervised"}
     # median_prompt_tokens includes the system prompt: 100 - 60 = 40 message tokens.
     legacy = replace(summary, model="gpt-3.5-turbo", n_epochs=4, n_epochs_is_estimate=False)
     values = costs.prefill_from_dataset(legacy, today=START)
@@ -479,3 +482,306 @@ def test_prefill_from_the_real_validator_builds_a_valid_scenario():
     p = costs.project(replace(scenario(), **values))
     assert p.training.billed_tokens_per_epoch == summary.billed_tokens_per_epoch
     assert p.training.epochs == summary.n_epochs and p.training.epochs_is_estimate
+
+
+# ---------------------------------------------------------------- issue 12: defects of the numbers
+# The link of defect 1: $90 of training repaid at $0.000135 a call, one call a month, would take 666,667
+# calls, about 55,556 years: the old code crashed computing that date ("year 57582 is out of range").
+FAR_AWAY = {"model": MINI, "tokens": "10000000", "examples": "1000", "epochs": "3", "prompt": "2000",
+            "ft_prompt": "100", "message": "100", "output": "200", "calls": "1"}
+
+
+def test_a_break_even_past_the_year_9999_is_never_not_a_crash():
+    s = costs.scenario_from_params(FAR_AWAY, costs.default_scenario(START))
+    p = costs.project(s)
+    assert p.training.cost == pytest.approx(90.0) and p.saving_per_call == pytest.approx(0.000135)
+    assert p.break_even_calls == 666_667 and p.break_even_date is None
+    assert p.outcome is Outcome.AFTER_SHUTDOWN
+    text = costs.verdict(p)
+    assert "more than 10 years of calls" in text and "by the shutdown you would be $90.00 down." in text
+    # The charts and tables around it draw too.
+    charts.cumulative_cost_chart(p, costs.cumulative_costs(p))
+    assert costs.comparison_table(costs.compare_models(s, START))[0]["Break-even date"] is None
+
+
+def test_the_prompt_savings_sensitivity_survives_a_far_break_even():
+    # With calls=10 the cards drew, then this chart crashed on one of its variants.
+    s = costs.scenario_from_params(FAR_AWAY | {"calls": "10"}, costs.default_scenario(START))
+    for sensitivity in (costs.sensitivity_to_prompt_savings(s), costs.sensitivity_to_volume(s)):
+        assert all(pt.months_to_break_even is None or pt.months_to_break_even > 0 for pt in sensitivity.points)
+        charts.sensitivity_chart(sensitivity)
+
+
+def test_a_break_even_just_inside_ten_years_keeps_its_date():
+    # 12,000 calls at 100 a month: 120 months exactly, the last month the model still dates.
+    p = costs.project(scenario(calls_per_month=100, start_date=START, shutdown_date=dt.date(2040, 1, 1),
+                               horizon_months=120))
+    assert p.break_even_date == dt.date(2036, 11, 26) and p.outcome is Outcome.PAYS_OFF
+    p = costs.project(scenario(calls_per_month=99, shutdown_date=dt.date(2040, 1, 1), horizon_months=120))
+    assert p.break_even_date is None and p.outcome is Outcome.NOT_BY_HORIZON
+    assert "more than 10 years from the start" in costs.verdict(p)
+
+
+@pytest.mark.parametrize("amount, text", [
+    (0.00000015, "$0.00000015"), (0.0000001234, "$0.000000123"), (0.000075, "$0.000075"), (0.0042, "$0.0042"),
+    (-0.00000015, "-$0.00000015"), (0.01, "$0.01"), (12_345.678, "$12,345.68"), (0, "$0.00"),
+])
+def test_usd_never_prints_a_bare_dollar_zero(amount, text):
+    assert costs.usd(amount) == text
+
+
+def test_tiny_per_call_amounts_read_per_million_calls():
+    assert costs.usd_per_call(0.00000015) == "$0.00000015 a call ($0.15 per million calls)"
+    assert costs.usd_per_call(0.000075) == "$0.000075 a call ($0.075 per 1,000 calls)"
+    assert costs.usd_per_call(0.02) == "$0.02 a call"
+    assert costs.usd_per_1m(3) == "$3.00 per 1M tokens" and costs.usd_per_1m(0.075) == "$0.075 per 1M tokens"
+    assert costs.usd_price(2.225) == "$2.225" and costs.usd_price(None) == "none"
+    with pytest.raises(ValueError, match="amount"):
+        costs.usd(float("nan"))
+
+
+def test_a_tiny_saving_is_shown_with_its_digits():
+    # 1 prompt token saved on gpt-4o-mini: base 2 x $0.15 = $0.0000003, fine-tuned 1 x $0.30 = $0.0000003 ->
+    # nothing; with a 3-token prompt cut to 1: 3 x 0.15 - 1 x 0.30 = $0.00000015 a call (the issue's "$0.").
+    p = costs.project(scenario(base_prompt_tokens=3, fine_tuned_prompt_tokens=1, output_tokens=0))
+    assert p.saving_per_call == pytest.approx(0.00000015, abs=1e-18)
+    assert costs.usd(p.saving_per_call) == "$0.00000015"
+
+
+def test_dpo_training_says_what_it_counted_and_that_it_is_an_estimate():
+    dpo = costs.project(scenario(method="dpo"))
+    assert dpo.training.cost == costs.project(scenario()).training.cost  # the same tokens, the same price
+    assert "prompt plus the preferred answer" in dpo.training.counted and "estimate" in dpo.training.counted
+    assert "preferred" not in costs.project(scenario()).training.counted
+    rows = list(csv.reader(io.StringIO(costs.scenario_csv(scenario(method="dpo"), dpo))))
+    assert any(r[1] == "training_cost_usd" and "prompt plus the preferred answer" in r[3] for r in rows)
+    summary = DatasetSummary(name="pairs.jsonl", sha256="1" * 64, model="gpt-4.1-mini", format="dpo", examples=40,
+                             total_tokens=20_000, billed_tokens_per_epoch=14_880, n_epochs=3,
+                             n_epochs_is_estimate=True)
+    assert costs.prefill_from_dataset(summary, today=START)["method"] == "dpo"
+    with pytest.raises(CostInputError, match="training method"):
+        scenario(method="rft")
+
+
+def test_a_loss_names_the_date_it_is_for():
+    # 1,000 calls a month, a one-month horizon: by 2026-12-26, 1,000 calls x $0.000075 - $0.90 = -$0.825;
+    # by the shutdown, 50/31 months = 1,612.9 calls -> $0.121 - $0.90 = -$0.779. The old verdict gave the
+    # horizon's loss as "you would lose"; the loss by the shutdown is smaller, and both are dated now.
+    p = costs.project(scenario(calls_per_month=1_000, horizon_months=1))
+    assert p.outcome is Outcome.AFTER_SHUTDOWN
+    assert round(p.net_saving_at_horizon, 3) == -0.825
+    assert round(p.net_saving_by_shutdown, 3) == -0.779
+    assert ("by the shutdown you would be $0.78 down ($0.83 by the end of your horizon, 2026-12-26)"
+            in costs.verdict(p))
+    # A horizon cut at the shutdown gives one figure, the shutdown's.
+    long = costs.project(scenario(calls_per_month=1_000))
+    assert "by the shutdown you would be $0.78 down." in costs.verdict(long)
+
+
+def test_every_figure_names_its_source_and_date():
+    p = costs.project(scenario())
+    used = costs.sources_used(p)
+    urls = {d.source for d in used}
+    cat = catalog.load_catalog()
+    assert "https://developers.openai.com/api/docs/pricing" in urls and cat.sources["litellm"] in urls
+    assert all(d.as_of for d in used)
+    assert [d.value for d in used] == ["training price and fine-tuned prices", "base-model prices", "shutdown date"]
+    # Overridden prices are the user's: they name no catalog source.
+    mine = costs.project(scenario(price_overrides={"training": 1.0}))
+    assert [d.value for d in costs.sources_used(mine)] == ["base-model prices", "fine-tuned prices", "shutdown date"]
+    row = costs.comparison_table(costs.compare_models(scenario(), START))[0]
+    assert row["Prices as of"] == "2026-11-26" and "Training (estimate)" in row and row["Net by"] == SHUTDOWN
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(input_tokens=-1, output_tokens=10), "input_tokens"),
+    (dict(input_tokens=float("nan"), output_tokens=10), "input_tokens"),
+    (dict(input_tokens=10, output_tokens=-5), "output_tokens"),
+    (dict(input_tokens=10, output_tokens=float("inf")), "output_tokens"),
+    (dict(input_tokens="10", output_tokens=1), "input_tokens"),
+    (dict(input_tokens=10, output_tokens=1, cached_share=1.5), "cached_share"),
+])
+def test_call_cost_refuses_what_cannot_be(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        costs.call_cost(**kwargs, input_per_1m=0.15, output_per_1m=0.60)
+    with pytest.raises(ValueError, match="input_per_1m"):
+        costs.call_cost(1, 1, input_per_1m=-0.15, output_per_1m=0.60)
+
+
+@pytest.mark.parametrize("n", [-5, 2.9, float("nan"), True, "3"])
+def test_auto_epochs_refuses_what_cannot_be(n):
+    with pytest.raises(ValueError, match="n_examples"):
+        catalog.auto_epochs(n)
+
+
+def test_one_training_formula_for_launch_jobs_and_costs():
+    from lib import jobs, launch
+
+    assert costs.training_charge_usd(300_000, 3.0) == pytest.approx(0.90)
+    info = catalog.load_catalog().resolve(MINI)
+    charge = launch.estimate_charge(info, billed_tokens_per_epoch=100_000, examples=100, n_epochs=3)
+    assert charge.usd == costs.training_cost(100_000, 3, 3.0).cost
+    dpo = launch.estimate_charge(info, billed_tokens_per_epoch=100_000, examples=100, method="dpo")
+    assert "prompt plus the preferred answer" in dpo.formula() and "estimate" in dpo.formula()
+    report = jobs.job_cost({"model": MINI, "trained_tokens": 300_000})
+    assert report.actual_usd == costs.training_charge_usd(300_000, 3.0)
+    with pytest.raises(ValueError, match="trained_tokens"):
+        costs.training_charge_usd(-1, 3.0)
+
+
+# ---------------------------------------------------------------- Azure: base rate plus hosting
+# gpt-4.1-mini on Azure: a fine-tune bills the base rate ($0.40 in, $1.60 out per 1M); hosting $1.70 an hour.
+# 600,000 billed tokens x 3 epochs x $5.00 (OpenAI's list price, prefilled) = $9.00 of training.
+# Base call: 2,000 x $0.40 + 250 x $1.60 = $0.0012; fine-tuned: 500 x $0.40 + 250 x $1.60 = $0.0006;
+# the saving, $0.0006 a call. Hosting: $1.70 x 720 hours (the catalog's month) = $1,224.00 a month, which
+# needs 1,224 / 0.0006 = 2,040,000 calls a month just to pay the hosting.
+MINI41 = "gpt-4.1-mini-2025-04-14"
+AZURE_SHUTDOWN = dt.date(2027, 10, 14)
+
+
+def azure(**changes) -> Scenario:
+    values = dict(model=MINI41, billed_tokens_per_epoch=600_000, examples=400, epochs=3, base_prompt_tokens=2_000,
+                  fine_tuned_prompt_tokens=500, output_tokens=250, calls_per_month=3_000_000, start_date=START,
+                  horizon_months=12, backend="azure", deployment_type="standard", hosting_usd_per_hour=1.70,
+                  hosting_hours_per_day=24, shutdown_date=AZURE_SHUTDOWN)
+    values.update(changes)
+    return Scenario(**values)
+
+
+def test_azure_bills_the_base_rate_plus_hosting_to_the_cent():
+    assert costs.hosting_hours_per_month() == 720  # catalog data; the figures below assume it
+    p = costs.project(azure())
+    assert p.training.cost == pytest.approx(9.00)
+    assert p.base_call.cost == pytest.approx(0.0012, abs=1e-15)
+    assert p.fine_tuned_call.cost == pytest.approx(0.0006, abs=1e-15)  # no fine-tuned premium on Azure
+    assert p.hosting_per_month == pytest.approx(1_224.00, abs=1e-9)
+    assert p.hosting_needs_calls_per_month == 2_040_000
+    # 3,000,000 calls a month save $1,800, $576 a month over the hosting: $9.00 / $576 = 0.015625 months
+    # = 46,875 calls exactly; 0.015625 of the 30-day month to 2026-12-26 is 0.47 days -> 2026-11-27.
+    assert p.break_even_calls == 46_875 and p.break_even_date == dt.date(2026, 11, 27)
+    assert p.outcome is Outcome.PAYS_OFF
+    # Net by Azure's shutdown (the 12-month horizon is cut there): 10 months to 2027-09-26 + 18/30 = 10.6
+    # months x $576 - $9.00 = $6,096.60.
+    assert p.horizon_end == AZURE_SHUTDOWN and round(p.net_saving_at_horizon, 2) == 6_096.60
+    assert "2.0 million calls a month just to pay the hosting" in costs.hosting_text(p)
+    # The timeline carries the hosting: after one month, $9.00 + 3,000,000 x $0.0006 + $1,224.
+    month = next(pt for pt in costs.cumulative_costs(p) if pt.date == dt.date(2026, 12, 26))
+    assert month.fine_tuned_cost == pytest.approx(9.00 + 1_800 + 1_224)
+    assert month.base_cost == pytest.approx(3_600)
+
+
+def test_azure_hosting_that_never_pays_back():
+    # 2,000,000 calls save $1,200 a month, $24 short of the $1,224 of hosting: it never pays, whatever the
+    # horizon. By the shutdown: 10.6 months x -$24 - $9.00 = -$263.40.
+    p = costs.project(azure(calls_per_month=2_000_000))
+    assert p.outcome is Outcome.HOSTING and p.break_even_calls is None and p.break_even_date is None
+    assert round(p.net_saving_at_horizon, 2) == -263.40
+    text = costs.verdict(p)
+    assert "hosting alone outweighs the saving" in text and "needs 2.0 million calls a month" in text
+    assert "$1,200.00 a month against $1,224.00 of hosting" in text and "$263.40 down" in text
+    need = costs.pay_off_thresholds(azure(calls_per_month=2_000_000))
+    # By 2027-10-14 (10.6 months): calls x $0.0006 >= $9.00 / 10.6 + $1,224 -> 2,041,415.1 -> 2,041,416.
+    assert need.min_calls_per_month == 2_041_416
+    assert costs.project(azure(calls_per_month=need.min_calls_per_month)).pays_off
+    assert not costs.project(azure(calls_per_month=need.min_calls_per_month - 1)).pays_off
+
+
+def test_azure_hosting_scales_with_hours_deployed_and_is_free_off_azure():
+    half = costs.project(azure(hosting_hours_per_day=12, calls_per_month=2_000_000))
+    assert half.hosting_per_month == pytest.approx(612.00) and half.hosting_needs_calls_per_month == 1_020_000
+    assert half.pays_off
+    openai = costs.project(azure(backend="openai", shutdown_date=None))
+    assert openai.hosting_per_month == 0 and openai.shutdown_date == dt.date(2027, 1, 14)
+    assert openai.fine_tuned_call.cost == pytest.approx(500 * 0.8e-6 + 250 * 3.2e-6)  # OpenAI's premium
+    developer = costs.project(azure(hosting_usd_per_hour=0, deployment_type="developer"))
+    assert developer.hosting_per_month == 0 and developer.hosting_needs_calls_per_month is None
+
+
+def test_azure_training_price_is_openais_list_price_marked_so():
+    sheet = costs.price_sheet(MINI41, backend="azure")
+    assert sheet.value("training") == 5.0 and "Azure publishes no per-model training price" in sheet["training"].note
+    assert sheet.value("fine_tuned_input") == 0.4 and "base model's rate" in sheet["fine_tuned_input"].note
+    mine = costs.price_sheet(MINI41, {"training": 4.0}, backend="azure")
+    assert mine["training"].overridden and mine["training"].note == ""
+
+
+def test_azure_scenarios_round_trip_through_the_link():
+    s = azure(hosting_hours_per_day=8)
+    params = costs.scenario_to_params(s)
+    assert params["backend"] == "azure" and params["hosting"] == "1.7" and params["hours"] == "8"
+    back = costs.scenario_from_params(params, replace(costs.default_scenario(START), shutdown_date=AZURE_SHUTDOWN))
+    assert (back.backend, back.hosting_usd_per_hour, back.hosting_hours_per_day) == ("azure", 1.7, 8)
+    assert "hosting" not in costs.scenario_to_params(scenario())
+    with pytest.raises(CostInputError, match="backend"):
+        costs.scenario_from_params({"backend": "gcp"}, costs.default_scenario(START))
+    with pytest.raises(CostInputError, match="(?i)hours a day"):
+        azure(hosting_hours_per_day=25)
+
+
+def test_the_hosting_chart_says_when_hosting_outweighs_the_saving():
+    p = costs.project(azure(calls_per_month=2_000_000))
+    fig = charts.cumulative_cost_chart(p, costs.cumulative_costs(p))
+    texts = " ".join(a.text for a in fig.layout.annotations)
+    assert "hosting alone outweighs the saving: it needs 2.0 million calls a month" in texts
+    assert any("incl. training and hosting" in t.name for t in fig.data)
+    assert "GPT-4.1 mini deployments stop 2027-10-14" in texts  # Azure's date, said as Azure means it
+    volume = charts.sensitivity_chart(costs.sensitivity_to_volume(azure(calls_per_month=2_000_000)))
+    texts = " ".join(a.text for a in volume.layout.annotations)
+    assert "hosting alone needs 2.0 million calls a month" in texts and "hosting outweighs the saving" in texts
+
+
+# ---------------------------------------------------------------- measured usage from Evaluate
+def test_measured_usage_replaces_typed_guesses():
+    from lib.handoff import MeasuredUsage
+
+    m = MeasuredUsage(examples=40, fine_tuned_model="ft:gpt-4o-mini-2024-07-18:acme::abc", prompted_model=MINI,
+                      prompt_tokens_fine_tuned=118.4, prompt_tokens_prompted=1_612.6, completion_tokens=201.5,
+                      simulated=True)
+    assert costs.prefill_from_measured(m) == {"base_prompt_tokens": 1_613, "fine_tuned_prompt_tokens": 118,
+                                              "message_tokens": 0, "output_tokens": 202}
+    assert costs.measured_label(m) == "measured on 40 examples (simulated)"
+    assert costs.measured_label(replace(m, simulated=False, examples=1)) == "measured on 1 example"
+
+
+# ---------------------------------------------------------------- property sweep of the link
+
+_JUNK = st.sampled_from(["", "abc", "-5", "1e400", "nan", "inf", "0", "1,5", "٣", "9" * 40, "2.5", "auto", " 7 "])
+_PARAM_VALUES = {
+    "model": st.sampled_from([MINI, "gpt-4o", "gpt-4.1-2025-04-14", "gpt-3.5-turbo", "nope", MINI41]),
+    "tokens": st.integers(0, 10**14).map(str), "examples": st.integers(0, 10**9).map(str),
+    "epochs": st.sampled_from(["auto", "1", "3", "25", "0", "50"]),
+    "prompt": st.integers(0, 3_000_000).map(str), "ft_prompt": st.integers(0, 3_000_000).map(str),
+    "message": st.integers(0, 10**6).map(str), "output": st.integers(0, 2 * 10**6).map(str),
+    "cache_pct": st.floats(-10, 110).map(repr), "ft_cache_pct": st.integers(0, 100).map(str),
+    "calls": st.integers(0, 2 * 10**10).map(str),
+    "start": st.dates(dt.date(2015, 1, 1), dt.date(2040, 1, 1)).map(dt.date.isoformat),
+    "months": st.integers(0, 200).map(str), "method": st.sampled_from(["supervised", "dpo", "rft"]),
+    "backend": st.sampled_from(["openai", "azure", "x"]),
+    "hosting": st.floats(0, 2_000).map(repr), "hours": st.integers(0, 30).map(str),
+    "price_training": st.one_of(st.floats(0, 2_000), st.just(float("nan"))).map(repr),
+    "price_fine_tuned_output": st.floats(0, 2_000).map(repr),
+}
+_PARAMS = st.dictionaries(st.sampled_from(sorted(_PARAM_VALUES)), st.just(None), max_size=10).flatmap(
+    lambda keys: st.fixed_dictionaries({k: st.one_of(_PARAM_VALUES[k], _JUNK) for k in keys}))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_PARAMS)
+def test_any_link_gives_a_result_or_one_clear_sentence(params):
+    defaults = replace(costs.default_scenario(START), hosting_usd_per_hour=1.7)
+    try:
+        s = costs.scenario_from_params(params, defaults)
+        p = costs.project(s)
+    except CostInputError as exc:
+        assert str(exc).endswith(".") and "\n" not in str(exc)
+        return
+    costs.verdict(p)
+    costs.hosting_text(p)
+    costs.pay_off_thresholds(s)
+    costs.scenario_csv(s, p)
+    charts.cumulative_cost_chart(p, costs.cumulative_costs(p))
+    charts.sensitivity_chart(costs.sensitivity_to_volume(s))
+    charts.sensitivity_chart(costs.sensitivity_to_prompt_savings(s, steps=5))
+    # The link written for the result brings the same scenario back (Azure's fields only on Azure).
+    params = costs.scenario_to_params(s)
+    assert costs.scenario_to_params(costs.scenario_from_params(params, defaults)) == params

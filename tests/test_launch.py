@@ -303,7 +303,8 @@ def test_budget_cap():
         "The estimated charge $9.00 is above your budget cap of $8.99; use fewer epochs, a smaller file or a "
         "cheaper model, or raise the cap.")
     assert "cannot be estimated" in launch.budget_refusal(None, 10.0)
-    assert launch.format_usd(0.004) == "under $0.01" and launch.format_usd(1234.5) == "$1,234.50"
+    # One money format (lib.costs.usd): a charge under a cent keeps its digits, never "$0.00".
+    assert launch.format_usd(0.004) == "$0.004" and launch.format_usd(1234.5) == "$1,234.50"
 
 
 # --------------------------------------------------------------------------- the create call
@@ -563,7 +564,7 @@ def test_the_confirmation_speaks_the_backends_calendar():
     assert "2027-01-14" not in azure and "2027-01-06" not in azure
     openai_lines = " ".join(launch.deadline_lines(MINI, "openai", TODAY))
     assert "shuts down on 2027-01-14" in openai_lines and "2027-01-06 (41 days left)" in openai_lines
-    assert "$1.70 per hour ($1,224 per 720-hour month)" in launch.azure_hosting_warning()
+    assert "$1.70 per hour ($1,224.00 per 720-hour month)" in launch.azure_hosting_warning()
 
 
 def test_both_ways_of_connecting_to_azure(sim, monkeypatch):

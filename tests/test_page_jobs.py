@@ -8,7 +8,7 @@ import openai
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import jobs
+from lib import costs, jobs
 from tests.conftest import APP
 from tests.factories import chat_jsonl
 
@@ -92,8 +92,8 @@ def test_a_finished_job_by_link_shows_everything_and_is_not_polled(sim, client, 
     assert not any("az cognitiveservices" in c.value for c in at.code) and "hosting" not in texts(at.warning)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Trained tokens"] == f"{job.trained_tokens:,}"
-    assert metrics["Actual training cost"] == f"${job.trained_tokens * 3.0 / 1e6:,.2f}"
-    assert metrics["Pre-launch estimate"] == "$0.01"
+    assert metrics["Actual training cost"] == costs.usd(job.trained_tokens * 3.0 / 1e6)
+    assert metrics["Pre-launch estimate"] == "$0.009"  # 3,000 tokens x $3.00 / 1M: under a cent, its digits kept
     assert {b.label for b in at.get("download_button")} >= {"Download archive", "Download result CSV"}
     assert len(at.get("plotly_chart")) == 2
     assert not [b for b in at.button if b.label in ("Cancel job", "Pause", "Resume")]

@@ -11,7 +11,7 @@ import math
 import plotly.graph_objects as go
 
 from lib.charts import COLORS, TEMPLATE
-from lib.costs import Comparison, Projection, Sensitivity, TimelinePoint, usd
+from lib.costs import MAX_HORIZON_MONTHS, Comparison, Outcome, Projection, Sensitivity, TimelinePoint, calls_text, usd
 
 _SHUTDOWN_SHADE = "rgba(185, 28, 28, 0.06)"
 _GAIN = COLORS["fine_tuned"]
@@ -51,8 +51,9 @@ def cumulative_cost_chart(p: Projection, points: list[TimelinePoint]) -> go.Figu
     """
     fig = go.Figure()
     live, gone = _split_at_shutdown(points)
+    included = "training and hosting" if p.hosting_per_month > 0 else "training"
     series = (("Base model, long prompt", "base_cost", COLORS["base"]),
-              ("Fine-tuned, short prompt (incl. training)", "fine_tuned_cost", COLORS["fine_tuned"]))
+              (f"Fine-tuned, short prompt (incl. {included})", "fine_tuned_cost", COLORS["fine_tuned"]))
     for name, attr, color in series:
         for part, dash, label, show in ((live, "solid", name, True),
                                         (gone, "dot", f"{name}, after shutdown (hypothetical)", False)):
@@ -69,7 +70,8 @@ def cumulative_cost_chart(p: Projection, points: list[TimelinePoint]) -> go.Figu
     if p.shutdown_date is not None and p.shutdown_date <= last:
         fig.add_vrect(x0=p.shutdown_date, x1=right_edge, fillcolor=_SHUTDOWN_SHADE, line_width=0, layer="below")
         near_the_end = (p.shutdown_date - points[0].date) > (last - points[0].date) * 0.6
-        _vertical_marker(fig, p.shutdown_date, f"{p.model_label} shuts down {p.shutdown_date:%Y-%m-%d}",
+        what = "deployments stop" if p.backend == "azure" else "shuts down"  # Azure: the fine-tunes' deployments
+        _vertical_marker(fig, p.shutdown_date, f"{p.model_label} {what} {p.shutdown_date:%Y-%m-%d}",
                          COLORS["deadline"], label_left=near_the_end)
     if p.break_even_date is not None and p.break_even_date <= last:
         at = next(pt for pt in points if pt.date == p.break_even_date)
@@ -87,14 +89,26 @@ def cumulative_cost_chart(p: Projection, points: list[TimelinePoint]) -> go.Figu
                            showarrow=True, arrowcolor=color, arrowhead=0, ax=-60 if in_right_half else 60,
                            ay=0, xanchor="right" if in_right_half else "left",
                            font=dict(color=color, size=12), bgcolor="rgba(255,255,255,0.85)")
-    elif p.break_even_date is not None:
+    else:
+        if p.break_even_date is not None:
+            text = f"break-even would come on {p.break_even_date:%Y-%m-%d} (off the chart)"
+        elif p.outcome is Outcome.HOSTING:
+            text = (f"hosting alone outweighs the saving: it needs "
+                    f"{calls_text(p.hosting_needs_calls_per_month)} calls a month")
+        elif p.break_even_calls is not None:
+            text = f"no break-even within {MAX_HORIZON_MONTHS // 12} years"
+        else:
+            text = "no break-even: a fine-tuned call costs more"
         fig.add_annotation(x=1, xref="paper", y=0, yref="paper", xanchor="right", yanchor="bottom",
-                           showarrow=False,
-                           text=f"break-even would come on {p.break_even_date:%Y-%m-%d} (off the chart)",
-                           font=dict(color=_LOSS, size=12), bgcolor="rgba(255,255,255,0.85)")
+                           showarrow=False, text=text, font=dict(color=_LOSS, size=12),
+                           bgcolor="rgba(255,255,255,0.85)")
     fig.update_xaxes(title_text=None, range=[points[0].date, right_edge])
     fig.update_yaxes(title_text="Cumulative spend (USD)", tickprefix="$", rangemode="tozero")
-    return _layout(fig, "Cumulative spend: base model vs. fine-tuned")
+    _layout(fig, "Cumulative spend: base model vs. fine-tuned")
+    # Below the plot: long series names (training and hosting) would run into the title above it.
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.08, xanchor="left", x=0),
+                      margin=dict(l=10, r=10, t=60, b=40))
+    return fig
 
 
 def model_comparison_chart(comparison: Comparison) -> go.Figure:
@@ -143,13 +157,22 @@ def sensitivity_chart(s: Sensitivity) -> go.Figure:
                   line=dict(color="#475569", dash="dot", width=1))
     fig.add_annotation(x=math.log10(s.current) if log_x else s.current, y=1, yref="paper", text="your figure",
                        showarrow=False, yanchor="bottom", font=dict(color="#475569"))
-    never = [pt.x for pt in s.points if pt.months_to_break_even is None]
+    never = [pt for pt in s.points if pt.months_to_break_even is None]
     if never:
-        fig.add_vrect(x0=min(never), x1=max(never), fillcolor="rgba(220, 38, 38, 0.08)", line_width=0,
-                      layer="below")
-        mid = (min(never) + max(never)) / 2
-        fig.add_annotation(x=math.log10(mid) if log_x else mid, y=0.5, yref="paper", text="never pays",
+        low, high = min(pt.x for pt in never), max(pt.x for pt in never)
+        fig.add_vrect(x0=low, x1=high, fillcolor="rgba(220, 38, 38, 0.08)", line_width=0, layer="below")
+        mid = (low + high) / 2
+        hosting = all(pt.outcome is Outcome.HOSTING for pt in never)
+        fig.add_annotation(x=math.log10(mid) if log_x else mid, y=0.5, yref="paper",
+                           text="hosting outweighs the saving" if hosting else "never pays",
                            showarrow=False, font=dict(color=_LOSS, size=13))
+    if log_x and s.hosting_needs_calls_per_month and xs[0] <= s.hosting_needs_calls_per_month <= xs[-1]:
+        needs = s.hosting_needs_calls_per_month
+        fig.add_shape(type="line", x0=needs, x1=needs, y0=0, y1=1, yref="paper",
+                      line=dict(color=_LOSS, dash="dash", width=2))
+        fig.add_annotation(x=math.log10(needs), y=0.08, yref="paper", xanchor="left", xshift=4, showarrow=False,
+                           text=f"hosting alone needs {calls_text(needs)} calls a month",
+                           font=dict(color=_LOSS, size=12), bgcolor="rgba(255,255,255,0.85)")
     fig.update_xaxes(title_text=s.label, type="log" if log_x else "linear", dtick=1 if log_x else None)
     fig.update_yaxes(title_text="Months to break even", type="log", dtick=1)
     _layout(fig, f"Break-even vs. {s.label.lower()}", height=360)

@@ -14,6 +14,13 @@ events, checkpoints). Job creation runs :func:`lib.jobspec.validate_create_param
 is refused with 403 ``fine_tuning_closed``. An ``Idempotency-Key`` header
 makes a repeated create return the same job.
 
+Requests through Azure OpenAI's paths (``/openai/v1/...`` for the v1 API and
+the plain client, ``/openai/...?api-version=`` for ``AzureOpenAI``) get Azure's
+dialect: ids ``file-<32 hex>``, ``ftjob-<32 hex>``, ``<base>.ft-<32 hex>`` and
+``ftchkpt-<32 hex>``; Azure's calendar (dates on the models API under
+``deprecation``, training open until Azure's dates); ``trainingType``; a
+suffix of at most 40 characters; Azure's result-CSV column names.
+
 Jobs progress with the clock, not with threads: validating_files (10 s),
 queued (15 s), running (90 s), finalising (5 s), then succeeded, at speed 1
 (about two minutes); ``speed`` divides these times. The loss curve comes

@@ -74,3 +74,59 @@ def test_bad_link_shows_one_message_not_a_traceback(page, app_url):
     expect(alert).to_contain_text("The link's scenario was not loaded: Calls per month cannot be negative",
                                   timeout=WAIT)
     expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=WAIT)
+
+
+# gpt-4.1-mini on Azure: 1,500 prompt tokens saved at the base rate ($0.40 per 1M) save $0.0006 a call;
+# one Standard deployment costs $1.70 an hour, $1,224 a month (720 hours): 2.0 million calls a month just
+# to pay the hosting. At 2,500,000 calls the calls save $1,500 a month, $276 over the hosting.
+AZURE_SCENARIO = {"model": "gpt-4.1-mini-2025-04-14", "tokens": "600000", "examples": "400", "epochs": "3",
+                  "prompt": "2000", "ft_prompt": "500", "message": "0", "output": "250", "calls": "2500000",
+                  "start": "2026-11-26", "months": "12"}
+
+
+def connect_azure(page, endpoint: str) -> None:
+    """Switch this browser session to Azure OpenAI in the sidebar (the page reruns in the same session)."""
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_test_id("stSelectbox").first.click()
+    page.get_by_role("option", name="Azure OpenAI").click()
+    wait_for_app_run(page)
+    for name, value in (("Endpoint", endpoint), ("Azure API key", "sk-costs-e2e")):
+        box = sidebar.get_by_role("textbox", name=name)
+        box.fill(value)
+        box.press("Enter")
+        wait_for_app_run(page)
+    sidebar.get_by_text("Key set for this session").wait_for()
+
+
+def test_costs_on_azure_weigh_the_hosting_fee_against_the_saving(page, app_url, simulator):
+    page.set_viewport_size({"width": 1400, "height": 1250})
+    open_page(page, app_url, "Costs", query=urllib.parse.urlencode(AZURE_SCENARIO))
+    expect(page.get_by_text("GPT-4.1 mini shuts down 2027-01-14").first).to_be_visible(timeout=WAIT)
+    connect_azure(page, simulator.root_url)
+    assert_no_exception(page)
+
+    main = page.get_by_test_id("stMain")
+    # Billing follows the connection: Azure's date, the hosting card, the saving against the fee.
+    expect(main.get_by_text("answer until 2027-10-14").first).to_be_visible(timeout=WAIT)
+    expect(main.get_by_test_id("stMetric").filter(has_text="Hosting a month")).to_contain_text("$1,224.00",
+                                                                                               timeout=WAIT)
+    expect(main.get_by_text("2.0 million calls a month just to pay the hosting").first).to_be_visible(timeout=WAIT)
+    expect(main.get_by_text("Fine-tuning pays for itself").first).to_be_visible(timeout=WAIT)
+    chart = main.get_by_test_id("stPlotlyChart").first
+    expect(chart.get_by_text("GPT-4.1 mini deployments stop 2027-10-14")).to_be_visible(timeout=WAIT)
+    expect(chart.get_by_text("Fine-tuned, short prompt (incl. training and hosting)")).to_be_visible(timeout=WAIT)
+    assert "2027-01-14" not in main.inner_text()  # never OpenAI's shutdown on an Azure connection
+    page.wait_for_function("() => window.location.search.includes('backend=azure')", timeout=WAIT)
+    shot(page, "costs-azure", readme=True, full_page=False)
+
+    # Fewer calls than the hosting needs: the verdict says so, whatever the horizon.
+    calls = page.get_by_label("Calls per month")
+    calls.fill("2000000")
+    calls.press("Enter")
+    wait_for_app_run(page)
+    expect(main.get_by_text("hosting alone outweighs the saving").first).to_be_visible(timeout=WAIT)
+    expect(main.get_by_test_id("stMetric").filter(has_text="Break-even")).to_contain_text("never", timeout=WAIT)
+    volume = main.get_by_test_id("stPlotlyChart").nth(2)  # cumulative, prompt savings, volume
+    expect(volume.get_by_text("hosting alone needs 2.0 million calls a month")).to_be_visible(timeout=WAIT)
+    assert_no_exception(page)
+    shot(page, "costs-azure-hosting-outweighs")

@@ -217,3 +217,40 @@ def test_dataset_handoff_to_a_job_in_demo_mode(page, app_url, simulator):
     upload = [e for e in simulator.request_log if e["method"] == "POST" and e["path"] == "/v1/files"
               and e["key_id"] == sent[0]["key_id"]]
     assert len(upload) == 1 and sent[0]["body"]["model"] == MINI
+
+
+def test_launch_on_azure_with_a_training_tier(page, app_url, simulator):
+    """Azure OpenAI through the api-version client: the tier, the 40-character suffix, Azure's dates and
+    the hosting fee in the confirmation, and the job created on Azure's paths with its trainingType."""
+    key = "az-e2e-" + secrets.token_hex(8)
+    open_page(page, app_url, "Launch")
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_test_id("stSelectbox").click()
+    page.get_by_role("option", name="Azure OpenAI").click()
+    wait_for_app_run(page)
+    for name, value in (("Endpoint", simulator.root_url), ("Azure API key", key)):
+        box = sidebar.get_by_role("textbox", name=name)
+        box.fill(value)
+        box.press("Enter")
+        wait_for_app_run(page)
+    choose_file(page, real_file("09_twi_tutor.jsonl"))
+    page.get_by_text("100 examples, chat (supervised)").wait_for()
+    page.get_by_text("Global · 10-30% below Standard.").click()
+    wait_for_app_run(page)
+    suffix = "azure-" + secrets.token_hex(3)
+    type_into(page, "Suffix", suffix)
+    main_text = page.get_by_test_id("stMain").inner_text()
+    assert "2026-10-23" not in main_text and "2027-01-14" not in main_text
+    assert_no_exception(page)
+    fit_to_content(page)
+    shot(page, "launch-azure", readme=True)
+    dialog = open_confirmation(page, {"Suffix": suffix}, shows=('"trainingType": "GlobalStandard"', suffix))
+    text = dialog.inner_text()
+    assert "$1.70 per hour" in text and "this fine-tune's deployment answers until 2027-10-01" in text
+    assert "2027-01-14" not in text and "2027-01-06" not in text
+    dialog.get_by_role("button", name="Confirm and create the job").click()
+    page.get_by_text("created (validating_files)").wait_for(timeout=30_000)
+    sent = [e for e in simulator.request_log if e["method"] == "POST" and e["path"].endswith("/fine_tuning/jobs")
+            and (e["body"] or {}).get("suffix") == suffix]
+    assert len(sent) == 1 and sent[0]["path"] == "/openai/fine_tuning/jobs" and sent[0]["query"].get("api-version")
+    assert sent[0]["body"]["trainingType"] == "GlobalStandard"
