@@ -40,6 +40,10 @@ class _UsageError(Exception):
     pass
 
 
+class _Unusable(Exception):
+    """A file that cannot be read or written; the message is the whole sentence."""
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # noqa: D401 - argparse API
         raise _UsageError(message)
@@ -99,9 +103,9 @@ def _read(path: str, what: str) -> bytes:
     try:
         return Path(path).read_bytes()
     except IsADirectoryError:
-        raise _UsageError(f"cannot read the {what} {path}: it is a folder") from None
+        raise _Unusable(f"cannot read the {what} {path}: it is a folder") from None
     except OSError as exc:
-        raise _UsageError(f"cannot read the {what} {path}: {exc.strerror or exc}") from None
+        raise _Unusable(f"cannot read the {what} {path}: {exc.strerror or exc}") from None
 
 
 def main(argv: list[str]) -> int:
@@ -137,7 +141,7 @@ def main(argv: list[str]) -> int:
         except _UsageError as exc:
             _say(f"{exc} (usage: {USAGE})")
             return EXIT_UNUSABLE
-        except (CandidateSpecError, EvalInputError, RecordingError, OverBudget) as exc:
+        except (_Unusable, CandidateSpecError, EvalInputError, RecordingError, OverBudget) as exc:
             _say(str(exc))
             return EXIT_UNUSABLE
         if demo_sim is not None:
