@@ -119,6 +119,7 @@ class _Caller:
         self.model = model
         self.own_job = None
         with service.lock:
+            service.settle(ns, service.clock.now())  # a job that just succeeded has its model now
             owned = ns.models.get(model)
             files = [f for f in ns.files.values() if f.purpose == "fine-tune" and f.filename.endswith(".jsonl")]
         if owned is not None:
