@@ -283,3 +283,19 @@ def test_validate_command_is_undisturbed(write):
     done = subprocess.run([sys.executable, "-m", "lib", "validate", str(SAMPLES / "support_chat_valid.jsonl")],
                           cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0 and "OK: no errors." in done.stdout
+
+
+def test_azure_variables_reach_the_deployment_path(sim, write):
+    eval_file = write("words.jsonl", jsonl(say("one"), say("two")))
+    env = {"AZURE_OPENAI_ENDPOINT": sim.root_url, "AZURE_OPENAI_API_KEY": "sk-azure-cli-key",
+           "OPENAI_API_VERSION": "2025-04-01-preview"}
+    done = run(eval_file, "--json", "--candidate", f"{MINI_FT},label=ft", env=env)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    check_document(doc, ["ft"])
+    usage = doc["candidates"][0]["usage"]
+    # on Azure a fine-tune bills tokens at its base model's rates (hosting is an hourly fee)
+    assert doc["candidates"][0]["cost_usd"] == pytest.approx(
+        (usage["prompt_tokens"] * 0.4 + usage["completion_tokens"] * 1.6) / 1e6)
+    paths = [e["path"] for e in sim.request_log if e["path"].endswith("/chat/completions")]
+    assert paths == [f"/openai/deployments/{MINI_FT}/chat/completions"] * 2

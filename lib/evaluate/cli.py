@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import sys
 from pathlib import Path
 
@@ -90,13 +89,12 @@ def _client_factory(demo_sim, demo_key: str | None):
 
 
 def _start_demo():
-    """An in-process simulator on 127.0.0.1 and a key it accepts (minted by it when it mints keys)."""
+    """A simulator of this command alone on 127.0.0.1, serving only the one demo key minted for it."""
+    from lib.connection import new_demo_key
     from lib.simulator import Simulator
 
-    sim = Simulator(speed=1.0).start(host="127.0.0.1", port=0)
-    mint = getattr(sim, "mint_key", None)
-    key = mint() if callable(mint) else "sk-demo-cli-" + secrets.token_hex(12)
-    return sim, key
+    key = new_demo_key()
+    return Simulator(speed=1.0, known_keys={key}).start(host="127.0.0.1", port=0), key
 
 
 def _read(path: str, what: str) -> bytes:
