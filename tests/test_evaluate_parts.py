@@ -268,3 +268,12 @@ def test_promptfoo_config_has_providers_prompts_and_assertions():
     assert second["assert"] == [{"type": "equals", "value": "plain answer"}]
     assert first["vars"]["messages_2"][0] == {"role": "system", "content": "LONG"}
     assert first["vars"]["messages_1"][0] == {"role": "system", "content": "Be brief."}
+
+
+def test_verdict_score_reads_and_clamps():
+    from lib.evaluate import verdict_score
+
+    assert verdict_score('{"score": 0.5, "reason": "half"}') == 0.5
+    assert verdict_score('{"score": 7, "reason": ""}') == 1.0
+    assert verdict_score('{"score": true}') is None
+    assert verdict_score("not json") is None and verdict_score(None) is None

@@ -201,3 +201,25 @@ def test_progress_counts_spend_and_time_left_from_another_thread(fresh_sim, eval
     assert final.spend_usd == pytest.approx(sum(r.cost_usd for r in run.results()))
     assert any(s.eta_s is not None and s.eta_s > 0 for s in snapshots)
     assert all(a.done <= b.done for a, b in zip(snapshots, snapshots[1:]))
+
+
+def test_a_judge_grades_every_answer_through_its_own_run(fresh_sim, eval_set):
+    from lib.evaluate import Judge, apply_verdicts, estimate, grading_set, summarize
+
+    key = "sk-judge"
+    small = load_eval_set((SAMPLES / "support_chat_valid.jsonl").read_bytes(), name="v", limit=5)
+    candidates = [Candidate(MINI_FT, label="ft"), Candidate(MINI, label="base")]
+    results = Run(small, candidates, factory(fresh_sim, key)).run()
+    grading = grading_set(small, candidates, results, Judge("gpt-4.1-2025-04-14", rubric="Grade strictly."))
+    assert len(grading.eval_set) == 10
+    [cost] = estimate(grading.eval_set, [grading.candidate])
+    assert cost.cost_usd > 0 and cost.calls == 10
+    verdicts = Run(grading.eval_set, [grading.candidate], factory(fresh_sim, key)).run()
+    sent = chat_calls(fresh_sim, key)[-10:]
+    assert all(e["body"]["messages"][0] == {"role": "system", "content": "Grade strictly."} for e in sent)
+    assert all(e["body"]["response_format"]["type"] == "json_schema" for e in sent)
+    judged = apply_verdicts(results, grading, verdicts)
+    assert all(0 <= r.scores["judge"] <= 1 for r in judged)
+    report = summarize(small, candidates, judged, prices_as_of="x")
+    assert all(c.scores["judge"] is not None for c in report.candidates)
+    assert all(r.scores["judge"] is None for r in results)  # the originals are untouched

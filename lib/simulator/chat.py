@@ -334,7 +334,8 @@ def _fill(schema: dict, rng: random.Random, depth: int = 0):
     if kind == "integer":
         return rng.randint(0, 100)
     if kind == "number":
-        return round(rng.uniform(0, 100), 2)
+        low, high = schema.get("minimum", 0), schema.get("maximum", 100)
+        return round(rng.uniform(low, high), 2)
     if kind == "boolean":
         return rng.random() < 0.5
     if isinstance(schema.get("enum"), list) and schema["enum"]:
