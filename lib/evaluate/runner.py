@@ -325,7 +325,11 @@ class Run:
         except Exception as exc:  # noqa: BLE001 - a reply the SDK could not parse must not kill the run
             return CallResult(example.line, label, candidate.model, error=explain(exc, action="get an answer"))
         latency_ms = (time.monotonic() - started) * 1000
-        return self._result_of(response, example, candidate, latency_ms)
+        try:
+            return self._result_of(response, example, candidate, latency_ms)
+        except Exception:  # noqa: BLE001 - a server that answers something else than a chat completion
+            return CallResult(example.line, label, candidate.model, latency_ms=latency_ms,
+                              error="The API's answer is not a chat completion, so there is no answer to score.")
 
     def _result_of(self, response, example, candidate: Candidate, latency_ms: float) -> CallResult:
         label = candidate.display_label
