@@ -155,6 +155,12 @@ def is_reasoning_model(model: str) -> bool:
     return bool(getattr(info, "reasoning", False))
 
 
+def is_fine_tunable(info) -> bool:
+    """True for a catalog model that can be fine-tuned (replacement models can't)."""
+    flag = getattr(info, "fine_tunable", None)  # the catalog's own flag, where it has one
+    return bool(getattr(info, "training_per_1m", None)) if flag is None else bool(flag)
+
+
 def encoding_of(model: str) -> str:
     """The tokenizer of ``model``; ``o200k_base`` for models the catalog doesn't know."""
     try:

@@ -32,6 +32,7 @@ cached, in 128-token steps, as OpenAI's prompt caching does. Every answer carrie
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import random
 import threading
@@ -42,6 +43,7 @@ import orjson
 
 from lib import tokens
 from lib.catalog import UnknownModelError, base_model_name, is_fine_tuned_name, load_catalog
+from lib.evaluate.candidates import is_fine_tunable
 from lib.simulator.state import ApiError, new_id
 
 SIMULATED_FINGERPRINT = "simulated"
@@ -106,6 +108,13 @@ def _index_of(key_id: str, stored) -> dict:
     return index
 
 
+def _is_retired(info, today, calendar: str) -> bool:
+    """Shut down on ``calendar``'s dates (a catalog without per-backend dates has one set for all)."""
+    if "calendar" in inspect.signature(info.is_retired).parameters:
+        return info.is_retired(today, calendar)
+    return info.is_retired(today)
+
+
 def is_reasoning(info) -> bool:
     """True when the catalog marks the model as one that reasons (it then bills reasoning tokens)."""
     return bool(getattr(info, "reasoning", False))
@@ -114,7 +123,7 @@ def is_reasoning(info) -> bool:
 class _Caller:
     """What the simulator knows about the model answering: fine-tuned or not, its files, reasoning."""
 
-    def __init__(self, service, ns, model: str):
+    def __init__(self, service, ns, model: str, calendar: str = "openai"):
         catalog = load_catalog()
         self.model = model
         self.own_job = None
@@ -129,11 +138,11 @@ class _Caller:
         except UnknownModelError:
             raise ApiError(404, f"The model `{model}` does not exist or you do not have access to it.",
                            code="model_not_found") from None
-        if self.info.is_retired(service.today()):
+        if _is_retired(self.info, service.today(), calendar):
             raise ApiError(404, f"The model `{model}` has been deprecated and no longer answers.",
                            code="model_not_found")
         self.fine_tuned = owned is not None or is_fine_tuned_name(model)
-        self.replacement = not self.fine_tuned and not getattr(self.info, "training_per_1m", None)
+        self.replacement = not self.fine_tuned and not is_fine_tunable(self.info)
         self.reasoning = is_reasoning(self.info)
         self.encoding = self.info.encoding
         self.files = files
@@ -180,7 +189,8 @@ def create_completion(service, ns, request, segments: list[str]):
     if deployment is None and len(segments) != 2:
         raise ApiError(404, f"Invalid URL (POST /{'/'.join(segments)})")
     model, messages = _check_body(body, deployment or (body or {}).get("model"))
-    caller = _Caller(service, ns, model)
+    # Azure's paths answer on Azure's calendar (its shutdown dates differ from OpenAI's)
+    caller = _Caller(service, ns, model, "azure" if getattr(request, "flavor", "openai") == "azure" else "openai")
     if body.get("reasoning_effort") is not None and not caller.reasoning:
         raise ApiError(400, "Unsupported parameter: 'reasoning_effort' is not supported with this model.",
                        param="reasoning_effort", code="unsupported_parameter")
