@@ -47,7 +47,8 @@ from lib.evaluate.candidates import is_fine_tunable
 from lib.simulator.state import ApiError, new_id
 
 SIMULATED_FINGERPRINT = "simulated"
-INDEX_CACHE_ENTRIES = 64
+INDEX_CACHE_ENTRIES = 16  # parsed files kept (bounded: a public demo has many keys)
+INDEX_MAX_FILE_BYTES = 32 * 1024 * 1024  # larger files are not learned from: their answers are only plausible
 CACHE_SEEN_ENTRIES = 4096
 PROMPT_CACHE_MIN_TOKENS = 1024
 PROMPT_CACHE_STEP = 128
@@ -89,6 +90,9 @@ def _index_of(key_id: str, stored) -> dict:
             _indexes.move_to_end(cache_key)
             return _indexes[cache_key]
     index: dict = {}
+    systems: dict = {}  # one copy of each system prompt (every example of a file usually shares it)
+    if len(stored.data) > INDEX_MAX_FILE_BYTES:
+        return index
     for raw in stored.data.split(b"\n"):
         try:
             obj = orjson.loads(raw) if raw.strip() else None
@@ -100,7 +104,8 @@ def _index_of(key_id: str, stored) -> dict:
         last = max((i for i, m in enumerate(messages) if isinstance(m, dict) and m.get("role") == "assistant"),
                    default=None)
         if last:
-            index.setdefault(prompt_key(messages[:last]), (messages[last], _system_text(messages[:last])))
+            system = _system_text(messages[:last])
+            index.setdefault(prompt_key(messages[:last]), (messages[last], systems.setdefault(system, system)))
     with _index_lock:
         _indexes[cache_key] = index
         while len(_indexes) > INDEX_CACHE_ENTRIES:
