@@ -22,6 +22,7 @@ an example of a chat file uploaded to the key's own space with purpose ``fine-tu
 - reasoning models (the catalog's ``reasoning`` flag, or any ``reasoning_effort``) report
   reasoning tokens, billed inside ``completion_tokens``.
 
+Files over 32 MB are not learned from (memory); at most 16 parsed files are kept.
 Without a known reference the answer is plausible: JSON shaped like the requested schema, or
 a short reply in prose. Usage is counted with the model's tokenizer (the validator's rule for a
 conversation, tools included); a repeated system prompt of 1,024 tokens or more is reported as
