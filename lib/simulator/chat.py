@@ -238,13 +238,15 @@ def _answer(caller: _Caller, reference: dict, file_system: str, own_training: bo
         tokens.count_text(system, caller.encoding) >= 2 * max(1, tokens.count_text(file_system, caller.encoding)))
     right = rng.random() < _p_exact(caller, own_training, long_prompt, schema, caller.reasoning)
     calls = reference.get("tool_calls")
+    legacy = not calls and isinstance(reference.get("function_call"), dict)  # the deprecated functions API
+    if legacy:
+        calls = [{"type": "function", "function": reference["function_call"]}]
     if calls:
-        if right:
-            return {"tool_calls": calls}
-        if not caller.fine_tuned and not long_prompt and rng.random() < 0.5:
+        if not right and not caller.fine_tuned and not long_prompt and rng.random() < 0.5:
             name = (calls[0].get("function") or {}).get("name", "a tool")
             return {"content": f"I would use {name} for this. Shall I go ahead?"}
-        return {"tool_calls": [_near_miss_call(c, rng) for c in calls]}
+        made = calls if right else [_near_miss_call(c, rng) for c in calls]
+        return {"function_call": made[0]["function"]} if legacy else {"tool_calls": made}
     text = reference.get("content")
     if isinstance(text, list):
         text = "".join(p.get("text", "") for p in text if isinstance(p, dict))
@@ -368,16 +370,16 @@ def _completion(caller: _Caller, body: dict, messages: list, answer: dict, rng: 
     reasoning = rng.randint(low, high) if high else 0
     content = answer.get("content")
     calls = answer.get("tool_calls")
-    output_text = content if content is not None else json.dumps(calls)
+    function_call = answer.get("function_call")
+    output_text = content if content is not None else json.dumps(calls or function_call)
     output = tokens.count_text(output_text, caller.encoding)
-    finish = "tool_calls" if calls else "stop"
+    finish = "tool_calls" if calls else "function_call" if function_call else "stop"
     if isinstance(limit, int) and limit > 0 and reasoning + output > limit:
         finish = "length"
         reasoning = min(reasoning, limit)
         room = limit - reasoning
-        if calls or room <= 0:
-            content, calls, output = ("" if room <= 0 else None), None, 0
-            content = content if content is not None else ""
+        if content is None or room <= 0:  # a call cut short is no call: nothing usable comes back
+            content, calls, function_call, output = "", None, None, 0
         else:
             ids = tokens.get_encoding(caller.encoding).encode(content)[:room]
             content = tokens.get_encoding(caller.encoding).decode(ids)
@@ -390,6 +392,9 @@ def _completion(caller: _Caller, body: dict, messages: list, answer: dict, rng: 
         message["content"] = None
         message["tool_calls"] = [{"id": "call_" + new_id("", 24), "type": "function",
                                   "function": c.get("function", {})} for c in calls]
+    if function_call:
+        message["content"] = None
+        message["function_call"] = function_call
     return {
         "id": new_id("chatcmpl-", 29), "object": "chat.completion", "created": int(time.time()),
         "model": caller.model, "system_fingerprint": SIMULATED_FINGERPRINT, "service_tier": "default",
