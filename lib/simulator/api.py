@@ -247,6 +247,10 @@ class Service:
         method = request.method
         if segments[:2] == ["fine_tuning", "jobs"] and method == "POST" and len(segments) == 2:
             return self.create_job(ns, request)  # manages the lock itself (validation runs outside it)
+        if method == "POST" and segments[-2:] == ["chat", "completions"]:
+            from lib.simulator.chat import create_completion  # imported here: it builds on lib.evaluate
+
+            return create_completion(self, ns, request, segments)  # counts tokens outside the lock
         with self.lock:
             v = self.clock.now()
             self.settle(ns, v)
