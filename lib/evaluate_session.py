@@ -1,0 +1,236 @@
+"""What the Evaluate page decides and keeps between reruns, beside the evaluation engine.
+
+The engine (``lib/evaluate/``) scores, prices and runs; this module holds the page's
+own questions: which models to offer as candidates (the account's fine-tunes first,
+with the day they stop answering), which of them must be recorded before they go,
+and the runs one browser session has started (:class:`SessionRuns`, kept in that
+session's state, never in a cache shared by sessions), each started at most once
+per confirmed run id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Literal
+
+from lib.catalog import Catalog, UnknownModelError, base_model_name, is_fine_tuned_name, load_catalog
+
+# A fine-tune that stops answering within this many days is offered "record its answers" first:
+# after its shutdown a recording is the only way to keep comparing against it. (A product choice:
+# about two months leaves time to record, compare and move; not a platform date.)
+RECORD_WITHIN_DAYS = 60
+
+Kind = Literal["fine_tuned", "base", "replacement", "other"]
+KIND_LABELS = {"fine_tuned": "fine-tuned", "base": "base model", "replacement": "replacement", "other": "model"}
+
+
+# --------------------------------------------------------------------------- dates
+def shutdown_date(model: str, backend: str, cat: Catalog | None = None) -> dt.date | None:
+    """The day ``model`` stops answering on ``backend``, or None when none is known.
+
+    A fine-tune stops with its base model. The catalog's dates are OpenAI's; Azure retires the
+    same fine-tunes months later, so an Azure user is never shown OpenAI's date (None until the
+    catalog knows Azure's calendar).
+    """
+    if backend == "azure":
+        return None
+    cat = cat or load_catalog()
+    try:
+        return cat.resolve(model).shutdown_date
+    except UnknownModelError:
+        return None
+
+
+def days_left(date: dt.date | None, today: dt.date) -> int | None:
+    return None if date is None else (date - today).days
+
+
+# --------------------------------------------------------------------------- candidates on offer
+@dataclass(frozen=True)
+class ModelOption:
+    """A model the page offers as a candidate."""
+
+    id: str
+    kind: Kind
+    shutdown_date: dt.date | None = None
+    can_fine_tune: bool | None = None  # None: not known (a model the catalog does not describe)
+    base_model: str | None = None  # of a fine-tune
+
+    def label(self, today: dt.date) -> str:
+        """``ft:gpt-4o-mini:acme:bot:abc · fine-tuned · stops answering 2027-01-14 (49 days)``."""
+        parts = [self.id, KIND_LABELS[self.kind]]
+        left = days_left(self.shutdown_date, today)
+        if left is not None:
+            parts.append(f"stopped answering {self.shutdown_date:%Y-%m-%d}" if left <= 0
+                         else f"stops answering {self.shutdown_date:%Y-%m-%d} ({left} days)")
+        if self.can_fine_tune is False:
+            parts.append("can't be fine-tuned")
+        return " · ".join(parts)
+
+
+def succeeded_fine_tunes(jobs: Iterable[dict]) -> list[tuple[str, str | None]]:
+    """``(fine-tuned model, base model)`` of the succeeded jobs in ``jobs`` (newest first, each once)."""
+    seen: dict[str, str | None] = {}
+    for job in sorted(jobs, key=lambda j: j.get("finished_at") or j.get("created_at") or 0, reverse=True):
+        model = job.get("fine_tuned_model")
+        if job.get("status") == "succeeded" and model and model not in seen:
+            seen[model] = job.get("model")
+    return list(seen.items())
+
+
+def replacement_models(cat: Catalog) -> list[tuple[str, bool | None]]:
+    """``(model id, can be fine-tuned)`` of the catalog's replacement models, if it has any.
+
+    Read through the catalog only (they arrive there with their prices); never a list here.
+    """
+    replacements = getattr(cat, "replacements", None)
+    if not replacements:
+        return []
+    items = replacements.values() if isinstance(replacements, dict) else replacements
+    out = []
+    for item in items:
+        model_id = getattr(item, "id", None) or (item.get("id") if isinstance(item, dict) else str(item))
+        tunable = getattr(item, "can_fine_tune", None)
+        if tunable is None and isinstance(item, dict):
+            tunable = item.get("can_fine_tune")
+        out.append((model_id, tunable))
+    return out
+
+
+def model_options(fine_tunes: Iterable[tuple[str, str | None]], *, backend: str, today: dt.date,
+                  cat: Catalog | None = None, extra: Iterable[str] = ()) -> list[ModelOption]:
+    """Every model the page offers, in order: the account's fine-tunes (``fine_tunes`` from
+    :func:`succeeded_fine_tunes`, plus any ``extra`` model asked for by another page), then the
+    catalog's base models still answering on ``today``, then its replacement models.
+
+    Base models say whether they can still be fine-tuned; replacements that can't say so.
+    """
+    cat = cat or load_catalog()
+    options: dict[str, ModelOption] = {}
+    for model, base in [*fine_tunes, *((m, None) for m in extra)]:
+        if not model or model in options:
+            continue
+        if is_fine_tuned_name(model) or base:
+            options[model] = ModelOption(model, "fine_tuned", shutdown_date(model, backend, cat),
+                                         base_model=base or base_model_name(model))
+        else:
+            options[model] = _catalog_option(model, backend, today, cat)
+    trainable = {m.id for m in cat.trainable(today)}
+    for info in cat.models.values():
+        if info.is_retired(today) or info.id in options or not info.base:
+            continue
+        options[info.id] = ModelOption(info.id, "base", shutdown_date(info.id, backend, cat),
+                                       can_fine_tune=info.id in trainable)
+    for model, tunable in replacement_models(cat):
+        if model not in options:
+            options[model] = ModelOption(model, "replacement", shutdown_date(model, backend, cat),
+                                         can_fine_tune=bool(tunable))
+    return list(options.values())
+
+
+def _catalog_option(model: str, backend: str, today: dt.date, cat: Catalog) -> ModelOption:
+    replacements = dict(replacement_models(cat))
+    if model in replacements:
+        return ModelOption(model, "replacement", shutdown_date(model, backend, cat),
+                           can_fine_tune=bool(replacements[model]))
+    try:
+        info = cat.resolve(model)
+    except UnknownModelError:
+        return ModelOption(model, "other")
+    return ModelOption(model, "base", shutdown_date(model, backend, cat),
+                       can_fine_tune=info.id in {m.id for m in cat.trainable(today)})
+
+
+def record_first(options: Iterable[ModelOption], today: dt.date,
+                 within_days: int = RECORD_WITHIN_DAYS) -> list[ModelOption]:
+    """The fine-tunes that still answer but stop within ``within_days``: record their answers now."""
+    due = []
+    for option in options:
+        left = days_left(option.shutdown_date, today)
+        if option.kind == "fine_tuned" and left is not None and 0 < left <= within_days:
+            due.append(option)
+    return due
+
+
+def default_pair(options: list[ModelOption], requested: str | None = None,
+                 requested_base: str | None = None) -> tuple[str | None, str | None]:
+    """The two candidates to suggest first: a fine-tune as the baseline (the one asked for, else
+    the newest) and a rival to prompt (the catalog's first replacement model, else the fine-tune's
+    base model); without a fine-tune, the first base model against a replacement or another base."""
+    def first(kind: str, but: str | None = None) -> str | None:
+        return next((o.id for o in options if o.kind == kind and o.id != but), None)
+
+    tuned = requested or first("fine_tuned")
+    base_of_tuned = None
+    if tuned:
+        try:
+            base_of_tuned = load_catalog().resolve(requested_base or base_model_name(tuned)).id
+        except UnknownModelError:
+            pass
+    baseline = tuned or first("base") or (options[0].id if options else None)
+    rival = first("replacement") or base_of_tuned or first("base", but=baseline)
+    return baseline, (rival if rival != baseline else None)
+
+
+# --------------------------------------------------------------------------- runs of one session
+def new_run_id() -> str:
+    """A fresh id for one confirmed run (kept in session state, so a rerun finds the same id)."""
+    return "evalrun-" + secrets.token_hex(8)
+
+
+class SessionRuns:
+    """The evaluation runs one browser session started, by run id.
+
+    Lives in that session's ``st.session_state`` (never in ``st.cache_*``, which every session
+    shares). :meth:`start_once` starts a run id at most once, however many reruns, double clicks
+    or concurrent callbacks ask for it. At most ``keep`` runs are held; the oldest finished ones
+    are forgotten first (a running one is never dropped).
+    """
+
+    def __init__(self, keep: int = 4) -> None:
+        self._keep = keep
+        self._runs: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def start_once(self, run_id: str, start: Callable[[], Any]) -> Any:
+        """The run of ``run_id``: the one already started, else ``start()``'s (called once only)."""
+        with self._lock:
+            if run_id not in self._runs:
+                self._runs[run_id] = start()
+                self._forget_old(keep_id=run_id)
+            return self._runs[run_id]
+
+    def get(self, run_id: str | None) -> Any | None:
+        return self._runs.get(run_id) if run_id else None
+
+    def replace(self, run_id: str, run: Any) -> None:
+        """Hold ``run`` under ``run_id`` (a resumed run carries on under its id)."""
+        with self._lock:
+            self._runs[run_id] = run
+
+    def __contains__(self, run_id: str) -> bool:
+        return run_id in self._runs
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    def _forget_old(self, keep_id: str) -> None:
+        for run_id in list(self._runs):
+            if len(self._runs) <= self._keep:
+                return
+            run = self._runs[run_id]
+            if run_id != keep_id and not _is_running(run):
+                del self._runs[run_id]
+
+
+def _is_running(run: Any) -> bool:
+    running = getattr(run, "running", None)
+    if callable(running):
+        running = running()
+    if running is None:
+        done = getattr(run, "done", None)
+        running = not (done() if callable(done) else bool(done))
+    return bool(running)

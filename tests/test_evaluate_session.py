@@ -1,0 +1,152 @@
+"""The Evaluate page's own decisions (lib/evaluate_session.py) and its figures (lib/charts/evaluate.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+
+from lib import catalog
+from lib import evaluate_session as es
+from lib.charts import evaluate as charts
+
+TODAY = dt.date(2026, 11, 26)
+FT_MINI = "ft:gpt-4o-mini-2024-07-18:acme:support:abc123"
+FT_41 = "ft:gpt-4.1-2025-04-14:acme:triage:def456"
+
+
+def job(model, fine_tuned, status="succeeded", finished=100):
+    return {"id": f"ftjob-{finished}", "model": model, "fine_tuned_model": fine_tuned, "status": status,
+            "finished_at": finished, "created_at": finished - 10}
+
+
+# --------------------------------------------------------------------------- dates and offers
+def test_a_fine_tune_stops_with_its_base_model_on_openai_only():
+    assert es.shutdown_date(FT_MINI, "openai") == dt.date(2027, 1, 14)
+    assert es.shutdown_date(FT_MINI, "demo") == dt.date(2027, 1, 14)
+    assert es.shutdown_date(FT_MINI, "azure") is None  # OpenAI's date is never an Azure user's deadline
+    assert es.shutdown_date("some-local-model", "custom") is None
+
+
+def test_succeeded_fine_tunes_newest_first_once_each():
+    jobs = [job("gpt-4o-mini-2024-07-18", FT_MINI, finished=100),
+            job("gpt-4.1-2025-04-14", FT_41, finished=300),
+            job("gpt-4.1-2025-04-14", None, status="failed", finished=400),
+            job("gpt-4.1-2025-04-14", "ft:gpt-4.1-2025-04-14:acme:x:running", status="running", finished=0),
+            job("gpt-4o-mini-2024-07-18", FT_MINI, finished=50)]
+    assert es.succeeded_fine_tunes(jobs) == [(FT_41, "gpt-4.1-2025-04-14"), (FT_MINI, "gpt-4o-mini-2024-07-18")]
+
+
+def test_options_put_the_fine_tunes_first_then_live_base_models():
+    options = es.model_options([(FT_MINI, "gpt-4o-mini-2024-07-18")], backend="openai", today=TODAY)
+    assert options[0].id == FT_MINI and options[0].kind == "fine_tuned"
+    assert options[0].label(TODAY) == f"{FT_MINI} · fine-tuned · stops answering 2027-01-14 (49 days)"
+    bases = [o for o in options if o.kind == "base"]
+    cat = catalog.load_catalog()
+    assert {o.id for o in bases} == {m.id for m in cat.models.values() if not m.is_retired(TODAY)}
+    assert "gpt-4.1-nano-2025-04-14" not in {o.id for o in options}  # retired 2026-10-23: does not answer
+    # after the last day for new jobs, a base model still answers but can't be fine-tuned any more
+    later = es.model_options([], backend="openai", today=dt.date(2027, 1, 8))
+    assert later and all(o.can_fine_tune is False for o in later)
+    assert "can't be fine-tuned" in later[0].label(dt.date(2027, 1, 8))
+
+
+def test_a_model_asked_for_by_another_page_is_offered_even_if_not_listed():
+    options = es.model_options([], backend="openai", today=TODAY, extra=[FT_41])
+    assert options[0].id == FT_41 and options[0].kind == "fine_tuned"
+    assert options[0].base_model == "gpt-4.1-2025-04-14"
+
+
+def test_record_first_lists_fine_tunes_that_stop_within_sixty_days():
+    options = es.model_options([(FT_MINI, None)], backend="openai", today=TODAY)
+    assert [o.id for o in es.record_first(options, TODAY)] == [FT_MINI]  # 49 days left
+    assert es.record_first(options, dt.date(2026, 11, 14)) == []  # 61 days left
+    assert es.record_first(options, dt.date(2027, 1, 14)) == []  # gone: too late to record
+    azure = es.model_options([("gpt-4.1-mini-2025-04-14.ft-0123456789abcdef", None)], backend="azure",
+                             today=TODAY)
+    assert es.record_first(azure, TODAY) == []  # no OpenAI date forced on an Azure deployment
+
+
+def test_default_pair_is_the_fine_tune_against_a_prompted_rival():
+    options = es.model_options([(FT_41, "gpt-4.1-2025-04-14"), (FT_MINI, None)], backend="openai", today=TODAY)
+    baseline, rival = es.default_pair(options)
+    assert baseline == FT_41
+    replacements = [o.id for o in options if o.kind == "replacement"]
+    assert rival == (replacements[0] if replacements else "gpt-4.1-2025-04-14")
+    assert es.default_pair(options, requested=FT_MINI)[0] == FT_MINI
+    no_tunes = es.model_options([], backend="openai", today=TODAY)
+    baseline, rival = es.default_pair(no_tunes)
+    assert baseline and rival and baseline != rival
+
+
+# --------------------------------------------------------------------------- one start per run id
+class FakeRun:
+    def __init__(self):
+        self.finished = False
+
+    def running(self):
+        return not self.finished
+
+
+def test_start_once_starts_a_run_id_once_even_when_asked_at_the_same_time():
+    runs = es.SessionRuns()
+    started = []
+
+    def start():
+        time.sleep(0.05)  # a slow start: the second caller arrives meanwhile
+        started.append(1)
+        return FakeRun()
+
+    run_id = es.new_run_id()
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(runs.start_once(run_id, start))) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(started) == 1 and len({id(r) for r in results}) == 1 and len(runs) == 1
+    assert es.new_run_id() != run_id
+
+
+def test_old_finished_runs_are_forgotten_but_never_a_running_one():
+    runs = es.SessionRuns(keep=2)
+    first = runs.start_once("a", FakeRun)  # still running
+    second = runs.start_once("b", FakeRun)
+    second.finished = True
+    runs.start_once("c", FakeRun)
+    assert "a" in runs and "b" not in runs and "c" in runs and runs.get("a") is first
+
+
+# --------------------------------------------------------------------------- figures
+DOCUMENT = {
+    "baseline": "ft",
+    "candidates": [
+        {"label": "ft", "scores": {"exact_match": 0.9, "similarity": 0.95}, "ci95": {"exact_match": [0.8, 0.95]},
+         "cost_per_1k_calls_usd": 0.5},
+        {"label": "base+prompt", "scores": {"exact_match": 0.6, "similarity": 0.8},
+         "ci95": {"exact_match": [0.45, 0.73]}, "cost_per_1k_calls_usd": 1.25},
+        {"label": "unknown-model", "scores": {"exact_match": 0.3}, "ci95": {}, "cost_per_1k_calls_usd": None},
+    ],
+}
+
+
+def test_score_cost_figure_places_priced_candidates_with_their_interval():
+    fig = charts.score_cost_figure(DOCUMENT, simulated=True)
+    assert [t.name for t in fig.data] == ["ft", "base+prompt"]
+    ft, rival = fig.data
+    assert (ft.x[0], ft.y[0]) == (0.5, 0.9) and ft.marker.symbol == "diamond"
+    assert rival.error_y.array[0] == 0.73 - 0.6 and abs(rival.error_y.arrayminus[0] - 0.15) < 1e-12
+    assert "simulated" in fig.layout.title.text
+    assert "unknown-model" in fig.layout.annotations[0].text  # listed, not placed at a made-up price
+
+
+def test_similarity_figure_one_box_per_candidate_without_errors():
+    rows = [{"line": 1, "label": "ft", "scores": {"similarity": 1.0}},
+            {"line": 2, "label": "ft", "scores": {"similarity": 0.5}},
+            {"line": 1, "label": "base+prompt", "scores": {"similarity": 0.25}},
+            {"line": 2, "label": "base+prompt", "scores": None, "error": "timeout"}]
+    fig = charts.similarity_figure(rows, ["ft", "base+prompt"])
+    assert [list(t.y) for t in fig.data] == [[1.0, 0.5], [0.25]]
+    assert list(fig.data[0].customdata) == [1, 2]
+    empty = charts.similarity_figure([], ["ft"])
+    assert "No answers" in empty.layout.annotations[0].text
