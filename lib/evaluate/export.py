@@ -1,0 +1,62 @@
+"""The run as a promptfoo configuration, so the same comparison can run in CI.
+
+promptfoo reads JSON as well as YAML (a YAML parser reads JSON), so the file is JSON and
+needs no YAML dependency. Each candidate is a provider (``openai:chat:<model>``) with its
+settings; the prompt is the example's messages (a candidate's system prompt replaces the file's
+in its provider's own prompt); each example is a test asserting ``equals`` (text references;
+``is-json`` too when the reference is JSON).
+"""
+
+from __future__ import annotations
+
+import json
+
+from lib.evaluate.candidates import Candidate, build_request, default_max_tokens, response_format
+from lib.evaluate.evalset import EvalSet
+from lib.evaluate.scores import is_json, reference_json
+
+
+def promptfoo_config(eval_set: EvalSet, candidates: list[Candidate]) -> str:
+    """promptfoo ``promptfooconfig.yaml`` content (JSON text) for these examples and candidates."""
+    providers, prompts = [], []
+    for index, candidate in enumerate(candidates):
+        prompt_id = f"messages-{index + 1}"
+        config: dict = {"temperature": candidate.temperature,
+                        "max_tokens": candidate.max_tokens or default_max_tokens(eval_set, candidate.model)}
+        if candidate.reasoning_effort:
+            config["reasoning_effort"] = candidate.reasoning_effort
+        fmt = response_format(candidate, eval_set)
+        if fmt is not None:
+            config["response_format"] = fmt
+        providers.append({"id": f"openai:chat:{candidate.model}", "label": candidate.display_label,
+                          "prompts": [prompt_id], "config": config})
+        # the messages of each test are a variable; this candidate's system prompt (if any) replaces the file's
+        prompts.append({"id": prompt_id, "label": candidate.display_label,
+                        "raw": "{{ messages_" + str(index + 1) + " | dump }}"})
+    tests = []
+    for example in eval_set.examples:
+        variables = {}
+        for index, candidate in enumerate(candidates):
+            request = build_request(candidate, example, eval_set, max_tokens=1, response_format_value={})
+            variables[f"messages_{index + 1}"] = request["messages"]
+        test: dict = {"description": f"line {example.line}", "vars": variables}
+        if example.tools:
+            test["options"] = {"provider": {"config": {"tools": example.tools}}}
+        asserts = []
+        if example.reference.is_tool_calls:
+            asserts.append({"type": "is-valid-openai-tools-call"})
+        else:
+            text = example.reference.text or ""
+            if is_json(reference_json(text)):
+                asserts.append({"type": "is-json"})
+                asserts.append({"type": "javascript",
+                                "value": f"JSON.stringify(JSON.parse(output)) === JSON.stringify({text.strip()})"})
+            else:
+                asserts.append({"type": "equals", "value": text})
+        test["assert"] = asserts
+        tests.append(test)
+    config = {
+        "description": f"Tuning Desk evaluation of {eval_set.name} ({len(eval_set.examples)} examples)",
+        "prompts": prompts, "providers": providers, "tests": tests,
+    }
+    return json.dumps(config, indent=2, ensure_ascii=False) + "\n"
