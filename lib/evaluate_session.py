@@ -234,3 +234,170 @@ def _is_running(run: Any) -> bool:
         done = getattr(run, "done", None)
         running = not (done() if callable(done) else bool(done))
     return bool(running)
+
+
+# --------------------------------------------------------------------------- work kept per session
+class SessionMemo:
+    """A small bounded memo for work a rerun would otherwise repeat (reading a set, an estimate).
+
+    Kept in one session's state; keys must say everything the result depends on (content
+    hashes, settings). The oldest entries go first beyond ``size``.
+    """
+
+    def __init__(self, size: int = 8) -> None:
+        self._size = size
+        self._items: dict[Any, Any] = {}
+
+    def get_or(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """The remembered result for ``key``, else ``compute()``'s (an exception is not remembered)."""
+        if key in self._items:
+            return self._items[key]
+        value = compute()
+        self._items[key] = value
+        while len(self._items) > self._size:
+            self._items.pop(next(iter(self._items)))
+        return value
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+# --------------------------------------------------------------------------- candidates as the page builds them
+@dataclass(frozen=True)
+class CandidateChoice:
+    """One row of the page's candidate list, before it becomes an engine ``Candidate``."""
+
+    model: str
+    long_prompt: bool = False
+    structured: bool = False
+    temperature: float = 0.0
+    max_tokens: int | None = None
+    reasoning_effort: str | None = None
+
+
+def candidate_labels(choices: list[CandidateChoice]) -> list[str]:
+    """A distinct, readable label per choice: the model, ``+prompt`` with the long prompt, ``+schema``
+    with Structured Outputs; a repeated one gets `` #2``, `` #3``..."""
+    labels: list[str] = []
+    for choice in choices:
+        label = choice.model + ("+prompt" if choice.long_prompt else "") + ("+schema" if choice.structured else "")
+        candidate, n = label, 1
+        while candidate in labels:
+            n += 1
+            candidate = f"{label} #{n}"
+        labels.append(candidate)
+    return labels
+
+
+def stand_in(eval_set: Any, recording: Any, label: str) -> tuple[Any, Any, list]:
+    """A recording standing in for a model that no longer answers: the set cut to the lines that
+    label answered, its candidate (as the recording's header describes it) and its recorded
+    results, so a run starts with that candidate's calls already answered and sends none of them.
+
+    Raises ``ValueError`` (one sentence) when the recording was made on another file or that
+    label answered none of the set's examples.
+    """
+    import dataclasses
+
+    if recording.eval_sha256 and recording.eval_sha256 != eval_set.sha256:
+        raise ValueError(f"The recording was made on another file ({recording.eval_file or 'unnamed'}), not on "
+                         f"{eval_set.name}: choose the file it was made on.")
+    answered = {r.line: r for r in recording.results if r.label == label and r.answered}
+    examples = tuple(e for e in eval_set.examples if e.line in answered)
+    if not examples:
+        raise ValueError(f"The recording has no answer of {label} for the examples chosen; evaluate all of "
+                         "the file's examples (or the same sample) it was made on.")
+    candidate = next((c for c in recording.candidates() if c.display_label == label), None)
+    if candidate is None:
+        from lib.evaluate.candidates import Candidate
+
+        candidate = Candidate(model=recording.models().get(label, label), label=label)
+    restricted = dataclasses.replace(eval_set, examples=examples)
+    return restricted, candidate, [answered[e.line] for e in examples]
+
+
+# --------------------------------------------------------------------------- a run, read for people
+def remaining_estimate(run: Any, *, calendar: str) -> list:
+    """The estimate of the calls a stopped run still has to make (what Resume would send)."""
+    from lib.evaluate.pricing import estimate
+
+    lines_by_label: dict[str, set[int]] = {}
+    for candidate, line in run.remaining():
+        lines_by_label.setdefault(candidate.display_label, set()).add(line)
+    return [est for c in run.candidates if c.display_label in lines_by_label
+            for est in estimate(run.eval_set, [c], calendar=calendar, lines=lines_by_label[c.display_label])]
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _with_interval(value: float | None, interval) -> str:
+    if value is None:
+        return "—"
+    if not interval:
+        return _percent(value)
+    return f"{value:.0%} ({interval[0]:.0%}–{interval[1]:.0%})"
+
+
+def scoreboard_table(report: Any) -> list[dict]:
+    """The scoreboard as people read it: one row per candidate, scores as percentages with their
+    95% interval, the wins and losses against the baseline with McNemar's p-value, cost per 1,000
+    calls and latency. Scores that apply to no example are left out as columns (``None`` cells)."""
+    rows = []
+    for index, c in enumerate(report.candidates):
+        if index == 0:
+            versus = "baseline"
+        elif c.wins is None:
+            versus = "—"
+        else:
+            p = "no disagreement" if c.p_value is None else f"p = {c.p_value:.2g}"
+            versus = f"+{c.wins} / −{c.losses} ({p})"
+        rows.append({
+            "candidate": c.label, "model": c.model,
+            "exact match": _with_interval(c.scores.get("exact_match"), c.ci95.get("exact_match")),
+            "valid JSON": _with_interval(c.scores.get("json_valid"), c.ci95.get("json_valid")),
+            "JSON fields": _percent(c.scores.get("json_fields")),
+            "similarity": None if c.scores.get("similarity") is None else round(c.scores["similarity"], 3),
+            "tool calls": _percent(c.scores.get("tool_calls")),
+            "judge (opinion)": _percent(c.scores.get("judge")),
+            "vs baseline": versus,
+            "per 1,000 calls": c.cost_per_1k_calls_usd,
+            "p50 ms": c.latency_p50_ms, "p95 ms": c.latency_p95_ms,
+            "answered": f"{c.answered:,} of {c.calls:,}" + (f" ({c.errors:,} errors)" if c.errors else ""),
+        })
+    for column in ("valid JSON", "JSON fields", "tool calls", "judge (opinion)"):
+        if all(row[column] == "—" for row in rows):
+            for row in rows:
+                del row[column]
+    return rows
+
+
+def answer_text(answer: Any) -> str:
+    """An answer or reference as plain text: text as is, tool calls as indented JSON."""
+    import json
+
+    if answer is None:
+        return ""
+    if isinstance(answer, str):
+        return answer
+    return json.dumps(answer, indent=2, ensure_ascii=False)
+
+
+def flip_rows(flips: list) -> list[dict]:
+    """The flips table: per example and candidate, who was right, both answers and the reference."""
+    return [{
+        "line": f.line, "candidate": f.label,
+        "who is right": "candidate" if f.candidate_right else "baseline",
+        "baseline answer": answer_text(f.baseline_answer), "candidate answer": answer_text(f.candidate_answer),
+        "reference": answer_text(f.reference),
+    } for f in flips]
+
+
+def costs_pair(candidates: list) -> tuple[str, str] | None:
+    """(fine-tuned label, prompted label) whose measured tokens Costs can use: the first fine-tune
+    and the first candidate with a replaced system prompt; None when the run has no such pair."""
+    tuned = next((c.display_label for c in candidates if is_fine_tuned_name(c.model)), None)
+    prompted = next((c.display_label for c in candidates if c.system is not None and not is_fine_tuned_name(c.model)),
+                    None)
+    return (tuned, prompted) if tuned and prompted else None
