@@ -1,4 +1,5 @@
-"""Command line: ``python -m lib validate FILE [--model M] [--epochs N|auto] [--validation-file F2] [--json]``.
+"""Command line: ``python -m lib validate FILE [--model M] [--epochs N|auto] [--validation-file F2] [--json]``
+and ``python -m lib evaluate EVAL.jsonl --candidate SPEC ...`` (see ``lib/evaluate/cli.py``).
 
 Exit codes (shared/spec/validation.md): 0 no errors (warnings allowed), 1 at
 least one error, 2 the file cannot be read at all or bad usage. Usage problems
@@ -41,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--epochs", default="auto", help="number of epochs, or 'auto' (default)")
     check.add_argument("--validation-file", dest="validation_file", help="a validation file to check too")
     check.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    commands.add_parser("evaluate", help="score models on your own chat examples (python -m lib evaluate -h)",
+                        add_help=False)
     return parser
 
 
@@ -105,6 +108,11 @@ def _json_chunks(report: Report, slice_size: int = 10_000):
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["evaluate"]:
+        from lib.evaluate.cli import main as evaluate
+
+        return evaluate(argv[1:])
     try:
         args = _parser().parse_args(argv)
     except _UsageError as exc:

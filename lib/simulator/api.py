@@ -21,6 +21,7 @@ from urllib.parse import unquote
 
 from lib import jobspec
 from lib.catalog import load_catalog
+from lib.simulator import chat
 from lib.simulator.filecheck import check_file, failure_message
 from lib.simulator.state import (
     TERMINAL_STATUSES, ApiError, Job, Namespace, StoredFile, Upload, VirtualClock, key_id, new_id, stable_id,
@@ -195,6 +196,8 @@ class Service:
         method = request.method
         if segments[:2] == ["fine_tuning", "jobs"] and method == "POST" and len(segments) == 2:
             return self.create_job(ns, request)  # manages the lock itself (validation runs outside it)
+        if method == "POST" and segments[-2:] == ["chat", "completions"]:
+            return chat.create_completion(self, ns, request, segments)  # counts tokens outside the lock
         with self.lock:
             v = self.clock.now()
             self.settle(ns, v)
