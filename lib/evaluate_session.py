@@ -394,6 +394,16 @@ def flip_rows(flips: list) -> list[dict]:
     } for f in flips]
 
 
+def error_summary(results: Iterable[Any], limit: int = 3) -> list[tuple[str, int]]:
+    """The sentences of failed calls with how many calls each ended, most frequent first (at most
+    ``limit``), so a run that failed the same way a hundred times says it once."""
+    counts: dict[str, int] = {}
+    for result in results:
+        if result.error:
+            counts[result.error] = counts.get(result.error, 0) + 1
+    return sorted(counts.items(), key=lambda item: -item[1])[:limit]
+
+
 def costs_pair(candidates: list) -> tuple[str, str] | None:
     """(fine-tuned label, prompted label) whose measured tokens Costs can use: the first fine-tune
     and the first candidate with a replaced system prompt; None when the run has no such pair."""

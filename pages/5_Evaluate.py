@@ -49,6 +49,7 @@ for _key, _default in {
     "eval_pending": None,  # the run under confirmation: run id, candidates, estimate, state
     "eval_run_id": None,  # the run shown on the page
     "eval_note": None,
+    "eval_demo_files": set(),  # (connection, sha256) of sets the demo simulator was given
 }.items():
     ss.setdefault(_key, _default)
 if ss.eval_memo is None:
@@ -240,6 +241,15 @@ def _cost_text(usd: float | None) -> str:
 
 
 # --------------------------------------------------------------------------- starting, stopping, resuming
+def _show_demo(file: LaunchFile) -> None:
+    """Demo mode: the simulator plays the models from the examples on its account, so the set is put there once
+    (local and free); on a real account nothing is uploaded."""
+    key = (conn.fingerprint(), file.sha256)
+    if key not in ss.eval_demo_files:
+        launch.upload_file(ui.client(conn), file.name, file.data)
+        ss.eval_demo_files.add(key)
+
+
 def _on_confirm() -> None:
     pending = ss.eval_pending
     if pending and pending["state"] == "review":  # a second click finds "starting" and does nothing
@@ -262,11 +272,15 @@ def _start_pending() -> None:
                    results=pending["results"])
 
     try:
+        if conn.is_demo and pending["file"] is not None:
+            _show_demo(pending["file"])
         run = ss.eval_runs.start_once(pending["run_id"], new_run)
         run.max_spend = pending["max_spend"]
         run.start()  # does nothing while it runs: a double click never sends a call twice
     except (ev.OverBudget, ev.CandidateSpecError, ValueError) as exc:
         ss.eval_note = str(exc)
+    except Exception as exc:  # the demo upload: one sentence, nothing started
+        ss.eval_note = explain(exc, action="start the evaluation")
     else:
         ss.eval_run_id = pending["run_id"]
     ss.eval_pending = None
@@ -303,14 +317,16 @@ def confirm_dialog() -> None:
         st.rerun()
 
 
-def review(eval_set, candidates: list, estimates, *, resume_of: str | None = None, results=()) -> None:
+def review(eval_set, candidates: list, estimates, *, file: LaunchFile | None = None, resume_of: str | None = None,
+           results=()) -> None:
     """Open the confirmation for a new run (a fresh run id) or for resuming ``resume_of``."""
     if ss.eval_pending is not None:  # a double click: the confirmation is already open
         return
     cap = float(ss.eval_max_spend) if ss.eval_max_spend_on else None
     ss.eval_pending = {"run_id": resume_of or session.new_run_id(), "eval_set": eval_set, "candidates": candidates,
                        "estimates": estimates, "results": list(results), "concurrency": int(ss.eval_concurrency),
-                       "max_spend": cap, "state": "review", "resume": bool(resume_of)}
+                       "max_spend": cap, "state": "review", "resume": bool(resume_of),
+                       "file": file}
     ss.eval_note = None
 
 
@@ -345,11 +361,15 @@ def progress_panel(run_id: str) -> None:
     if progress.running:
         st.button("Stop", icon=":material/stop_circle:", key="eval_stop", on_click=_stop, args=(run_id,),
                   help="No new calls are sent; the calls in flight finish and are kept.")
-    elif progress.stopped_reason in ("stopped", "max_spend") and progress.done < progress.total or progress.errors:
-        reason = {"stopped": "Stopped.", "max_spend": "Stopped at the spending limit."}.get(progress.stopped_reason, "")
-        st.caption(f"{reason} {progress.total - progress.done + progress.errors:,} calls have no answer yet; "
-                   "Resume sends only those.")
+        return
+    unanswered = len(run.remaining())
+    reason = {"stopped": "Stopped. ", "max_spend": "Stopped at the spending limit. "}.get(progress.stopped_reason, "")
+    if unanswered:
+        st.caption(f"{reason}{unanswered:,} calls have no answer yet (stopped before them, or failed); Resume sends "
+                   "only those, never an answered one again.")
         st.button("Resume…", icon=":material/play_arrow:", key="eval_resume", on_click=_resume, args=(run_id,))
+    else:
+        st.caption("Finished: every call answered.")
 
 
 def results_section(run) -> None:
@@ -380,6 +400,9 @@ def results_section(run) -> None:
                f"catalog's prices as of {report.prices_as_of}. A judge's score is an opinion, not a measurement.")
     for note in report.notes:
         st.caption(md_escape(note))
+    for sentence, count in session.error_summary(results):
+        st.warning(f"{count:,} call{'s' if count != 1 else ''} without an answer: {md_escape(sentence)}",
+                   icon=":material/error:")
 
     left, right = st.columns(2)
     left.plotly_chart(charts.score_cost_figure(document, simulated=simulated), key="eval_chart_cost",
@@ -468,6 +491,26 @@ if missing:
 if ss.eval_note:
     st.info(md_escape(ss.eval_note), icon=":material/info:")
 
+# The models on offer: the account's fine-tunes first. One about to stop answering is recorded first.
+tunes, tunes_error = _fine_tunes()
+requested = ss.pop("eval_requested", None)
+slot_models = [ss[_slot_keys(n)["model"]] for n in ss.eval_slots if ss.get(_slot_keys(n)["model"])]
+options = session.model_options(tunes, backend=conn.backend, today=today,
+                                extra=[m for m in ([requested[0]] if requested else []) + slot_models])
+if requested:
+    _suggest(options, *requested)
+elif not ss.eval_slots:
+    _suggest(options)
+labels = {o.id: o.label(today) for o in options}
+for due in session.record_first(options, today):
+    left, right = st.columns([5, 1.4], vertical_alignment="center")
+    left.warning(f"**{md_escape(due.id)}** stops answering on {due.shutdown_date:%Y-%m-%d} "
+                 f"({session.days_left(due.shutdown_date, today)} days). After that day its answers can only be "
+                 "compared if they were recorded: record them first.", icon=":material/event_busy:")
+    right.button("Record its answers", icon=":material/fiber_manual_record:", key=f"eval_record_{due.id}",
+                 on_click=_record_only, args=(due.id,), width="stretch",
+                 help="A run with only this model on your examples; then download the recording.")
+
 launch_train, launch_valid = ui.get_launch_files()
 handed = ss.eval_handed or launch_valid
 train = ss.eval_train or launch_train
@@ -530,16 +573,6 @@ st.caption(f":material/checklist: {len(eval_set):,} examples from {md_code(eval_
            + (" The answers are JSON: Structured Outputs is offered below." if eval_set.references_are_json else ""))
 
 # 2 · Candidates
-tunes, tunes_error = _fine_tunes()
-requested = ss.pop("eval_requested", None)
-slot_models = [ss[_slot_keys(n)["model"]] for n in ss.eval_slots if ss.get(_slot_keys(n)["model"])]
-options = session.model_options(tunes, backend=conn.backend, today=today,
-                                extra=[m for m in ([requested[0]] if requested else []) + slot_models])
-if requested:
-    _suggest(options, *requested)
-elif not ss.eval_slots:
-    _suggest(options)
-labels = {o.id: o.label(today) for o in options}
 with st.container(border=True):
     st.subheader("2 · Candidates", anchor=False)
     st.caption("The first candidate is the baseline the others are compared with (normally the fine-tune).")
@@ -548,13 +581,6 @@ with st.container(border=True):
     if stand_in:
         st.info(f"Baseline: the recorded answers of {md_escape(stand_in[0].display_label)} (no call is sent for it).",
                 icon=":material/history:")
-    for due in session.record_first(options, today):
-        with st.container(border=True):
-            st.warning(f"**{md_escape(due.id)}** stops answering on {due.shutdown_date:%Y-%m-%d} "
-                       f"({session.days_left(due.shutdown_date, today)} days). After that day its answers can only be "
-                       "compared if they were recorded: record them first.", icon=":material/event_busy:")
-            st.button("Record its answers", icon=":material/fiber_manual_record:", key=f"eval_record_{due.id}",
-                      on_click=_record_only, args=(due.id,))
     for position, n in enumerate(ss.eval_slots):
         keys = _slot_keys(n)
         ids = [o.id for o in options]
@@ -661,13 +687,13 @@ with st.container(border=True):
                         f"${float(ss.eval_max_spend):,.2f}: raise the limit or evaluate fewer examples.")
     current = ss.eval_runs.get(ss.eval_run_id)
     busy = current is not None and current.running
-    if busy:
-        problems.append("A run is in progress: stop it or wait for it to finish before starting another.")
     if problems:
         st.error("\n".join(f"- {md_escape(p)}" for p in problems), icon=":material/block:")
+    if busy:
+        st.caption(":material/hourglass_top: A run is in progress below: stop it or let it finish to start another.")
     if st.button("Review the estimate and run…", type="primary", icon=":material/receipt_long:", key="eval_review",
-                 disabled=bool(problems) or not estimates or ss.eval_pending is not None):
-        review(eval_set, candidates, estimates, results=stand_in[1] if stand_in else ())
+                 disabled=bool(problems) or busy or not estimates or ss.eval_pending is not None):
+        review(eval_set, candidates, estimates, file=chosen, results=stand_in[1] if stand_in else ())
 
 # 4 · Progress and 5 · results
 run = ss.eval_runs.get(ss.eval_run_id)
