@@ -354,7 +354,7 @@ def scoreboard_table(report: Any) -> list[dict]:
             p = "no disagreement" if c.p_value is None else f"p = {c.p_value:.2g}"
             versus = f"+{c.wins} / −{c.losses} ({p})"
         rows.append({
-            "candidate": c.label, "model": c.model,
+            "candidate": c.label,
             "exact match": _with_interval(c.scores.get("exact_match"), c.ci95.get("exact_match")),
             "valid JSON": _with_interval(c.scores.get("json_valid"), c.ci95.get("json_valid")),
             "JSON fields": _percent(c.scores.get("json_fields")),

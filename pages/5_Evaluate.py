@@ -38,7 +38,7 @@ EFFORTS = ("default", *ev.candidates.REASONING_EFFORTS)
 DEFAULT_LIMIT = 50
 
 for _key, _default in {
-    "eval_source": "upload", "eval_handed": None, "eval_upload": None, "eval_train": None,
+    "eval_source": None, "eval_handed": None, "eval_upload": None, "eval_train": None,
     "eval_account_file": None, "eval_limit": DEFAULT_LIMIT, "eval_seed": 42,
     "eval_slots": [], "eval_next_slot": 0, "eval_system": "", "eval_fewshot": 0,
     "eval_concurrency": 4, "eval_max_spend_on": False, "eval_max_spend": 5.0,
@@ -237,7 +237,10 @@ def _estimate_rows(estimates: list[ev.CandidateEstimate]) -> list[dict]:
 
 
 def _cost_text(usd: float | None) -> str:
-    return "unknown" if usd is None else launch.format_usd(usd)
+    """``$1.23``; ``less than $0.01``; ``unknown`` when a model has no price."""
+    if usd is None:
+        return "unknown"
+    return "less than $0.01" if 0 < usd < 0.01 else launch.format_usd(usd)
 
 
 # --------------------------------------------------------------------------- starting, stopping, resuming
@@ -297,7 +300,7 @@ def confirm_dialog() -> None:
     calls = sum(e.calls for e in estimates)
     if conn.is_demo:
         st.metric("Charge", "$0.00", help="Demo mode: the simulator answers.")
-        st.caption(f"Demo mode costs nothing. At OpenAI's list prices these {calls:,} calls would cost about "
+        st.caption(f"Demo mode costs nothing. At OpenAI's list prices these {calls:,} calls would cost "
                    f"{_cost_text(total)} (simulated).")
     else:
         st.metric("Estimated cost", _cost_text(total))
@@ -382,6 +385,7 @@ def results_section(run) -> None:
                                                    calendar=calendar))
     simulated = report.simulated or conn.is_demo
     document = report.to_document()
+    st.header("5 · Results", anchor=False)
     st.subheader("Scoreboard", anchor=False)
     if simulated:
         st.caption(":material/science: Simulated: the demo simulator gave these answers, so the scores, "
@@ -420,7 +424,7 @@ def results_section(run) -> None:
                    "with the reference.")
         table = session.flip_rows(flipped)
         st.dataframe(table, hide_index=True, width="stretch", height=min(420, 38 + 35 * len(table)), key="eval_flips",
-                     column_config={name: st.column_config.TextColumn(width="large")
+                     column_config={name: st.column_config.TextColumn(width="medium")
                                     for name in ("baseline answer", "candidate answer", "reference")})
         index = st.selectbox("Read one in full", range(len(flipped)), key="eval_flip_pick",
                              format_func=lambda i: f"line {flipped[i].line} · {flipped[i].label} · "
@@ -522,11 +526,12 @@ with st.container(border=True):
     refresh.button("Refresh", icon=":material/refresh:", on_click=_refresh_account, key="eval_refresh",
                    help="Read the account's files and fine-tuned models again.", width="stretch")
     sources = [s for s in SOURCES if s != "dataset" or handed]
-    if ss.eval_source not in sources:
-        ss.eval_source = "upload"
+    if ss.eval_source not in sources:  # first visit, or the hand-over is gone: a handed file comes first
+        ss.eval_source = "dataset" if handed else "upload"
     st.radio("Examples", sources, format_func=SOURCES.get, horizontal=True, label_visibility="collapsed",
              **ui.bind("eval_source"))
     chosen = _file_chooser(ss.eval_source, handed, train)
+    set_facts = st.empty()  # what was read from the file, filled in below
     left, right = st.columns(2)
     left.number_input("Examples to evaluate (0 = all)", min_value=0, step=10, **ui.bind("eval_limit"),
                       help="A seeded random sample, the same examples for every candidate.")
@@ -558,19 +563,19 @@ if chosen is None:
     st.stop()
 eval_set = _load_set(chosen, int(ss.eval_limit) or None, int(ss.eval_seed))
 if isinstance(eval_set, str):
-    st.error(md_escape(eval_set), icon=":material/block:")
+    set_facts.error(md_escape(eval_set), icon=":material/block:")
     st.stop()
 stand_in = None
 if recording is not None:
     try:
         eval_set, *stand_in = session.stand_in(eval_set, recording, ss.eval_against_label)
     except ValueError as exc:
-        st.error(md_escape(str(exc)), icon=":material/block:")
+        set_facts.error(md_escape(str(exc)), icon=":material/block:")
         st.stop()
 skipped = f"; lines skipped (not usable): {', '.join(map(str, eval_set.skipped[:12]))}" \
     + ("…" if len(eval_set.skipped) > 12 else "") if eval_set.skipped else ""
-st.caption(f":material/checklist: {len(eval_set):,} examples from {md_code(eval_set.name)}{skipped}."
-           + (" The answers are JSON: Structured Outputs is offered below." if eval_set.references_are_json else ""))
+set_facts.caption(f":material/checklist: {len(eval_set):,} examples from {md_code(eval_set.name)}{skipped}."
+                  + (" The answers are JSON: Structured Outputs is offered below." if eval_set.references_are_json else ""))
 
 # 2 · Candidates
 with st.container(border=True):
@@ -584,7 +589,7 @@ with st.container(border=True):
     for position, n in enumerate(ss.eval_slots):
         keys = _slot_keys(n)
         ids = [o.id for o in options]
-        cols = st.columns([5, 1.3, 1.5, 1.2, 0.5], vertical_alignment="bottom")
+        cols = st.columns([4.2, 1.5, 2, 1.4, 0.7], vertical_alignment="bottom")
         cols[0].selectbox("Baseline" if position == 0 and not stand_in else f"Candidate {position + 1}", ids,
                           format_func=lambda i: labels.get(i, i), accept_new_options=True, **ui.bind(keys["model"]))
         cols[1].toggle("Long prompt", **ui.bind(keys["prompt"]),
@@ -669,7 +674,7 @@ with st.container(border=True):
                                     "output tokens (est.)": st.column_config.NumberColumn(format="localized")})
         total = ev.total_estimate(estimates)
         if conn.is_demo:
-            st.caption(f"**Demo mode costs nothing.** At OpenAI's list prices these calls would cost about "
+            st.caption(f"**Demo mode costs nothing.** At OpenAI's list prices these calls would cost "
                        f"{_cost_text(total)}: prompt tokens counted exactly, output estimated from the references.")
         else:
             st.caption(f"Estimated total: **{_cost_text(total)}**. Prompt tokens counted exactly with each model's "
