@@ -28,24 +28,50 @@ KIND_LABELS = {"fine_tuned": "fine-tuned", "base": "base model", "replacement": 
 
 
 # --------------------------------------------------------------------------- dates
-def shutdown_date(model: str, backend: str, cat: Catalog | None = None) -> dt.date | None:
-    """The day ``model`` stops answering on ``backend``, or None when none is known.
+# The catalog is gaining a calendar per backend (``calendar_for``, ``Catalog.lifecycle``, replacement
+# models with ``fine_tunable``; branch ``azure``). The functions of this section are the only places
+# that ask which catalog they have: once it is merged, each keeps its first branch only.
+def calendar_of(backend: str, demo_calendar: str | None = None) -> str:
+    """The calendar (dates, price model) a backend follows: ``"azure"`` or ``"openai"``."""
+    from lib import catalog
 
-    A fine-tune stops with its base model. The catalog's dates are OpenAI's; Azure retires the
-    same fine-tunes months later, so an Azure user is never shown OpenAI's date (None until the
-    catalog knows Azure's calendar).
+    if hasattr(catalog, "calendar_for"):
+        return catalog.calendar_for(backend, demo_calendar=demo_calendar or "openai")
+    return "azure" if backend == "azure" else "openai"
+
+
+def shutdown_date(model: str, calendar: str, cat: Catalog | None = None) -> dt.date | None:
+    """The day ``model`` stops answering on ``calendar``, or None when none is known.
+
+    A fine-tune stops with its base model. OpenAI's date is never an Azure user's: without
+    Azure's calendar in the catalog, an Azure model has no known date.
     """
-    if backend == "azure":
-        return None
     cat = cat or load_catalog()
     try:
-        return cat.resolve(model).shutdown_date
+        if hasattr(cat, "lifecycle"):
+            return cat.lifecycle(model, calendar).inference_until
+        return None if calendar == "azure" else cat.resolve(model).shutdown_date
     except UnknownModelError:
         return None
 
 
 def days_left(date: dt.date | None, today: dt.date) -> int | None:
     return None if date is None else (date - today).days
+
+
+def _catalog_models(cat: Catalog, calendar: str, today: dt.date) -> dict[str, tuple[Kind, bool]]:
+    """``id -> (kind, can be fine-tuned on today)`` of the catalog's priced models that still answer."""
+    if hasattr(cat, "lifecycle"):
+        trainable = {m.id for m in cat.trainable(today, calendar)}
+    else:
+        trainable = {m.id for m in cat.trainable(today)} if calendar == "openai" else set()
+    out: dict[str, tuple[Kind, bool]] = {}
+    for info in cat.models.values():
+        shutdown = shutdown_date(info.id, calendar, cat)
+        if info.base is None or (shutdown is not None and today >= shutdown):
+            continue
+        out[info.id] = ("base" if getattr(info, "fine_tunable", True) else "replacement", info.id in trainable)
+    return out
 
 
 # --------------------------------------------------------------------------- candidates on offer
@@ -81,67 +107,34 @@ def succeeded_fine_tunes(jobs: Iterable[dict]) -> list[tuple[str, str | None]]:
     return list(seen.items())
 
 
-def replacement_models(cat: Catalog) -> list[tuple[str, bool | None]]:
-    """``(model id, can be fine-tuned)`` of the catalog's replacement models, if it has any.
-
-    Read through the catalog only (they arrive there with their prices); never a list here.
-    """
-    replacements = getattr(cat, "replacements", None)
-    if not replacements:
-        return []
-    items = replacements.values() if isinstance(replacements, dict) else replacements
-    out = []
-    for item in items:
-        model_id = getattr(item, "id", None) or (item.get("id") if isinstance(item, dict) else str(item))
-        tunable = getattr(item, "can_fine_tune", None)
-        if tunable is None and isinstance(item, dict):
-            tunable = item.get("can_fine_tune")
-        out.append((model_id, tunable))
-    return out
-
-
-def model_options(fine_tunes: Iterable[tuple[str, str | None]], *, backend: str, today: dt.date,
+def model_options(fine_tunes: Iterable[tuple[str, str | None]], *, calendar: str, today: dt.date,
                   cat: Catalog | None = None, extra: Iterable[str] = ()) -> list[ModelOption]:
     """Every model the page offers, in order: the account's fine-tunes (``fine_tunes`` from
-    :func:`succeeded_fine_tunes`, plus any ``extra`` model asked for by another page), then the
-    catalog's base models still answering on ``today``, then its replacement models.
+    :func:`succeeded_fine_tunes`, plus any ``extra`` model asked for by another page or typed),
+    then the catalog's base models still answering on ``today``, then its replacement models.
 
-    Base models say whether they can still be fine-tuned; replacements that can't say so.
+    Each says whether it can (still) be fine-tuned; fine-tunes say when they stop answering.
     """
     cat = cat or load_catalog()
+    known = _catalog_models(cat, calendar, today)
     options: dict[str, ModelOption] = {}
     for model, base in [*fine_tunes, *((m, None) for m in extra)]:
         if not model or model in options:
             continue
         if is_fine_tuned_name(model) or base:
-            options[model] = ModelOption(model, "fine_tuned", shutdown_date(model, backend, cat),
+            options[model] = ModelOption(model, "fine_tuned", shutdown_date(model, calendar, cat),
                                          base_model=base or base_model_name(model))
+        elif model in known:
+            kind, tunable = known[model]
+            options[model] = ModelOption(model, kind, shutdown_date(model, calendar, cat), can_fine_tune=tunable)
         else:
-            options[model] = _catalog_option(model, backend, today, cat)
-    trainable = {m.id for m in cat.trainable(today)}
-    for info in cat.models.values():
-        if info.is_retired(today) or info.id in options or not info.base:
-            continue
-        options[info.id] = ModelOption(info.id, "base", shutdown_date(info.id, backend, cat),
-                                       can_fine_tune=info.id in trainable)
-    for model, tunable in replacement_models(cat):
-        if model not in options:
-            options[model] = ModelOption(model, "replacement", shutdown_date(model, backend, cat),
-                                         can_fine_tune=bool(tunable))
+            options[model] = ModelOption(model, "other")
+    for wanted in ("base", "replacement"):
+        for model_id, (kind, tunable) in known.items():
+            if kind == wanted and model_id not in options:
+                options[model_id] = ModelOption(model_id, kind, shutdown_date(model_id, calendar, cat),
+                                                can_fine_tune=tunable)
     return list(options.values())
-
-
-def _catalog_option(model: str, backend: str, today: dt.date, cat: Catalog) -> ModelOption:
-    replacements = dict(replacement_models(cat))
-    if model in replacements:
-        return ModelOption(model, "replacement", shutdown_date(model, backend, cat),
-                           can_fine_tune=bool(replacements[model]))
-    try:
-        info = cat.resolve(model)
-    except UnknownModelError:
-        return ModelOption(model, "other")
-    return ModelOption(model, "base", shutdown_date(model, backend, cat),
-                       can_fine_tune=info.id in {m.id for m in cat.trainable(today)})
 
 
 def record_first(options: Iterable[ModelOption], today: dt.date,

@@ -30,7 +30,7 @@ conn = ui.page_setup("Evaluate", ":material/balance:")
 ss = st.session_state
 cat = catalog.load_catalog()
 today = catalog.today()
-calendar = "azure" if conn.backend == "azure" else "openai"
+calendar = session.calendar_of(conn.backend, ss.get("demo_calendar"))  # whose dates and prices apply
 
 SOURCES = {"dataset": "From the Dataset page", "upload": "Upload a file", "account": "A file on the account",
            "sample": "A sample of the training file"}
@@ -499,7 +499,7 @@ if ss.eval_note:
 tunes, tunes_error = _fine_tunes()
 requested = ss.pop("eval_requested", None)
 slot_models = [ss[_slot_keys(n)["model"]] for n in ss.eval_slots if ss.get(_slot_keys(n)["model"])]
-options = session.model_options(tunes, backend=conn.backend, today=today,
+options = session.model_options(tunes, calendar=calendar, today=today,
                                 extra=[m for m in ([requested[0]] if requested else []) + slot_models])
 if requested:
     _suggest(options, *requested)

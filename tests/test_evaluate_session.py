@@ -21,11 +21,12 @@ def job(model, fine_tuned, status="succeeded", finished=100):
 
 
 # --------------------------------------------------------------------------- dates and offers
-def test_a_fine_tune_stops_with_its_base_model_on_openai_only():
+def test_a_fine_tune_stops_with_its_base_model_on_its_backend_s_calendar():
+    assert es.calendar_of("openai") == es.calendar_of("custom") == es.calendar_of("demo") == "openai"
+    assert es.calendar_of("azure") == "azure"
     assert es.shutdown_date(FT_MINI, "openai") == dt.date(2027, 1, 14)
-    assert es.shutdown_date(FT_MINI, "demo") == dt.date(2027, 1, 14)
-    assert es.shutdown_date(FT_MINI, "azure") is None  # OpenAI's date is never an Azure user's deadline
-    assert es.shutdown_date("some-local-model", "custom") is None
+    assert es.shutdown_date(FT_MINI, "azure") != dt.date(2027, 1, 14)  # OpenAI's date is never an Azure user's
+    assert es.shutdown_date("some-local-model", "openai") is None
 
 
 def test_succeeded_fine_tunes_newest_first_once_each():
@@ -38,43 +39,46 @@ def test_succeeded_fine_tunes_newest_first_once_each():
 
 
 def test_options_put_the_fine_tunes_first_then_live_base_models():
-    options = es.model_options([(FT_MINI, "gpt-4o-mini-2024-07-18")], backend="openai", today=TODAY)
+    options = es.model_options([(FT_MINI, "gpt-4o-mini-2024-07-18")], calendar="openai", today=TODAY)
     assert options[0].id == FT_MINI and options[0].kind == "fine_tuned"
     assert options[0].label(TODAY) == f"{FT_MINI} · fine-tuned · stops answering 2027-01-14 (49 days)"
-    bases = [o for o in options if o.kind == "base"]
-    cat = catalog.load_catalog()
-    assert {o.id for o in bases} == {m.id for m in cat.models.values() if not m.is_retired(TODAY)}
+    bases = {o.id for o in options if o.kind == "base"}
+    assert {"gpt-4o-mini-2024-07-18", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14"} <= bases
+    assert bases <= set(catalog.load_catalog().models)
     assert "gpt-4.1-nano-2025-04-14" not in {o.id for o in options}  # retired 2026-10-23: does not answer
+    kinds = [o.kind for o in options]
+    assert kinds == sorted(kinds, key=["fine_tuned", "base", "replacement"].index)  # replacements come last
+    assert all(o.can_fine_tune is False for o in options if o.kind == "replacement")
     # after the last day for new jobs, a base model still answers but can't be fine-tuned any more
-    later = es.model_options([], backend="openai", today=dt.date(2027, 1, 8))
+    later = es.model_options([], calendar="openai", today=dt.date(2027, 1, 8))
     assert later and all(o.can_fine_tune is False for o in later)
     assert "can't be fine-tuned" in later[0].label(dt.date(2027, 1, 8))
 
 
 def test_a_model_asked_for_by_another_page_is_offered_even_if_not_listed():
-    options = es.model_options([], backend="openai", today=TODAY, extra=[FT_41])
+    options = es.model_options([], calendar="openai", today=TODAY, extra=[FT_41])
     assert options[0].id == FT_41 and options[0].kind == "fine_tuned"
     assert options[0].base_model == "gpt-4.1-2025-04-14"
 
 
 def test_record_first_lists_fine_tunes_that_stop_within_sixty_days():
-    options = es.model_options([(FT_MINI, None)], backend="openai", today=TODAY)
+    options = es.model_options([(FT_MINI, None)], calendar="openai", today=TODAY)
     assert [o.id for o in es.record_first(options, TODAY)] == [FT_MINI]  # 49 days left
     assert es.record_first(options, dt.date(2026, 11, 14)) == []  # 61 days left
     assert es.record_first(options, dt.date(2027, 1, 14)) == []  # gone: too late to record
-    azure = es.model_options([("gpt-4.1-mini-2025-04-14.ft-0123456789abcdef", None)], backend="azure",
+    azure = es.model_options([("gpt-4.1-mini-2025-04-14.ft-0123456789abcdef", None)], calendar="azure",
                              today=TODAY)
     assert es.record_first(azure, TODAY) == []  # no OpenAI date forced on an Azure deployment
 
 
 def test_default_pair_is_the_fine_tune_against_a_prompted_rival():
-    options = es.model_options([(FT_41, "gpt-4.1-2025-04-14"), (FT_MINI, None)], backend="openai", today=TODAY)
+    options = es.model_options([(FT_41, "gpt-4.1-2025-04-14"), (FT_MINI, None)], calendar="openai", today=TODAY)
     baseline, rival = es.default_pair(options)
     assert baseline == FT_41
     replacements = [o.id for o in options if o.kind == "replacement"]
     assert rival == (replacements[0] if replacements else "gpt-4.1-2025-04-14")
     assert es.default_pair(options, requested=FT_MINI)[0] == FT_MINI
-    no_tunes = es.model_options([], backend="openai", today=TODAY)
+    no_tunes = es.model_options([], calendar="openai", today=TODAY)
     baseline, rival = es.default_pair(no_tunes)
     assert baseline and rival and baseline != rival
 
