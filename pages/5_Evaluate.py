@@ -53,7 +53,7 @@ for _key, _default in {
 }.items():
     ss.setdefault(_key, _default)
 if ss.eval_memo is None:
-    ss.eval_memo = session.SessionMemo()
+    ss.eval_memo = session.SessionMemo(size=16)
 if ss.eval_runs is None:
     ss.eval_runs = session.SessionRuns()
 
@@ -375,12 +375,13 @@ def progress_panel(run_id: str) -> None:
         st.caption("Finished: every call answered.")
 
 
-def results_section(run) -> None:
+def results_section(run_id: str, run) -> None:
     """Scoreboard, charts, flips, downloads and the hand-over to Costs for ``run``'s answers so far."""
     results = run.results()
     if not results:
         return
-    report = ss.eval_memo.get_or(("report", id(run), len(results), run.running),
+    # a resume turns errors into answers: the key counts both
+    report = ss.eval_memo.get_or(("report", run_id, len(results), sum(r.answered for r in results)),
                                  lambda: ev.summarize(run.eval_set, run.candidates, results, prices_as_of=cat.as_of,
                                                    calendar=calendar))
     simulated = report.simulated or conn.is_demo
@@ -658,7 +659,7 @@ with st.container(border=True):
     st.subheader("3 · Estimate and run", anchor=False)
     estimates = []
     if not problems:
-        fingerprint = (eval_set.sha256, len(eval_set), tuple(e.line for e in eval_set.examples[:3]),
+        fingerprint = (eval_set.sha256, tuple(e.line for e in eval_set.examples), eval_set.references_from,
                        tuple((c.display_label, c.model, hash(c.system), c.schema, c.temperature, c.max_tokens,
                               c.reasoning_effort) for c in candidates))
         todo = candidates[1:] if stand_in else candidates
@@ -708,7 +709,7 @@ if run is not None:
         ss.eval_drawn_running = run.running
         st.fragment(run_every=1.0 if run.running else None)(progress_panel)(ss.eval_run_id)
     if not run.running:
-        results_section(run)
+        results_section(ss.eval_run_id, run)
 
 if ss.eval_pending is not None:
     confirm_dialog()

@@ -154,3 +154,15 @@ def test_similarity_figure_one_box_per_candidate_without_errors():
     assert list(fig.data[0].customdata) == [1, 2]
     empty = charts.similarity_figure([], ["ft"])
     assert "No answers" in empty.layout.annotations[0].text
+
+
+def test_labels_from_a_file_or_an_api_are_plain_text_in_the_figures():
+    hostile = '<a href="https://evil.example/x">click</a>'
+    document = {"candidates": [{"label": hostile, "scores": {"exact_match": 0.5}, "ci95": {},
+                                "cost_per_1k_calls_usd": 1.0},
+                               {"label": hostile + "2", "scores": {}, "ci95": {}, "cost_per_1k_calls_usd": None}]}
+    rows = [{"line": 1, "label": hostile, "scores": {"similarity": 0.5}}]
+    cost, similarity = charts.score_cost_figure(document), charts.similarity_figure(rows, [hostile])
+    shown = [cost.data[0].name, cost.data[0].text[0], cost.layout.annotations[0].text, similarity.data[0].name,
+             similarity.data[0].x[0]]
+    assert all("<" not in text and "&lt;a href=" in text for text in shown), shown

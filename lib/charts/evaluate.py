@@ -24,6 +24,12 @@ SCORE_LABELS = {
 CANDIDATE_COLORS = ("#2563eb", "#c2410c", "#7c3aed", "#ca8a04", "#db2777", "#0891b2", "#65a30d")
 
 
+def plain(text: str) -> str:
+    """``text`` shown as written in a figure: plotly reads tags such as ``<a href>`` in labels and
+    hover text, so the three characters that make markup are written as entities."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def candidate_color(index: int) -> str:
     """The colour of the candidate at ``index`` (0 = the baseline), the same in every figure."""
     return COLORS["fine_tuned"] if index == 0 else CANDIDATE_COLORS[(index - 1) % len(CANDIDATE_COLORS)]
@@ -47,8 +53,9 @@ def score_cost_figure(document: dict, score: str = "exact_match", *, simulated: 
     for index, cand in enumerate(document.get("candidates") or []):
         value = (cand.get("scores") or {}).get(score)
         cost = cand.get("cost_per_1k_calls_usd")
+        label = plain(cand["label"])
         if value is None or cost is None:
-            left_out.append(cand["label"])
+            left_out.append(label)
             continue
         interval = (cand.get("ci95") or {}).get(score)
         error_y = None
@@ -57,7 +64,7 @@ def score_cost_figure(document: dict, score: str = "exact_match", *, simulated: 
                            arrayminus=[value - interval[0]], thickness=1.5, width=6)
         baseline = index == 0
         fig.add_trace(go.Scatter(
-            x=[cost], y=[value], mode="markers+text", name=cand["label"], text=[cand["label"]],
+            x=[cost], y=[value], mode="markers+text", name=label, text=[label],
             textposition="top center", error_y=error_y,
             marker=dict(size=16 if baseline else 13, symbol="diamond" if baseline else "circle",
                         color=candidate_color(index), line=dict(width=1, color="white")),
@@ -90,8 +97,9 @@ def similarity_figure(rows: list[dict], labels: list[str], *, simulated: bool = 
     for index, label in enumerate(labels):
         points = [(r["line"], r["scores"]["similarity"]) for r in rows
                   if r.get("label") == label and (r.get("scores") or {}).get("similarity") is not None]
+        shown = plain(label)
         fig.add_trace(go.Box(
-            y=[s for _, s in points], x=[label] * len(points), name=label, customdata=[line for line, _ in points],
+            y=[s for _, s in points], x=[shown] * len(points), name=shown, customdata=[line for line, _ in points],
             boxpoints="all", jitter=0.4, pointpos=0, marker=dict(size=5, color=candidate_color(index), opacity=0.7),
             line=dict(color=candidate_color(index)), fillcolor="rgba(0,0,0,0)",
             hovertemplate="line %{customdata}: %{y:.2f}<extra>%{x}</extra>"))
