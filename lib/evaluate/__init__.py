@@ -71,7 +71,12 @@ Public API
 ``measured_usage(report, *, fine_tuned_label, prompted_label) -> lib.handoff.MeasuredUsage``
     the figures "Use these measurements on Costs" hands over.
 
-The judge score is a later step: ``judge`` is always ``None`` for now.
+``judge`` (optional, an opinion, costed)
+    ``Judge(model, rubric=DEFAULT_RUBRIC, label="judge")``; ``grading_set(eval_set, candidates,
+    results, judge) -> GradingSet(eval_set, candidate, keys)``: estimate and ``Run`` it like any
+    set (confirm first: it costs money); ``apply_verdicts(results, grading, verdicts) ->
+    list[CallResult]`` fills ``scores["judge"]`` (0-1); ``verdict_score(text)``. Without a judge,
+    ``judge`` is ``None`` everywhere (the command line has no judge).
 """
 
 from lib.evaluate.candidates import (
@@ -80,6 +85,7 @@ from lib.evaluate.candidates import (
 )
 from lib.evaluate.evalset import EvalInputError, EvalSet, Example, Reference, load_eval_set
 from lib.evaluate.export import promptfoo_config
+from lib.evaluate.judge import DEFAULT_RUBRIC, GradingSet, Judge, apply_verdicts, grading_set, verdict_score
 from lib.evaluate.pricing import CandidateEstimate, call_cost, estimate, total_estimate, usage_of
 from lib.evaluate.recording import Recording, RecordingError, RecordingWriter, load_recording, recording_bytes
 from lib.evaluate.report import (
@@ -119,5 +125,6 @@ __all__ = [
     "recording_bytes", "CandidateStats", "Flip", "Report", "flips", "scoreboard_csv", "scoreboard_rows",
     "summarize", "text_table", "CallResult", "OverBudget", "Progress", "Run", "SCORE_NAMES", "exact_match",
     "json_fields", "json_valid", "mcnemar_exact_p", "score_answer", "similarity", "tool_calls_match",
-    "wilson_interval", "measured_usage",
+    "wilson_interval", "measured_usage", "DEFAULT_RUBRIC", "GradingSet", "Judge", "apply_verdicts", "grading_set",
+    "verdict_score",
 ]

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import sys
 from pathlib import Path
 
@@ -38,6 +37,10 @@ USAGE = ("python -m lib evaluate EVAL.jsonl --candidate SPEC [--candidate SPEC .
 
 class _UsageError(Exception):
     pass
+
+
+class _Unusable(Exception):
+    """A file that cannot be read or written; the message is the whole sentence."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -86,22 +89,21 @@ def _client_factory(demo_sim, demo_key: str | None):
 
 
 def _start_demo():
-    """An in-process simulator on 127.0.0.1 and a key it accepts (minted by it when it mints keys)."""
+    """A simulator of this command alone on 127.0.0.1, serving only the one demo key minted for it."""
+    from lib.connection import new_demo_key
     from lib.simulator import Simulator
 
-    sim = Simulator(speed=1.0).start(host="127.0.0.1", port=0)
-    mint = getattr(sim, "mint_key", None)
-    key = mint() if callable(mint) else "sk-demo-cli-" + secrets.token_hex(12)
-    return sim, key
+    key = new_demo_key()
+    return Simulator(speed=1.0, known_keys={key}).start(host="127.0.0.1", port=0), key
 
 
 def _read(path: str, what: str) -> bytes:
     try:
         return Path(path).read_bytes()
     except IsADirectoryError:
-        raise _UsageError(f"cannot read the {what} {path}: it is a folder") from None
+        raise _Unusable(f"cannot read the {what} {path}: it is a folder") from None
     except OSError as exc:
-        raise _UsageError(f"cannot read the {what} {path}: {exc.strerror or exc}") from None
+        raise _Unusable(f"cannot read the {what} {path}: {exc.strerror or exc}") from None
 
 
 def main(argv: list[str]) -> int:
@@ -137,7 +139,7 @@ def main(argv: list[str]) -> int:
         except _UsageError as exc:
             _say(f"{exc} (usage: {USAGE})")
             return EXIT_UNUSABLE
-        except (CandidateSpecError, EvalInputError, RecordingError, OverBudget) as exc:
+        except (_Unusable, CandidateSpecError, EvalInputError, RecordingError, OverBudget) as exc:
             _say(str(exc))
             return EXIT_UNUSABLE
         if demo_sim is not None:

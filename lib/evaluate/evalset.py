@@ -143,6 +143,11 @@ def load_eval_set(data: bytes, *, name: str, limit: int | None = None, seed: int
     if limit is not None and limit < 1:
         raise EvalInputError(f"The limit must be at least 1 example, not {limit}.")
     report = validate_bytes(data, name=name)
+    if report.format not in ("chat", "dpo", "prompt_completion"):
+        first = next((f for f in report.errors if f.line is not None), None)
+        problem = f": {first.message}" if first else ""
+        raise EvalInputError(f"{name or 'The file'} has no usable example{problem} (an evaluation set needs chat "
+                             "examples, one JSON object a line).")
     if report.format != "chat":
         raise EvalInputError(
             f"{name or 'The file'} is in the {report.format} format; an evaluation set needs chat examples "

@@ -3,8 +3,11 @@
 promptfoo reads JSON as well as YAML (a YAML parser reads JSON), so the file is JSON and
 needs no YAML dependency. Each candidate is a provider (``openai:chat:<model>``) with its
 settings; the prompt is the example's messages (a candidate's system prompt replaces the file's
-in its provider's own prompt); each example is a test asserting ``equals`` (text references;
-``is-json`` too when the reference is JSON).
+in its provider's own prompt); each example is a test asserting ``equals`` with the reference
+(for a JSON reference the parsed object, which promptfoo compares deeply with the parsed output,
+plus ``is-json``). promptfoo's ``equals`` on text is exact (no whitespace collapsing), so it can
+be stricter than this package's ``exact_match``. Not run against promptfoo itself here (no
+promptfoo in the test environment): the shape follows promptfoo's documented config.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ def promptfoo_config(eval_set: EvalSet, candidates: list[Candidate]) -> str:
     """promptfoo ``promptfooconfig.yaml`` content (JSON text) for these examples and candidates."""
     providers, prompts = [], []
     for index, candidate in enumerate(candidates):
-        prompt_id = f"messages-{index + 1}"
+        prompt_id = f"messages for {candidate.display_label}"
         config: dict = {"temperature": candidate.temperature,
                         "max_tokens": candidate.max_tokens or default_max_tokens(eval_set, candidate.model)}
         if candidate.reasoning_effort:
@@ -31,8 +34,7 @@ def promptfoo_config(eval_set: EvalSet, candidates: list[Candidate]) -> str:
         providers.append({"id": f"openai:chat:{candidate.model}", "label": candidate.display_label,
                           "prompts": [prompt_id], "config": config})
         # the messages of each test are a variable; this candidate's system prompt (if any) replaces the file's
-        prompts.append({"id": prompt_id, "label": candidate.display_label,
-                        "raw": "{{ messages_" + str(index + 1) + " | dump }}"})
+        prompts.append({"label": prompt_id, "raw": "{{ messages_" + str(index + 1) + " | dump }}"})
     tests = []
     for example in eval_set.examples:
         variables = {}
@@ -47,10 +49,11 @@ def promptfoo_config(eval_set: EvalSet, candidates: list[Candidate]) -> str:
             asserts.append({"type": "is-valid-openai-tools-call"})
         else:
             text = example.reference.text or ""
-            if is_json(reference_json(text)):
+            expected = reference_json(text)
+            if is_json(expected):
+                # promptfoo's equals compares an object value with the parsed output, deeply
                 asserts.append({"type": "is-json"})
-                asserts.append({"type": "javascript",
-                                "value": f"JSON.stringify(JSON.parse(output)) === JSON.stringify({text.strip()})"})
+                asserts.append({"type": "equals", "value": expected})
             else:
                 asserts.append({"type": "equals", "value": text})
         test["assert"] = asserts

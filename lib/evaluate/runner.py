@@ -28,14 +28,19 @@ from typing import Callable, Iterable
 import openai
 
 from lib.errors import explain
-from lib.evaluate.candidates import Candidate, build_request, check_labels, default_max_tokens, response_format
+from lib.evaluate.candidates import (
+    Candidate, build_request, check_labels, default_max_tokens, is_reasoning_model, response_format,
+)
 from lib.evaluate.evalset import EvalSet
 from lib.evaluate.pricing import call_cost, estimate, total_estimate, usage_of
 from lib.evaluate.scores import score_answer
 
 DEFAULT_CONCURRENCY = 4
 DEFAULT_MAX_RETRIES = 2
-DEFAULT_TIMEOUT_S = 60.0
+# Per call. A silent server costs at most (1 + retries) x this per call; reasoning models may think
+# for minutes, so they get longer.
+DEFAULT_TIMEOUT_S = 30.0
+REASONING_TIMEOUT_S = 120.0
 
 
 class OverBudget(ValueError):
@@ -287,6 +292,8 @@ class Run:
         label = candidate.display_label
         max_tokens, fmt = self._prepared[label]
         request = build_request(candidate, example, self.eval_set, max_tokens=max_tokens, response_format_value=fmt)
+        if is_reasoning_model(candidate.model) and self.timeout == DEFAULT_TIMEOUT_S:
+            client = client.with_options(timeout=REASONING_TIMEOUT_S)
         started = time.monotonic()
         try:
             response = client.chat.completions.create(**request)
@@ -306,8 +313,9 @@ class Run:
         choice = choices[0]
         message = choice.message
         answer = _answer_of(message)
-        usage = usage_of(getattr(response, "usage", None))
-        cost = call_cost(candidate.model, usage, calendar=self.calendar)
+        reported = getattr(response, "usage", None)
+        usage = usage_of(reported) if reported is not None else None
+        cost = call_cost(candidate.model, usage, calendar=self.calendar) if usage is not None else None
         refusal = getattr(message, "refusal", None) if answer is None else None
         reference = example.reference
         scores = score_answer(answer, reference.text, reference.tool_calls)

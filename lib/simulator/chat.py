@@ -106,6 +106,11 @@ def _index_of(key_id: str, stored) -> dict:
     return index
 
 
+def is_reasoning(info) -> bool:
+    """True when the catalog marks the model as one that reasons (it then bills reasoning tokens)."""
+    return bool(getattr(info, "reasoning", False))
+
+
 class _Caller:
     """What the simulator knows about the model answering: fine-tuned or not, its files, reasoning."""
 
@@ -114,6 +119,7 @@ class _Caller:
         self.model = model
         self.own_job = None
         with service.lock:
+            service.settle(ns, service.clock.now())  # a job that just succeeded has its model now
             owned = ns.models.get(model)
             files = [f for f in ns.files.values() if f.purpose == "fine-tune" and f.filename.endswith(".jsonl")]
         if owned is not None:
@@ -128,7 +134,7 @@ class _Caller:
                            code="model_not_found")
         self.fine_tuned = owned is not None or is_fine_tuned_name(model)
         self.replacement = not self.fine_tuned and not getattr(self.info, "training_per_1m", None)
-        self.reasoning = bool(getattr(self.info, "reasoning", False))
+        self.reasoning = is_reasoning(self.info)
         self.encoding = self.info.encoding
         self.files = files
         self.key_id = ns.key_id
@@ -175,6 +181,9 @@ def create_completion(service, ns, request, segments: list[str]):
         raise ApiError(404, f"Invalid URL (POST /{'/'.join(segments)})")
     model, messages = _check_body(body, deployment or (body or {}).get("model"))
     caller = _Caller(service, ns, model)
+    if body.get("reasoning_effort") is not None and not caller.reasoning:
+        raise ApiError(400, "Unsupported parameter: 'reasoning_effort' is not supported with this model.",
+                       param="reasoning_effort", code="unsupported_parameter")
     seed = hashlib.sha256(orjson.dumps([model, messages, body.get("response_format"), body.get("tools")],
                                        option=orjson.OPT_SORT_KEYS)).digest()
     rng = random.Random(seed)
@@ -325,7 +334,8 @@ def _fill(schema: dict, rng: random.Random, depth: int = 0):
     if kind == "integer":
         return rng.randint(0, 100)
     if kind == "number":
-        return round(rng.uniform(0, 100), 2)
+        low, high = schema.get("minimum", 0), schema.get("maximum", 100)
+        return round(rng.uniform(low, high), 2)
     if kind == "boolean":
         return rng.random() < 0.5
     if isinstance(schema.get("enum"), list) and schema["enum"]:
@@ -337,7 +347,7 @@ def _completion(caller: _Caller, body: dict, messages: list, answer: dict, rng: 
     from lib.evaluate.pricing import prompt_tokens_per_request
 
     limit = body.get("max_completion_tokens") or body.get("max_tokens")
-    effort = body.get("reasoning_effort") or ("medium" if caller.reasoning else None)
+    effort = (body.get("reasoning_effort") or "medium") if caller.reasoning else None
     low, high = REASONING_TOKENS.get(effort, (0, 0)) if effort else (0, 0)
     reasoning = rng.randint(low, high) if high else 0
     content = answer.get("content")
