@@ -376,3 +376,26 @@ def test_model_answers_are_never_rendered_as_html(sim):
     at = with_set(open_page(), limit=4)
     confirm_and_finish(at)
     assert all(not getattr(m.proto, "allow_html", False) for m in at.markdown)
+
+
+def test_a_run_leaves_other_pages_and_other_sessions_responsive(sim):
+    at = with_set(open_page(), limit=10)
+    at.number_input(key="_eval_concurrency").set_value(1).run()
+    sim.latency = 0.5  # 20 calls one at a time: about ten seconds of work in the background
+    review(at)
+    at.button(key="eval_confirm").click().run()
+    run = current_run(at)
+    assert run.running
+    other = AppTest.from_file(str(APP), default_timeout=60)
+    other.run()
+    other.switch_page(PAGE).run()  # a second visitor opens Evaluate meanwhile: their own, empty page
+    assert not other.exception and other.session_state["eval_run_id"] is None
+    assert "eval_stop" not in [b.key for b in other.button]
+    other.switch_page("pages/2_Costs.py").run()
+    at.switch_page("pages/4_Jobs.py").run()  # the same visitor looks at another page
+    assert not at.exception and not other.exception
+    assert run.running  # all of that was drawn while the run was still working
+    at.switch_page(PAGE).run()
+    assert at.button(key="eval_stop") and current_run(at) is run  # back: the same run, still going
+    run_to_end(at)
+    assert table(at, "vs baseline") is not None and len(chat_calls(sim, at)) == 20
