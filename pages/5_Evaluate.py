@@ -50,6 +50,9 @@ for _key, _default in {
     "eval_run_id": None,  # the run shown on the page
     "eval_note": None,
     "eval_demo_files": set(),  # (connection, sha256) of sets the demo simulator was given
+    "eval_judges": {},  # run id -> {"run_id": the grader's run, "grading": its GradingSet}
+    "eval_drawn": {},  # run id -> whether it was running when the page was last drawn
+    "eval_judge_model": None, "eval_rubric": ev.DEFAULT_RUBRIC,
 }.items():
     ss.setdefault(_key, _default)
 if ss.eval_memo is None:
@@ -285,7 +288,10 @@ def _start_pending() -> None:
     except Exception as exc:  # the demo upload: one sentence, nothing started
         ss.eval_note = explain(exc, action="start the evaluation")
     else:
-        ss.eval_run_id = pending["run_id"]
+        if pending["judge_of"]:
+            ss.eval_judges[pending["judge_of"]] = {"run_id": pending["run_id"], "grading": pending["grading"]}
+        else:
+            ss.eval_run_id = pending["run_id"]
     ss.eval_pending = None
 
 
@@ -309,6 +315,9 @@ def confirm_dialog() -> None:
     st.dataframe(_estimate_rows(estimates), hide_index=True, width="stretch")
     if pending["max_spend"] is not None:
         st.caption(f":material/savings: The run stops if its measured spend reaches ${pending['max_spend']:,.2f}.")
+    if pending["judge_of"]:
+        st.caption(f"The judge ({md_escape(pending['candidates'][0].model)}) grades each answer once; its scores are "
+                   "an opinion, shown apart from the measurements.")
     if pending["resume"]:
         st.caption("Resuming: only the calls without an answer are sent; answered calls are never sent again.")
     left, right = st.columns(2)
@@ -321,15 +330,16 @@ def confirm_dialog() -> None:
 
 
 def review(eval_set, candidates: list, estimates, *, file: LaunchFile | None = None, resume_of: str | None = None,
-           results=()) -> None:
-    """Open the confirmation for a new run (a fresh run id) or for resuming ``resume_of``."""
+           results=(), judge_of: str | None = None, grading=None) -> None:
+    """Open the confirmation for a new run (a fresh run id) or for resuming ``resume_of``; ``judge_of``: the
+    run whose answers a grader scores (``grading`` its set)."""
     if ss.eval_pending is not None:  # a double click: the confirmation is already open
         return
     cap = float(ss.eval_max_spend) if ss.eval_max_spend_on else None
     ss.eval_pending = {"run_id": resume_of or session.new_run_id(), "eval_set": eval_set, "candidates": candidates,
                        "estimates": estimates, "results": list(results), "concurrency": int(ss.eval_concurrency),
                        "max_spend": cap, "state": "review", "resume": bool(resume_of),
-                       "file": file}
+                       "file": file, "judge_of": judge_of, "grading": grading}
     ss.eval_note = None
 
 
@@ -339,19 +349,21 @@ def _stop(run_id: str) -> None:
         run.stop()
 
 
-def _resume(run_id: str) -> None:
+def _resume(run_id: str, judge_of: str | None = None) -> None:
     run = ss.eval_runs.get(run_id)
     if run is not None and not run.running:
-        review(run.eval_set, run.candidates, session.remaining_estimate(run, calendar=calendar), resume_of=run_id)
+        grading = ss.eval_judges[judge_of]["grading"] if judge_of else None
+        review(run.eval_set, run.candidates, session.remaining_estimate(run, calendar=calendar), resume_of=run_id,
+               judge_of=judge_of, grading=grading)
 
 
-def progress_panel(run_id: str) -> None:
+def progress_panel(run_id: str, judge_of: str | None = None) -> None:
     """Calls done, errors, spend and time left; refreshed on a timer while the run works."""
     run = ss.eval_runs.get(run_id)
     if run is None:
         return
     progress = run.progress()
-    if progress.running != ss.get("eval_drawn_running"):
+    if progress.running != ss.eval_drawn.get(run_id):
         st.rerun()  # started or ended: redraw the page (results, Resume, and no timer once it has ended)
     st.progress(progress.fraction, text=f"{progress.done:,} of {progress.total:,} calls")
     cols = st.columns(4)
@@ -362,7 +374,8 @@ def progress_panel(run_id: str) -> None:
                    + (" Demo mode: what it would cost on OpenAI, simulated; nothing is charged." if conn.is_demo else ""))
     cols[3].metric("Time left", "—" if progress.eta_s is None else jobs.format_duration(progress.eta_s))
     if progress.running:
-        st.button("Stop", icon=":material/stop_circle:", key="eval_stop", on_click=_stop, args=(run_id,),
+        st.button("Stop", icon=":material/stop_circle:", key=f"eval_stop{'_judge' if judge_of else ''}",
+                  on_click=_stop, args=(run_id,),
                   help="No new calls are sent; the calls in flight finish and are kept.")
         return
     unanswered = len(run.remaining())
@@ -370,9 +383,46 @@ def progress_panel(run_id: str) -> None:
     if unanswered:
         st.caption(f"{reason}{unanswered:,} calls have no answer yet (stopped before them, or failed); Resume sends "
                    "only those, never an answered one again.")
-        st.button("Resume…", icon=":material/play_arrow:", key="eval_resume", on_click=_resume, args=(run_id,))
+        st.button("Resume…", icon=":material/play_arrow:", key=f"eval_resume{'_judge' if judge_of else ''}",
+                  on_click=_resume, args=(run_id, judge_of))
     else:
         st.caption("Finished: every call answered.")
+
+
+def judge_section(run_id: str, run, results: list, judge_run) -> None:
+    """The optional judge: a grader model's 0-1 opinion of each answer, estimated and confirmed like the run."""
+    with st.expander("Ask a judge (optional): a grader model's opinion of each answer, 0 to 1",
+                     expanded=judge_run is not None, icon=":material/gavel:"):
+        if judge_run is not None:
+            ss.eval_drawn[ss.eval_judges[run_id]["run_id"]] = judge_run.running
+            st.fragment(run_every=1.0 if judge_run.running else None)(progress_panel)(
+                ss.eval_judges[run_id]["run_id"], judge_of=run_id)
+            if not judge_run.running:
+                st.caption("The judge's scores are in the scoreboard's \"judge (opinion)\" column: an opinion of "
+                           "a model, not a measurement.")
+            return
+        st.caption("Useful where exact match is too strict (prose answers). It costs money like the run: one call "
+                   "per answer, estimated and confirmed first.")
+        graders = [o.id for o in session.model_options([], calendar=calendar, today=today)]
+        if ss.eval_judge_model not in graders:
+            ss.eval_judge_model = graders[0] if graders else None
+        st.selectbox("Grader model", graders, accept_new_options=True, **ui.bind("eval_judge_model"))
+        st.text_area("Rubric", height=130, **ui.bind("eval_rubric"))
+        if not ss.eval_judge_model or not (ss.eval_rubric or "").strip():
+            st.caption("Choose a grader model and write a rubric.")
+            return
+        grading = ev.grading_set(run.eval_set, run.candidates, results,
+                                 ev.Judge(ss.eval_judge_model.strip(), rubric=ss.eval_rubric.strip()))
+        if not len(grading.eval_set):
+            st.caption("No answer to grade.")
+            return
+        estimates = _estimate(grading.eval_set, [grading.candidate],
+                              ("judge", run_id, ss.eval_judge_model, hash(ss.eval_rubric), len(grading.eval_set)))
+        st.caption(f"{len(grading.eval_set):,} answers to grade · estimated "
+                   + ("nothing in demo mode" if conn.is_demo else _cost_text(ev.total_estimate(estimates))) + ".")
+        if st.button("Review the judge's estimate…", icon=":material/gavel:", key="eval_judge_review",
+                     disabled=ss.eval_pending is not None):
+            review(grading.eval_set, [grading.candidate], estimates, judge_of=run_id, grading=grading)
 
 
 def results_section(run_id: str, run) -> None:
@@ -380,8 +430,14 @@ def results_section(run_id: str, run) -> None:
     results = run.results()
     if not results:
         return
-    # a resume turns errors into answers: the key counts both
-    report = ss.eval_memo.get_or(("report", run_id, len(results), sum(r.answered for r in results)),
+    judge = ss.eval_judges.get(run_id)
+    judge_run = ss.eval_runs.get(judge["run_id"]) if judge else None
+    verdicts = judge_run.results() if judge_run is not None and not judge_run.running else []
+    if verdicts:  # a grader's opinion joins the scores as "judge"
+        results = ev.apply_verdicts(results, judge["grading"], verdicts)
+    # a resume turns errors into answers (and a judge adds verdicts): the key counts them
+    report = ss.eval_memo.get_or(("report", run_id, len(results), sum(r.answered for r in results),
+                                  sum(v.answered for v in verdicts)),
                                  lambda: ev.summarize(run.eval_set, run.candidates, results, prices_as_of=cat.as_of,
                                                    calendar=calendar))
     simulated = report.simulated or conn.is_demo
@@ -437,6 +493,8 @@ def results_section(run_id: str, run) -> None:
                                  (cols[2], "Reference", table[index]["reference"])):
             col.markdown(f"**{md_escape(title)}**")
             col.code(text or "(no answer)", language=None, wrap_lines=True)
+
+    judge_section(run_id, run, results, judge_run)
 
     st.subheader("Keep it", anchor=False)
     settings = {"limit": ss.eval_limit or None, "seed": ss.eval_seed, "concurrency": run.concurrency,
@@ -706,7 +764,7 @@ run = ss.eval_runs.get(ss.eval_run_id)
 if run is not None:
     with st.container(border=True):
         st.subheader("4 · Progress", anchor=False)
-        ss.eval_drawn_running = run.running
+        ss.eval_drawn[ss.eval_run_id] = run.running
         st.fragment(run_every=1.0 if run.running else None)(progress_panel)(ss.eval_run_id)
     if not run.running:
         results_section(ss.eval_run_id, run)

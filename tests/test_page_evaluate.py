@@ -399,3 +399,26 @@ def test_a_run_leaves_other_pages_and_other_sessions_responsive(sim):
     assert at.button(key="eval_stop") and current_run(at) is run  # back: the same run, still going
     run_to_end(at)
     assert table(at, "vs baseline") is not None and len(chat_calls(sim, at)) == 20
+
+
+def test_a_judge_is_estimated_confirmed_and_shown_as_an_opinion(sim):
+    at = with_set(open_page(), limit=4)
+    confirm_and_finish(at)
+    assert "judge (opinion)" not in table(at, "vs baseline").columns  # no judge, no column
+    before = len(chat_calls(sim, at))
+    at.button(key="eval_judge_review").click().run()
+    pending = at.session_state["eval_pending"]
+    assert pending["judge_of"] == at.session_state["eval_run_id"] and sum(e.calls for e in pending["estimates"]) == 8
+    assert len(chat_calls(sim, at)) == before  # nothing is sent before the confirm
+    at.button(key="eval_confirm").click().run()
+    judge = at.session_state["eval_runs"].get(at.session_state["eval_judges"][at.session_state["eval_run_id"]]
+                                              ["run_id"])
+    assert judge.wait(60)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    graded = chat_calls(sim, at)[before:]
+    assert len(graded) == 8 and all(c["body"]["response_format"]["type"] == "json_schema" for c in graded)
+    board = table(at, "judge (opinion)")
+    assert all(cell.endswith("%") for cell in board["judge (opinion)"])
+    assert "an opinion of a model, not a measurement" in shown(at.caption)
+    assert len(at.session_state["eval_runs"]) == 2 and current_run(at) is not judge  # the run shown is the same
