@@ -48,7 +48,7 @@ for _key, _default in {
     "eval_memo": None, "eval_runs": None,  # session.SessionMemo / session.SessionRuns
     "eval_pending": None,  # the run under confirmation: run id, candidates, estimate, state
     "eval_run_id": None,  # the run shown on the page
-    "eval_note": None,
+    "eval_note": None, "eval_failure": None,  # the last news, and why the last start failed
     "eval_demo_files": set(),  # (connection, sha256) of sets the demo simulator was given
     "eval_judges": {},  # run id -> {"run_id": the grader's run, "grading": its GradingSet}
     "eval_drawn": {},  # run id -> whether it was running when the page was last drawn
@@ -284,9 +284,9 @@ def _start_pending() -> None:
         run.max_spend = pending["max_spend"]
         run.start()  # does nothing while it runs: a double click never sends a call twice
     except (ev.OverBudget, ev.CandidateSpecError, ValueError) as exc:
-        ss.eval_note = str(exc)
+        ss.eval_failure = str(exc)
     except Exception as exc:  # the demo upload: one sentence, nothing started
-        ss.eval_note = explain(exc, action="start the evaluation")
+        ss.eval_failure = explain(exc, action="start the evaluation")
     else:
         if pending["judge_of"]:
             ss.eval_judges[pending["judge_of"]] = {"run_id": pending["run_id"], "grading": pending["grading"]}
@@ -340,7 +340,7 @@ def review(eval_set, candidates: list, estimates, *, file: LaunchFile | None = N
                        "estimates": estimates, "results": list(results), "concurrency": int(ss.eval_concurrency),
                        "max_spend": cap, "state": "review", "resume": bool(resume_of),
                        "file": file, "judge_of": judge_of, "grading": grading}
-    ss.eval_note = None
+    ss.eval_note = ss.eval_failure = None
 
 
 def _stop(run_id: str) -> None:
@@ -451,10 +451,11 @@ def results_section(run_id: str, run) -> None:
         st.caption(f"References: the recorded answers of {md_escape(report.references_from)}.")
     st.dataframe(session.scoreboard_table(report), hide_index=True, width="stretch", key="eval_scoreboard",
                  column_config={
+                     "candidate": st.column_config.TextColumn(width="medium"),
                      "per 1,000 calls": st.column_config.NumberColumn("$ per 1,000 calls", format="$%.4f"),
-                     "similarity": st.column_config.NumberColumn(format="%.3f"),
-                     "p50 ms": st.column_config.NumberColumn(format="%.0f"),
-                     "p95 ms": st.column_config.NumberColumn(format="%.0f")})
+                     "similarity": st.column_config.NumberColumn(format="%.3f", width="small"),
+                     "p50 ms": st.column_config.NumberColumn(format="%.0f", width="small"),
+                     "p95 ms": st.column_config.NumberColumn(format="%.0f", width="small")})
     st.caption(f"Baseline: {md_escape(report.baseline)}. Exact match and valid JSON with their 95% Wilson interval; "
                "wins and losses count the examples where exactly one of the two is right, with the exact McNemar "
                f"p-value (below 0.05: unlikely to be chance). Cost from the usage each answer reported, at the "
@@ -553,6 +554,8 @@ if missing:
     st.stop()
 if ss.eval_note:
     st.info(md_escape(ss.eval_note), icon=":material/info:")
+if ss.eval_failure:
+    st.error(md_escape(ss.eval_failure), icon=":material/error:")
 
 # The models on offer: the account's fine-tunes first. One about to stop answering is recorded first.
 tunes, tunes_error = _fine_tunes()
@@ -648,7 +651,7 @@ with st.container(border=True):
     for position, n in enumerate(ss.eval_slots):
         keys = _slot_keys(n)
         ids = [o.id for o in options]
-        cols = st.columns([4.2, 1.5, 2, 1.4, 0.7], vertical_alignment="bottom")
+        cols = st.columns([3.6, 1.9, 2.4, 1.4, 0.5, 0.5], vertical_alignment="bottom")
         cols[0].selectbox("Baseline" if position == 0 and not stand_in else f"Candidate {position + 1}", ids,
                           format_func=lambda i: labels.get(i, i), accept_new_options=True, **ui.bind(keys["model"]))
         cols[1].toggle("Long prompt", **ui.bind(keys["prompt"]),
@@ -666,7 +669,7 @@ with st.container(border=True):
             cols[4].button("", icon=":material/vertical_align_top:", key=f"eval_up_{n}", on_click=_make_baseline,
                            args=(n,), help="Make this the baseline")
         if len(ss.eval_slots) > 1:
-            cols[4].button("", icon=":material/close:", key=f"eval_remove_{n}", on_click=_remove_slot, args=(n,),
+            cols[5].button("", icon=":material/close:", key=f"eval_remove_{n}", on_click=_remove_slot, args=(n,),
                            help="Remove this candidate")
     st.button("Add a candidate", icon=":material/add:", key="eval_add",
               on_click=lambda: _add_slot(session.default_pair(options)[1] or options[0].id, prompt=True))

@@ -50,6 +50,8 @@ def score_cost_figure(document: dict, score: str = "exact_match", *, simulated: 
     """
     fig = go.Figure()
     left_out = []
+    costs = [c.get("cost_per_1k_calls_usd") for c in document.get("candidates") or []]
+    widest = max([c for c in costs if c is not None] or [0.0])
     for index, cand in enumerate(document.get("candidates") or []):
         value = (cand.get("scores") or {}).get(score)
         cost = cand.get("cost_per_1k_calls_usd")
@@ -65,7 +67,8 @@ def score_cost_figure(document: dict, score: str = "exact_match", *, simulated: 
         baseline = index == 0
         fig.add_trace(go.Scatter(
             x=[cost], y=[value], mode="markers+text", name=label, text=[label],
-            textposition="top center", error_y=error_y,
+            # labels of points in the right half grow leftwards, so long names stay inside the plot
+            textposition="top left" if widest and cost > widest / 2 else "top right", error_y=error_y,
             marker=dict(size=16 if baseline else 13, symbol="diamond" if baseline else "circle",
                         color=candidate_color(index), line=dict(width=1, color="white")),
             hovertemplate=(f"<b>%{{text}}</b>{' (baseline)' if baseline else ''}<br>"
@@ -75,7 +78,8 @@ def score_cost_figure(document: dict, score: str = "exact_match", *, simulated: 
     if simulated:
         title += " (simulated)"
     _layout(fig, title)
-    fig.update_xaxes(title_text="USD per 1,000 calls (catalog list prices)", rangemode="tozero", tickprefix="$")
+    fig.update_xaxes(title_text="USD per 1,000 calls (catalog list prices)", tickprefix="$",
+                     range=[-0.05 * (widest or 1), 1.15 * (widest or 1)])
     fig.update_yaxes(title_text=SCORE_LABELS.get(score, score), range=[-0.05, 1.1], tickformat=".0%")
     if left_out:
         fig.add_annotation(text="Not placed (no price or no score): " + ", ".join(left_out), showarrow=False,
