@@ -120,8 +120,8 @@ def main(argv: list[str] | None = None) -> int:
               "[--validation-file F2] [--json])", file=sys.stderr)  # fmt: skip
         return EXIT_UNUSABLE
     if args.command != "validate":
-        print("error: expected a command: validate FILE [--model M] [--epochs N|auto] [--validation-file F2] [--json]",
-              file=sys.stderr)  # fmt: skip
+        print("error: expected a command: validate FILE [--model M] [--epochs N|auto] [--validation-file F2] [--json], "
+              "or evaluate EVAL.jsonl --candidate MODEL ...", file=sys.stderr)  # fmt: skip
         return EXIT_UNUSABLE
     epochs = args.epochs if args.epochs == "auto" else args.epochs.strip()
     try:

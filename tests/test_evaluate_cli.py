@@ -63,6 +63,15 @@ class _Stub(BaseHTTPRequestHandler):
         if word == "FAIL":
             return self._send(400, {"error": {"message": "This prompt is refused by the stub.", "type":
                                               "invalid_request_error", "param": None, "code": None}})
+        if word == "GARBAGE":  # a 200 that is not a chat completion
+            data = b"<html>not an API</html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            return self.wfile.write(data)
+        if word == "EMPTY":  # JSON, but no choices
+            return self._send(200, {"id": "x", "object": "chat.completion", "choices": []})
         answer = word.lower() if word == "WRONG" else word
         self._send(200, {"id": "cmpl-1", "object": "chat.completion", "created": 0, "model": body["model"],
                          "choices": [{"index": 0, "message": {"role": "assistant", "content": answer},
@@ -207,6 +216,15 @@ def test_compatible_server_document_with_an_unpriced_model_and_a_failed_call(stu
     assert len(sent) == 4 and all(path == "/v1/chat/completions" for path, _, _ in stub.seen)
     assert all(auth == "Bearer sk-stub-key" for _, auth, _ in stub.seen)
     assert sent[0]["max_completion_tokens"] == 256 and sent[0]["temperature"] == 0
+
+
+def test_answers_that_are_not_chat_completions_are_errors_not_crashes(stub, write):
+    eval_file = write("odd.jsonl", jsonl(say("GARBAGE"), say("EMPTY"), say("fine")))
+    done = run(eval_file, "--json", "--candidate", "stub-model", env=stub_env(stub))
+    assert done.returncode == 1, done.stderr
+    [c] = json.loads(done.stdout)["candidates"]
+    assert c["calls"] == 3 and c["errors"] == 2 and c["scores"]["exact_match"] == 1.0
+    assert "2 of 3 calls failed" in one_sentence(done.stderr)
 
 
 def test_system_prompt_replacement_reaches_the_server(stub, write):

@@ -277,3 +277,22 @@ def test_verdict_score_reads_and_clamps():
     assert verdict_score('{"score": 7, "reason": ""}') == 1.0
     assert verdict_score('{"score": true}') is None
     assert verdict_score("not json") is None and verdict_score(None) is None
+
+
+def test_a_reasoning_model_gets_room_to_reason_and_no_temperature(monkeypatch):
+    from lib.evaluate import candidates
+
+    monkeypatch.setattr(candidates, "is_reasoning_model", lambda model: model == "thinker")
+    small = load_eval_set(jsonl(chat("a", "short")), name="s")
+    assert default_max_tokens(small, "thinker") == 256 + candidates.REASONING_RESERVE_TOKENS
+    request = build_request(Candidate("thinker", reasoning_effort="low"), small.examples[0], small)
+    assert "temperature" not in request and request["reasoning_effort"] == "low"
+    assert build_request(Candidate("thinker", temperature=1.0), small.examples[0], small)["temperature"] == 1.0
+
+
+def test_blank_lines_the_validator_rejects_are_listed_as_skipped():
+    data = jsonl(chat("a", "b")) + b"\n" + jsonl(chat("c", "d"))
+    eval_set = load_eval_set(data, name="s")
+    assert [e.line for e in eval_set.examples] == [1, 3] and eval_set.skipped == (2,)
+    crlf = json.dumps(chat("a", "b")).encode() + b"\r\n" + json.dumps(chat("c", "d")).encode() + b"\r\n"
+    assert load_eval_set(crlf, name="s").skipped == ()

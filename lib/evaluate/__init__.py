@@ -21,7 +21,8 @@ Public API
     ``parse_candidate_spec(spec, *, read_file=...) -> Candidate`` (the CLI's SPEC grammar);
     ``check_labels(candidates)``; ``build_request(candidate, example, eval_set) -> dict`` (kwargs of
     ``chat.completions.create``); ``infer_schema(eval_set) -> dict | None``;
-    ``default_max_tokens(eval_set, model) -> int``; ``is_reasoning_model(model) -> bool``;
+    ``default_max_tokens(eval_set, model) -> int`` (reasoning models get 25,000 more for their
+    reasoning); ``is_reasoning_model(model) -> bool``;
     ``few_shot_system(system, shots: list[Example]) -> str`` (a long prompt with worked examples);
     ``CandidateSpecError(ValueError)``.
 
@@ -46,8 +47,10 @@ Public API
     ``running``, ``progress() -> Progress(done, total, errors, spend_usd, eta_s, running,
     stopped_reason, in_flight, unpriced_calls)`` (safe from another thread, e.g. an
     ``st.fragment(run_every=...)``), ``results() -> list[CallResult]``, ``remaining()``,
-    ``check_budget()``. Resume: ``start()`` again, or a new ``Run(..., results=old_results)``;
-    answered calls are never sent again.
+    ``check_budget()``, ``problem`` (a sentence when the run stopped on its own: the client could
+    not be built, the recording could not be written; ``stopped_reason`` is then "no_client" or
+    "recording_failed"). Resume: ``start()`` again once ``running`` is False, or a new
+    ``Run(..., results=old_results)``; answered calls (refusals included) are never sent again.
     ``CallResult(line, label, model, answer (text | tool calls | None), finish_reason, usage,
     latency_ms, error, cost_usd, scores, system_fingerprint, refusal)`` with ``answered``, ``to_record()``.
 

@@ -18,6 +18,8 @@ from lib.evaluate.scores import reference_json
 
 REASONING_EFFORTS = ("minimal", "low", "medium", "high")
 MIN_MAX_TOKENS = 256  # contract: default max_tokens is 2x the longest reference, at least this
+# OpenAI's reasoning guide: "reserve at least 25,000 tokens for reasoning and outputs" when starting out.
+REASONING_RESERVE_TOKENS = 25_000
 DEFAULT_ENCODING = "o200k_base"  # for models the catalog doesn't know (every current OpenAI chat model uses it)
 SPEC_KEYS = ("system", "schema", "label", "temperature", "max_tokens", "reasoning_effort")
 
@@ -155,6 +157,12 @@ def is_reasoning_model(model: str) -> bool:
     return bool(getattr(info, "reasoning", False))
 
 
+def is_fine_tunable(info) -> bool:
+    """True for a catalog model that can be fine-tuned (replacement models can't)."""
+    flag = getattr(info, "fine_tunable", None)  # the catalog's own flag, where it has one
+    return bool(getattr(info, "training_per_1m", None)) if flag is None else bool(flag)
+
+
 def encoding_of(model: str) -> str:
     """The tokenizer of ``model``; ``o200k_base`` for models the catalog doesn't know."""
     try:
@@ -164,12 +172,18 @@ def encoding_of(model: str) -> str:
 
 
 def default_max_tokens(eval_set: EvalSet, model: str) -> int:
-    """2x the longest reference in the model's tokens, at least 256 (the contract's default)."""
+    """2x the longest reference in the model's tokens, at least 256 (the contract's default).
+
+    A reasoning model's hidden reasoning counts against the same limit, so it gets
+    :data:`REASONING_RESERVE_TOKENS` more: without them it would often stop (``length``) before
+    writing any answer. Only the tokens used are billed.
+    """
     encoding = encoding_of(model)
     longest = 0
     for example in eval_set.examples:
         longest = max(longest, tokens.count_text(reference_as_text(example), encoding))
-    return max(MIN_MAX_TOKENS, 2 * longest)
+    limit = max(MIN_MAX_TOKENS, 2 * longest)
+    return limit + REASONING_RESERVE_TOKENS if is_reasoning_model(model) else limit
 
 
 def reference_as_text(example: Example) -> str:

@@ -15,10 +15,10 @@ import orjson
 from lib import tokens
 from lib.catalog import inference_prices, load_catalog
 from lib.evaluate.candidates import (
-    Candidate, build_request, default_max_tokens, encoding_of, reference_as_text, response_format,
+    Candidate, build_request, default_max_tokens, encoding_of, is_fine_tunable, reference_as_text, response_format,
 )
 from lib.evaluate.evalset import EvalSet
-from lib.validate import validate_bytes
+from lib.validate import DEFAULT_MODEL, validate_bytes
 
 PER_MILLION = 1_000_000
 USAGE_KEYS = ("prompt_tokens", "cached_tokens", "completion_tokens", "reasoning_tokens")
@@ -83,14 +83,16 @@ def prompt_tokens_per_request(requests: list[dict], model: str) -> list[int]:
 
 
 def _validator_model(model: str) -> str:
-    """A model the validator knows with the same tokenizer (it counts with the model's encoding)."""
-    from lib.catalog import UnknownModelError
-    catalog = load_catalog()
-    try:
-        return catalog.resolve(model).id
-    except UnknownModelError:
-        encoding = encoding_of(model)
-        return next(m.id for m in catalog.models.values() if m.encoding == encoding)
+    """A model the validator counts for, with ``model``'s tokenizer (the count depends only on it).
+
+    The validator checks files for training, so it is given a fine-tunable model of the same
+    encoding rather than, say, a replacement model that can't be fine-tuned.
+    """
+    encoding = encoding_of(model)
+    for info in load_catalog().models.values():
+        if info.encoding == encoding and is_fine_tunable(info):
+            return info.id
+    return DEFAULT_MODEL
 
 
 @dataclass(frozen=True)

@@ -253,7 +253,8 @@ def text_table(report: Report) -> str:
             c.label, str(c.calls), str(c.errors), _fmt(c.scores["exact_match"]),
             f"{em[0]:.2f}-{em[1]:.2f}" if em else "", _fmt(c.scores["json_valid"]), _fmt(c.scores["json_fields"]),
             _fmt(c.scores["similarity"]), _fmt(c.scores["tool_calls"]),
-            "" if c.wins is None else f"+{c.wins}/-{c.losses}", _fmt(c.p_value, 3),
+            "" if c.wins is None else f"+{c.wins}/-{c.losses}",
+            "<0.001" if c.p_value is not None and c.p_value < 0.001 else _fmt(c.p_value, 3),
             "n/a" if c.cost_per_1k_calls_usd is None else f"{c.cost_per_1k_calls_usd:.4f}",
             _fmt(c.latency_p50_ms, 0), _fmt(c.latency_p95_ms, 0),
         ))

@@ -87,7 +87,7 @@ class Progress:
     spend_usd: float
     eta_s: float | None
     running: bool
-    stopped_reason: str | None  # None, "stopped", "max_spend" or "finished"
+    stopped_reason: str | None  # None, "stopped", "max_spend", "finished", "no_client" or "recording_failed"
     in_flight: int = 0
     unpriced_calls: int = 0  # answered calls of models the catalog has no price for
 
@@ -118,6 +118,8 @@ class Run:
         self.max_retries = max_retries
         self.timeout = timeout
         self._lock = threading.Lock()
+        self._start_lock = threading.Lock()
+        self.problem: str | None = None  # a sentence when the run stopped for a reason of its own
         self._stop = threading.Event()
         self._results: dict[tuple[int, str], CallResult] = {}
         self._in_flight: set[tuple[int, str]] = set()
@@ -169,13 +171,16 @@ class Run:
         """Start (or resume) in background threads; False if already running or nothing is left.
 
         Raises :class:`OverBudget` (before any call) when the estimate is above ``max_spend``.
+        Starts are serialized, so two at once (a double click) start one run.
         """
-        with self._lock:
-            if any(t.is_alive() for t in self._threads):
+        with self._start_lock:
+            if self.running:
                 return False
+            # no worker is alive: the results cannot change under the slow part (estimate, limits)
             remaining = self.remaining()
             if not remaining:
-                self._stopped_reason = "finished"
+                with self._lock:
+                    self._stopped_reason = "finished"
                 return False
             self.check_budget()
             for candidate in self.candidates:
@@ -188,15 +193,17 @@ class Run:
             # example-major order, so every candidate advances together; popped from the end
             pending = [(index_of_label[c.display_label], index_of_line[line]) for c, line in remaining]
             pending.sort(key=lambda pair: (pair[1], pair[0]), reverse=True)
-            self._pending = pending
-            self._stop.clear()
-            self._stopped_reason = None
-            self._started_at = time.monotonic()
-            self._done_this_start = 0
-            self._threads = [threading.Thread(target=self._worker, name=f"evaluate-{n}", daemon=True)
-                             for n in range(min(self.concurrency, len(pending)))]
-            for thread in self._threads:
-                thread.start()
+            with self._lock:
+                self._pending = pending
+                self._stop.clear()
+                self._stopped_reason = None
+                self.problem = None
+                self._started_at = time.monotonic()
+                self._done_this_start = 0
+                self._threads = [threading.Thread(target=self._worker, name=f"evaluate-{n}", daemon=True)
+                                 for n in range(min(self.concurrency, len(pending)))]
+                for thread in self._threads:
+                    thread.start()
         return True
 
     def run(self) -> list[CallResult]:
@@ -266,7 +273,11 @@ class Run:
             return None
 
     def _worker(self) -> None:
-        client = self.make_client().with_options(max_retries=self.max_retries, timeout=self.timeout)
+        try:
+            client = self.make_client().with_options(max_retries=self.max_retries, timeout=self.timeout)
+        except Exception as exc:  # noqa: BLE001 - e.g. the connection settings went missing
+            self._halt("no_client", explain(exc, action="connect"))
+            return
         while True:
             job = self._next()
             if job is None:
@@ -285,7 +296,19 @@ class Run:
                     self._pending.clear()
                     self._stopped_reason = "max_spend"
             if self.on_result is not None:
-                self.on_result(result)
+                try:
+                    self.on_result(result)
+                except Exception as exc:  # noqa: BLE001 - e.g. the disk is full: stop rather than lose answers
+                    self._halt("recording_failed", f"Could not record an answer ({exc}); the run stopped, and "
+                                                   "what finished is kept.")
+                    return
+
+    def _halt(self, reason: str, sentence: str) -> None:
+        with self._lock:
+            self._stop.set()
+            self._pending.clear()
+            self._stopped_reason = reason
+            self.problem = sentence
 
     def _call(self, client: openai.OpenAI, candidate: Candidate, example_index: int) -> CallResult:
         example = self.eval_set.examples[example_index]
@@ -302,7 +325,11 @@ class Run:
         except Exception as exc:  # noqa: BLE001 - a reply the SDK could not parse must not kill the run
             return CallResult(example.line, label, candidate.model, error=explain(exc, action="get an answer"))
         latency_ms = (time.monotonic() - started) * 1000
-        return self._result_of(response, example, candidate, latency_ms)
+        try:
+            return self._result_of(response, example, candidate, latency_ms)
+        except Exception:  # noqa: BLE001 - a server that answers something else than a chat completion
+            return CallResult(example.line, label, candidate.model, latency_ms=latency_ms,
+                              error="The API's answer is not a chat completion, so there is no answer to score.")
 
     def _result_of(self, response, example, candidate: Candidate, latency_ms: float) -> CallResult:
         label = candidate.display_label

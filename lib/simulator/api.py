@@ -21,7 +21,6 @@ from urllib.parse import unquote
 
 from lib import jobspec
 from lib.catalog import load_catalog
-from lib.simulator import chat
 from lib.simulator.filecheck import check_file, failure_message
 from lib.simulator.state import (
     TERMINAL_STATUSES, ApiError, Job, Namespace, StoredFile, Upload, VirtualClock, key_id, new_id, stable_id,
@@ -197,7 +196,9 @@ class Service:
         if segments[:2] == ["fine_tuning", "jobs"] and method == "POST" and len(segments) == 2:
             return self.create_job(ns, request)  # manages the lock itself (validation runs outside it)
         if method == "POST" and segments[-2:] == ["chat", "completions"]:
-            return chat.create_completion(self, ns, request, segments)  # counts tokens outside the lock
+            from lib.simulator.chat import create_completion  # imported here: it builds on lib.evaluate
+
+            return create_completion(self, ns, request, segments)  # counts tokens outside the lock
         with self.lock:
             v = self.clock.now()
             self.settle(ns, v)

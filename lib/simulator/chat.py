@@ -22,6 +22,7 @@ an example of a chat file uploaded to the key's own space with purpose ``fine-tu
 - reasoning models (the catalog's ``reasoning`` flag, or any ``reasoning_effort``) report
   reasoning tokens, billed inside ``completion_tokens``.
 
+Files over 32 MB are not learned from (memory); at most 16 parsed files are kept.
 Without a known reference the answer is plausible: JSON shaped like the requested schema, or
 a short reply in prose. Usage is counted with the model's tokenizer (the validator's rule for a
 conversation, tools included); a repeated system prompt of 1,024 tokens or more is reported as
@@ -32,6 +33,7 @@ cached, in 128-token steps, as OpenAI's prompt caching does. Every answer carrie
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import random
 import threading
@@ -42,10 +44,12 @@ import orjson
 
 from lib import tokens
 from lib.catalog import UnknownModelError, base_model_name, is_fine_tuned_name, load_catalog
+from lib.evaluate.candidates import is_fine_tunable
 from lib.simulator.state import ApiError, new_id
 
 SIMULATED_FINGERPRINT = "simulated"
-INDEX_CACHE_ENTRIES = 64
+INDEX_CACHE_ENTRIES = 16  # parsed files kept (bounded: a public demo has many keys)
+INDEX_MAX_FILE_BYTES = 32 * 1024 * 1024  # larger files are not learned from: their answers are only plausible
 CACHE_SEEN_ENTRIES = 4096
 PROMPT_CACHE_MIN_TOKENS = 1024
 PROMPT_CACHE_STEP = 128
@@ -87,6 +91,9 @@ def _index_of(key_id: str, stored) -> dict:
             _indexes.move_to_end(cache_key)
             return _indexes[cache_key]
     index: dict = {}
+    systems: dict = {}  # one copy of each system prompt (every example of a file usually shares it)
+    if len(stored.data) > INDEX_MAX_FILE_BYTES:
+        return index
     for raw in stored.data.split(b"\n"):
         try:
             obj = orjson.loads(raw) if raw.strip() else None
@@ -98,12 +105,20 @@ def _index_of(key_id: str, stored) -> dict:
         last = max((i for i, m in enumerate(messages) if isinstance(m, dict) and m.get("role") == "assistant"),
                    default=None)
         if last:
-            index.setdefault(prompt_key(messages[:last]), (messages[last], _system_text(messages[:last])))
+            system = _system_text(messages[:last])
+            index.setdefault(prompt_key(messages[:last]), (messages[last], systems.setdefault(system, system)))
     with _index_lock:
         _indexes[cache_key] = index
         while len(_indexes) > INDEX_CACHE_ENTRIES:
             _indexes.popitem(last=False)
     return index
+
+
+def _is_retired(info, today, calendar: str) -> bool:
+    """Shut down on ``calendar``'s dates (a catalog without per-backend dates has one set for all)."""
+    if "calendar" in inspect.signature(info.is_retired).parameters:
+        return info.is_retired(today, calendar)
+    return info.is_retired(today)
 
 
 def is_reasoning(info) -> bool:
@@ -114,7 +129,7 @@ def is_reasoning(info) -> bool:
 class _Caller:
     """What the simulator knows about the model answering: fine-tuned or not, its files, reasoning."""
 
-    def __init__(self, service, ns, model: str):
+    def __init__(self, service, ns, model: str, calendar: str = "openai"):
         catalog = load_catalog()
         self.model = model
         self.own_job = None
@@ -129,11 +144,11 @@ class _Caller:
         except UnknownModelError:
             raise ApiError(404, f"The model `{model}` does not exist or you do not have access to it.",
                            code="model_not_found") from None
-        if self.info.is_retired(service.today()):
+        if _is_retired(self.info, service.today(), calendar):
             raise ApiError(404, f"The model `{model}` has been deprecated and no longer answers.",
                            code="model_not_found")
         self.fine_tuned = owned is not None or is_fine_tuned_name(model)
-        self.replacement = not self.fine_tuned and not getattr(self.info, "training_per_1m", None)
+        self.replacement = not self.fine_tuned and not is_fine_tunable(self.info)
         self.reasoning = is_reasoning(self.info)
         self.encoding = self.info.encoding
         self.files = files
@@ -180,7 +195,8 @@ def create_completion(service, ns, request, segments: list[str]):
     if deployment is None and len(segments) != 2:
         raise ApiError(404, f"Invalid URL (POST /{'/'.join(segments)})")
     model, messages = _check_body(body, deployment or (body or {}).get("model"))
-    caller = _Caller(service, ns, model)
+    # Azure's paths answer on Azure's calendar (its shutdown dates differ from OpenAI's)
+    caller = _Caller(service, ns, model, "azure" if getattr(request, "flavor", "openai") == "azure" else "openai")
     if body.get("reasoning_effort") is not None and not caller.reasoning:
         raise ApiError(400, "Unsupported parameter: 'reasoning_effort' is not supported with this model.",
                        param="reasoning_effort", code="unsupported_parameter")
