@@ -651,7 +651,7 @@ with st.container(border=True):
     for position, n in enumerate(ss.eval_slots):
         keys = _slot_keys(n)
         ids = [o.id for o in options]
-        cols = st.columns([3.6, 1.9, 2.4, 1.4, 0.5, 0.5], vertical_alignment="bottom")
+        cols = st.columns([3.5, 1.8, 2.0, 1.8, 0.5, 0.5], vertical_alignment="bottom")
         cols[0].selectbox("Baseline" if position == 0 and not stand_in else f"Candidate {position + 1}", ids,
                           format_func=lambda i: labels.get(i, i), accept_new_options=True, **ui.bind(keys["model"]))
         cols[1].toggle("Long prompt", **ui.bind(keys["prompt"]),

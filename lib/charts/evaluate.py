@@ -108,7 +108,7 @@ def similarity_figure(rows: list[dict], labels: list[str], *, simulated: bool = 
             line=dict(color=candidate_color(index)), fillcolor="rgba(0,0,0,0)",
             hovertemplate="line %{customdata}: %{y:.2f}<extra>%{x}</extra>"))
     _layout(fig, "Similarity to the reference, per example" + (" (simulated)" if simulated else ""))
-    fig.update_yaxes(title_text="Similarity (0 = nothing in common, 1 = identical)", range=[-0.03, 1.05])
+    fig.update_yaxes(title_text="Similarity (1 = identical)", range=[-0.03, 1.05])
     if not any(trace.y is not None and len(trace.y) for trace in fig.data):
         fig.add_annotation(text="No answers to compare yet.", showarrow=False, xref="paper", yref="paper",
                            x=0.5, y=0.5)
