@@ -697,9 +697,13 @@ with st.container(border=True):
         elif ss.eval_fewshot:
             note_col.caption(f"Drawn from {md_code(train.name)}.")
 
+problems = []
 system = (ss.eval_system or "").strip() or None
 if system and ss.eval_fewshot and train is not None:
-    system = _few_shot(system, train, int(ss.eval_fewshot), int(ss.eval_seed))
+    try:
+        system = _few_shot(system, train, int(ss.eval_fewshot), int(ss.eval_seed))
+    except ev.EvalInputError as exc:
+        problems.append(f"No few-shot examples: {exc}")
 names = session.candidate_labels(choices)
 candidates = [ev.Candidate(model=c.model, system=system if c.long_prompt else None,
                               schema="auto" if c.structured else None, label=label, temperature=c.temperature,
@@ -707,7 +711,6 @@ candidates = [ev.Candidate(model=c.model, system=system if c.long_prompt else No
               for c, label in zip(choices, names) if c.model]
 if stand_in:
     candidates.insert(0, stand_in[0])
-problems = []
 if any(c.long_prompt for c in choices) and not system:
     problems.append("Write the long prompt, or turn \"Long prompt\" off.")
 try:

@@ -422,3 +422,31 @@ def test_a_judge_is_estimated_confirmed_and_shown_as_an_opinion(sim):
     assert all(cell.endswith("%") for cell in board["judge (opinion)"])
     assert "an opinion of a model, not a measurement" in shown(at.caption)
     assert len(at.session_state["eval_runs"]) == 2 and current_run(at) is not judge  # the run shown is the same
+
+
+def test_a_training_file_that_cannot_give_few_shot_examples_is_one_sentence(sim):
+    dpo = LaunchFile.of("pairs.jsonl", b'{"input": {"messages": [{"role": "user", "content": "hi"}]}, '
+                                       b'"preferred_output": [{"role": "assistant", "content": "a"}], '
+                                       b'"non_preferred_output": [{"role": "assistant", "content": "b"}]}\n')
+    at = with_set(open_page(**{ui.LAUNCH_TRAINING: dpo}), limit=3)
+    at.number_input(key="_eval_fewshot").set_value(2).run()
+    assert not at.exception and "No few-shot examples: pairs.jsonl is in the dpo format" in shown(at.error)
+    assert at.button(key="eval_review").disabled
+
+
+def test_api_failures_are_one_sentence_each_and_the_page_still_works(sim):
+    sim.add_fault(500, path="/fine_tuning/jobs", times=None)
+    at = with_set(open_page(), limit=3)
+    assert "list the account's fine-tuned models" in shown(at.warning) and not at.exception
+    sim.clear_faults()
+    sim.add_fault(401, path="/chat/completions", times=None)
+    confirm_and_finish(at)
+    warning = shown(at.warning)
+    assert "6 calls without an answer: The API key was rejected (401)" in warning
+    assert warning.count("without an answer") == 1  # the same failure is said once, with its count
+    assert "calls have no answer yet" in shown(at.caption)  # and can be resumed once fixed
+    sim.clear_faults()
+    at.button(key="eval_resume").click().run()
+    at.button(key="eval_confirm").click().run()
+    run_to_end(at)
+    assert "Finished: every call answered." in shown(at.caption) and "without an answer" not in shown(at.warning)
