@@ -268,6 +268,65 @@ class CandidateChoice:
     reasoning_effort: str | None = None
 
 
+class CandidateSlots:
+    """The page's candidate rows, kept in a session-state mapping: the ordered row numbers under
+    ``<prefix>_slots`` and one permanent key per field and row (``<prefix>_c<n>_model``...), so each
+    widget can be bound to its key and survive reruns and page switches. The first row is the
+    baseline."""
+
+    FIELDS = ("model", "prompt", "schema", "temperature", "max_tokens", "effort")
+    DEFAULT_EFFORT = "default"  # no reasoning_effort sent
+
+    def __init__(self, state: Any, prefix: str = "eval") -> None:
+        self._state = state
+        self._prefix = prefix
+        state.setdefault(f"{prefix}_slots", [])
+        state.setdefault(f"{prefix}_next_slot", 0)
+
+    @property
+    def rows(self) -> list[int]:
+        return list(self._state[f"{self._prefix}_slots"])
+
+    def keys(self, n: int) -> dict[str, str]:
+        """The permanent state key of each field of row ``n``."""
+        return {name: f"{self._prefix}_c{n}_{name}" for name in self.FIELDS}
+
+    def add(self, model: str | None, *, long_prompt: bool) -> int:
+        """Append a row (temperature 0, automatic max tokens, no reasoning effort); returns its number."""
+        n = self._state[f"{self._prefix}_next_slot"]
+        self._state[f"{self._prefix}_next_slot"] = n + 1
+        values = {"model": model, "prompt": long_prompt, "schema": False, "temperature": 0.0, "max_tokens": 0,
+                  "effort": self.DEFAULT_EFFORT}
+        for name, key in self.keys(n).items():
+            self._state[key] = values[name]
+        self._state[f"{self._prefix}_slots"] = [*self.rows, n]
+        return n
+
+    def remove(self, n: int) -> None:
+        self._state[f"{self._prefix}_slots"] = [row for row in self.rows if row != n]
+
+    def make_baseline(self, n: int) -> None:
+        self._state[f"{self._prefix}_slots"] = [n, *(row for row in self.rows if row != n)]
+
+    def clear(self) -> None:
+        self._state[f"{self._prefix}_slots"] = []
+
+    def models(self) -> list[str]:
+        return [m for m in (self._state.get(self.keys(n)["model"]) for n in self.rows) if m]
+
+    def choices(self, *, structured_allowed: bool) -> list["CandidateChoice"]:
+        """The rows as :class:`CandidateChoice` (Structured Outputs only where the references are JSON)."""
+        out = []
+        for n in self.rows:
+            get = {name: self._state.get(key) for name, key in self.keys(n).items()}
+            out.append(CandidateChoice(
+                model=(get["model"] or "").strip(), long_prompt=bool(get["prompt"]),
+                structured=bool(get["schema"]) and structured_allowed,
+                temperature=float(get["temperature"] or 0.0), max_tokens=int(get["max_tokens"] or 0) or None,
+                reasoning_effort=None if get["effort"] in (None, self.DEFAULT_EFFORT) else get["effort"]))
+        return out
+
+
 def candidate_labels(choices: list[CandidateChoice]) -> list[str]:
     """A distinct, readable label per choice: the model, ``+prompt`` with the long prompt, ``+schema``
     with Structured Outputs; a repeated one gets `` #2``, `` #3``..."""

@@ -40,7 +40,7 @@ DEFAULT_LIMIT = 50
 for _key, _default in {
     "eval_source": None, "eval_handed": None, "eval_upload": None, "eval_train": None,
     "eval_account_file": None, "eval_limit": DEFAULT_LIMIT, "eval_seed": 42,
-    "eval_slots": [], "eval_next_slot": 0, "eval_system": "", "eval_fewshot": 0,
+    "eval_system": "", "eval_fewshot": 0,
     "eval_concurrency": 4, "eval_max_spend_on": False, "eval_max_spend": 5.0,
     "eval_recording": None, "eval_against_label": None,
     "eval_account": {},  # connection fingerprint -> {"tunes", "files", ...} read from the API
@@ -59,6 +59,7 @@ if ss.eval_memo is None:
     ss.eval_memo = session.SessionMemo(size=16)
 if ss.eval_runs is None:
     ss.eval_runs = session.SessionRuns()
+slots = session.CandidateSlots(ss)  # the candidate rows, each field in its own permanent key
 
 
 # --------------------------------------------------------------------------- state helpers
@@ -113,42 +114,20 @@ def _store_upload(widget_key: str, target: str) -> None:
     ss[target] = LaunchFile.of(uploaded.name, uploaded.getvalue()) if uploaded else None
 
 
-def _slot_keys(n: int) -> dict[str, str]:
-    return {name: f"eval_c{n}_{name}" for name in ("model", "prompt", "schema", "temperature", "max_tokens",
-                                                    "effort")}
-
-
-def _add_slot(model: str | None, prompt: bool) -> None:
-    n = ss.eval_next_slot
-    ss.eval_next_slot += 1
-    keys = _slot_keys(n)
-    ss[keys["model"]], ss[keys["prompt"]], ss[keys["schema"]] = model, prompt, False
-    ss[keys["temperature"]], ss[keys["max_tokens"]], ss[keys["effort"]] = 0.0, 0, "default"
-    ss.eval_slots = [*ss.eval_slots, n]
-
-
-def _remove_slot(n: int) -> None:
-    ss.eval_slots = [s for s in ss.eval_slots if s != n]
-
-
-def _make_baseline(n: int) -> None:
-    ss.eval_slots = [n, *(s for s in ss.eval_slots if s != n)]
-
-
 def _suggest(options: list[session.ModelOption], requested: str | None = None, base: str | None = None) -> None:
     """Start the candidate list over: a fine-tune as it is, against a rival with the long prompt."""
-    ss.eval_slots = []
+    slots.clear()
     baseline, rival = session.default_pair(options, requested, base)
     if baseline:
-        _add_slot(baseline, prompt=False)
+        slots.add(baseline, long_prompt=False)
     if rival:
-        _add_slot(rival, prompt=True)
+        slots.add(rival, long_prompt=True)
 
 
 def _record_only(model: str) -> None:
     """The first step for a fine-tune about to go: a run with only it, answering the file's own prompts."""
-    ss.eval_slots = []
-    _add_slot(model, prompt=False)
+    slots.clear()
+    slots.add(model, long_prompt=False)
     ss.eval_note = (f"Recording {model}: run it alone on your set, then download the recording. Load that "
                     "recording later to compare new candidates against its answers after it has stopped.")
 
@@ -560,12 +539,11 @@ if ss.eval_failure:
 # The models on offer: the account's fine-tunes first. One about to stop answering is recorded first.
 tunes, tunes_error = _fine_tunes()
 requested = ss.pop("eval_requested", None)
-slot_models = [ss[_slot_keys(n)["model"]] for n in ss.eval_slots if ss.get(_slot_keys(n)["model"])]
 options = session.model_options(tunes, calendar=calendar, today=today,
-                                extra=[m for m in ([requested[0]] if requested else []) + slot_models])
+                                extra=[m for m in ([requested[0]] if requested else []) + slots.models()])
 if requested:
     _suggest(options, *requested)
-elif not ss.eval_slots:
+elif not slots.rows:
     _suggest(options)
 labels = {o.id: o.label(today) for o in options}
 for due in session.record_first(options, today):
@@ -648,8 +626,8 @@ with st.container(border=True):
     if stand_in:
         st.info(f"Baseline: the recorded answers of {md_escape(stand_in[0].display_label)} (no call is sent for it).",
                 icon=":material/history:")
-    for position, n in enumerate(ss.eval_slots):
-        keys = _slot_keys(n)
+    for position, n in enumerate(slots.rows):
+        keys = slots.keys(n)
         ids = [o.id for o in options]
         cols = st.columns([3.5, 1.8, 2.0, 1.8, 0.5, 0.5], vertical_alignment="bottom")
         cols[0].selectbox("Baseline" if position == 0 and not stand_in else f"Candidate {position + 1}", ids,
@@ -666,20 +644,15 @@ with st.container(border=True):
             st.selectbox("Reasoning effort", EFFORTS, **ui.bind(keys["effort"]),
                          help="For models that reason; \"default\" sends none.")
         if position > 0:
-            cols[4].button("", icon=":material/vertical_align_top:", key=f"eval_up_{n}", on_click=_make_baseline,
+            cols[4].button("", icon=":material/vertical_align_top:", key=f"eval_up_{n}", on_click=slots.make_baseline,
                            args=(n,), help="Make this the baseline")
-        if len(ss.eval_slots) > 1:
-            cols[5].button("", icon=":material/close:", key=f"eval_remove_{n}", on_click=_remove_slot, args=(n,),
+        if len(slots.rows) > 1:
+            cols[5].button("", icon=":material/close:", key=f"eval_remove_{n}", on_click=slots.remove, args=(n,),
                            help="Remove this candidate")
     st.button("Add a candidate", icon=":material/add:", key="eval_add",
-              on_click=lambda: _add_slot(session.default_pair(options)[1] or options[0].id, prompt=True))
+              on_click=lambda: slots.add(session.default_pair(options)[1] or options[0].id, long_prompt=True))
 
-    choices = [session.CandidateChoice(
-        model=(ss[k["model"]] or "").strip(), long_prompt=bool(ss[k["prompt"]]),
-        structured=bool(ss[k["schema"]]) and eval_set.references_are_json,
-        temperature=float(ss[k["temperature"]] or 0.0), max_tokens=int(ss[k["max_tokens"]] or 0) or None,
-        reasoning_effort=None if ss[k["effort"]] == "default" else ss[k["effort"]])
-        for k in map(_slot_keys, ss.eval_slots)]
+    choices = slots.choices(structured_allowed=eval_set.references_are_json)
     if any(c.long_prompt for c in choices):
         if not ss.get("eval_system_seeded"):
             ss.eval_system_seeded = True

@@ -166,3 +166,28 @@ def test_labels_from_a_file_or_an_api_are_plain_text_in_the_figures():
     shown = [cost.data[0].name, cost.data[0].text[0], cost.layout.annotations[0].text, similarity.data[0].name,
              similarity.data[0].x[0]]
     assert all("<" not in text and "&lt;a href=" in text for text in shown), shown
+
+
+def test_candidate_rows_keep_each_field_in_its_own_key_and_reorder():
+    state: dict = {}
+    slots = es.CandidateSlots(state)
+    first = slots.add(FT_MINI, long_prompt=False)
+    second = slots.add("gpt-4o-mini-2024-07-18", long_prompt=True)
+    third = slots.add("gpt-4o-mini-2024-07-18", long_prompt=True)
+    state[slots.keys(third)["schema"]] = True
+    state[slots.keys(third)["effort"]] = "low"
+    state[slots.keys(third)["max_tokens"]] = 300
+    assert slots.rows == [first, second, third] and state["eval_c1_prompt"] is True
+    choices = slots.choices(structured_allowed=True)
+    assert [c.long_prompt for c in choices] == [False, True, True]
+    assert (choices[2].structured, choices[2].reasoning_effort, choices[2].max_tokens) == (True, "low", 300)
+    assert (choices[1].reasoning_effort, choices[1].max_tokens) == (None, None)  # "default", 0 = automatic
+    assert slots.choices(structured_allowed=False)[2].structured is False  # only where references are JSON
+    assert es.candidate_labels(choices) == [FT_MINI, "gpt-4o-mini-2024-07-18+prompt",
+                                            "gpt-4o-mini-2024-07-18+prompt+schema"]
+    slots.make_baseline(third)
+    slots.remove(first)
+    assert slots.rows == [third, second] and slots.models()[0] == "gpt-4o-mini-2024-07-18"
+    assert slots.add("x", long_prompt=False) == 3  # numbers are never reused: a removed row's keys stay its own
+    repeated = [es.CandidateChoice("m"), es.CandidateChoice("m"), es.CandidateChoice("m", long_prompt=True)]
+    assert es.candidate_labels(repeated) == ["m", "m #2", "m+prompt"]
