@@ -424,7 +424,7 @@ def results_section(run_id: str, run) -> None:
     st.header("5 · Results", anchor=False)
     st.subheader("Scoreboard", anchor=False)
     if simulated:
-        st.caption(":material/science: Simulated: the demo simulator gave these answers, so the scores, "
+        st.caption(":material/science: Simulated: a simulator gave these answers, so the scores, "
                    "tokens, costs and latencies show how the page reads, not how your models do.")
     if report.references_from:
         st.caption(f"References: the recorded answers of {md_escape(report.references_from)}.")
@@ -631,7 +631,9 @@ with st.container(border=True):
         ids = [o.id for o in options]
         cols = st.columns([3.5, 1.8, 2.0, 1.8, 0.5, 0.5], vertical_alignment="bottom")
         cols[0].selectbox("Baseline" if position == 0 and not stand_in else f"Candidate {position + 1}", ids,
-                          format_func=lambda i: labels.get(i, i), accept_new_options=True, **ui.bind(keys["model"]))
+                          format_func=lambda i: labels.get(i, i), accept_new_options=True, **ui.bind(keys["model"]),
+                          help="Or type any model id the backend accepts: a checkpoint, another fine-tune, an Azure "
+                               "deployment name.")
         cols[1].toggle("Long prompt", **ui.bind(keys["prompt"]),
                        help="Replace each example's system message with the long prompt below.")
         if eval_set.references_are_json:

@@ -103,7 +103,7 @@ def test_a_demo_evaluation_end_to_end(page, app_url, simulator):
     calls = [e for e in simulator.request_log if e["key_id"] == me and e["path"].endswith("/chat/completions")]
     assert len(calls) == 48  # 24 examples x 2 candidates, each exactly once despite the double click
     expect(main.get_by_text("Finished: every call answered.")).to_be_visible()
-    expect(main.get_by_text("Simulated: the demo simulator gave these answers").first).to_be_visible()
+    expect(main.get_by_text("Simulated: a simulator gave these answers").first).to_be_visible()
     expect(main.get_by_role("heading", name="Flips")).to_be_visible()
     expect(main.get_by_role("button", name="Recording (JSONL)")).to_be_visible()
     assert page.locator(".js-plotly-plot").count() == 2
