@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import time
 
 import openai
@@ -450,3 +451,27 @@ def test_api_failures_are_one_sentence_each_and_the_page_still_works(sim):
     at.button(key="eval_confirm").click().run()
     run_to_end(at)
     assert "Finished: every call answered." in shown(at.caption) and "without an answer" not in shown(at.warning)
+
+
+def test_hostile_labels_and_answers_from_a_recording_stay_inert(sim):
+    hostile = "[click](https://evil.example/x) <img src=x onerror=alert(1)>"
+    from lib.evaluate import load_eval_set
+
+    examples = load_eval_set(VALID.data, name=VALID.name).examples
+    head = {"recording": "tuning-desk-evaluate", "version": 1, "eval_file": VALID.name, "eval_sha256": VALID.sha256,
+            "baseline": hostile, "candidates": [{"label": hostile, "model": "ft:gpt-4o-mini-2024-07-18:x:y:z"}]}
+    rows = [{"line": e.line, "label": hostile, "model": "ft:gpt-4o-mini-2024-07-18:x:y:z", "answer": hostile,
+             "usage": {"prompt_tokens": 10, "completion_tokens": 5}, "latency_ms": 5.0, "error": None,
+             "scores": {"exact_match": False, "similarity": 0.1}} for e in examples]
+    recording = "\n".join(json.dumps(r) for r in [head, *rows]).encode() + b"\n"
+    at = with_set(open_page(), limit=0)
+    at.file_uploader(key="_eval_recording_uploader").set_value(("rec.jsonl", recording, "application/jsonl")).run()
+    confirm_and_finish(at)
+    assert not at.exception, [e.value for e in at.exception]
+    assert hostile in list(table(at, "vs baseline")["candidate"])  # shown as written, in a table
+    for kind in ("markdown", "caption", "info", "warning", "error", "success"):
+        for element in at.get(kind):
+            text = str(element.value)  # markup characters from the file must arrive backslash-escaped
+            assert not re.search(r"(?<!\\)<img|(?<!\\)\]\(", text), (kind, text)
+            assert not getattr(element.proto, "allow_html", False)
+    assert hostile in [c.value for c in at.code]  # a flip's answer, read in full as inert code
