@@ -109,7 +109,7 @@ def test_a_new_run_resumes_from_earlier_results(fresh_sim, eval_set):
 def test_max_spend_refuses_before_any_call(fresh_sim, eval_set):
     key = "sk-budget"
     run = Run(eval_set, [Candidate(MINI)], factory(fresh_sim, key), max_spend=0.00001)
-    with pytest.raises(OverBudget, match=r"above the spending limit of \$0\.0000; no call was made"):
+    with pytest.raises(OverBudget, match=r"above the spending limit of \$0\.00001; no call was made"):
         run.start()
     assert chat_calls(fresh_sim, key) == []
 

@@ -166,3 +166,13 @@ def test_mcnemar_exact_p(wins, losses, expected):
 
 def test_mcnemar_without_discordant_pairs_is_null():
     assert mcnemar_exact_p(0, 0) is None
+
+
+def test_mcnemar_stays_exact_and_fast_for_many_pairs():
+    import time
+
+    started = time.monotonic()
+    p = mcnemar_exact_p(4900, 5100)
+    assert time.monotonic() - started < 2
+    # the normal approximation with continuity correction: z = (4900.5 - 5000) / 50
+    assert p == pytest.approx(math.erfc(99.5 / 50 / math.sqrt(2)), rel=0.01)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterable
 
 import openai
@@ -135,7 +135,7 @@ class Run:
         for result in results:
             if result.label in labels and result.line in lines:
                 if result.answered and result.cost_usd is None and result.usage:  # loaded from a recording
-                    result.cost_usd = call_cost(result.model, result.usage, calendar=calendar)
+                    result = replace(result, cost_usd=call_cost(result.model, result.usage, calendar=calendar))
                 self._results[(result.line, result.label)] = result
                 if result.answered and result.cost_usd:
                     self._spend += result.cost_usd
@@ -163,8 +163,8 @@ class Run:
                                          lines=lines_by_label[candidate.display_label])]
         planned = (total_estimate(estimates) or 0.0) + self._spend
         if planned > self.max_spend:
-            raise OverBudget(f"The estimated cost, ${planned:,.4f}, is above the spending limit of "
-                             f"${self.max_spend:,.4f}; no call was made (raise the limit or evaluate fewer examples).")
+            raise OverBudget(f"The estimated cost, {_usd(planned)}, is above the spending limit of "
+                             f"{_usd(self.max_spend)}; no call was made (raise the limit or evaluate fewer examples).")
 
     # -- driving --------------------------------------------------------------------------------
     def start(self) -> bool:
@@ -350,6 +350,14 @@ class Run:
                           usage=usage, latency_ms=latency_ms, cost_usd=cost, scores=scores,
                           system_fingerprint=getattr(response, "system_fingerprint", None),
                           refusal=str(refusal) if refusal else None)
+
+
+def _usd(value: float) -> str:
+    """Dollars for a sentence: cents from a cent up, the digits that matter below (a run can cost $0.0003)."""
+    if value >= 0.01 or value == 0:
+        return f"${value:,.2f}"
+    digits = f"{value:.8f}".rstrip("0")
+    return "$" + (digits + "0" if digits.endswith(".") else digits)
 
 
 def _answer_of(message) -> str | list | None:

@@ -202,5 +202,8 @@ def mcnemar_exact_p(wins: int, losses: int) -> float | None:
     if n == 0:
         return None
     k = min(wins, losses)
-    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n
-    return min(1.0, 2 * tail)
+    total, term = 0, 1  # term = comb(n, i), built up exactly with integers
+    for i in range(k + 1):
+        total += term
+        term = term * (n - i) // (i + 1)
+    return min(1.0, 2 * total / 2 ** n)  # int / int: exact, then one rounding
