@@ -336,11 +336,9 @@ def _resume(run_id: str, judge_of: str | None = None) -> None:
                judge_of=judge_of, grading=grading)
 
 
-def progress_panel(run_id: str, judge_of: str | None = None) -> None:
-    """Calls done, errors, spend and time left; refreshed on a timer while the run works."""
+def live_progress(run_id: str, judge_of: str | None = None) -> None:
+    """Calls done, errors, spend and time left, and Stop; a fragment refreshed on a timer while the run works."""
     run = ss.eval_runs.get(run_id)
-    if run is None:
-        return
     progress = run.progress()
     if progress.running != ss.eval_drawn.get(run_id):
         st.rerun()  # started or ended: redraw the page (results, Resume, and no timer once it has ended)
@@ -356,9 +354,21 @@ def progress_panel(run_id: str, judge_of: str | None = None) -> None:
         st.button("Stop", icon=":material/stop_circle:", key=f"eval_stop{'_judge' if judge_of else ''}",
                   on_click=_stop, args=(run_id,),
                   help="No new calls are sent; the calls in flight finish and are kept.")
+
+
+def watch(run_id: str, judge_of: str | None = None) -> None:
+    """A run's progress, polled while it works; once it has stopped, what is left and Resume.
+
+    Resume is drawn outside the fragment: its confirmation dialog opens on a full run of the page.
+    """
+    run = ss.eval_runs.get(run_id)
+    ss.eval_drawn[run_id] = run.running
+    st.fragment(run_every=1.0 if run.running else None)(live_progress)(run_id, judge_of)
+    if run.running:
         return
     unanswered = len(run.remaining())
-    reason = {"stopped": "Stopped. ", "max_spend": "Stopped at the spending limit. "}.get(progress.stopped_reason, "")
+    reason = {"stopped": "Stopped. ", "max_spend": "Stopped at the spending limit. "}.get(
+        run.progress().stopped_reason, "")
     if unanswered:
         st.caption(f"{reason}{unanswered:,} calls have no answer yet (stopped before them, or failed); Resume sends "
                    "only those, never an answered one again.")
@@ -373,9 +383,7 @@ def judge_section(run_id: str, run, results: list, judge_run) -> None:
     with st.expander("Ask a judge (optional): a grader model's opinion of each answer, 0 to 1",
                      expanded=judge_run is not None, icon=":material/gavel:"):
         if judge_run is not None:
-            ss.eval_drawn[ss.eval_judges[run_id]["run_id"]] = judge_run.running
-            st.fragment(run_every=1.0 if judge_run.running else None)(progress_panel)(
-                ss.eval_judges[run_id]["run_id"], judge_of=run_id)
+            watch(ss.eval_judges[run_id]["run_id"], judge_of=run_id)
             if not judge_run.running:
                 st.caption("The judge's scores are in the scoreboard's \"judge (opinion)\" column: an opinion of "
                            "a model, not a measurement.")
@@ -745,8 +753,7 @@ run = ss.eval_runs.get(ss.eval_run_id)
 if run is not None:
     with st.container(border=True):
         st.subheader("4 · Progress", anchor=False)
-        ss.eval_drawn[ss.eval_run_id] = run.running
-        st.fragment(run_every=1.0 if run.running else None)(progress_panel)(ss.eval_run_id)
+        watch(ss.eval_run_id)
     if not run.running:
         results_section(ss.eval_run_id, run)
 

@@ -13,7 +13,7 @@ import secrets
 
 from playwright.sync_api import expect
 
-from tests.browser import assert_no_exception, open_page, shot, wait_for_app_run
+from tests.browser import ROOT, assert_no_exception, choose_file, open_page, shot, wait_for_app_run
 
 SAMPLE = "Support chat: clean (96 examples + validation file)"
 LONG_PROMPT = (
@@ -108,3 +108,44 @@ def test_a_demo_evaluation_end_to_end(page, app_url, simulator):
     expect(main.get_by_role("button", name="Recording (JSONL)")).to_be_visible()
     assert page.locator(".js-plotly-plot").count() == 2
     shot(page, "evaluate", readme=True)
+
+
+def test_progress_is_polled_live_and_stop_then_resume_pay_each_call_once(page, app_url, simulator):
+    page.set_viewport_size({"width": 1400, "height": 1600})
+    open_page(page, app_url, "Evaluate")
+    choose_file(page, ROOT / "samples" / "support_chat_valid.jsonl", label="Evaluation file (JSONL)")
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_text("24 examples from").first).to_be_visible()
+    for label, value in (("Examples to evaluate (0 = all)", "8"), ("Calls at a time", "1")):
+        box = page.get_by_role("spinbutton", name=label)
+        box.fill(value)
+        box.press("Enter")
+        wait_for_app_run(page)
+    expect(main.get_by_text("8 examples from").first).to_be_visible()
+    before = len(simulator.request_log)
+    simulator.latency = 0.4  # 16 calls one at a time: about seven seconds
+    try:
+        page.get_by_role("button", name="Review the estimate and run").click()
+        wait_for_app_run(page)
+        page.get_by_role("dialog").get_by_role("button", name="Confirm and run").click()
+        done = page.get_by_test_id("stMetricValue").first
+        expect(done).to_contain_text("/ 16", timeout=30_000)
+        first = done.inner_text()
+        expect(done).not_to_have_text(first, timeout=15_000)  # the fragment polls: no click needed
+        page.get_by_role("button", name="Stop").click()
+        main.get_by_text("calls have no answer yet").wait_for(timeout=30_000)
+        wait_for_app_run(page)
+    finally:
+        simulator.latency = 0.0
+    calls = [e for e in simulator.request_log[before:] if e["path"].endswith("/chat/completions")]
+    assert 0 < len(calls) < 16
+    page.get_by_role("button", name="Resume").click()
+    wait_for_app_run(page)
+    dialog = page.get_by_role("dialog")
+    assert "only the calls without an answer are sent" in dialog.inner_text()
+    dialog.get_by_role("button", name="Confirm and run").click()
+    main.get_by_text("Finished: every call answered.").wait_for(timeout=60_000)
+    wait_for_app_run(page)
+    assert_no_exception(page)
+    calls = [e for e in simulator.request_log[before:] if e["path"].endswith("/chat/completions")]
+    assert len(calls) == 16  # 8 examples x 2 candidates: nothing answered before the stop was sent again
