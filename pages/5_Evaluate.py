@@ -22,6 +22,7 @@ from lib import catalog, jobs, launch, ui
 from lib import evaluate as ev
 from lib import evaluate_session as session
 from lib.charts import evaluate as charts
+from lib.dataset_view import upload_too_large
 from lib.display import human_size, md_code, md_escape
 from lib.errors import explain
 from lib.handoff import LaunchFile
@@ -110,8 +111,11 @@ def _refresh_account() -> None:
 
 
 def _store_upload(widget_key: str, target: str) -> None:
+    """Keep an uploaded file's bytes in its permanent key (after the size check the server makes too)."""
     uploaded = ss[widget_key]
-    ss[target] = LaunchFile.of(uploaded.name, uploaded.getvalue()) if uploaded else None
+    refused = upload_too_large(uploaded.size, st.get_option("server.maxUploadSize")) if uploaded else None
+    ss.eval_failure = f"{uploaded.name}: {refused}" if refused else None
+    ss[target] = LaunchFile.of(uploaded.name, uploaded.getvalue()) if uploaded and not refused else None
 
 
 def _suggest(options: list[session.ModelOption], requested: str | None = None, base: str | None = None) -> None:

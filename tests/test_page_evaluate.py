@@ -475,3 +475,13 @@ def test_hostile_labels_and_answers_from_a_recording_stay_inert(sim):
             assert not re.search(r"(?<!\\)<img|(?<!\\)\]\(", text), (kind, text)
             assert not getattr(element.proto, "allow_html", False)
     assert hostile in [c.value for c in at.code]  # a flip's answer, read in full as inert code
+
+
+def test_a_file_over_the_upload_limit_is_refused_in_one_sentence(sim, monkeypatch):
+    import streamlit as st
+
+    real = st.get_option
+    monkeypatch.setattr(st, "get_option", lambda name: 0.001 if name == "server.maxUploadSize" else real(name))
+    at = with_set(open_page(), VALID)
+    assert "triage_valid.jsonl: The file is" in shown(at.error) and "over this app's upload limit" in shown(at.error)
+    assert at.session_state["eval_upload"] is None and not at.exception
