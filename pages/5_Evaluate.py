@@ -199,9 +199,10 @@ def _file_chooser(source: str, handed: LaunchFile | None, train: LaunchFile | No
             return None
         return content
     # a seeded sample of the training file
-    if train is None or ss.eval_train is not None:
-        st.file_uploader("Training file (JSONL)", type=["jsonl"], key="_eval_train_uploader", on_change=_store_upload,
-                         args=("_eval_train_uploader", "eval_train"))
+    st.file_uploader("Training file (JSONL)", type=["jsonl"], key="_eval_train_uploader", on_change=_store_upload,
+                     args=("_eval_train_uploader", "eval_train"),
+                     help="Handed over by the Dataset page when it gave Launch a training file; upload another to "
+                          "replace it.")
     if train is not None:
         st.caption(f":material/model_training: {md_code(train.name)} · {human_size(train.size)}")
     st.warning("These are training examples: a fine-tune has seen them, so it scores higher on them than it "
@@ -217,8 +218,7 @@ def _estimate(eval_set, candidates: list, key: tuple) -> list[ev.CandidateEstima
 def _estimate_rows(estimates: list[ev.CandidateEstimate]) -> list[dict]:
     return [{"candidate": e.label, "calls": e.calls, "prompt tokens": e.prompt_tokens,
              "output tokens (est.)": e.output_tokens,
-             "cost (est.)": None if e.cost_usd is None else round(e.cost_usd, 4),
-             "per 1,000 calls": None if e.cost_per_1k_calls_usd is None else round(e.cost_per_1k_calls_usd, 4),
+             "cost (est.)": e.cost_usd, "per 1,000 calls": e.cost_per_1k_calls_usd,
              "note": e.note} for e in estimates]
 
 
@@ -230,7 +230,7 @@ def _cost_text(usd: float | None) -> str:
 
 
 # --------------------------------------------------------------------------- starting, stopping, resuming
-def _show_demo(file: LaunchFile) -> None:
+def _give_the_demo_the_set(file: LaunchFile) -> None:
     """Demo mode: the simulator plays the models from the examples on its account, so the set is put there once
     (local and free); on a real account nothing is uploaded."""
     key = (conn.fingerprint(), file.sha256)
@@ -262,7 +262,7 @@ def _start_pending() -> None:
 
     try:
         if conn.is_demo and pending["file"] is not None:
-            _show_demo(pending["file"])
+            _give_the_demo_the_set(pending["file"])
         run = ss.eval_runs.start_once(pending["run_id"], new_run)
         run.max_spend = pending["max_spend"]
         run.start()  # does nothing while it runs: a double click never sends a call twice
