@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 import time
+
+import pytest
 
 from lib import catalog
 from lib import evaluate_session as es
@@ -191,3 +194,66 @@ def test_candidate_rows_keep_each_field_in_its_own_key_and_reorder():
     assert slots.add("x", long_prompt=False) == 3  # numbers are never reused: a removed row's keys stay its own
     repeated = [es.CandidateChoice("m"), es.CandidateChoice("m"), es.CandidateChoice("m", long_prompt=True)]
     assert es.candidate_labels(repeated) == ["m", "m #2", "m+prompt"]
+
+
+# --------------------------------------------------------------------------- a run, read for people
+def _set_and_results():
+    from lib import evaluate as ev
+
+    lines = [json.dumps({"messages": [{"role": "system", "content": "Answer in JSON."},
+                                      {"role": "user", "content": f"q{i}"},
+                                      {"role": "assistant", "content": json.dumps({"n": i})}]}) for i in range(1, 5)]
+    eval_set = ev.load_eval_set(("\n".join(lines) + "\n").encode(), name="set.jsonl")
+    tuned = ev.Candidate(FT_MINI)
+    prompted = ev.Candidate("gpt-4o-mini-2024-07-18", system="A long prompt.")
+    results = []
+    for example in eval_set.examples:
+        right = json.dumps({"n": example.line})
+        for candidate, answer in ((tuned, right), (prompted, right if example.line == 1 else "```json\n" + right)):
+            scores = ev.score_answer(answer, example.reference.text)
+            results.append(ev.CallResult(example.line, candidate.display_label, candidate.model, answer=answer,
+                                         usage={"prompt_tokens": 10, "completion_tokens": 4}, latency_ms=20.0,
+                                         scores=scores))
+    results[-1] = ev.CallResult(4, prompted.display_label, prompted.model, error="The API key was rejected (401).")
+    return ev, eval_set, [tuned, prompted], results
+
+
+def test_scoreboard_table_reads_as_people_read_it():
+    ev, eval_set, candidates, results = _set_and_results()
+    report = ev.summarize(eval_set, candidates, results, prices_as_of="2026-11-26")
+    rows = es.scoreboard_table(report)
+    assert [r["candidate"] for r in rows] == [FT_MINI, "gpt-4o-mini-2024-07-18+prompt"]
+    assert rows[0]["exact match"].startswith("100% (") and rows[0]["vs baseline"] == "baseline"
+    assert rows[1]["exact match"].startswith("33% (")  # 1 of the 3 answered; the error is not scored as wrong
+    assert rows[1]["vs baseline"] == "+0 / −2 (p = 0.5)"
+    assert rows[1]["answered"] == "3 of 4 (1 errors)"
+    assert "tool calls" not in rows[0] and "judge (opinion)" not in rows[0]  # apply to no example: no column
+    assert rows[0]["valid JSON"].startswith("100%") and rows[0]["per 1,000 calls"] > 0
+
+
+def test_flips_errors_and_the_pair_costs_can_use():
+    ev, eval_set, candidates, results = _set_and_results()
+    rows = es.flip_rows(ev.flips(eval_set, candidates, results))
+    assert [(r["line"], r["who is right"]) for r in rows] == [(2, "baseline"), (3, "baseline")]
+    assert rows[0]["candidate answer"].startswith("```json") and rows[0]["reference"] == '{"n": 2}'
+    assert es.answer_text([{"type": "function", "function": {"name": "f", "arguments": "{}"}}]).startswith("[\n")
+    assert es.error_summary(results) == [("The API key was rejected (401).", 1)]
+    assert es.costs_pair(candidates) == (FT_MINI, "gpt-4o-mini-2024-07-18+prompt")
+    assert es.costs_pair(candidates[:1]) is None  # no prompted rival: nothing to hand over
+
+
+def test_a_recording_stands_in_only_on_its_own_file_and_lines():
+    ev, eval_set, candidates, results = _set_and_results()
+    recording = ev.load_recording(ev.recording_bytes(eval_set, candidates, results))
+    cut, stand, recorded = es.stand_in(eval_set, recording, "gpt-4o-mini-2024-07-18+prompt")
+    assert [e.line for e in cut.examples] == [1, 2, 3]  # line 4 has no recorded answer
+    assert stand.display_label == "gpt-4o-mini-2024-07-18+prompt" and stand.system == "A long prompt."
+    assert [r.line for r in recorded] == [1, 2, 3]
+    other = ev.load_eval_set(b'{"messages": [{"role": "user", "content": "x"}, {"role": "assistant", '
+                             b'"content": "y"}]}\n', name="other.jsonl")
+    with pytest.raises(ValueError, match="made on another file"):
+        es.stand_in(other, recording, FT_MINI)
+    run = ev.Run(cut, [stand, ev.Candidate("gpt-4.1-mini-2025-04-14")], make_client=lambda: None,
+                 results=recorded)
+    left = es.remaining_estimate(run, calendar="openai")
+    assert [(e.label, e.calls) for e in left] == [("gpt-4.1-mini-2025-04-14", 3)]  # the recorded calls cost nothing
