@@ -73,10 +73,11 @@ class _Stub(BaseHTTPRequestHandler):
         if word == "EMPTY":  # JSON, but no choices
             return self._send(200, {"id": "x", "object": "chat.completion", "choices": []})
         answer = word.lower() if word == "WRONG" else word
+        prompt = 2000 if word.startswith("big") else 20  # far above what the prompt holds
         self._send(200, {"id": "cmpl-1", "object": "chat.completion", "created": 0, "model": body["model"],
                          "choices": [{"index": 0, "message": {"role": "assistant", "content": answer},
                                       "finish_reason": "stop"}],
-                         "usage": {"prompt_tokens": 20, "completion_tokens": 2, "total_tokens": 22}})
+                         "usage": {"prompt_tokens": prompt, "completion_tokens": 2, "total_tokens": prompt + 2}})
 
     def _send(self, status, payload):
         data = json.dumps(payload).encode()
@@ -317,3 +318,20 @@ def test_azure_variables_reach_the_deployment_path(sim, write):
         (usage["prompt_tokens"] * 0.4 + usage["completion_tokens"] * 1.6) / 1e6)
     paths = [e["path"] for e in sim.request_log if e["path"].endswith("/chat/completions")]
     assert paths == [f"/openai/deployments/{MINI_FT}/chat/completions"] * 2
+
+
+def test_a_run_stops_when_its_measured_spend_reaches_max_spend(stub, write):
+    from lib.evaluate import Candidate, estimate, load_eval_set
+
+    stub.seen.clear()
+    data = jsonl(*[say(f"big{i}") for i in range(20)])
+    [planned] = estimate(load_eval_set(data, name="w"), [Candidate(MINI)])
+    measured_per_call = (2000 * 0.4 + 2 * 1.6) / 1e6  # what the stub reports for every call
+    assert planned.cost_usd < measured_per_call  # the whole estimate is below one measured call
+    done = run(write("w.jsonl", data), "--json", "--candidate", MINI, "--concurrency", "1", "--max-spend",
+               repr(planned.cost_usd), env=stub_env(stub))
+    assert done.returncode == 1, done.stderr  # the estimate passed, the measured spend stopped it
+    [c] = json.loads(done.stdout)["candidates"]
+    assert c["calls"] == 1 and c["errors"] == 0 and c["cost_usd"] == pytest.approx(measured_per_call)
+    assert len(stub.seen) == 1
+    assert one_sentence(done.stderr).startswith("stopped: the measured spend reached --max-spend")

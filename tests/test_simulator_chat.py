@@ -232,3 +232,20 @@ def test_azure_deployment_path(sim, story):
     assert response.system_fingerprint == "simulated"
     log = [e for e in sim.request_log if e["path"].startswith("/openai/deployments/")]
     assert log and log[-1]["path"].endswith("/chat/completions")
+
+
+def test_legacy_function_call_references(sim):
+    c = client(sim, "sk-functions")
+    functions = [{"name": "lookup_order", "description": "Find an order.",
+                  "parameters": {"type": "object", "properties": {"order": {"type": "string"}}}}]
+    rows = [{"messages": [{"role": "user", "content": f"Status of LC-{i}?"},
+                          {"role": "assistant", "content": None, "function_call": {
+                              "name": "lookup_order", "arguments": json.dumps({"order": f"LC-{i}"})}}],
+             "functions": functions} for i in range(10)]
+    c.files.create(file=("functions.jsonl", jsonl(rows)), purpose="fine-tune")
+    right = 0
+    for row in rows:
+        choice = c.chat.completions.create(model=MINI_FT, messages=row["messages"][:1], functions=functions).choices[0]
+        assert choice.finish_reason == "function_call" and choice.message.function_call.name == "lookup_order"
+        right += json.loads(choice.message.function_call.arguments) == {"order": row["messages"][0]["content"][10:-1]}
+    assert right >= 7

@@ -188,11 +188,13 @@ def _execute(args, eval_set, candidates, run: Run, calendar: str, *, demo: bool)
             print("Demo: answers came from the built-in simulator; nothing was charged (costs are what the calls "
                   "would cost).")
     progress = run.progress()
-    if progress.stopped_reason == "max_spend":
+    if progress.stopped_reason == "max_spend" and progress.done < progress.total:
         print(f"stopped: the measured spend reached --max-spend ${args.max_spend:g} after {progress.done} of "
               f"{progress.total} calls", file=sys.stderr)
     failed = progress.errors + (progress.total - progress.done)
-    if failed:
+    if run.problem:
+        print(run.problem, file=sys.stderr)
+    if progress.errors:
         first = next((r.error for r in run.results() if r.error), None)
         print(f"{progress.errors} of {progress.total} calls failed" + (f"; first: {first}" if first else ""),
               file=sys.stderr)
