@@ -42,9 +42,11 @@ with loses.container(border=True):
         "- **Reasoning**: it will not make the model smarter; a better base model or better prompting will."
     )
     st.caption("Try prompting (and retrieval) first; fine-tune when prompts get long, brittle or expensive.")
+st.page_link("pages/5_Evaluate.py", label="Not sure? Measure it: your own examples through a fine-tune and a "
+             "prompted model, scored and priced side by side", icon=":material/balance:")
 
 st.header("The workflow")
-steps = st.columns(4)
+steps = st.columns(5)
 flow = [
     ("pages/1_Dataset.py", "1 · Dataset", ":material/dataset:",
      "Validate a JSONL file line by line, count tokens exactly, fix it."),
@@ -54,6 +56,8 @@ flow = [
      "Upload, configure, see the charge, confirm one job."),
     ("pages/4_Jobs.py", "4 · Jobs", ":material/monitoring:",
      "Watch status, loss curves, checkpoints; cancel or archive."),
+    ("pages/5_Evaluate.py", "5 · Evaluate", ":material/balance:",
+     "Fine-tune vs prompt on your examples: scores, cost, flips."),
 ]
 for col, (page, label, icon, text) in zip(steps, flow):
     with col.container(border=True):

@@ -20,7 +20,7 @@ from lib.display import human_size, md_code, md_escape
 from lib import catalog, memo, ui, validate
 from lib import dataset_view as view
 from lib.charts import dataset as charts
-from lib.handoff import LaunchFile
+from lib.handoff import EvaluateRequest, LaunchFile
 
 conn = ui.page_setup("Dataset", ":material/dataset:")
 calendar = ui.calendar_of(conn)  # the connected backend's dates
@@ -466,6 +466,10 @@ with st.container(border=True):
             st.page_link("pages/3_Launch.py", label="Continue to Launch", icon=":material/arrow_forward:")
     else:
         st.caption("Leaves the files for the Launch page and their figures for the Costs page.")
+    if valid is not None and st.button("Evaluate with this validation file", icon=":material/balance:",
+                                      key="_dataset_evaluate", help="Measure models on these held-out examples."):
+        ui.set_evaluate_request(EvaluateRequest(eval_file=valid))
+        st.switch_page("pages/5_Evaluate.py")
 
 # --------------------------------------------------------------------------- charts
 st.subheader("Tokens", divider="gray")

@@ -20,6 +20,7 @@ from lib.charts.jobs import compare_figure, training_figure
 from lib.costs import usd
 from lib.display import md_escape
 from lib.errors import explain
+from lib.handoff import EvaluateRequest
 
 LIST_PAGE_SIZE = 20
 LIST_MAX_AGE_S = 30  # a full run refetches the newest jobs when the list is older than this
@@ -297,6 +298,11 @@ def actions_row(key: str, watch: jobs.JobWatch) -> None:
                   help="Open the Launch form filled with this job's settings."):
         ui.set_launch_prefill(jobs.clone_prefill(watch.job))
         st.switch_page("pages/3_Launch.py")
+    if status == "succeeded" and watch.job.get("fine_tuned_model") and row.button(
+            "Evaluate this model", icon=":material/balance:", key="jobs_evaluate",
+            help="Measure it against a prompted base or replacement model on your own examples."):
+        ui.set_evaluate_request(EvaluateRequest(model=watch.job["fine_tuned_model"], base_model=watch.job.get("model")))
+        st.switch_page("pages/5_Evaluate.py")
     if watch.final_loaded:
         snapshot = (dict(watch.job), list(watch.log.events), list(watch.checkpoints or []),
                     dict(watch.result_files or {}), dict(watch.files), catalog.today(), calendar)

@@ -10,9 +10,9 @@ from tests.conftest import APP, ROOT
 PAGES = ["dashboard.py"] + sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
 
 
-def test_pages_are_the_four_workflows():
+def test_pages_are_the_five_workflows():
     assert PAGES == ["dashboard.py", "pages/1_Dataset.py", "pages/2_Costs.py", "pages/3_Launch.py",
-                     "pages/4_Jobs.py"]
+                     "pages/4_Jobs.py", "pages/5_Evaluate.py"]
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -1,0 +1,765 @@
+"""Evaluate: does the fine-tune beat a well-prompted model? Measured on the user's own examples.
+
+The story: pick the evaluation set (handed over by Dataset, uploaded, a file on the
+account, or a seeded sample of the training file); pick the candidates (the account's
+fine-tunes first, with the day they stop answering; base and replacement models, with
+the long prompt or without); see the estimate per candidate and confirm once in a
+dialog (a run id kept in session state: a double click or a rerun never starts a second
+run); watch the run, which works in a background thread owned by the engine's run and is
+polled by a fragment (Stop, and Resume without repeating answered calls); then read the
+scoreboard, the charts and the examples that flipped, download the recording, the
+scoreboard and a promptfoo config, and hand the measured tokens to Costs.
+
+The engine is ``lib/evaluate/``; the page's own decisions (models on offer, what to record
+first, runs per session) are ``lib/evaluate_session.py``; figures ``lib/charts/evaluate.py``.
+Model answers, references and file text are shown with st.dataframe / st.text / st.code,
+or through md_escape in markdown; never as HTML.
+"""
+
+import streamlit as st
+
+from lib import catalog, jobs, launch, ui
+from lib import evaluate as ev
+from lib import evaluate_session as session
+from lib.charts import evaluate as charts
+from lib.dataset_view import upload_too_large
+from lib.display import human_size, md_code, md_escape
+from lib.errors import explain
+from lib.handoff import LaunchFile
+
+conn = ui.page_setup("Evaluate", ":material/balance:")
+ss = st.session_state
+cat = catalog.load_catalog()
+today = catalog.today()
+calendar = session.calendar_of(conn.backend, ss.get("demo_calendar"))  # whose dates and prices apply
+
+SOURCES = {"dataset": "From the Dataset page", "upload": "Upload a file", "account": "A file on the account",
+           "sample": "A sample of the training file"}
+EFFORTS = ("default", *ev.candidates.REASONING_EFFORTS)
+DEFAULT_LIMIT = 50
+
+for _key, _default in {
+    "eval_source": None, "eval_handed": None, "eval_upload": None, "eval_train": None,
+    "eval_account_file": None, "eval_limit": DEFAULT_LIMIT, "eval_seed": 42,
+    "eval_system": "", "eval_fewshot": 0,
+    "eval_concurrency": 4, "eval_max_spend_on": False, "eval_max_spend": 5.0,
+    "eval_recording": None, "eval_against_label": None,
+    "eval_account": {},  # connection fingerprint -> {"tunes", "files", ...} read from the API
+    "eval_bytes": {},  # (connection, file id) -> LaunchFile or why it cannot be read
+    "eval_memo": None, "eval_runs": None,  # session.SessionMemo / session.SessionRuns
+    "eval_pending": None,  # the run under confirmation: run id, candidates, estimate, state
+    "eval_run_id": None,  # the run shown on the page
+    "eval_note": None, "eval_failure": None,  # the last news, and why the last start failed
+    "eval_demo_files": set(),  # (connection, sha256) of sets the demo simulator was given
+    "eval_judges": {},  # run id -> {"run_id": the grader's run, "grading": its GradingSet}
+    "eval_drawn": {},  # run id -> whether it was running when the page was last drawn
+    "eval_judge_model": None, "eval_rubric": ev.DEFAULT_RUBRIC,
+}.items():
+    ss.setdefault(_key, _default)
+if ss.eval_memo is None:
+    ss.eval_memo = session.SessionMemo(size=16)
+if ss.eval_runs is None:
+    ss.eval_runs = session.SessionRuns()
+slots = session.CandidateSlots(ss)  # the candidate rows, each field in its own permanent key
+
+
+# --------------------------------------------------------------------------- state helpers
+def _account() -> dict:
+    """What this connection's account holds, read once per session (Refresh reads it again)."""
+    fingerprint = conn.fingerprint()
+    if fingerprint not in ss.eval_account:
+        ss.eval_account = {fingerprint: {}}
+    return ss.eval_account[fingerprint]
+
+
+def _fine_tunes() -> tuple[list[tuple[str, str | None]], str | None]:
+    entry = _account()
+    if "tunes" not in entry:
+        try:
+            listed = jobs.list_jobs_page(ui.client(conn, max_retries=1), limit=100).jobs
+            entry["tunes"], entry["tunes_error"] = session.succeeded_fine_tunes(listed), None
+        except Exception as exc:  # the catalog's models are still offered
+            entry["tunes"], entry["tunes_error"] = [], explain(exc, action="list the account's fine-tuned models")
+    return entry["tunes"], entry["tunes_error"]
+
+
+def _files() -> tuple[list[launch.AccountFile], str | None]:
+    entry = _account()
+    if "files" not in entry:
+        try:
+            entry["files"], entry["files_error"] = launch.list_training_files(ui.client(conn, max_retries=1)), None
+        except Exception as exc:
+            entry["files"], entry["files_error"] = [], explain(exc, action="list the account's files")
+    return entry["files"], entry["files_error"]
+
+
+def _account_bytes(file: launch.AccountFile) -> LaunchFile | str:
+    key = (conn.fingerprint(), file.id)
+    if key not in ss.eval_bytes:
+        if len(ss.eval_bytes) >= 6:
+            ss.eval_bytes.pop(next(iter(ss.eval_bytes)))
+        try:
+            ss.eval_bytes[key] = LaunchFile.of(file.filename, launch.read_account_file(ui.client(conn), file))
+        except Exception as exc:
+            ss.eval_bytes[key] = str(exc) if isinstance(exc, launch.FileTooLargeError) else \
+                explain(exc, action="download the file")
+    return ss.eval_bytes[key]
+
+
+def _refresh_account() -> None:
+    ss.eval_account = {}
+
+
+def _store_upload(widget_key: str, target: str) -> None:
+    """Keep an uploaded file's bytes in its permanent key (after the size check the server makes too)."""
+    uploaded = ss[widget_key]
+    refused = upload_too_large(uploaded.size, st.get_option("server.maxUploadSize")) if uploaded else None
+    ss.eval_failure = f"{uploaded.name}: {refused}" if refused else None
+    ss[target] = LaunchFile.of(uploaded.name, uploaded.getvalue()) if uploaded and not refused else None
+
+
+def _suggest(options: list[session.ModelOption], requested: str | None = None, base: str | None = None) -> None:
+    """Start the candidate list over: a fine-tune as it is, against a rival with the long prompt."""
+    slots.clear()
+    baseline, rival = session.default_pair(options, requested, base)
+    if baseline:
+        slots.add(baseline, long_prompt=False)
+    if rival:
+        slots.add(rival, long_prompt=True)
+
+
+def _record_only(model: str) -> None:
+    """The first step for a fine-tune about to go: a run with only it, answering the file's own prompts."""
+    slots.clear()
+    slots.add(model, long_prompt=False)
+    ss.eval_note = (f"Recording {model}: run it alone on your set, then download the recording. Load that "
+                    "recording later to compare new candidates against its answers after it has stopped.")
+
+
+def _load_set(file: LaunchFile, limit: int | None, seed: int):
+    """The evaluation set (read once per session and settings), or the sentence that says why it can't be used."""
+    def read():
+        try:
+            return ev.load_eval_set(file.data, name=file.name, limit=limit, seed=seed)
+        except ev.EvalInputError as exc:
+            return str(exc)
+
+    return ss.eval_memo.get_or(("set", file.sha256, limit, seed), read)
+
+
+def _load_recording(file: LaunchFile):
+    def read():
+        try:
+            return ev.load_recording(file.data, name=file.name)
+        except ev.RecordingError as exc:
+            return str(exc)
+
+    return ss.eval_memo.get_or(("recording", file.sha256), read)
+
+
+def _few_shot(system: str, train: LaunchFile, n: int, seed: int) -> str:
+    """The long prompt followed by ``n`` worked examples drawn (seeded) from the training file."""
+    def build():
+        shots = ev.load_eval_set(train.data, name=train.name, limit=n, seed=seed).examples
+        return ev.few_shot_system(system, list(shots))
+
+    return ss.eval_memo.get_or(("shots", hash(system), train.sha256, n, seed), build)
+
+
+def _file_chooser(source: str, handed: LaunchFile | None, train: LaunchFile | None) -> LaunchFile | None:
+    """Draw the chooser for the set's source and return the file it holds (None until there is one)."""
+    if source == "dataset":
+        st.markdown(f":material/dataset: {md_code(handed.name)} · {human_size(handed.size)}")
+        st.caption("The validation file handed over by the Dataset page: examples the fine-tune did not train on.")
+        return handed
+    if source == "upload":
+        st.file_uploader("Evaluation file (JSONL)", type=["jsonl"], key="_eval_uploader", on_change=_store_upload,
+                         args=("_eval_uploader", "eval_upload"),
+                         help="Chat examples, one JSON object a line, each ending with the answer you expect.")
+        stored = ss.eval_upload
+        if stored is not None and ss.get("_eval_uploader") is None:
+            st.caption(f":material/upload_file: {md_code(stored.name)} · {human_size(stored.size)} (uploaded earlier)")
+        return stored
+    if source == "account":
+        files, error = _files()
+        if error:
+            st.error(md_escape(error), icon=":material/error:")
+        by_id = {f.id: f for f in files}
+        if ss.eval_account_file not in by_id:
+            ss.eval_account_file = None
+        st.selectbox("File on the account", list(by_id), format_func=lambda i: by_id[i].label(), index=None,
+                     placeholder="Choose a file" if files else "No fine-tune files on this account yet",
+                     **ui.bind("eval_account_file"))
+        chosen = by_id.get(ss.eval_account_file)
+        if chosen is None:
+            return None
+        content = _account_bytes(chosen)
+        if isinstance(content, str):
+            st.error(md_escape(content), icon=":material/error:")
+            return None
+        return content
+    # a seeded sample of the training file
+    st.file_uploader("Training file (JSONL)", type=["jsonl"], key="_eval_train_uploader", on_change=_store_upload,
+                     args=("_eval_train_uploader", "eval_train"),
+                     help="Handed over by the Dataset page when it gave Launch a training file; upload another to "
+                          "replace it.")
+    if train is not None:
+        st.caption(f":material/model_training: {md_code(train.name)} · {human_size(train.size)}")
+    st.warning("These are training examples: a fine-tune has seen them, so it scores higher on them than it "
+               "will on new questions. Prefer a validation file for the real answer.", icon=":material/visibility:")
+    return train
+
+
+def _estimate(eval_set, candidates: list, key: tuple) -> list[ev.CandidateEstimate]:
+    return ss.eval_memo.get_or(("estimate", key, calendar),
+                               lambda: ev.estimate(eval_set, candidates, calendar=calendar))
+
+
+def _estimate_rows(estimates: list[ev.CandidateEstimate]) -> list[dict]:
+    return [{"candidate": e.label, "calls": e.calls, "prompt tokens": e.prompt_tokens,
+             "output tokens (est.)": e.output_tokens,
+             "cost (est.)": e.cost_usd, "per 1,000 calls": e.cost_per_1k_calls_usd,
+             "note": e.note} for e in estimates]
+
+
+def _cost_text(usd: float | None) -> str:
+    """``$1.23``; ``less than $0.01``; ``unknown`` when a model has no price."""
+    if usd is None:
+        return "unknown"
+    return "less than $0.01" if 0 < usd < 0.01 else launch.format_usd(usd)
+
+
+# --------------------------------------------------------------------------- starting, stopping, resuming
+def _give_the_demo_the_set(file: LaunchFile) -> None:
+    """Demo mode: the simulator plays the models from the examples on its account, so the set is put there once
+    (local and free); on a real account nothing is uploaded."""
+    key = (conn.fingerprint(), file.sha256)
+    if key not in ss.eval_demo_files:
+        launch.upload_file(ui.client(conn), file.name, file.data)
+        ss.eval_demo_files.add(key)
+
+
+def _on_confirm() -> None:
+    pending = ss.eval_pending
+    if pending and pending["state"] == "review":  # a second click finds "starting" and does nothing
+        pending["state"] = "starting"
+
+
+def _on_cancel() -> None:
+    pending = ss.eval_pending
+    if pending and pending["state"] == "review":
+        ss.eval_pending = None
+
+
+def _start_pending() -> None:
+    """Start (or resume) the confirmed run once; the outcome is in session state before the next call."""
+    pending = ss.eval_pending
+
+    def new_run():
+        return ev.Run(pending["eval_set"], pending["candidates"], make_client=lambda: ui.client(conn),
+                   concurrency=pending["concurrency"], max_spend=pending["max_spend"], calendar=calendar,
+                   results=pending["results"])
+
+    try:
+        if conn.is_demo and pending["file"] is not None:
+            _give_the_demo_the_set(pending["file"])
+        run = ss.eval_runs.start_once(pending["run_id"], new_run)
+        run.max_spend = pending["max_spend"]
+        run.start()  # does nothing while it runs: a double click never sends a call twice
+    except (ev.OverBudget, ev.CandidateSpecError, ValueError) as exc:
+        ss.eval_failure = str(exc)
+    except Exception as exc:  # the demo upload: one sentence, nothing started
+        ss.eval_failure = explain(exc, action="start the evaluation")
+    else:
+        if pending["judge_of"]:
+            ss.eval_judges[pending["judge_of"]] = {"run_id": pending["run_id"], "grading": pending["grading"]}
+        else:
+            ss.eval_run_id = pending["run_id"]
+    ss.eval_pending = None
+
+
+@st.dialog("Confirm the evaluation", width="large", on_dismiss=_on_cancel)
+def confirm_dialog() -> None:
+    pending = ss.eval_pending
+    if pending is None:
+        st.rerun()
+    starting = pending["state"] == "starting"
+    estimates = pending["estimates"]
+    total = ev.total_estimate(estimates)
+    calls = sum(e.calls for e in estimates)
+    if conn.is_demo:
+        st.metric("Charge", "$0.00", help="Demo mode: the simulator answers.")
+        st.caption(f"Demo mode costs nothing. At OpenAI's list prices these {calls:,} calls would cost "
+                   f"{_cost_text(total)} (simulated).")
+    else:
+        st.metric("Estimated cost", _cost_text(total))
+        st.caption(f"{calls:,} calls to {conn.label()}: prompt tokens counted exactly, output estimated from the "
+                   "references' lengths, no cache discount assumed. Prices as of " + cat.as_of + ".")
+    st.dataframe(_estimate_rows(estimates), hide_index=True, width="stretch")
+    if pending["max_spend"] is not None:
+        st.caption(f":material/savings: The run stops if its measured spend reaches ${pending['max_spend']:,.2f}.")
+    if pending["judge_of"]:
+        st.caption(f"The judge ({md_escape(pending['candidates'][0].model)}) grades each answer once; its scores are "
+                   "an opinion, shown apart from the measurements.")
+    if pending["resume"]:
+        st.caption("Resuming: only the calls without an answer are sent; answered calls are never sent again.")
+    left, right = st.columns(2)
+    left.button("Starting…" if starting else "Confirm and run", type="primary", icon=":material/play_arrow:",
+                disabled=starting, on_click=_on_confirm, key="eval_confirm", width="stretch")
+    right.button("Cancel", disabled=starting, on_click=_on_cancel, key="eval_cancel", width="stretch")
+    if starting:
+        _start_pending()
+        st.rerun()
+
+
+def review(eval_set, candidates: list, estimates, *, file: LaunchFile | None = None, resume_of: str | None = None,
+           results=(), judge_of: str | None = None, grading=None) -> None:
+    """Open the confirmation for a new run (a fresh run id) or for resuming ``resume_of``; ``judge_of``: the
+    run whose answers a grader scores (``grading`` its set)."""
+    if ss.eval_pending is not None:  # a double click: the confirmation is already open
+        return
+    cap = float(ss.eval_max_spend) if ss.eval_max_spend_on else None
+    ss.eval_pending = {"run_id": resume_of or session.new_run_id(), "eval_set": eval_set, "candidates": candidates,
+                       "estimates": estimates, "results": list(results), "concurrency": int(ss.eval_concurrency),
+                       "max_spend": cap, "state": "review", "resume": bool(resume_of),
+                       "file": file, "judge_of": judge_of, "grading": grading}
+    ss.eval_note = ss.eval_failure = None
+
+
+def _stop(run_id: str) -> None:
+    run = ss.eval_runs.get(run_id)
+    if run is not None:
+        run.stop()
+
+
+def _resume(run_id: str, judge_of: str | None = None) -> None:
+    run = ss.eval_runs.get(run_id)
+    if run is not None and not run.running:
+        grading = ss.eval_judges[judge_of]["grading"] if judge_of else None
+        review(run.eval_set, run.candidates, session.remaining_estimate(run, calendar=calendar), resume_of=run_id,
+               judge_of=judge_of, grading=grading)
+
+
+def live_progress(run_id: str, judge_of: str | None = None) -> None:
+    """Calls done, errors, spend and time left, and Stop; a fragment refreshed on a timer while the run works."""
+    run = ss.eval_runs.get(run_id)
+    progress = run.progress()
+    if progress.running != ss.eval_drawn.get(run_id):
+        st.rerun()  # started or ended: redraw the page (results, Resume, and no timer once it has ended)
+    st.progress(progress.fraction, text=f"{progress.done:,} of {progress.total:,} calls")
+    cols = st.columns(4)
+    cols[0].metric("Calls done", f"{progress.done:,} / {progress.total:,}")
+    cols[1].metric("Errors", f"{progress.errors:,}")
+    spend = "$0.00 (demo)" if conn.is_demo else launch.format_usd(progress.spend_usd)
+    cols[2].metric("Spend so far", spend, help="Measured from the usage each answer reports, at catalog prices."
+                   + (" Demo mode: what it would cost on OpenAI, simulated; nothing is charged." if conn.is_demo else ""))
+    cols[3].metric("Time left", "—" if progress.eta_s is None else jobs.format_duration(progress.eta_s))
+    if progress.running:
+        st.button("Stop", icon=":material/stop_circle:", key=f"eval_stop{'_judge' if judge_of else ''}",
+                  on_click=_stop, args=(run_id,),
+                  help="No new calls are sent; the calls in flight finish and are kept.")
+
+
+def watch(run_id: str, judge_of: str | None = None) -> None:
+    """A run's progress, polled while it works; once it has stopped, what is left and Resume.
+
+    Resume is drawn outside the fragment: its confirmation dialog opens on a full run of the page.
+    """
+    run = ss.eval_runs.get(run_id)
+    ss.eval_drawn[run_id] = run.running
+    st.fragment(run_every=1.0 if run.running else None)(live_progress)(run_id, judge_of)
+    if run.running:
+        return
+    unanswered = len(run.remaining())
+    reason = {"stopped": "Stopped. ", "max_spend": "Stopped at the spending limit. "}.get(
+        run.progress().stopped_reason, "")
+    if unanswered:
+        st.caption(f"{reason}{unanswered:,} calls have no answer yet (stopped before them, or failed); Resume sends "
+                   "only those, never an answered one again.")
+        st.button("Resume…", icon=":material/play_arrow:", key=f"eval_resume{'_judge' if judge_of else ''}",
+                  on_click=_resume, args=(run_id, judge_of))
+    else:
+        st.caption("Finished: every call answered.")
+
+
+def judge_section(run_id: str, run, results: list, judge_run) -> None:
+    """The optional judge: a grader model's 0-1 opinion of each answer, estimated and confirmed like the run."""
+    with st.expander("Ask a judge (optional): a grader model's opinion of each answer, 0 to 1",
+                     expanded=judge_run is not None, icon=":material/gavel:"):
+        if judge_run is not None:
+            watch(ss.eval_judges[run_id]["run_id"], judge_of=run_id)
+            if not judge_run.running:
+                st.caption("The judge's scores are in the scoreboard's \"judge (opinion)\" column: an opinion of "
+                           "a model, not a measurement.")
+            return
+        st.caption("Useful where exact match is too strict (prose answers). It costs money like the run: one call "
+                   "per answer, estimated and confirmed first.")
+        graders = [o.id for o in session.model_options([], calendar=calendar, today=today)]
+        if ss.eval_judge_model not in graders:
+            ss.eval_judge_model = graders[0] if graders else None
+        st.selectbox("Grader model", graders, accept_new_options=True, **ui.bind("eval_judge_model"))
+        st.text_area("Rubric", height=130, **ui.bind("eval_rubric"))
+        if not ss.eval_judge_model or not (ss.eval_rubric or "").strip():
+            st.caption("Choose a grader model and write a rubric.")
+            return
+        grading = ev.grading_set(run.eval_set, run.candidates, results,
+                                 ev.Judge(ss.eval_judge_model.strip(), rubric=ss.eval_rubric.strip()))
+        if not len(grading.eval_set):
+            st.caption("No answer to grade.")
+            return
+        estimates = _estimate(grading.eval_set, [grading.candidate],
+                              ("judge", run_id, ss.eval_judge_model, hash(ss.eval_rubric), len(grading.eval_set)))
+        st.caption(f"{len(grading.eval_set):,} answers to grade · estimated "
+                   + ("nothing in demo mode" if conn.is_demo else _cost_text(ev.total_estimate(estimates))) + ".")
+        if st.button("Review the judge's estimate…", icon=":material/gavel:", key="eval_judge_review",
+                     disabled=ss.eval_pending is not None):
+            review(grading.eval_set, [grading.candidate], estimates, judge_of=run_id, grading=grading)
+
+
+def results_section(run_id: str, run) -> None:
+    """Scoreboard, charts, flips, downloads and the hand-over to Costs for ``run``'s answers so far."""
+    results = run.results()
+    if not results:
+        return
+    judge = ss.eval_judges.get(run_id)
+    judge_run = ss.eval_runs.get(judge["run_id"]) if judge else None
+    verdicts = judge_run.results() if judge_run is not None and not judge_run.running else []
+    if verdicts:  # a grader's opinion joins the scores as "judge"
+        results = ev.apply_verdicts(results, judge["grading"], verdicts)
+    # a resume turns errors into answers (and a judge adds verdicts): the key counts them
+    report = ss.eval_memo.get_or(("report", run_id, len(results), sum(r.answered for r in results),
+                                  sum(v.answered for v in verdicts)),
+                                 lambda: ev.summarize(run.eval_set, run.candidates, results, prices_as_of=cat.as_of,
+                                                   calendar=calendar))
+    simulated = report.simulated or conn.is_demo
+    document = report.to_document()
+    st.header("5 · Results", anchor=False)
+    st.subheader("Scoreboard", anchor=False)
+    if simulated:
+        st.caption(":material/science: Simulated: a simulator gave these answers, so the scores, "
+                   "tokens, costs and latencies show how the page reads, not how your models do.")
+    if report.references_from:
+        st.caption(f"References: the recorded answers of {md_escape(report.references_from)}.")
+    st.dataframe(session.scoreboard_table(report), hide_index=True, width="stretch", key="eval_scoreboard",
+                 column_config={
+                     "candidate": st.column_config.TextColumn(width="medium"),
+                     "per 1,000 calls": st.column_config.NumberColumn("$ per 1,000 calls", format="$%.4f"),
+                     "similarity": st.column_config.NumberColumn(format="%.3f", width="small"),
+                     "p50 ms": st.column_config.NumberColumn(format="%.0f", width="small"),
+                     "p95 ms": st.column_config.NumberColumn(format="%.0f", width="small")})
+    st.caption(f"Baseline: {md_escape(report.baseline)}. Exact match and valid JSON with their 95% Wilson interval; "
+               "wins and losses count the examples where exactly one of the two is right, with the exact McNemar "
+               f"p-value (below 0.05: unlikely to be chance). Cost from the usage each answer reported, at the "
+               f"catalog's prices as of {report.prices_as_of}. A judge's score is an opinion, not a measurement.")
+    for note in report.notes:
+        st.caption(md_escape(note))
+    for sentence, count in session.error_summary(results):
+        st.warning(f"{count:,} call{'s' if count != 1 else ''} without an answer: {md_escape(sentence)}",
+                   icon=":material/error:")
+
+    left, right = st.columns(2)
+    left.plotly_chart(charts.score_cost_figure(document, simulated=simulated), key="eval_chart_cost",
+                      width="stretch")
+    rows = [r.to_record() for r in results]
+    right.plotly_chart(charts.similarity_figure(rows, [c.display_label for c in run.candidates], simulated=simulated),
+                       key="eval_chart_similarity", width="stretch")
+
+    flipped = ev.flips(run.eval_set, run.candidates, results)
+    st.subheader(f"Flips ({len(flipped):,})", anchor=False)
+    if not flipped:
+        st.caption("No example where the baseline and a candidate disagree on exact match.")
+    else:
+        st.caption("Examples where exactly one of the baseline and a candidate is right, answers side by side "
+                   "with the reference.")
+        table = session.flip_rows(flipped)
+        st.dataframe(table, hide_index=True, width="stretch", height=min(420, 38 + 35 * len(table)), key="eval_flips",
+                     column_config={name: st.column_config.TextColumn(width="medium")
+                                    for name in ("baseline answer", "candidate answer", "reference")})
+        index = st.selectbox("Read one in full", range(len(flipped)), key="eval_flip_pick",
+                             format_func=lambda i: f"line {flipped[i].line} · {flipped[i].label} · "
+                                                   f"{table[i]['who is right']} right")
+        flip = flipped[index]
+        cols = st.columns(3)
+        for col, title, text in ((cols[0], f"Baseline ({report.baseline})", table[index]["baseline answer"]),
+                                 (cols[1], f"Candidate ({flip.label})", table[index]["candidate answer"]),
+                                 (cols[2], "Reference", table[index]["reference"])):
+            col.markdown(f"**{md_escape(title)}**")
+            col.code(text or "(no answer)", language=None, wrap_lines=True)
+
+    judge_section(run_id, run, results, judge_run)
+
+    st.subheader("Keep it", anchor=False)
+    settings = {"limit": ss.eval_limit or None, "seed": ss.eval_seed, "concurrency": run.concurrency,
+                "simulated": simulated}
+    snapshot = (run.eval_set, list(run.candidates), list(results), settings, report)
+    stem = run.eval_set.name.rsplit(".", 1)[0] or "evaluation"
+    row = st.container(horizontal=True, gap="small")
+    row.download_button("Recording (JSONL)", data=lambda s=snapshot: ev.recording_bytes(s[0], s[1], s[2], s[3]),
+                        file_name=f"{stem}-recording.jsonl", mime="application/jsonl", on_click="ignore",
+                        icon=":material/download:", type="primary", key="eval_dl_recording",
+                        help="Every answer with its scores and usage. Load it later to compare against.")
+    row.download_button("Scoreboard (CSV)", data=lambda s=snapshot: ev.scoreboard_csv(s[4]),
+                        file_name=f"{stem}-scoreboard.csv", mime="text/csv", on_click="ignore",
+                        icon=":material/table:", key="eval_dl_scoreboard")
+    row.download_button("promptfoo config", data=lambda s=snapshot: ev.promptfoo_config(s[0], s[1]),
+                        file_name="promptfooconfig.yaml", mime="application/yaml", on_click="ignore",
+                        icon=":material/integration_instructions:", key="eval_dl_promptfoo",
+                        help="The same comparison as a promptfoo configuration, to run in CI.")
+
+    pair = session.costs_pair(run.candidates)
+    with st.container(border=True):
+        st.markdown("**:material/payments: Use these measurements on Costs**")
+        if pair is None:
+            st.caption("Needs a fine-tuned candidate and a candidate with the long prompt in the same run.")
+        else:
+            measured = ev.measured_usage(report, fine_tuned_label=pair[0], prompted_label=pair[1])
+            st.caption(f"Measured on {measured.examples:,} examples: {measured.prompt_tokens_fine_tuned:,.0f} prompt "
+                       f"tokens a call for {md_escape(pair[0])}, {measured.prompt_tokens_prompted:,.0f} with the long "
+                       f"prompt ({md_escape(pair[1])}), {measured.completion_tokens:,.0f} output tokens"
+                       + (" (simulated)." if simulated else "."))
+            if st.button("Use these measurements on Costs", icon=":material/send:", key="eval_to_costs"):
+                ui.set_measured_usage(measured)
+                ss.eval_note = "Handed to Costs: it now uses the measured tokens instead of typed guesses."
+            if ui.get_measured_usage() == measured:
+                st.page_link("pages/2_Costs.py", label="Continue to Costs", icon=":material/arrow_forward:")
+
+
+# --------------------------------------------------------------------------- the page
+request = ui.get_evaluate_request()
+if request is not None:  # Jobs' "Evaluate this model" or Dataset's validation file
+    if request.eval_file is not None:
+        ss.eval_handed, ss.eval_source = request.eval_file, "dataset"
+    if request.model:
+        ss.eval_requested = (request.model, request.base_model)
+    ui.set_evaluate_request(None)
+
+st.title("Evaluate")
+st.caption("Does the fine-tune beat a well-prompted model? Run your own examples through each candidate, score "
+           "the answers, price every call. Nothing is sent before you confirm the estimate.")
+if conn.is_demo:
+    st.info("**Demo mode**: the simulator answers, nothing costs money, and every figure on this page is "
+            "simulated.", icon=":material/science:")
+missing = conn.missing()
+if missing:
+    st.info(missing, icon=":material/key:")
+    st.stop()
+if ss.eval_note:
+    st.info(md_escape(ss.eval_note), icon=":material/info:")
+if ss.eval_failure:
+    st.error(md_escape(ss.eval_failure), icon=":material/error:")
+
+# The models on offer: the account's fine-tunes first. One about to stop answering is recorded first.
+tunes, tunes_error = _fine_tunes()
+requested = ss.pop("eval_requested", None)
+options = session.model_options(tunes, calendar=calendar, today=today,
+                                extra=[m for m in ([requested[0]] if requested else []) + slots.models()])
+if requested:
+    _suggest(options, *requested)
+elif not slots.rows:
+    _suggest(options)
+labels = {o.id: o.label(today) for o in options}
+for due in session.record_first(options, today):
+    left, right = st.columns([5, 1.4], vertical_alignment="center")
+    left.warning(f"**{md_escape(due.id)}** stops answering on {due.shutdown_date:%Y-%m-%d} "
+                 f"({session.days_left(due.shutdown_date, today)} days). After that day its answers can only be "
+                 "compared if they were recorded: record them first.", icon=":material/event_busy:")
+    right.button("Record its answers", icon=":material/fiber_manual_record:", key=f"eval_record_{due.id}",
+                 on_click=_record_only, args=(due.id,), width="stretch",
+                 help="A run with only this model on your examples; then download the recording.")
+
+launch_train, launch_valid = ui.get_launch_files()
+handed = ss.eval_handed or launch_valid
+train = ss.eval_train or launch_train
+
+# 1 · The evaluation set
+with st.container(border=True):
+    head, refresh = st.columns([5, 1], vertical_alignment="center")
+    head.subheader("1 · The examples", anchor=False)
+    refresh.button("Refresh", icon=":material/refresh:", on_click=_refresh_account, key="eval_refresh",
+                   help="Read the account's files and fine-tuned models again.", width="stretch")
+    sources = [s for s in SOURCES if s != "dataset" or handed]
+    if ss.eval_source not in sources:  # first visit, or the hand-over is gone: a handed file comes first
+        ss.eval_source = "dataset" if handed else "upload"
+    st.radio("Examples", sources, format_func=SOURCES.get, horizontal=True, label_visibility="collapsed",
+             **ui.bind("eval_source"))
+    chosen = _file_chooser(ss.eval_source, handed, train)
+    set_facts = st.empty()  # what was read from the file, filled in below
+    left, right = st.columns(2)
+    left.number_input("Examples to evaluate (0 = all)", min_value=0, step=10, **ui.bind("eval_limit"),
+                      help="A seeded random sample, the same examples for every candidate.")
+    right.number_input("Seed", min_value=0, step=1, **ui.bind("eval_seed"),
+                       help="The same seed picks the same examples.")
+    with st.expander("Compare against a recording (a fine-tune that no longer answers)"):
+        st.file_uploader("Recording (JSONL)", type=["jsonl"], key="_eval_recording_uploader", on_change=_store_upload,
+                         args=("_eval_recording_uploader", "eval_recording"),
+                         help="A recording downloaded from this page: its answers stand in for its model.")
+        recording = None
+        if ss.eval_recording is not None:
+            loaded = _load_recording(ss.eval_recording)
+            if isinstance(loaded, str):
+                st.error(md_escape(loaded), icon=":material/block:")
+            else:
+                recording = loaded
+                if ss.eval_against_label not in recording.labels:
+                    ss.eval_against_label = recording.baseline
+                st.selectbox("Stands in as the baseline", recording.labels, **ui.bind("eval_against_label"),
+                             help="Its recorded answers are the baseline; its calls are not sent again.")
+                st.caption(f"Made on {md_code(recording.eval_file or 'an unnamed file')}: evaluate the same file "
+                           "with the same sample.")
+            st.button("Remove the recording", key="eval_recording_remove",
+                      on_click=lambda: ss.update(eval_recording=None, eval_against_label=None))
+
+if chosen is None:
+    st.info("Choose the examples to evaluate: a chat JSONL file whose last assistant message in each line is the "
+            "answer you expect.", icon=":material/upload_file:")
+    st.stop()
+eval_set = _load_set(chosen, int(ss.eval_limit) or None, int(ss.eval_seed))
+if isinstance(eval_set, str):
+    set_facts.error(md_escape(eval_set), icon=":material/block:")
+    st.stop()
+stand_in = None
+if recording is not None:
+    try:
+        eval_set, *stand_in = session.stand_in(eval_set, recording, ss.eval_against_label)
+    except ValueError as exc:
+        set_facts.error(md_escape(str(exc)), icon=":material/block:")
+        st.stop()
+skipped = f"; lines skipped (not usable): {', '.join(map(str, eval_set.skipped[:12]))}" \
+    + ("…" if len(eval_set.skipped) > 12 else "") if eval_set.skipped else ""
+set_facts.caption(f":material/checklist: {len(eval_set):,} examples from {md_code(eval_set.name)}{skipped}."
+                  + (" The answers are JSON: Structured Outputs is offered below." if eval_set.references_are_json else ""))
+
+# 2 · Candidates
+with st.container(border=True):
+    st.subheader("2 · Candidates", anchor=False)
+    st.caption("The first candidate is the baseline the others are compared with (normally the fine-tune).")
+    if tunes_error:
+        st.warning(md_escape(tunes_error) + " Showing the catalog's models.", icon=":material/warning:")
+    if stand_in:
+        st.info(f"Baseline: the recorded answers of {md_escape(stand_in[0].display_label)} (no call is sent for it).",
+                icon=":material/history:")
+    for position, n in enumerate(slots.rows):
+        keys = slots.keys(n)
+        ids = [o.id for o in options]
+        cols = st.columns([3.5, 1.8, 2.0, 1.8, 0.5, 0.5], vertical_alignment="bottom")
+        cols[0].selectbox("Baseline" if position == 0 and not stand_in else f"Candidate {position + 1}", ids,
+                          format_func=lambda i: labels.get(i, i), accept_new_options=True, **ui.bind(keys["model"]),
+                          help="Or type any model id the backend accepts: a checkpoint, another fine-tune, an Azure "
+                               "deployment name.")
+        cols[1].toggle("Long prompt", **ui.bind(keys["prompt"]),
+                       help="Replace each example's system message with the long prompt below.")
+        if eval_set.references_are_json:
+            cols[2].toggle("Structured Outputs", **ui.bind(keys["schema"]),
+                           help="Send a strict JSON Schema inferred from the references (response_format).")
+        with cols[3].popover("Settings", icon=":material/tune:"):
+            st.number_input("Temperature", min_value=0.0, max_value=2.0, step=0.1, **ui.bind(keys["temperature"]))
+            st.number_input("Max output tokens (0 = twice the longest reference)", min_value=0, step=64,
+                            **ui.bind(keys["max_tokens"]))
+            st.selectbox("Reasoning effort", EFFORTS, **ui.bind(keys["effort"]),
+                         help="For models that reason; \"default\" sends none.")
+        if position > 0:
+            cols[4].button("", icon=":material/vertical_align_top:", key=f"eval_up_{n}", on_click=slots.make_baseline,
+                           args=(n,), help="Make this the baseline")
+        if len(slots.rows) > 1:
+            cols[5].button("", icon=":material/close:", key=f"eval_remove_{n}", on_click=slots.remove, args=(n,),
+                           help="Remove this candidate")
+    st.button("Add a candidate", icon=":material/add:", key="eval_add",
+              on_click=lambda: slots.add(session.default_pair(options)[1] or options[0].id, long_prompt=True))
+
+    choices = slots.choices(structured_allowed=eval_set.references_are_json)
+    if any(c.long_prompt for c in choices):
+        if not ss.get("eval_system_seeded"):
+            ss.eval_system_seeded = True
+            ss.eval_system = ss.eval_system or next((e.system for e in eval_set.examples if e.system), "")
+        st.text_area("The long prompt", height=200, **ui.bind("eval_system"),
+                     help="Replaces the system message of every example for the candidates with \"Long prompt\" on: "
+                          "the instructions and examples a fine-tune lets you drop. Starts from the file's own.")
+        shots_col, note_col = st.columns([1, 3], vertical_alignment="bottom")
+        shots_col.number_input("Few-shot examples", min_value=0, max_value=20, step=1, **ui.bind("eval_fewshot"),
+                               help="Worked examples drawn (with the seed) from the training file and added to the "
+                                    "long prompt.")
+        if ss.eval_fewshot and train is None:
+            note_col.caption("Few-shot examples come from the training file: hand it over from the Dataset page, or "
+                             "choose \"A sample of the training file\" above and upload it.")
+        elif ss.eval_fewshot:
+            note_col.caption(f"Drawn from {md_code(train.name)}.")
+
+problems = []
+system = (ss.eval_system or "").strip() or None
+if system and ss.eval_fewshot and train is not None:
+    try:
+        system = _few_shot(system, train, int(ss.eval_fewshot), int(ss.eval_seed))
+    except ev.EvalInputError as exc:
+        problems.append(f"No few-shot examples: {exc}")
+names = session.candidate_labels(choices)
+candidates = [ev.Candidate(model=c.model, system=system if c.long_prompt else None,
+                              schema="auto" if c.structured else None, label=label, temperature=c.temperature,
+                              max_tokens=c.max_tokens, reasoning_effort=c.reasoning_effort)
+              for c, label in zip(choices, names) if c.model]
+if stand_in:
+    candidates.insert(0, stand_in[0])
+if any(c.long_prompt for c in choices) and not system:
+    problems.append("Write the long prompt, or turn \"Long prompt\" off.")
+try:
+    ev.check_labels(candidates)
+except ev.CandidateSpecError as exc:
+    problems.append(str(exc))
+
+# 3 · Estimate and run
+with st.container(border=True):
+    st.subheader("3 · Estimate and run", anchor=False)
+    estimates = []
+    if not problems:
+        fingerprint = (eval_set.sha256, tuple(e.line for e in eval_set.examples), eval_set.references_from,
+                       tuple((c.display_label, c.model, hash(c.system), c.schema, c.temperature, c.max_tokens,
+                              c.reasoning_effort) for c in candidates))
+        todo = candidates[1:] if stand_in else candidates
+        try:
+            estimates = _estimate(eval_set, todo, fingerprint)
+        except (ev.CandidateSpecError, ValueError) as exc:
+            problems.append(str(exc))
+    if estimates:
+        st.dataframe(_estimate_rows(estimates), hide_index=True, width="stretch", key="eval_estimate",
+                     column_config={"cost (est.)": st.column_config.NumberColumn(format="$%.4f"),
+                                    "per 1,000 calls": st.column_config.NumberColumn(format="$%.4f"),
+                                    "prompt tokens": st.column_config.NumberColumn(format="localized"),
+                                    "output tokens (est.)": st.column_config.NumberColumn(format="localized")})
+        total = ev.total_estimate(estimates)
+        if conn.is_demo:
+            st.caption(f"**Demo mode costs nothing.** At OpenAI's list prices these calls would cost "
+                       f"{_cost_text(total)}: prompt tokens counted exactly, output estimated from the references.")
+        else:
+            st.caption(f"Estimated total: **{_cost_text(total)}**. Prompt tokens counted exactly with each model's "
+                       "tokenizer; output estimated from the references' lengths; no cache discount assumed.")
+    left, right = st.columns(2)
+    with left:
+        st.toggle("Stop at a spending limit", **ui.bind("eval_max_spend_on"))
+        if ss.eval_max_spend_on:
+            st.number_input("Spending limit (USD)", min_value=0.0, step=1.0, format="%.2f", **ui.bind("eval_max_spend"))
+    right.number_input("Calls at a time", min_value=1, max_value=16, step=1, **ui.bind("eval_concurrency"),
+                       help="How many calls are in flight at once; rate limits are retried by the SDK.")
+    total = ev.total_estimate(estimates) if estimates else None
+    if estimates and ss.eval_max_spend_on and total is not None and total > float(ss.eval_max_spend):
+        problems.append(f"The estimate, {_cost_text(total)}, is above your spending limit of "
+                        f"${float(ss.eval_max_spend):,.2f}: raise the limit or evaluate fewer examples.")
+    current = ss.eval_runs.get(ss.eval_run_id)
+    busy = current is not None and current.running
+    if problems:
+        st.error("\n".join(f"- {md_escape(p)}" for p in problems), icon=":material/block:")
+    if busy:
+        st.caption(":material/hourglass_top: A run is in progress below: stop it or let it finish to start another.")
+    if st.button("Review the estimate and run…", type="primary", icon=":material/receipt_long:", key="eval_review",
+                 disabled=bool(problems) or busy or not estimates or ss.eval_pending is not None):
+        review(eval_set, candidates, estimates, file=chosen, results=stand_in[1] if stand_in else ())
+
+# 4 · Progress and 5 · results
+run = ss.eval_runs.get(ss.eval_run_id)
+if run is not None:
+    with st.container(border=True):
+        st.subheader("4 · Progress", anchor=False)
+        watch(ss.eval_run_id)
+    if not run.running:
+        results_section(ss.eval_run_id, run)
+
+if ss.eval_pending is not None:
+    confirm_dialog()
