@@ -28,29 +28,14 @@ KIND_LABELS = {"fine_tuned": "fine-tuned", "base": "base model", "replacement": 
 
 
 # --------------------------------------------------------------------------- dates
-# The catalog is gaining a calendar per backend (``calendar_for``, ``Catalog.lifecycle``, replacement
-# models with ``fine_tunable``; branch ``azure``). The functions of this section are the only places
-# that ask which catalog they have: once it is merged, each keeps its first branch only.
-def calendar_of(backend: str, demo_calendar: str | None = None) -> str:
-    """The calendar (dates, price model) a backend follows: ``"azure"`` or ``"openai"``."""
-    from lib import catalog
-
-    if hasattr(catalog, "calendar_for"):
-        return catalog.calendar_for(backend, demo_calendar=demo_calendar or "openai")
-    return "azure" if backend == "azure" else "openai"
-
-
 def shutdown_date(model: str, calendar: str, cat: Catalog | None = None) -> dt.date | None:
     """The day ``model`` stops answering on ``calendar``, or None when none is known.
 
-    A fine-tune stops with its base model. OpenAI's date is never an Azure user's: without
-    Azure's calendar in the catalog, an Azure model has no known date.
+    A fine-tune stops with its base model; OpenAI's date is never an Azure user's.
     """
     cat = cat or load_catalog()
     try:
-        if hasattr(cat, "lifecycle"):
-            return cat.lifecycle(model, calendar).inference_until
-        return None if calendar == "azure" else cat.resolve(model).shutdown_date
+        return cat.lifecycle(model, calendar).inference_until
     except UnknownModelError:
         return None
 
@@ -61,16 +46,13 @@ def days_left(date: dt.date | None, today: dt.date) -> int | None:
 
 def _catalog_models(cat: Catalog, calendar: str, today: dt.date) -> dict[str, tuple[Kind, bool]]:
     """``id -> (kind, can be fine-tuned on today)`` of the catalog's priced models that still answer."""
-    if hasattr(cat, "lifecycle"):
-        trainable = {m.id for m in cat.trainable(today, calendar)}
-    else:
-        trainable = {m.id for m in cat.trainable(today)} if calendar == "openai" else set()
+    trainable = {m.id for m in cat.trainable(today, calendar)}
     out: dict[str, tuple[Kind, bool]] = {}
     for info in cat.models.values():
         shutdown = shutdown_date(info.id, calendar, cat)
         if info.base is None or (shutdown is not None and today >= shutdown):
             continue
-        out[info.id] = ("base" if getattr(info, "fine_tunable", True) else "replacement", info.id in trainable)
+        out[info.id] = ("base" if info.fine_tunable else "replacement", info.id in trainable)
     return out
 
 

@@ -31,7 +31,7 @@ conn = ui.page_setup("Evaluate", ":material/balance:")
 ss = st.session_state
 cat = catalog.load_catalog()
 today = catalog.today()
-calendar = session.calendar_of(conn.backend, ss.get("demo_calendar"))  # whose dates and prices apply
+calendar = ui.calendar_of(conn)  # whose dates and prices apply
 
 SOURCES = {"dataset": "From the Dataset page", "upload": "Upload a file", "account": "A file on the account",
            "sample": "A sample of the training file"}
