@@ -1,0 +1,110 @@
+"""A job's archive: README, metrics CSV and the zip that holds them with events and checkpoints."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import zipfile
+
+from lib.catalog import (
+    Catalog,
+)
+from lib.costs import usd
+from lib.jobs.events import METRIC_KEYS, metric_rows
+from lib.jobs.facts import hyperparameters, job_cost, method_type, shutdown_note
+from lib.jobs.status import error_sentence, format_time
+
+
+def archive_name(job: dict) -> str:
+    """``<job id>-archive.zip``."""
+    return f"{job.get('id', 'job')}-archive.zip"
+
+
+def archive_readme(job: dict, today: dt.date, *, events: int, checkpoints: int, result_files: list[str],
+                   catalog: Catalog | None = None, calendar: str = "openai") -> str:
+    """The README.txt of a job archive: what is inside and why it matters now."""
+    note = shutdown_note(job.get("model") or "", today, catalog, calendar)
+    cost = job_cost(job, catalog, calendar)
+    why = ("OpenAI is winding down its fine-tuning platform. Fine-tuned models, their checkpoints and the\n"
+           "job records that describe them go away when the base model is shut down. " if calendar == "openai" else
+           "Azure OpenAI retires fine-tuned deployments of these base models on fixed dates; the models,\n"
+           "their checkpoints and the job records that describe them go away then. ")
+    trained = job.get("trained_tokens")
+    lines = [
+        f"Fine-tuning job {job.get('id')} — archived {today.isoformat()} by Tuning Desk",
+        "",
+        "Why this archive exists",
+        "-----------------------",
+        why + note.text,
+        "",
+        "The job",
+        "-------",
+        f"Status:            {job.get('status')}",
+        f"Base model:        {job.get('model')}",
+        f"Fine-tuned model:  {job.get('fine_tuned_model') or '(none)'}",
+        f"Method:            {method_type(job)}",
+        f"Hyperparameters:   {json.dumps(hyperparameters(job), sort_keys=True)}",
+        f"Created:           {format_time(job.get('created_at'))}",
+        f"Finished:          {format_time(job.get('finished_at'))}",
+        f"Trained tokens:    {trained if trained is not None else '(not reported)'}",
+        f"Training cost:     {usd(cost.actual_usd) if cost.actual_usd is not None else '(unknown)'} — {cost.note}",
+        f"Training file:     {job.get('training_file')}",
+        f"Validation file:   {job.get('validation_file') or '(none)'}",
+    ]
+    if error_sentence(job):
+        lines.append(f"Error:             {error_sentence(job)}")
+    lines += [
+        "",
+        "Contents",
+        "--------",
+        "job.json          the job object as the API returned it",
+        f"events.jsonl      all {events} events, oldest first, one JSON object per line",
+        "metrics.csv       the training metrics reported in the events, one row per step",
+        f"checkpoints.json  the {checkpoints} saved checkpoints (the last three epochs) with their metrics",
+        "files.json        details of the training, validation and result files",
+    ]
+    for file_id in result_files:
+        lines.append(f"results/{file_id}.csv  the result file, decoded to plain CSV")
+    lines += [
+        "",
+        "The training data itself is not included: keep your own copy of the JSONL files.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def metrics_csv(rows: list[dict]) -> str:
+    """The metric rows as CSV text (step, total_steps, then every metric)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=["step", "total_steps", *METRIC_KEYS], lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: row.get(k, "") for k in writer.fieldnames})
+    return out.getvalue()
+
+
+def build_archive(job: dict, events: list[dict], checkpoints: list[dict], result_files: dict[str, str],
+                  files: dict[str, dict], *, today: dt.date, catalog: Catalog | None = None,
+                  calendar: str = "openai") -> bytes:
+    """One zip with everything about a job: job.json, events.jsonl, metrics.csv, checkpoints.json,
+    files.json, results/*.csv and a README.txt. ``events`` are newest first (as the API and
+    :class:`EventLog` keep them); the zip holds them oldest first.
+    """
+    ordered = list(reversed(events))
+    buffer = io.BytesIO()
+    folder = job.get("id", "job")
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        def put(name: str, text: str) -> None:
+            zf.writestr(f"{folder}/{name}", text)
+
+        put("README.txt", archive_readme(job, today, events=len(events), checkpoints=len(checkpoints),
+                                         result_files=list(result_files), catalog=catalog, calendar=calendar))
+        put("job.json", json.dumps(job, indent=2, sort_keys=True))
+        put("events.jsonl", "".join(json.dumps(e, sort_keys=True) + "\n" for e in ordered))
+        put("metrics.csv", metrics_csv(metric_rows(ordered)))
+        put("checkpoints.json", json.dumps(checkpoints, indent=2, sort_keys=True))
+        put("files.json", json.dumps(files, indent=2, sort_keys=True))
+        for file_id, text in result_files.items():
+            put(f"results/{file_id}.csv", text)
+    return buffer.getvalue()

@@ -1,0 +1,86 @@
+"""The jobs list: one page from the API, merged, filtered and tabled."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from lib.catalog import (
+    base_model_name,
+)
+from lib.jobs.events import _page
+from lib.jobs.status import format_time
+
+
+@dataclass(frozen=True)
+class JobsPage:
+    """One page of ``GET /fine_tuning/jobs`` (newest first)."""
+
+    jobs: list[dict]
+    has_more: bool
+
+    @property
+    def next_after(self) -> str | None:
+        return self.jobs[-1]["id"] if self.jobs and self.has_more else None
+
+
+def parse_metadata_filter(text: str) -> dict[str, str]:
+    """``"team=search, run=7"`` -> ``{"team": "search", "run": "7"}``; raises ValueError on a bad pair."""
+    pairs: dict[str, str] = {}
+    for part in (text or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"Write metadata filters as key=value pairs separated by commas; {part!r} is not one.")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def list_jobs_page(client, *, after: str | None = None, limit: int = 20,
+                   metadata: dict[str, str] | None = None) -> JobsPage:
+    """One page of the account's jobs, newest first; ``metadata`` filters on the server."""
+    params: dict[str, Any] = {"limit": limit}
+    if after:
+        params["after"] = after
+    if metadata:
+        params["metadata"] = metadata
+    data, has_more = _page(client.fine_tuning.jobs.list(**params), limit)
+    return JobsPage(data, has_more)
+
+
+def merge_job_lists(known: list[dict], fresh: list[dict]) -> list[dict]:
+    """``fresh`` (a newer read of the newest jobs) merged into ``known``: updated in place, new ones first."""
+    fresh_by_id = {j["id"]: j for j in fresh}
+    known_ids = {j["id"] for j in known}
+    new = [j for j in fresh if j["id"] not in known_ids]
+    return new + [fresh_by_id.get(j["id"], j) for j in known]
+
+
+def filter_jobs(jobs: Iterable[dict], *, statuses: Iterable[str] | None = None,
+                model: str | None = None) -> list[dict]:
+    """Jobs whose status is in ``statuses`` and whose base model is ``model`` (None = any)."""
+    wanted = set(statuses) if statuses else None
+    out = []
+    for job in jobs:
+        if wanted is not None and job.get("status") not in wanted:
+            continue
+        if model and base_model_name(job.get("model") or "") != model:
+            continue
+        out.append(job)
+    return out
+
+
+def jobs_table(jobs: Iterable[dict], tz: dt.tzinfo | None = None) -> list[dict]:
+    """Rows for the jobs list: status, model, created, fine-tuned model, trained tokens, id."""
+    return [{
+        "status": job.get("status"),
+        "model": job.get("model"),
+        "created": format_time(job.get("created_at"), tz),
+        "fine_tuned_model": job.get("fine_tuned_model") or "",
+        "trained_tokens": job.get("trained_tokens"),
+        "id": job.get("id"),
+        "metadata": ", ".join(f"{k}={v}" for k, v in (job.get("metadata") or {}).items()),
+    } for job in jobs]
