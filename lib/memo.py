@@ -124,6 +124,15 @@ class SessionMemo:
                 self._items.popitem(last=False)
         return value
 
+    def put(self, key: Hashable, value: Any) -> None:
+        """Keep ``value`` for ``key`` as the most recent entry (a value learnt elsewhere, say uploaded bytes)."""
+        self.last_used = self.clock()
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.entries:
+                self._items.popitem(last=False)
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import openai
 import streamlit as st
 
-from lib import catalog, launch, ui
+from lib import calls, catalog, launch, memo, ui
 from lib.display import human_size, md_code, md_escape
 from lib.errors import explain
 from lib.handoff import LaunchFile
@@ -34,22 +34,26 @@ for _key, _default in {
     "launch_metadata": "", "launch_budget_on": False, "launch_budget": 25.0, "launch_record_estimate": True,
     "launch_train_source": None, "launch_val_source": "none", "launch_train_upload": None, "launch_val_upload": None,
     "launch_train_account": None, "launch_val_account": None,
-    "launch_account": {},  # connection fingerprint -> {"models", "files", ...} read from the API
     "launch_uploaded": {},  # (connection, sha256) -> AccountFile: never upload the same bytes twice
-    "launch_bytes": {},  # (connection, file id) -> LaunchFile or the reason it cannot be read
-    "launch_checks": {},  # (sha256s, model, method) -> (FileCheck, FileCheck | None)
-    "launch_pending": None,  # the request under confirmation: params, idempotency key, state
+    "launch_pending": None,  # the request under confirmation: a launch.PendingLaunch
     "launch_result": None,  # the last outcome: {"ok": True, "job_id"...} or {"ok": False, "message"}
-    "launch_retry": None,  # key of a create whose outcome is unknown, reused for the same request
+    "launch_retry": None,  # a launch.UnknownOutcome: its key is reused for the same request
     "launch_seen_handoff": None, "launch_note": None,
     "launch_training_type": launch.training_tiers()[0].training_type,  # Azure OpenAI's tier
     "launch_azure_prices": {},  # model id -> the Azure training price the user entered
 }.items():
     ss.setdefault(_key, _default)
+if ss.get("launch_account") is None:  # the account's models and files, read from the API
+    ss.launch_account = calls.AccountReads()
+if ss.get("launch_bytes") is None:  # (connection, file id) -> LaunchFile or the reason it cannot be read
+    ss.launch_bytes = memo.SessionMemo(entries=8)  # files read back are held in memory: the last few only
+if ss.get("launch_checks") is None:  # (sha256s, model, method) -> (FileCheck, FileCheck | None)
+    ss.launch_checks = memo.SessionMemo(entries=12)
 
-# Calls of this run that found the API unreachable or silent. Later calls in the same run are skipped,
-# so a backend that stopped answering costs one bounded wait, not one per call.
-unreachable: list[str] = []
+# Set when a call of this run found the API unreachable or silent: later calls in the same run are
+# skipped, so a backend that stopped answering costs one bounded wait, not one per call.
+guard = calls.FailureGuard()
+account = conn.fingerprint() + "|" + calendar  # the demo's Azure mode lists other models
 
 SOURCES = {"dataset": "From the Dataset page", "upload": "Upload a file", "account": "Already on the account"}
 HYPER_HELP = {
@@ -64,44 +68,31 @@ HYPER_HELP = {
 
 
 # --------------------------------------------------------------------------- helpers
-def _account() -> dict:
-    """What this connection's account holds, read once per session (Refresh reads it again)."""
-    fingerprint = conn.fingerprint() + "|" + calendar  # the demo's Azure mode lists other models
-    if fingerprint not in ss.launch_account:
-        ss.launch_account = {fingerprint: {}}  # only the current connection is kept
-    return ss.launch_account[fingerprint]
-
-
 def _refresh_account() -> None:
-    ss.launch_account = {}
+    ss.launch_account.forget()
 
 
-def _models() -> tuple[list[launch.ModelChoice], str | None]:
-    entry = _account()
-    if "models" not in entry:
-        try:
-            entry["models"] = launch.trainable_models(ui.client(conn, max_retries=1).models.list(), today=today,
-                                                      calendar=calendar)
-            entry["models_error"] = None
-        except Exception as exc:  # the form still works from the catalog
-            entry["models"] = launch.catalog_models(today=today, calendar=calendar)
-            entry["models_error"] = explain(exc, action="list the account's models")
-            if isinstance(exc, openai.APIConnectionError):  # timeouts too
-                unreachable.append(entry["models_error"])
-    return entry["models"], entry["models_error"]
+def _read_models() -> tuple[list[launch.ModelChoice], str | None]:
+    try:
+        return launch.trainable_models(calls.READ.client(conn).models.list(), today=today, calendar=calendar), None
+    except Exception as exc:  # the form still works from the catalog
+        if isinstance(exc, openai.APIConnectionError):  # timeouts too
+            guard.note("models")
+        return launch.catalog_models(today=today, calendar=calendar), explain(exc, action="list the account's models")
+
+
+def _read_files() -> tuple[list[launch.AccountFile], str | None]:
+    try:
+        return launch.list_training_files(calls.READ.client(conn)), None
+    except Exception as exc:
+        return [], explain(exc, action="list the account's files")
 
 
 def _files() -> tuple[list[launch.AccountFile], str | None]:
-    entry = _account()
-    if "files" not in entry:
-        if unreachable:  # the models call of this run just waited in vain: do not wait a second time
-            return [], ("The account's files are not listed: the API could not be reached a moment ago. "
-                        "Press Refresh to try again.")
-        try:
-            entry["files"], entry["files_error"] = launch.list_training_files(ui.client(conn, max_retries=1)), None
-        except Exception as exc:
-            entry["files"], entry["files_error"] = [], explain(exc, action="list the account's files")
-    return entry["files"], entry["files_error"]
+    if guard and not ss.launch_account.holds(account, "files"):  # the models call just waited in vain
+        return [], ("The account's files are not listed: the API could not be reached a moment ago. "
+                    "Press Refresh to try again.")
+    return ss.launch_account.get(account, "files", _read_files)
 
 
 def _store_upload(role: str) -> None:
@@ -109,23 +100,15 @@ def _store_upload(role: str) -> None:
     ss[f"launch_{role}_upload"] = LaunchFile.of(uploaded.name, uploaded.getvalue()) if uploaded else None
 
 
-def _remember_bytes(file_id: str, content: LaunchFile | str) -> None:
-    if len(ss.launch_bytes) >= 8:  # files read back are held in memory: keep the last few only
-        ss.launch_bytes.pop(next(iter(ss.launch_bytes)))
-    ss.launch_bytes[(conn.fingerprint(), file_id)] = content
-
-
 def _account_bytes(file: launch.AccountFile) -> LaunchFile | str:
     """The file's content (to check it), or why it cannot be read back."""
-    key = (conn.fingerprint(), file.id)
-    if key not in ss.launch_bytes:
+    def read() -> LaunchFile | str:
         try:
-            data = launch.read_account_file(ui.client(conn, max_retries=1), file)
-            _remember_bytes(file.id, LaunchFile.of(file.filename, data))
+            return LaunchFile.of(file.filename, launch.read_account_file(calls.READ.client(conn), file))
         except Exception as exc:
-            reason = str(exc) if isinstance(exc, launch.FileTooLargeError) else explain(exc, action="read the file back")
-            _remember_bytes(file.id, reason)
-    return ss.launch_bytes[key]
+            return str(exc) if isinstance(exc, launch.FileTooLargeError) else explain(exc, action="read the file back")
+
+    return ss.launch_bytes.get((conn.fingerprint(), file.id), read)
 
 
 class Picked(NamedTuple):
@@ -189,14 +172,12 @@ def _file_picker(role: str, handoff: LaunchFile | None) -> Picked:
 
 def _check(train: LaunchFile, val: LaunchFile | None, model: str, method: str):
     """The validator's verdict for these files, model and method (kept per session)."""
-    key = (train.sha256, val.sha256 if val else None, model, method)
-    if key not in ss.launch_checks:
-        if len(ss.launch_checks) >= 12:
-            ss.launch_checks.pop(next(iter(ss.launch_checks)))
+    def check():
         with st.spinner(f"Checking {md_code(train.name)} for {model}…"):
-            ss.launch_checks[key] = launch.check_files(
-                (train.name, train.data), (val.name, val.data) if val else None, model=model, method=method)
-    return ss.launch_checks[key]
+            return launch.check_files((train.name, train.data), (val.name, val.data) if val else None,
+                                      model=model, method=method)
+
+    return ss.launch_checks.get((train.sha256, val.sha256 if val else None, model, method), check)
 
 
 def _show_check(check: launch.FileCheck | None, unreadable: str | None) -> None:
@@ -217,13 +198,13 @@ def _show_check(check: launch.FileCheck | None, unreadable: str | None) -> None:
 # --------------------------------------------------------------------------- the create call
 def _on_confirm() -> None:
     pending = ss.launch_pending
-    if pending and pending["state"] == "review":  # a second click finds "creating" and does nothing
-        pending["state"] = "creating"
+    if pending and pending.state == "review":  # a second click finds "creating" and does nothing
+        pending.state = "creating"
 
 
 def _on_cancel() -> None:
     pending = ss.launch_pending
-    if pending and pending["state"] == "review":
+    if pending and pending.state == "review":
         ss.launch_pending = None
 
 
@@ -231,11 +212,11 @@ def _create() -> None:
     """Send the pending request once; the outcome is in session state before the next Streamlit call."""
     pending = ss.launch_pending
     try:
-        job = launch.create_job(ui.client(conn, max_retries=0), pending["params"], idempotency_key=pending["key"])
+        job = launch.create_job(calls.CREATE.client(conn), pending.params, idempotency_key=pending.key)
     except Exception as exc:  # every refusal becomes one sentence under the form
         unknown = launch.outcome_is_unknown(exc)
-        ss.launch_retry = {"conn": conn.fingerprint(), "request": launch.request_fingerprint(pending["params"]),
-                           "key": pending["key"]} if unknown else None
+        ss.launch_retry = launch.UnknownOutcome(conn.fingerprint(), launch.request_fingerprint(pending.params),
+                                                pending.key) if unknown else None
         ss.launch_result = {"ok": False, "message": launch.explain_refusal(exc, calendar)}
         ss.launch_pending = None
         return
@@ -250,26 +231,26 @@ def confirm_dialog() -> None:
     pending = ss.launch_pending
     if pending is None:
         st.rerun()  # created, refused or cancelled: close and show the outcome on the page
-    params, charge, creating = pending["params"], pending["charge"], pending["state"] == "creating"
+    params, charge, creating = pending.params, pending.charge, pending.state == "creating"
     if charge is not None:
         st.metric("Estimated charge", launch.format_usd(charge.usd))
         st.caption(charge.formula() + ". Validation files are not charged.")
     else:
         st.warning("The charge cannot be estimated: the training file could not be read back to count its tokens.",
                    icon=":material/help:")
-    if pending["budget"] is not None:
-        st.caption(f":material/savings: Within your budget cap of {launch.format_usd(pending['budget'])}.")
-    st.markdown(pending["files"])
+    if pending.budget is not None:
+        st.caption(f":material/savings: Within your budget cap of {launch.format_usd(pending.budget)}.")
+    st.markdown(pending.files_markdown())
     st.markdown(" ".join(md_escape(line) for line in launch.deadline_lines(params["model"], calendar, today)))
     if calendar == "azure":
         st.warning(md_escape(launch.azure_hosting_warning()), icon=":material/payments:")
-    if pending["duplicate"]:
+    if pending.duplicate:
         st.warning(f"A job with the same model, method, files, suffix and metadata was already created "
-                   f"{pending['duplicate']}. Confirming creates another one.",
+                   f"{pending.duplicate}. Confirming creates another one.",
                    icon=":material/content_copy:")
     st.markdown("**The request that will be sent** (`POST /fine_tuning/jobs`)")
     st.code(json.dumps(params, indent=2), language="json")
-    st.caption(f"Sent once with no automatic retries and the header `Idempotency-Key: {pending['key']}`, so a "
+    st.caption(f"Sent once with no automatic retries and the header `Idempotency-Key: {pending.key}`, so a "
                "repeat cannot create a second job.")
     left, right = st.columns(2)
     left.button("Creating the job…" if creating else "Confirm and create the job", type="primary",
@@ -302,8 +283,8 @@ def _upload(role: str, local: LaunchFile, client) -> launch.AccountFile | None:
     finally:
         bar.empty()
     ss.launch_uploaded[(conn.fingerprint(), local.sha256)] = known
-    _remember_bytes(known.id, local)
-    _account().pop("files", None)  # the account now holds one more file
+    ss.launch_bytes.put((conn.fingerprint(), known.id), local)
+    ss.launch_account.forget("files")  # the account now holds one more file
     return known
 
 
@@ -312,7 +293,7 @@ def review(form: launch.LaunchForm, train: Picked, val: Picked, train_check, cho
     """Upload what is not on the account yet, build the exact request and open the confirmation."""
     if ss.launch_pending is not None:  # a double click on Review: the confirmation is already open
         return
-    client = ui.client(conn)
+    client = calls.UPLOAD.client(conn)
     ids = {}
     for role, picked in (("training", train), ("validation", val)):
         if picked.account_id or not picked.chosen:
@@ -322,28 +303,11 @@ def review(form: launch.LaunchForm, train: Picked, val: Picked, train_check, cho
         if uploaded is None:
             return
         ids[role] = uploaded.id
-    params = launch.build_request(form, training_file=ids["training"], validation_file=ids["validation"],
-                                  estimate=charge if ss.launch_record_estimate else None)
-    duplicate = None
-    try:  # only a warning: the confirmation works without it, so it gets one short try
-        quick = client.with_options(max_retries=0, timeout=10.0)
-        twin = launch.find_duplicate(quick.fine_tuning.jobs.list(limit=50).data, params,
-                                     same_file=launch.file_comparer(quick))
-        if twin is not None:
-            duplicate = f"as {twin.id} ({twin.status})"
-    except Exception:
-        pass
-    files = f"**Training file** {md_code(train.name)} ({ids['training']})"
-    if train_check is not None:
-        files += f": {train_check.examples:,} examples"
-    files += f" · **validation file** {md_code(val.name)} ({ids['validation']})" if ids["validation"] else \
-        " · no validation file"
-    retry = ss.launch_retry
-    same = retry and retry["conn"] == conn.fingerprint() and retry["request"] == launch.request_fingerprint(params)
-    ss.launch_pending = {
-        "params": params, "key": retry["key"] if same else launch.new_idempotency_key(), "state": "review",
-        "charge": charge, "budget": cap, "duplicate": duplicate, "files": files,
-    }
+    ss.launch_pending = launch.prepare_review(
+        client, form, training_file=ids["training"], validation_file=ids["validation"], training_name=train.name,
+        validation_name=val.name, training_examples=train_check.examples if train_check is not None else None,
+        charge=charge, record_estimate=ss.launch_record_estimate, budget=cap, connection=conn.fingerprint(),
+        retry=ss.launch_retry)
     ss.launch_result = None
 
 
@@ -382,7 +346,7 @@ if missing:
     st.info(missing, icon=":material/key:")
     st.stop()
 
-models, models_error = _models()
+models, models_error = ss.launch_account.get(account, "models", _read_models)
 
 # 1 · Files
 with st.container(border=True):

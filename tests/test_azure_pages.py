@@ -177,7 +177,7 @@ def test_the_demo_follows_openai_unless_switched_to_azure(sim, monkeypatch):
         "Developer · 50% below Global."]
     at.radio(key="_launch_training_type").set_value("Developer").run()
     at.button(key="launch_review").click().run()
-    assert at.session_state["launch_pending"]["params"]["trainingType"] == "Developer"
+    assert at.session_state["launch_pending"].params["trainingType"] == "Developer"
     at.button(key="launch_confirm").click().run()
     assert not at.exception, [e.value for e in at.exception]
     result = at.session_state["launch_result"]
@@ -196,7 +196,7 @@ def test_launch_confirmation_on_azure_warns_of_the_hosting_fee(sim, azure):
     at.button(key="launch_review").click().run()
     text = readable(at)
     assert "$1.70 per hour ($1,224.00 per 720-hour month)" in text and "15 days" in text
-    model = at.session_state["launch_pending"]["params"]["model"]
+    model = at.session_state["launch_pending"].params["model"]
     assert model == "gpt-4.1-nano-2025-04-14"  # the cheapest on Azure, which OpenAI retired on 2026-10-23
     assert "this fine-tune's deployment answers until 2027-10-14" in text and "2026-10-23" not in text
     assert "Your Azure training price" in text and "OpenAI's list price" in text

@@ -59,3 +59,11 @@ def test_the_shared_cache_is_bounded_in_bytes_and_idle_time():
     clock.now += 61
     cache.get("f", lambda: "f", cost=1)
     assert len(cache) == 1
+
+
+def test_put_keeps_a_value_learnt_elsewhere_as_the_newest_within_the_bound():
+    memo = SessionMemo(entries=2)
+    memo.get("a", lambda: 1)
+    memo.put("b", 2)
+    memo.put("c", 3)
+    assert len(memo) == 2 and memo.get("c", lambda: 0) == 3 and memo.get("a", lambda: "rebuilt") == "rebuilt"

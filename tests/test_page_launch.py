@@ -114,7 +114,7 @@ def test_handoff_to_running_job(sim, chat):
     assert "shuts down on 2027-01-14" in plain and "jobs from 2027-01-06" in plain and "`twi.jsonl`" in text
     assert "secondary sources" in plain  # 2027-01-06 is doubtful (issue 12, defect 8)
     request = json.loads(at.code[0].value)
-    assert request == pending["params"] == {
+    assert request == pending.params == {
         "model": MINI, "training_file": request["training_file"],
         "method": {"type": "supervised", "supervised": {"hyperparameters": {
             "n_epochs": 3, "batch_size": 4, "learning_rate_multiplier": 0.5}}},
@@ -125,7 +125,7 @@ def test_handoff_to_running_job(sim, chat):
     at.button(key="launch_confirm").click().run()
     assert not at.exception
     sent = creates(sim, at)
-    assert len(sent) == 1 and sent[0]["body"] == request and sent[0]["idempotency_key"] == pending["key"]
+    assert len(sent) == 1 and sent[0]["body"] == request and sent[0]["idempotency_key"] == pending.key
     job = sdk(at).fine_tuning.jobs.list().data
     assert len(job) == 1
     assert at.session_state["launch_pending"] is None
@@ -143,7 +143,7 @@ def test_estimate_can_stay_out_of_the_metadata(sim, chat):
     at = open_launch(chat)
     at.toggle(key="_launch_record_estimate").set_value(False).run()
     review(at)
-    assert "metadata" not in at.session_state["launch_pending"]["params"]
+    assert "metadata" not in at.session_state["launch_pending"].params
 
 
 def test_dataset_handoff_brings_its_model_and_method(dpo):
@@ -199,7 +199,7 @@ def test_reuse_a_file_already_on_the_account(sim, chat):
     assert "100 examples" in at.success[0].value  # read back and checked
     uploads_before = len(log_of(sim, at, method="POST", path="/files"))
     review(at)
-    assert at.session_state["launch_pending"]["params"]["training_file"] == uploaded.id
+    assert at.session_state["launch_pending"].params["training_file"] == uploaded.id
     assert len(log_of(sim, at, method="POST", path="/files")) == uploads_before  # nothing uploaded again
 
 
@@ -213,9 +213,9 @@ def test_a_rerun_reuses_the_idempotency_key(sim, chat):
     """A run that reached the service but never recorded the job: the repeat returns the same job."""
     at = review(open_launch(chat))
     pending = at.session_state["launch_pending"]
-    first = sdk(at).fine_tuning.jobs.create(**pending["params"], extra_headers={"Idempotency-Key": pending["key"]})
+    first = sdk(at).fine_tuning.jobs.create(**pending.params, extra_headers={"Idempotency-Key": pending.key})
     at.run()  # a rerun keeps the same pending request and key
-    assert at.session_state["launch_pending"]["key"] == pending["key"]
+    assert at.session_state["launch_pending"].key == pending.key
     at.button(key="launch_confirm").click().run()
     assert at.session_state["launch_result"]["job_id"] == first.id
     assert [j.id for j in sdk(at).fine_tuning.jobs.list()] == [first.id]
@@ -375,7 +375,7 @@ def test_refusal_bad_key(sim, chat):
 
 def test_refusal_bad_file(sim, chat):
     at = _reviewed(chat)
-    sdk(at).files.delete(at.session_state["launch_pending"]["params"]["training_file"])
+    sdk(at).files.delete(at.session_state["launch_pending"].params["training_file"])
     text = _confirm(at)
     assert text.startswith("The API refused the training file: invalid training_file: file-")
     assert "fix it on the Dataset page" in text
@@ -384,12 +384,12 @@ def test_refusal_bad_file(sim, chat):
 
 def test_network_down_then_a_safe_retry(sim, chat):
     at = _reviewed(chat)
-    key = at.session_state["launch_pending"]["key"]
+    key = at.session_state["launch_pending"].key
     sim.add_fault(preset="drop", method="POST", path="/fine_tuning/jobs$")
     assert "Could not reach the API while creating the job, so it may or may not exist" in _confirm(at)
     _form_kept(at)
     review(at)  # the same settings again: the same key, so the retry cannot make a second job
-    assert at.session_state["launch_pending"]["key"] == key
+    assert at.session_state["launch_pending"].key == key
     at.button(key="launch_confirm").click().run()
     assert at.session_state["launch_result"]["ok"]
     assert {e["idempotency_key"] for e in creates(sim, at)} == {key}
@@ -421,5 +421,5 @@ def test_account_file_that_cannot_be_read_back(sim, chat):
     assert at.button(key="launch_review").disabled
     at.toggle(key="_launch_budget_on").set_value(False).run()
     review(at)
-    assert at.session_state["launch_pending"]["params"]["training_file"] == uploaded.id
+    assert at.session_state["launch_pending"].params["training_file"] == uploaded.id
     assert "The charge cannot be estimated" in shown(at.warning)
