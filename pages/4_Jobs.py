@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import openai
 import streamlit as st
 
-from lib import catalog, jobs, ui
+from lib import calls, catalog, jobs, ui
 from lib.charts.jobs import compare_figure, training_figure
 from lib.costs import usd
 from lib.display import md_escape
@@ -40,7 +40,9 @@ ss = st.session_state
 for name, default in (("jobs_watch", {}), ("jobs_list", None), ("jobs_job", None), ("jobs_refresh_s", 5.0),
                       ("jobs_confirm_cancel", None), ("jobs_flash", None), ("jobs_drawn_status", {}),
                       ("jobs_meta_filter", ""), ("jobs_view", "Watch"), ("jobs_smoothing", 0.6),
-                      ("jobs_compare_smoothing", 0.6)):
+                      ("jobs_compare_smoothing", 0.6), ("jobs_status_filter", []), ("jobs_model_filter", ANY_MODEL),
+                      ("jobs_levels", ["info", "warn", "error"]), ("jobs_compare", []),
+                      ("jobs_compare_metric", next(iter(jobs.METRIC_LABELS))), ("jobs_compare_all", False)):
     ss.setdefault(name, default)
 
 st.title("Jobs")
@@ -50,13 +52,13 @@ problem = conn.missing()
 if problem:
     st.info(problem, icon=":material/key:")
     st.stop()
-client = ui.client(conn, max_retries=1, timeout=15.0)
+client = calls.WATCH.client(conn)
 calendar = ui.calendar_of(conn)  # the backend's dates and price model: "openai" or "azure"
 fingerprint = conn.fingerprint() + "|" + calendar  # the demo's Azure mode is another account view
-# Set once a call of this full run (or of the button callback before it) has failed: the rest of the run
+# Trips once a call of this full run (or of the button callback before it) has failed: the rest of the run
 # shows what was last seen instead of asking again, so a backend that is down or silent costs one wait
 # and one sentence, not one per call.
-failed_this_run: list[str] = ["action"] if ss.pop("jobs_action_failed", False) else []
+guard = calls.FailureGuard.for_run(failed_before=ss.pop("jobs_action_failed", False))
 try:
     tz = ZoneInfo(st.context.timezone) if st.context.timezone else None
 except Exception:  # an unknown zone name from the browser: show UTC
@@ -114,10 +116,6 @@ def on_pick_row() -> None:
         ss.jobs_view = "Watch"
 
 
-def copy_refresh() -> None:
-    ss.jobs_refresh_s = ss._jobs_refresh_s
-
-
 def act(key: str, action: str) -> None:
     """Cancel, pause or resume the watched job; the outcome is flashed on the next run."""
     watch = ss.jobs_watch.get(key)
@@ -142,7 +140,7 @@ def load_list(meta_filter: dict[str, str]) -> dict | None:
     key = (fingerprint, tuple(sorted(meta_filter.items())))
     listing = ss.jobs_list
     now = time.time()
-    if failed_this_run and listing is not None and listing["key"] == key:
+    if guard and listing is not None and listing["key"] == key:
         return listing  # a button's call just failed and said so: keep what was seen, do not wait again
     try:
         if listing is None or listing["key"] != key:
@@ -161,7 +159,7 @@ def load_list(meta_filter: dict[str, str]) -> dict | None:
                 listing["fetched_at"] = now
     except openai.OpenAIError as exc:
         ui.show_error(exc, action="list the jobs")
-        failed_this_run.append("list")
+        guard.note("list")
     ss.jobs_list = listing
     return listing
 
@@ -170,9 +168,9 @@ def list_section() -> list[dict]:
     """Filters, the table of jobs and paging; returns the jobs shown (newest first)."""
     with st.container(border=True):
         cols = st.columns([3, 3, 3, 1.4], vertical_alignment="bottom")
-        statuses = cols[0].multiselect("Status", STATUS_CHOICES, key="jobs_status_filter", placeholder="Any status",
-                                       format_func=jobs.status_label)
-        cols[2].text_input("Metadata", key="jobs_meta_filter", placeholder="team=search, run=7",
+        statuses = cols[0].multiselect("Status", STATUS_CHOICES, placeholder="Any status",
+                                       format_func=jobs.status_label, **ui.bind("jobs_status_filter"))
+        cols[2].text_input("Metadata", **ui.bind("jobs_meta_filter"), placeholder="team=search, run=7",
                            help="Jobs whose metadata holds all these key=value pairs (filtered by the API).")
         cols[3].button("Refresh", icon=":material/refresh:", key="jobs_refresh_list", width="stretch",
                        on_click=lambda: ss.update(jobs_list_refresh=True))
@@ -185,7 +183,9 @@ def list_section() -> list[dict]:
         fresh = watched_jobs()
         loaded = [fresh.get(j["id"], j) for j in (listing["jobs"] if listing else [])]
         models = sorted({catalog.base_model_name(j.get("model") or "") for j in loaded} - {""})
-        model = cols[1].selectbox("Base model", [ANY_MODEL, *models], key="jobs_model_filter")
+        if ss.jobs_model_filter not in models:  # a model of another connection or filter: any model
+            ss.jobs_model_filter = ANY_MODEL
+        model = cols[1].selectbox("Base model", [ANY_MODEL, *models], **ui.bind("jobs_model_filter"))
         shown = jobs.filter_jobs(loaded, statuses=statuses, model=None if model == ANY_MODEL else model)
         if not loaded:
             st.info("No fine-tuning jobs on this connection yet" + (" with that metadata." if meta_filter else ".")
@@ -263,7 +263,7 @@ def live_panel(key: str) -> None:
     else:
         st.caption(" · ".join(filter(None, [eta, f"refreshed {refreshed}, every {ss.jobs_refresh_s:g} s"])))
 
-    smoothing = st.slider("Smoothing (EMA)", 0.0, 0.95, step=0.05, key="jobs_smoothing",
+    smoothing = st.slider("Smoothing (EMA)", 0.0, 0.95, step=0.05, **ui.bind("jobs_smoothing"),
                           help="Exponential moving average of the noisy per-step curves; full validation "
                                "points (once per epoch) are never smoothed.")
     left, right = st.columns(2)
@@ -275,7 +275,7 @@ def live_panel(key: str) -> None:
     counts = jobs.level_counts(events)
     head = st.columns([2, 3], vertical_alignment="bottom")
     levels = head[0].pills("Event levels", ["info", "warn", "error"], selection_mode="multi",
-                           key="jobs_levels", default=["info", "warn", "error"])
+                           **ui.bind("jobs_levels"))
     complete = "" if watch.log.complete else " Older events are still being fetched."
     head[1].caption(f"{len(events)} events seen ({', '.join(f'{n} {lv}' for lv, n in counts.items())}), "
                     f"newest first.{complete}")
@@ -445,7 +445,7 @@ def watch_section(job_id: str | None, in_use: set[str]) -> None:
     key = watch_key(job_id)
     watch: jobs.JobWatch | None = ss.jobs_watch.get(key)
     now = time.time()
-    if failed_this_run:  # the list just failed: one sentence says it, and nothing is asked again in this run
+    if guard:  # the list just failed: one sentence says it, and nothing is asked again in this run
         if watch is None:
             st.button("Try again", icon=":material/refresh:", key="jobs_retry_open")
             return
@@ -454,7 +454,7 @@ def watch_section(job_id: str | None, in_use: set[str]) -> None:
         try:
             job = jobs.fetch_job(client, job_id)
         except openai.OpenAIError as exc:
-            failed_this_run.append("job")
+            guard.note("job")
             if watch is None:
                 ui.show_error(exc, action="open the job")
                 st.button("Try again", icon=":material/refresh:", key="jobs_retry_open")
@@ -469,7 +469,7 @@ def watch_section(job_id: str | None, in_use: set[str]) -> None:
     keep_watch(watch, in_use)
     ui.remember_job(watch.id, watch.status)
     try:
-        if failed_this_run:
+        if guard:
             pass  # the records load on a later run, once the API answers
         elif watch.terminal and not watch.final_loaded:
             with st.spinner("Loading the job's records (events, checkpoints, result file)…"):
@@ -490,9 +490,8 @@ def watch_section(job_id: str | None, in_use: set[str]) -> None:
         st.caption(md_escape(f"{job.get('model')} · {jobs.method_type(job)}"
                              + (f" · suffix {jobs.suffix_of(job)}" if jobs.suffix_of(job) else "")))
     if not watch.terminal:
-        ss._jobs_refresh_s = ss.jobs_refresh_s
         head[1].number_input("Refresh every (seconds)", min_value=0.5, max_value=600.0, step=0.5, format="%g",
-                             key="_jobs_refresh_s", on_change=copy_refresh,
+                             **ui.bind("jobs_refresh_s"),
                              help="How often the live panel asks the API for news while the job runs.")
     actions_row(key, watch)
 
@@ -514,7 +513,8 @@ def watch_section(job_id: str | None, in_use: set[str]) -> None:
 # ------------------------------------------------------------------------------------- compare
 def compare_section(shown: list[dict], in_use: set[str]) -> None:
     fresh = {j["id"]: j for j in shown}
-    chosen = st.multiselect("Jobs to compare", list(fresh), key="jobs_compare", max_selections=8,
+    ss.jobs_compare = [i for i in ss.jobs_compare if i in fresh]  # jobs the list no longer shows drop out
+    chosen = st.multiselect("Jobs to compare", list(fresh), **ui.bind("jobs_compare"), max_selections=8,
                             format_func=lambda i: jobs.job_label(fresh.get(i, {"id": i})),
                             placeholder="Pick two or more jobs")
     if len(chosen) < 2:
@@ -527,17 +527,17 @@ def compare_section(shown: list[dict], in_use: set[str]) -> None:
         for job_id in chosen:
             watch = ss.jobs_watch.get(watch_key(job_id))
             try:
-                if failed_this_run:  # said once already: compare what was last seen
+                if guard:  # said once already: compare what was last seen
                     pass
                 elif watch is None or not watch.terminal:
                     job = jobs.fetch_job(client, job_id)
                     watch = watch or jobs.JobWatch(job)
                     watch.update(job, time.time())
-                if not failed_this_run and not (watch.terminal and watch.log.complete):
+                if not guard and not (watch.terminal and watch.log.complete):
                     jobs.fetch_all_events(client, job_id, watch.log)
             except openai.OpenAIError as exc:
                 ui.show_error(exc, action=f"load job {job_id}")
-                failed_this_run.append("compare")
+                guard.note("compare")
             if watch is None:
                 continue
             keep_watch(watch, in_use)
@@ -546,13 +546,13 @@ def compare_section(shown: list[dict], in_use: set[str]) -> None:
         return
     rows_by_job = {w.id: jobs.metric_rows(w.log.events) for w in watches}
     controls = st.columns([2, 3], vertical_alignment="bottom")
-    metric = controls[0].selectbox("Metric", list(jobs.METRIC_LABELS), key="jobs_compare_metric",
+    metric = controls[0].selectbox("Metric", list(jobs.METRIC_LABELS), **ui.bind("jobs_compare_metric"),
                                    format_func=jobs.METRIC_LABELS.get)
-    smoothing = controls[1].slider("Smoothing (EMA)", 0.0, 0.95, step=0.05, key="jobs_compare_smoothing")
+    smoothing = controls[1].slider("Smoothing (EMA)", 0.0, 0.95, step=0.05, **ui.bind("jobs_compare_smoothing"))
     labels = {w.id: jobs.short_label(w.job) for w in watches}
     st.plotly_chart(compare_figure({labels[w.id]: rows_by_job[w.id] for w in watches}, metric or "train_loss",
                                    smoothing=smoothing), key="jobs_compare_chart", width="stretch")
-    show_all = st.toggle("Also show the settings they share", key="jobs_compare_all")
+    show_all = st.toggle("Also show the settings they share", **ui.bind("jobs_compare_all"))
     table = jobs.compare_table([w.job for w in watches], rows_by_job, only_differences=not show_all)
     st.dataframe(table, hide_index=True, width="stretch", key="jobs_compare_table", height=38 + 35 * len(table),
                  column_config={"setting": "Setting", **{w.id: labels[w.id] for w in watches}})
@@ -581,7 +581,7 @@ all_known = {**{j["id"]: j for j in shown}, **watched_jobs()}
 if ss.jobs_job is None and shown:
     pick_job(shown[0]["id"])  # open the newest job by default
 
-view = st.segmented_control("View", ["Watch", "Compare"], key="jobs_view",
+view = st.segmented_control("View", ["Watch", "Compare"], **ui.bind("jobs_view"),
                             format_func={"Watch": "Watch one job", "Compare": "Compare jobs"}.get)
 in_use = {watch_key(ss.jobs_job)} if ss.jobs_job else set()
 if view == "Compare":

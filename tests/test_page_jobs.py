@@ -99,7 +99,7 @@ def test_a_finished_job_by_link_shows_everything_and_is_not_polled(sim, client, 
     assert not [b for b in at.button if b.label in ("Cancel job", "Pause", "Resume")]
     sim.clear_log()
     at.run()
-    at.slider(key="jobs_smoothing").set_value(0.9).run()  # a fragment-only rerun
+    at.slider(key="_jobs_smoothing").set_value(0.9).run()  # a fragment-only rerun
     assert job_calls(sim, job_id) == []  # everything about an ended job is already in session state
 
 
@@ -167,9 +167,9 @@ def test_compare_overlays_curves_and_shows_differences(sim, client, key):
     wait_status(client, one, {"succeeded"})
     wait_status(client, two, {"succeeded"})
     at = open_jobs(sim, key)
-    at.segmented_control(key="jobs_view").set_value("Compare").run()
+    at.segmented_control(key="_jobs_view").set_value("Compare").run()
     assert "Pick two or more jobs" in texts(at.info)
-    at.multiselect(key="jobs_compare").set_value([one, two]).run()
+    at.multiselect(key="_jobs_compare").set_value([one, two]).run()
     assert not at.exception
     table = at.dataframe[-1].value  # the list first, then the comparison
     settings = dict(zip(table["setting"], zip(table[one], table[two])))
@@ -177,7 +177,7 @@ def test_compare_overlays_curves_and_shows_differences(sim, client, key):
     assert "model" not in settings and "Final train loss" in settings
     chart = at.get("plotly_chart")[-1]
     assert "two" in chart.proto.spec and "three" in chart.proto.spec
-    at.toggle(key="jobs_compare_all").set_value(True).run()
+    at.toggle(key="_jobs_compare_all").set_value(True).run()
     assert "model" in list(at.dataframe[-1].value["setting"])
 
 
@@ -238,14 +238,21 @@ def test_list_pages_and_filters(sim, client, key, frozen):
     assert list(at.dataframe[0].value["id"]) == ids[::-1][:20]  # newest first
     at.button(key="jobs_older").click().run()
     assert "22 of 22 loaded jobs" in texts(at.caption) and not [b for b in at.button if b.key == "jobs_older"]
-    at.text_input(key="jobs_meta_filter").set_value("batch=a").run()  # filtered by the API
+    at.text_input(key="_jobs_meta_filter").set_value("batch=a").run()  # filtered by the API
     assert set(at.dataframe[0].value["id"]) == set(ids[1::2])
-    at.text_input(key="jobs_meta_filter").set_value("").run()
-    at.multiselect(key="jobs_status_filter").set_value(["succeeded"]).run()
+    at.text_input(key="_jobs_meta_filter").set_value("").run()
+    at.multiselect(key="_jobs_status_filter").set_value(["succeeded"]).run()
     assert "No fine-tuning jobs" not in texts(at.info) and len(at.dataframe[0].value) == 0
-    at.multiselect(key="jobs_status_filter").set_value([]).run()
-    at.selectbox(key="jobs_model_filter").set_value("gpt-4o-mini-2024-07-18").run()
+    at.multiselect(key="_jobs_status_filter").set_value([]).run()
+    at.selectbox(key="_jobs_model_filter").set_value("gpt-4o-mini-2024-07-18").run()
     assert len(at.dataframe[0].value) == 20
+    # The filters live in permanent keys (ui.bind): they survive a page switch.
+    at.text_input(key="_jobs_meta_filter").set_value("batch=a").run()
+    at.switch_page("dashboard.py").run()
+    at.switch_page(PAGE).run()
+    assert at.text_input(key="_jobs_meta_filter").value == "batch=a"
+    assert at.selectbox(key="_jobs_model_filter").value == "gpt-4o-mini-2024-07-18"
+    assert set(at.dataframe[0].value["id"]) == set(ids[1::2])
 
 
 def test_event_level_filter(sim, client, key):
@@ -254,5 +261,5 @@ def test_event_level_filter(sim, client, key):
     at = open_jobs(sim, key, job=job_id)
     events = at.dataframe[1].value  # the list, then the events log
     assert len(events) > 90 and set(events["level"]) == {"info"}
-    at.pills(key="jobs_levels").set_value(["error"]).run()
+    at.pills(key="_jobs_levels").set_value(["error"]).run()
     assert len(at.dataframe[1].value) == 0
