@@ -211,32 +211,6 @@ def _is_running(run: Any) -> bool:
     return bool(running)
 
 
-# --------------------------------------------------------------------------- work kept per session
-class SessionMemo:
-    """A small bounded memo for work a rerun would otherwise repeat (reading a set, an estimate).
-
-    Kept in one session's state; keys must say everything the result depends on (content
-    hashes, settings). The oldest entries go first beyond ``size``.
-    """
-
-    def __init__(self, size: int = 8) -> None:
-        self._size = size
-        self._items: dict[Any, Any] = {}
-
-    def get_or(self, key: Any, compute: Callable[[], Any]) -> Any:
-        """The remembered result for ``key``, else ``compute()``'s (an exception is not remembered)."""
-        if key in self._items:
-            return self._items[key]
-        value = compute()
-        self._items[key] = value
-        while len(self._items) > self._size:
-            self._items.pop(next(iter(self._items)))
-        return value
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
 # --------------------------------------------------------------------------- candidates as the page builds them
 @dataclass(frozen=True)
 class CandidateChoice:

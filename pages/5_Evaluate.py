@@ -18,7 +18,7 @@ or through md_escape in markdown; never as HTML.
 
 import streamlit as st
 
-from lib import catalog, jobs, launch, ui
+from lib import calls, catalog, jobs, launch, memo, ui
 from lib import evaluate as ev
 from lib import evaluate_session as session
 from lib.charts import evaluate as charts
@@ -44,9 +44,9 @@ for _key, _default in {
     "eval_system": "", "eval_fewshot": 0,
     "eval_concurrency": 4, "eval_max_spend_on": False, "eval_max_spend": 5.0,
     "eval_recording": None, "eval_against_label": None,
-    "eval_account": {},  # connection fingerprint -> {"tunes", "files", ...} read from the API
-    "eval_bytes": {},  # (connection, file id) -> LaunchFile or why it cannot be read
-    "eval_memo": None, "eval_runs": None,  # session.SessionMemo / session.SessionRuns
+    "eval_account": None,  # calls.AccountReads: the account's fine-tunes and files, read from the API
+    "eval_bytes": None,  # memo.SessionMemo: (connection, file id) -> LaunchFile or why it cannot be read
+    "eval_memo": None, "eval_runs": None,  # memo.SessionMemo / session.SessionRuns
     "eval_pending": None,  # the run under confirmation: run id, candidates, estimate, state
     "eval_run_id": None,  # the run shown on the page
     "eval_note": None, "eval_failure": None,  # the last news, and why the last start failed
@@ -56,58 +56,44 @@ for _key, _default in {
     "eval_judge_model": None, "eval_rubric": ev.DEFAULT_RUBRIC,
 }.items():
     ss.setdefault(_key, _default)
+if ss.eval_account is None:
+    ss.eval_account = calls.AccountReads()
+if ss.eval_bytes is None:
+    ss.eval_bytes = memo.SessionMemo(entries=6)  # files read back are held in memory: the last few only
 if ss.eval_memo is None:
-    ss.eval_memo = session.SessionMemo(size=16)
+    ss.eval_memo = memo.SessionMemo(entries=16)
 if ss.eval_runs is None:
     ss.eval_runs = session.SessionRuns()
 slots = session.CandidateSlots(ss)  # the candidate rows, each field in its own permanent key
 
 
 # --------------------------------------------------------------------------- state helpers
-def _account() -> dict:
-    """What this connection's account holds, read once per session (Refresh reads it again)."""
-    fingerprint = conn.fingerprint()
-    if fingerprint not in ss.eval_account:
-        ss.eval_account = {fingerprint: {}}
-    return ss.eval_account[fingerprint]
+def _read_fine_tunes() -> tuple[list[tuple[str, str | None]], str | None]:
+    try:
+        return session.succeeded_fine_tunes(jobs.list_jobs_page(calls.READ.client(conn), limit=100).jobs), None
+    except Exception as exc:  # the catalog's models are still offered
+        return [], explain(exc, action="list the account's fine-tuned models")
 
 
-def _fine_tunes() -> tuple[list[tuple[str, str | None]], str | None]:
-    entry = _account()
-    if "tunes" not in entry:
-        try:
-            listed = jobs.list_jobs_page(ui.client(conn, max_retries=1), limit=100).jobs
-            entry["tunes"], entry["tunes_error"] = session.succeeded_fine_tunes(listed), None
-        except Exception as exc:  # the catalog's models are still offered
-            entry["tunes"], entry["tunes_error"] = [], explain(exc, action="list the account's fine-tuned models")
-    return entry["tunes"], entry["tunes_error"]
-
-
-def _files() -> tuple[list[launch.AccountFile], str | None]:
-    entry = _account()
-    if "files" not in entry:
-        try:
-            entry["files"], entry["files_error"] = launch.list_training_files(ui.client(conn, max_retries=1)), None
-        except Exception as exc:
-            entry["files"], entry["files_error"] = [], explain(exc, action="list the account's files")
-    return entry["files"], entry["files_error"]
+def _read_files() -> tuple[list[launch.AccountFile], str | None]:
+    try:
+        return launch.list_training_files(calls.READ.client(conn)), None
+    except Exception as exc:
+        return [], explain(exc, action="list the account's files")
 
 
 def _account_bytes(file: launch.AccountFile) -> LaunchFile | str:
-    key = (conn.fingerprint(), file.id)
-    if key not in ss.eval_bytes:
-        if len(ss.eval_bytes) >= 6:
-            ss.eval_bytes.pop(next(iter(ss.eval_bytes)))
+    def read() -> LaunchFile | str:
         try:
-            ss.eval_bytes[key] = LaunchFile.of(file.filename, launch.read_account_file(ui.client(conn), file))
+            return LaunchFile.of(file.filename, launch.read_account_file(calls.READ.client(conn), file))
         except Exception as exc:
-            ss.eval_bytes[key] = str(exc) if isinstance(exc, launch.FileTooLargeError) else \
-                explain(exc, action="download the file")
-    return ss.eval_bytes[key]
+            return str(exc) if isinstance(exc, launch.FileTooLargeError) else explain(exc, action="download the file")
+
+    return ss.eval_bytes.get((conn.fingerprint(), file.id), read)
 
 
 def _refresh_account() -> None:
-    ss.eval_account = {}
+    ss.eval_account.forget()
 
 
 def _store_upload(widget_key: str, target: str) -> None:
@@ -144,7 +130,7 @@ def _load_set(file: LaunchFile, limit: int | None, seed: int):
         except ev.EvalInputError as exc:
             return str(exc)
 
-    return ss.eval_memo.get_or(("set", file.sha256, limit, seed), read)
+    return ss.eval_memo.get(("set", file.sha256, limit, seed), read)
 
 
 def _load_recording(file: LaunchFile):
@@ -154,7 +140,7 @@ def _load_recording(file: LaunchFile):
         except ev.RecordingError as exc:
             return str(exc)
 
-    return ss.eval_memo.get_or(("recording", file.sha256), read)
+    return ss.eval_memo.get(("recording", file.sha256), read)
 
 
 def _few_shot(system: str, train: LaunchFile, n: int, seed: int) -> str:
@@ -163,7 +149,7 @@ def _few_shot(system: str, train: LaunchFile, n: int, seed: int) -> str:
         shots = ev.load_eval_set(train.data, name=train.name, limit=n, seed=seed).examples
         return ev.few_shot_system(system, list(shots))
 
-    return ss.eval_memo.get_or(("shots", hash(system), train.sha256, n, seed), build)
+    return ss.eval_memo.get(("shots", hash(system), train.sha256, n, seed), build)
 
 
 def _file_chooser(source: str, handed: LaunchFile | None, train: LaunchFile | None) -> LaunchFile | None:
@@ -181,7 +167,7 @@ def _file_chooser(source: str, handed: LaunchFile | None, train: LaunchFile | No
             st.caption(f":material/upload_file: {md_code(stored.name)} · {human_size(stored.size)} (uploaded earlier)")
         return stored
     if source == "account":
-        files, error = _files()
+        files, error = ss.eval_account.get(conn.fingerprint(), "files", _read_files)
         if error:
             st.error(md_escape(error), icon=":material/error:")
         by_id = {f.id: f for f in files}
@@ -211,7 +197,7 @@ def _file_chooser(source: str, handed: LaunchFile | None, train: LaunchFile | No
 
 
 def _estimate(eval_set, candidates: list, key: tuple) -> list[ev.CandidateEstimate]:
-    return ss.eval_memo.get_or(("estimate", key, calendar),
+    return ss.eval_memo.get(("estimate", key, calendar),
                                lambda: ev.estimate(eval_set, candidates, calendar=calendar))
 
 
@@ -235,7 +221,7 @@ def _give_the_demo_the_set(file: LaunchFile) -> None:
     (local and free); on a real account nothing is uploaded."""
     key = (conn.fingerprint(), file.sha256)
     if key not in ss.eval_demo_files:
-        launch.upload_file(ui.client(conn), file.name, file.data)
+        launch.upload_file(calls.UPLOAD.client(conn), file.name, file.data)
         ss.eval_demo_files.add(key)
 
 
@@ -427,7 +413,7 @@ def results_section(run_id: str, run) -> None:
     if verdicts:  # a grader's opinion joins the scores as "judge"
         results = ev.apply_verdicts(results, judge["grading"], verdicts)
     # a resume turns errors into answers (and a judge adds verdicts): the key counts them
-    report = ss.eval_memo.get_or(("report", run_id, len(results), sum(r.answered for r in results),
+    report = ss.eval_memo.get(("report", run_id, len(results), sum(r.answered for r in results),
                                   sum(v.answered for v in verdicts)),
                                  lambda: ev.summarize(run.eval_set, run.candidates, results, prices_as_of=cat.as_of,
                                                    calendar=calendar))
@@ -549,7 +535,7 @@ if ss.eval_failure:
     st.error(md_escape(ss.eval_failure), icon=":material/error:")
 
 # The models on offer: the account's fine-tunes first. One about to stop answering is recorded first.
-tunes, tunes_error = _fine_tunes()
+tunes, tunes_error = ss.eval_account.get(conn.fingerprint(), "tunes", _read_fine_tunes)
 requested = ss.pop("eval_requested", None)
 options = session.model_options(tunes, calendar=calendar, today=today,
                                 extra=[m for m in ([requested[0]] if requested else []) + slots.models()])
