@@ -135,33 +135,19 @@ def act(key: str, action: str) -> None:
 
 
 # ------------------------------------------------------------------------------------- the list
-def load_list(meta_filter: dict[str, str]) -> dict | None:
+def load_list(meta_filter: dict[str, str]) -> jobs.Listing | None:
     """The jobs list for this connection and metadata filter, from session state or the API."""
     key = (fingerprint, tuple(sorted(meta_filter.items())))
-    listing = ss.jobs_list
-    now = time.time()
-    if guard and listing is not None and listing["key"] == key:
-        return listing  # a button's call just failed and said so: keep what was seen, do not wait again
+    older, refresh = ss.pop("jobs_list_older", False), ss.pop("jobs_list_refresh", False)
+    if guard and ss.jobs_list is not None and ss.jobs_list.key == key:
+        return ss.jobs_list  # a button's call just failed and said so: keep what was seen, do not wait again
     try:
-        if listing is None or listing["key"] != key:
-            page = jobs.list_jobs_page(client, metadata=meta_filter or None, limit=LIST_PAGE_SIZE)
-            listing = {"key": key, "jobs": page.jobs, "has_more": page.has_more, "fetched_at": now}
-        else:
-            if ss.pop("jobs_list_older", False) and listing["has_more"] and listing["jobs"]:
-                page = jobs.list_jobs_page(client, after=listing["jobs"][-1]["id"], metadata=meta_filter or None,
-                                           limit=LIST_PAGE_SIZE)
-                known = {j["id"] for j in listing["jobs"]}
-                listing["jobs"] += [j for j in page.jobs if j["id"] not in known]
-                listing["has_more"] = page.has_more
-            if ss.pop("jobs_list_refresh", False) or now - listing["fetched_at"] > LIST_MAX_AGE_S:
-                page = jobs.list_jobs_page(client, metadata=meta_filter or None, limit=LIST_PAGE_SIZE)
-                listing["jobs"] = jobs.merge_job_lists(listing["jobs"], page.jobs)
-                listing["fetched_at"] = now
+        ss.jobs_list = jobs.update_listing(client, ss.jobs_list, key, meta_filter, now=time.time(), older=older,
+                                           refresh=refresh, max_age_s=LIST_MAX_AGE_S, page_size=LIST_PAGE_SIZE)
     except openai.OpenAIError as exc:
         ui.show_error(exc, action="list the jobs")
         guard.note("list")
-    ss.jobs_list = listing
-    return listing
+    return ss.jobs_list
 
 
 def list_section() -> list[dict]:
@@ -181,7 +167,7 @@ def list_section() -> list[dict]:
             meta_filter = {}
         listing = load_list(meta_filter)
         fresh = watched_jobs()
-        loaded = [fresh.get(j["id"], j) for j in (listing["jobs"] if listing else [])]
+        loaded = [fresh.get(j["id"], j) for j in (listing.jobs if listing else [])]
         models = sorted({catalog.base_model_name(j.get("model") or "") for j in loaded} - {""})
         if ss.jobs_model_filter not in models:  # a model of another connection or filter: any model
             ss.jobs_model_filter = ANY_MODEL
@@ -208,7 +194,7 @@ def list_section() -> list[dict]:
         note = f"{len(shown)} of {len(loaded)} loaded jobs, newest first. Click a row to open it."
         paging = st.columns([4, 1], vertical_alignment="center")
         paging[0].caption(note)
-        if listing and listing["has_more"]:
+        if listing and listing.has_more:
             paging[1].button("Load older jobs", key="jobs_older", width="stretch",
                              on_click=lambda: ss.update(jobs_list_older=True))
     return shown

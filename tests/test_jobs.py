@@ -333,6 +333,22 @@ def test_list_page_metadata_filter_and_merge(sim, client):
     assert set(table[0]) >= {"status", "model", "created", "fine_tuned_model", "trained_tokens", "id"}
 
 
+def test_a_listing_reads_the_api_only_as_far_as_needed(sim, client):
+    a = create_job(client, validation=False)
+    b = create_job(client, validation=False)
+    seen = jobs.update_listing(client, None, ("conn", ()), {}, now=100.0, page_size=1)
+    assert [j["id"] for j in seen.jobs] == [b["id"]] and seen.has_more
+    same = jobs.update_listing(client, seen, ("conn", ()), {}, now=110.0, page_size=1, max_age_s=30)
+    assert same is seen and seen.fetched_at == 100.0  # young enough: nothing asked
+    jobs.update_listing(client, seen, ("conn", ()), {}, now=111.0, older=True, page_size=1, max_age_s=30)
+    assert [j["id"] for j in seen.jobs] == [b["id"], a["id"]]
+    c = create_job(client, validation=False)
+    jobs.update_listing(client, seen, ("conn", ()), {}, now=200.0, page_size=1, max_age_s=30)  # old: merged
+    assert [j["id"] for j in seen.jobs] == [c["id"], b["id"], a["id"]] and seen.fetched_at == 200.0
+    other = jobs.update_listing(client, seen, ("conn", (("team", "x"),)), {"team": "x"}, now=201.0)
+    assert other is not seen and other.jobs == []  # another filter starts afresh
+
+
 def test_compare_table_shows_differences_and_final_metrics(sim, client):
     def method(epochs):
         return {"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": epochs}}}

@@ -64,7 +64,9 @@ from lib.jobs.facts import (
     parse_result_csv,
     shutdown_note,
 )
-from lib.jobs.listing import JobsPage, filter_jobs, jobs_table, list_jobs_page, merge_job_lists, parse_metadata_filter
+from lib.jobs.listing import (
+    JobsPage, Listing, filter_jobs, jobs_table, list_jobs_page, merge_job_lists, parse_metadata_filter, update_listing,
+)
 from lib.jobs.status import (
     STAGES,
     STATUS_ICONS,
@@ -99,7 +101,8 @@ __all__ = [
     'fetch_events_page', 'fetch_all_events', 'metric_rows', 'smooth', 'level_counts', 'events_table',
     'RESULT_COLUMN_SPELLINGS', 'ESTIMATE_TOKENS_KEY', 'ESTIMATE_USD_KEY', 'method_type', 'hyperparameters',
     'clone_prefill', 'ShutdownNote', 'shutdown_note', 'CostReport', 'job_cost', 'checkpoint_rows',
-    'best_checkpoint', 'decode_result_file', 'parse_result_csv', 'JobsPage', 'parse_metadata_filter',
+    'best_checkpoint', 'decode_result_file', 'parse_result_csv', 'JobsPage', 'Listing', 'update_listing',
+    'parse_metadata_filter',
     'list_jobs_page', 'merge_job_lists', 'filter_jobs', 'jobs_table', 'fetch_job', 'cancel_job', 'pause_job',
     'resume_job', 'fetch_checkpoints', 'fetch_result_files', 'file_ids', 'fetch_file_metadata', 'JobWatch',
     'poll', 'load_final', 'COMPARE_SETTINGS', 'final_metrics', 'compare_table', 'archive_name',

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from lib.catalog import (
-    base_model_name,
-)
+from lib.catalog import base_model_name
 from lib.jobs.events import _page
 from lib.jobs.status import format_time
 
@@ -84,3 +82,37 @@ def jobs_table(jobs: Iterable[dict], tz: dt.tzinfo | None = None) -> list[dict]:
         "id": job.get("id"),
         "metadata": ", ".join(f"{k}={v}" for k, v in (job.get("metadata") or {}).items()),
     } for job in jobs]
+
+
+@dataclass
+class Listing:
+    """The jobs list a session has seen for one connection and metadata filter (``key``), newest first."""
+
+    key: tuple
+    jobs: list[dict] = field(default_factory=list)
+    has_more: bool = False
+    fetched_at: float = 0.0
+
+
+def update_listing(client, listing: Listing | None, key: tuple, metadata: dict[str, str] | None, *, now: float,
+                   older: bool = False, refresh: bool = False, max_age_s: float = 30.0,
+                   page_size: int = 20) -> Listing:
+    """The list for ``key``, read from the API only as far as needed.
+
+    A new key reads the newest page. Otherwise ``older`` appends the next older page (when there is one),
+    and ``refresh`` or an age over ``max_age_s`` merges the newest page into what was seen. ``listing``
+    is updated in place, so a call that fails half way keeps what it read; the SDK's error is raised.
+    """
+    if listing is None or listing.key != key:
+        page = list_jobs_page(client, metadata=metadata or None, limit=page_size)
+        return Listing(key, page.jobs, page.has_more, now)
+    if older and listing.has_more and listing.jobs:
+        page = list_jobs_page(client, after=listing.jobs[-1]["id"], metadata=metadata or None, limit=page_size)
+        known = {j["id"] for j in listing.jobs}
+        listing.jobs += [j for j in page.jobs if j["id"] not in known]
+        listing.has_more = page.has_more
+    if refresh or now - listing.fetched_at > max_age_s:
+        page = list_jobs_page(client, metadata=metadata or None, limit=page_size)
+        listing.jobs = merge_job_lists(listing.jobs, page.jobs)
+        listing.fetched_at = now
+    return listing
