@@ -114,6 +114,18 @@ class Projection:
         return months * (self.calls_per_month * saving - self.exact_hosting_per_month) - self.training.exact_cost
 
 
+def _call_costs(scenario: Scenario, sheet: PriceSheet) -> tuple[CallCost, CallCost]:
+    """One call of the base model (with the long prompt) and of the fine-tune (with the short one)."""
+    base = call_cost(scenario.base_input_tokens, scenario.output_tokens,
+                     input_per_1m=sheet.value("base_input"), cached_input_per_1m=sheet.value("base_cached_input"),
+                     output_per_1m=sheet.value("base_output"), cached_share=scenario.base_cached_share)
+    tuned = call_cost(scenario.fine_tuned_input_tokens, scenario.output_tokens,
+                      input_per_1m=sheet.value("fine_tuned_input"),
+                      cached_input_per_1m=sheet.value("fine_tuned_cached_input"),
+                      output_per_1m=sheet.value("fine_tuned_output"), cached_share=scenario.fine_tuned_cached_share)
+    return base, tuned
+
+
 def project(scenario: Scenario) -> Projection:
     """Project ``scenario``: does fine-tuning its model pay back, and when.
 
@@ -134,13 +146,7 @@ def project(scenario: Scenario) -> Projection:
             "model.")
     training = training_cost(scenario.billed_tokens_per_epoch, scenario.epochs, sheet.value("training"),
                              scenario.examples, scenario.method)
-    base = call_cost(scenario.base_input_tokens, scenario.output_tokens,
-                     input_per_1m=sheet.value("base_input"), cached_input_per_1m=sheet.value("base_cached_input"),
-                     output_per_1m=sheet.value("base_output"), cached_share=scenario.base_cached_share)
-    tuned = call_cost(scenario.fine_tuned_input_tokens, scenario.output_tokens,
-                      input_per_1m=sheet.value("fine_tuned_input"),
-                      cached_input_per_1m=sheet.value("fine_tuned_cached_input"),
-                      output_per_1m=sheet.value("fine_tuned_output"), cached_share=scenario.fine_tuned_cached_share)
+    base, tuned = _call_costs(scenario, sheet)
     saving = base.exact_cost - tuned.exact_cost
     hosting = scenario.hosting_per_month
     monthly_margin = scenario.calls_per_month * saving - hosting  # what each month adds towards the training
