@@ -424,7 +424,7 @@ with st.container(border=True):
         with col:
             st.text_input(labels[name], placeholder="auto", help=f"API field: {name}", **ui.bind(f"launch_{name}"))
             st.caption(HYPER_HELP[name])
-    if train_check and launch.parse_number(ss.launch_n_epochs) == "auto":
+    if train_check and train_check.examples and launch.parse_number(ss.launch_n_epochs) == "auto":
         st.caption(f":material/info: For {train_check.examples:,} examples \"auto\" likely means "
                    f"{catalog.auto_epochs(train_check.examples)} epochs (an estimate: OpenAI does not publish the rule).")
 
