@@ -258,10 +258,32 @@ def calendar_of(conn: Connection) -> str:
     return catalog.calendar_for(conn.backend, demo_calendar=st.session_state.get("demo_calendar") or "openai")
 
 
+# The sidebar's menu, in file order. Streamlit's own list labels the home page "dashboard" (from
+# the file name the layout fixes), so config.toml hides it (client.showSidebarNavigation) and the
+# frame draws these links instead. Paths and URLs stay file-based: /Costs still opens Costs.
+PAGES = (
+    ("dashboard.py", "Home", ":material/tune:"),
+    ("pages/1_Dataset.py", "Dataset", ":material/dataset:"),
+    ("pages/2_Costs.py", "Costs", ":material/payments:"),
+    ("pages/3_Launch.py", "Launch", ":material/rocket_launch:"),
+    ("pages/4_Jobs.py", "Jobs", ":material/monitoring:"),
+    ("pages/5_Evaluate.py", "Evaluate", ":material/balance:"),
+)
+
+
+def navigation() -> None:
+    """The labelled page links at the top of the sidebar (Streamlit marks the current page bold)."""
+    with st.sidebar:
+        for path, label, icon in PAGES:
+            st.page_link(path, label=label, icon=icon)
+        st.divider()
+
+
 def sidebar() -> Connection:
-    """Draw the shared sidebar and return the session's connection."""
+    """Draw the shared sidebar (page links, connection settings) and return the session's connection."""
     owner, rules = _seed_state()
     visitor = _visitor_settings()
+    navigation()
     with st.sidebar:
         st.subheader("Connection")
         choices = list(rules.offered_backends())
