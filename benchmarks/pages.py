@@ -55,12 +55,14 @@ URL_PATHS = {"Home": "", "Dataset": "Dataset", "Costs": "Costs", "Launch": "Laun
 _ARM = """() => {
   const app = document.querySelector("[data-testid='stApp']");
   const t = window.__bench = {start: performance.now(), ran: false, end: null};
-  const obs = new MutationObserver(() => {
-    const s = app.getAttribute("data-test-script-state");
-    if (s !== "notRunning") t.ran = true;
-    else if (t.ran && t.end === null) { t.end = performance.now(); obs.disconnect(); }
+  const obs = new MutationObserver((records) => {
+    // a run can start and end between two callbacks: the records' old values still show it
+    if (records.some((r) => r.oldValue !== "notRunning")) t.ran = true;
+    if (t.ran && t.end === null && app.getAttribute("data-test-script-state") === "notRunning") {
+      t.end = performance.now(); obs.disconnect();
+    }
   });
-  obs.observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
+  obs.observe(app, {attributes: true, attributeOldValue: true, attributeFilter: ["data-test-script-state"]});
 }"""
 
 

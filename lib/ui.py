@@ -21,7 +21,7 @@ from typing import Any
 
 import streamlit as st
 
-from lib import catalog
+from lib import catalog, memo
 from lib.connection import (BACKENDS, DEFAULT_AZURE_API_VERSION, Connection, OwnerConfig, Policy, VisitorSettings,
                             check_connection, new_demo_key, owner_key_available, parse_policy, resolve)
 from lib.display import md_escape
@@ -339,6 +339,14 @@ def page_setup(title: str, icon: str) -> Connection:
     """Page config + shared sidebar; returns the session's connection."""
     st.set_page_config(page_title=f"{title} · Tuning Desk", page_icon=icon, layout="wide")
     return sidebar()
+
+
+def session_memo(name: str, entries: int = 4) -> memo.SessionMemo:
+    """A memo of at most ``entries`` values kept in this session's state under ``name``
+    (:class:`lib.memo.SessionMemo`: it goes with the session and is emptied when it idles)."""
+    if name not in st.session_state:
+        st.session_state[name] = memo.SessionMemo(entries=entries)
+    return st.session_state[name]
 
 
 # ---------------------------------------------------------------- handoff helpers
