@@ -506,14 +506,14 @@ def auto_epochs(n_examples: int) -> int:
     """Estimate of the server's ``"auto"`` epochs (the cookbook heuristic).
 
     Always present it as an estimate: OpenAI does not document the rule.
-    A negative or fractional ``n_examples`` raises ``ValueError``.
+    Anything but a whole number of at least one example raises ``ValueError`` (a file with no
+    example has no epochs: callers that must still show a figure ask for one example).
     """
     if isinstance(n_examples, bool) or not isinstance(n_examples, (int, float)) or not math.isfinite(n_examples) \
-            or not float(n_examples).is_integer() or n_examples < 0:
-        raise ValueError(f"n_examples must be a whole number of examples, not {n_examples!r}")
+            or not float(n_examples).is_integer() or n_examples < 1:
+        raise ValueError(f"n_examples must be a whole number of examples, at least 1, not {n_examples!r}")
     rule = load_catalog().auto_epochs
-    # Zero still answers (as for one example): the validator asks for an empty training file's epochs.
-    n = max(int(n_examples), 1)
+    n = int(n_examples)
     epochs = rule["target_epochs"]
     if n * epochs < rule["min_target_examples"]:
         epochs = min(rule["max_epochs"], rule["min_target_examples"] // n)

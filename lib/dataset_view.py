@@ -20,6 +20,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from lib.costs import usd, usd_per_1m, usd_price
 from lib.display import human_size, md_code, md_escape
 from lib.catalog import Catalog, ModelInfo
 from lib.jobspec import FORMAT_DESCRIPTIONS
@@ -105,9 +106,9 @@ def model_choices(cat: Catalog, today: dt.date, calendar: str = "openai") -> lis
 def model_label(info: ModelInfo) -> str:
     """'GPT-4o mini · $3.00 / 1M training tokens'."""
     if info.training_per_1m is not None:
-        return f"{info.label} · ${info.training_per_1m:,.2f} / 1M training tokens"
+        return f"{info.label} · {usd_price(info.training_per_1m)} / 1M training tokens"
     if info.training_per_hour is not None:
-        return f"{info.label} · ${info.training_per_hour:,.0f} / training hour"
+        return f"{info.label} · {usd(info.training_per_hour)} / training hour"
     return info.label
 
 
@@ -229,8 +230,7 @@ def cost_text(report) -> str:
     """'$0.12' (or 'unknown' when the catalog has no per-token price for the model)."""
     if report.training_cost_usd is None:
         return "unknown"
-    cost = report.training_cost_usd
-    return f"${cost:,.2f}" if cost >= 0.01 or cost == 0 else f"${cost:,.4f}"
+    return usd(report.training_cost_usd)
 
 
 SIZE_STEPS = (
@@ -541,7 +541,7 @@ def price_note(report, info: ModelInfo) -> str:
     """Where the cost comes from: the per-token price and its date."""
     if info.training_per_1m is None:
         return f"The catalog has no per-token training price for {info.id}, so the cost is unknown."
-    return (f"Cost = billed tokens × ${info.training_per_1m:,.2f} per 1M training tokens ({info.id}, price as of "
+    return (f"Cost = billed tokens × {usd_per_1m(info.training_per_1m, 'training tokens')} ({info.id}, price as of "
             f"{report.price_as_of}). An estimate: OpenAI bills the trained tokens it reports after the job.")
 
 

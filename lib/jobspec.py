@@ -175,7 +175,7 @@ def resolve_hyperparameters(hyperparameters: dict, n_examples: int, method_type:
         value = hyperparameters.get(name, "auto")
         return None if value in (None, "auto") else value
 
-    n_epochs = given("n_epochs") or auto_epochs(n_examples)
+    n_epochs = given("n_epochs") or auto_epochs(max(n_examples, 1))
     batch_size = given("batch_size") or resolve_auto_batch_size(n_examples)
     lr = given("learning_rate_multiplier") or resolve_auto_learning_rate_multiplier(batch_size)
     resolved = {"batch_size": int(batch_size), "learning_rate_multiplier": float(lr), "n_epochs": int(n_epochs)}

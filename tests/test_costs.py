@@ -608,7 +608,7 @@ def test_call_cost_refuses_what_cannot_be(kwargs, name):
         costs.call_cost(1, 1, input_per_1m=-0.15, output_per_1m=0.60)
 
 
-@pytest.mark.parametrize("n", [-5, 2.9, float("nan"), True, "3"])
+@pytest.mark.parametrize("n", [0, -5, 2.9, float("nan"), True, "3"])
 def test_auto_epochs_refuses_what_cannot_be(n):
     with pytest.raises(ValueError, match="n_examples"):
         catalog.auto_epochs(n)

@@ -569,14 +569,17 @@ def test_the_confirmation_speaks_the_backends_calendar():
 
 def test_both_ways_of_connecting_to_azure(sim, monkeypatch):
     from lib.connection import SIMULATOR_URL_ENV, Connection, make_client
+    from lib.outbound import Rules
 
+    local = Rules(allow_private=True)  # a visitor on this machine may call its own loopback server
     monkeypatch.setenv(SIMULATOR_URL_ENV, sim.base_url)
     for endpoint, version in ((sim.root_url, "v1"), (sim.root_url + "/openai/v1/", "2025-04-01-preview")):
-        v1 = make_client(Connection("azure", api_key="az-both-v1", azure_endpoint=endpoint, api_version=version))
+        v1 = make_client(Connection("azure", api_key="az-both-v1", azure_endpoint=endpoint, api_version=version,
+                                    outbound=local))
         assert type(v1) is openai.OpenAI and str(v1.base_url) == sim.root_url + "/openai/v1/"
         assert MINI in [m.id for m in v1.models.list()]
     versioned = make_client(Connection("azure", api_key="az-both-av", azure_endpoint=sim.root_url,
-                                       api_version="2025-04-01-preview"))
+                                       api_version="2025-04-01-preview", outbound=local))
     assert isinstance(versioned, openai.AzureOpenAI)
     versioned.models.list()
     last = [e for e in sim.request_log if e["path"].endswith("/models")][-1]

@@ -153,14 +153,17 @@ def test_jobs_hands_a_fine_tune_over_and_the_run_tells_the_story(sim):
     assert at.title[0].value == "Evaluate"
     at.switch_page(PAGE)  # AppTest's next run() would go back to the page it last switched to
     assert at.session_state[ui.EVALUATE_REQUEST] is None  # taken by Evaluate
-    # the fine-tune is the baseline, its base model the prompted rival; its shutdown is 49 days away
-    assert candidate_models(at)[:2] == [model, MINI]
+    # the fine-tune is the baseline, OpenAI's named replacement (which can't be fine-tuned) the prompted
+    # rival; its shutdown is 49 days away
+    assert candidate_models(at)[:2] == [model, "gpt-6-luna"]
     assert at.session_state[f"eval_c{at.session_state['eval_slots'][1]}_prompt"] is True
     warning = shown(at.warning)
     assert f"{model}** stops answering on 2027-01-14 (49 days)" in warning and "record them first" in warning
 
     with_set(at)
     assert model in at.selectbox(key=f"_eval_c{at.session_state['eval_slots'][0]}_model").options[0]
+    # this story prompts the fine-tune's own base model instead
+    at.selectbox(key=f"_eval_c{at.session_state['eval_slots'][1]}_model").set_value(MINI).run()
     assert "12 examples from `triage_valid.jsonl`" in shown(at.caption)
     assert "The answers are JSON: Structured Outputs is offered" in shown(at.caption)
     # the long prompt starts from the file's own system prompt and is kept across reruns

@@ -160,9 +160,12 @@ def test_11_blank_line():
     assert codes(report.errors) == {"blank_line": 1, "too_few_examples": 1}
 
 
+DPO_MODEL = "gpt-4.1-mini-2025-04-14"  # OpenAI offers DPO on the gpt-4.1 family only
+
+
 def test_12_orca_dpo_is_clean():
     path = real_file("12_foundry_orca_dpo.jsonl")
-    report = validate_path(path)
+    report = validate_path(path, model=DPO_MODEL)
     assert report.format == "dpo" and report.ok and report.warnings == []
     assert report.lines == report.examples == 284
     enc = get_encoding("o200k_base")
@@ -174,8 +177,11 @@ def test_12_orca_dpo_is_clean():
 
 
 def test_13_ugc_ads_dpo_is_clean():
-    report = validate_path(real_file("13_ugc_ads_dpo.jsonl"))
+    report = validate_path(real_file("13_ugc_ads_dpo.jsonl"), model=DPO_MODEL)
     assert report.format == "dpo" and report.ok and report.warnings == [] and report.examples == 54
+    # The same file for gpt-4o-mini, which has no DPO: still a valid file, but the model is the wrong choice.
+    on_mini = validate_path(real_file("13_ugc_ads_dpo.jsonl"))
+    assert on_mini.ok and "format_not_supported_by_model" in codes(on_mini.warnings)
 
 
 def test_14_dpo_with_plain_strings():

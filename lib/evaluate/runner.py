@@ -27,6 +27,7 @@ from typing import Callable, Iterable
 
 import openai
 
+from lib.costs import usd
 from lib.errors import explain
 from lib.evaluate.candidates import (
     Candidate, build_request, check_labels, default_max_tokens, is_reasoning_model, response_format,
@@ -163,8 +164,8 @@ class Run:
                                          lines=lines_by_label[candidate.display_label])]
         planned = (total_estimate(estimates) or 0.0) + self._spend
         if planned > self.max_spend:
-            raise OverBudget(f"The estimated cost, {_usd(planned)}, is above the spending limit of "
-                             f"{_usd(self.max_spend)}; no call was made (raise the limit or evaluate fewer examples).")
+            raise OverBudget(f"The estimated cost, {usd(planned)}, is above the spending limit of "
+                             f"{usd(self.max_spend)}; no call was made (raise the limit or evaluate fewer examples).")
 
     # -- driving --------------------------------------------------------------------------------
     def start(self) -> bool:
@@ -350,14 +351,6 @@ class Run:
                           usage=usage, latency_ms=latency_ms, cost_usd=cost, scores=scores,
                           system_fingerprint=getattr(response, "system_fingerprint", None),
                           refusal=str(refusal) if refusal else None)
-
-
-def _usd(value: float) -> str:
-    """Dollars for a sentence: cents from a cent up, the digits that matter below (a run can cost $0.0003)."""
-    if value >= 0.01 or value == 0:
-        return f"${value:,.2f}"
-    digits = f"{value:.8f}".rstrip("0")
-    return "$" + (digits + "0" if digits.endswith(".") else digits)
 
 
 def _answer_of(message) -> str | list | None:
