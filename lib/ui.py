@@ -21,7 +21,7 @@ from typing import Any
 
 import streamlit as st
 
-from lib import catalog
+from lib import catalog, memo
 from lib.connection import (BACKENDS, DEFAULT_AZURE_API_VERSION, Connection, OwnerConfig, Policy, VisitorSettings,
                             check_connection, new_demo_key, owner_key_available, parse_policy, resolve)
 from lib.display import md_escape
@@ -258,10 +258,32 @@ def calendar_of(conn: Connection) -> str:
     return catalog.calendar_for(conn.backend, demo_calendar=st.session_state.get("demo_calendar") or "openai")
 
 
+# The sidebar's menu, in file order. Streamlit's own list labels the home page "dashboard" (from
+# the file name the layout fixes), so config.toml hides it (client.showSidebarNavigation) and the
+# frame draws these links instead. Paths and URLs stay file-based: /Costs still opens Costs.
+PAGES = (
+    ("dashboard.py", "Home", ":material/tune:"),
+    ("pages/1_Dataset.py", "Dataset", ":material/dataset:"),
+    ("pages/2_Costs.py", "Costs", ":material/payments:"),
+    ("pages/3_Launch.py", "Launch", ":material/rocket_launch:"),
+    ("pages/4_Jobs.py", "Jobs", ":material/monitoring:"),
+    ("pages/5_Evaluate.py", "Evaluate", ":material/balance:"),
+)
+
+
+def navigation() -> None:
+    """The labelled page links at the top of the sidebar (Streamlit marks the current page bold)."""
+    with st.sidebar:
+        for path, label, icon in PAGES:
+            st.page_link(path, label=label, icon=icon)
+        st.divider()
+
+
 def sidebar() -> Connection:
-    """Draw the shared sidebar and return the session's connection."""
+    """Draw the shared sidebar (page links, connection settings) and return the session's connection."""
     owner, rules = _seed_state()
     visitor = _visitor_settings()
+    navigation()
     with st.sidebar:
         st.subheader("Connection")
         choices = list(rules.offered_backends())
@@ -317,6 +339,14 @@ def page_setup(title: str, icon: str) -> Connection:
     """Page config + shared sidebar; returns the session's connection."""
     st.set_page_config(page_title=f"{title} · Tuning Desk", page_icon=icon, layout="wide")
     return sidebar()
+
+
+def session_memo(name: str, entries: int = 4) -> memo.SessionMemo:
+    """A memo of at most ``entries`` values kept in this session's state under ``name``
+    (:class:`lib.memo.SessionMemo`: it goes with the session and is emptied when it idles)."""
+    if name not in st.session_state:
+        st.session_state[name] = memo.SessionMemo(entries=entries)
+    return st.session_state[name]
 
 
 # ---------------------------------------------------------------- handoff helpers

@@ -19,6 +19,12 @@ conn_backend = ui.calendar_of(conn)
 source_names = {url: name for name, url in cat.sources.items()}
 
 
+def cached_figure(name: str, build, *inputs):
+    """``build(*inputs)``, once per distinct inputs in this session: a figure is ~0.1 s of plotly
+    work, and a page switch or an unrelated widget redrew all four with the same numbers."""
+    return ui.session_memo("costs_figures", entries=8).get((name, repr(inputs)), lambda: build(*inputs))
+
+
 def sourced(dated: costs.Dated) -> str:
     """``[pricing](url), as of 2026-11-26`` (plus a doubt badge): the source one click away."""
     name = source_names.get(dated.source, "source")
@@ -421,7 +427,8 @@ with results_area:
         st.caption(f":material/labs: Prompt and answer tokens {costs.measured_label(measured)} by Evaluate.")
 
 with outputs:
-    st.plotly_chart(charts.cumulative_cost_chart(p, costs.cumulative_costs(p)), key="costs_cumulative")
+    cumulative = cached_figure("cumulative", lambda p: charts.cumulative_cost_chart(p, costs.cumulative_costs(p)), p)
+    st.plotly_chart(cumulative, key="costs_cumulative")
     st.info("**What fine-tuning does not buy.** These figures price shorter prompts and a reliable format or "
             "style. Fine-tuning does not teach the model new facts (keep those in the prompt or in retrieval, "
             "where they can be updated) and does not make it reason better. If your long prompt carries facts "
@@ -435,10 +442,10 @@ with outputs:
     st.subheader("How sensitive is the answer?")
     st.caption("Months of calls needed to repay training, against the months the model has left. "
                "Everything else stays as you set it.")
-    st.plotly_chart(charts.sensitivity_chart(costs.sensitivity_to_prompt_savings(scenario)),
-                    key="costs_sensitivity_prompt")
-    st.plotly_chart(charts.sensitivity_chart(costs.sensitivity_to_volume(scenario)),
-                    key="costs_sensitivity_volume")
+    sensitivities = {"prompt": costs.sensitivity_to_prompt_savings, "volume": costs.sensitivity_to_volume}
+    for topic, sensitivity in sensitivities.items():
+        st.plotly_chart(cached_figure(topic, lambda s, f=sensitivity: charts.sensitivity_chart(f(s)), scenario),
+                        key=f"costs_sensitivity_{topic}")
 
 st.divider()
 st.subheader("All trainable models")
@@ -470,4 +477,4 @@ st.dataframe(
     })
 for model_id, reason in comparison.skipped.items():
     st.caption(f"{model_id}: {reason}")
-st.plotly_chart(charts.model_comparison_chart(comparison), key="costs_comparison")
+st.plotly_chart(cached_figure("comparison", charts.model_comparison_chart, comparison), key="costs_comparison")

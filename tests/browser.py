@@ -148,6 +148,19 @@ def open_page(page, app_url: str, path: str = "", query: str = "") -> None:
     wait_for_app_run(page, timeout=60_000)
 
 
+def go_to(page, label: str) -> None:
+    """Follow the sidebar's page link ``label`` ("Home", "Costs"...): the same session (a new URL
+    would start a new one). The links are ``lib/ui.py``'s menu, not Streamlit's own list."""
+    sidebar_link(page, label).click()
+    wait_for_app_run(page)
+
+
+def sidebar_link(page, label: str):
+    """The sidebar menu's link to the page labelled ``label``."""
+    return page.get_by_test_id("stSidebar").get_by_test_id("stPageLink-NavLink").filter(
+        has=page.get_by_text(label, exact=True))
+
+
 def assert_no_exception(page) -> None:
     boxes = page.get_by_test_id("stException")
     assert boxes.count() == 0, boxes.first.inner_text()

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lib import ui
 from tests.conftest import APP, ROOT
 
 PAGES = ["dashboard.py"] + sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
@@ -25,6 +26,25 @@ def test_page_renders_in_demo_mode(page):
     # the shared sidebar is drawn on every page
     assert at.sidebar.selectbox(key="_backend").value == "demo"
     assert at.sidebar.button(key="_test_connection")
+
+
+def test_sidebar_menu_is_labelled_and_lists_every_page_file():
+    """The menu replaces Streamlit's own list (which calls the home page "dashboard"); none is missed."""
+    import tomllib
+
+    assert [path for path, _, _ in ui.PAGES] == PAGES
+    assert [label for _, label, _ in ui.PAGES] == ["Home", "Dataset", "Costs", "Launch", "Jobs", "Evaluate"]
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["showSidebarNavigation"] is False
+
+
+@pytest.mark.parametrize("page", ["dashboard.py", "pages/2_Costs.py"])
+def test_every_page_draws_the_menu(page):
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    at.switch_page(page).run()
+    links = at.sidebar.get("page_link")
+    assert [(link.proto.label, link.proto.icon) for link in links] == [(label, icon) for _, label, icon in ui.PAGES]
+    assert not at.exception
 
 
 def test_no_st_navigation_anywhere():

@@ -428,3 +428,22 @@ def test_the_page_survives_random_links(link):
     assert not at.exception, (link, [e.value for e in at.exception])
     # Either the results draw, or one clear sentence says what is wrong.
     assert metrics(at) or at.error, link
+
+
+def test_figures_are_built_once_per_scenario_not_on_every_visit(monkeypatch):
+    """A page switch back to Costs (same numbers) reuses the session's figures; new numbers rebuild them."""
+    from lib.charts import costs as charts
+
+    built = []
+    for name in ("cumulative_cost_chart", "sensitivity_chart", "model_comparison_chart"):
+        real = getattr(charts, name)
+        monkeypatch.setattr(charts, name, lambda *a, _real=real, _name=name, **k: built.append(_name) or _real(*a, **k))
+    at = open_costs()
+    assert sorted(built) == ["cumulative_cost_chart", "model_comparison_chart", "sensitivity_chart",
+                             "sensitivity_chart"]
+    at.switch_page("dashboard.py").run()
+    at.switch_page(PAGE).run()
+    assert len(built) == 4 and not at.exception
+    widget(at, "number_input", "calls_per_month").set_value(2_500).run()
+    assert len(built) == 8 and not at.exception
+    assert len(at.get("plotly_chart")) == 4

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from lib import validate
 from tests.conftest import ROOT, real_file
 from tests.browser import (
-    assert_no_exception, choose_file, fit_to_content, open_page, shot, wait_for_app_run,
+    assert_no_exception, choose_file, fit_to_content, go_to, open_page, shot, wait_for_app_run,
 )
 
 SAMPLES = ROOT / "samples"
@@ -115,11 +115,9 @@ def test_report_survives_a_page_switch_in_the_browser(page, app_url):
     open_page(page, app_url, "Dataset")
     choose_file(page, real_file("03_cookbook_drone_training_2024-06-13.jsonl"), label="Training file")
     expect_verdict(page, "Fix 6 errors on 6 lines")
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Costs").click()
-    wait_for_app_run(page)
+    go_to(page, "Costs")
     assert "/Costs" in page.url
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Dataset").click()
-    wait_for_app_run(page)
+    go_to(page, "Dataset")
     expect_verdict(page, "Fix 6 errors on 6 lines")
     assert page.get_by_text("uploaded earlier").first.is_visible()
     assert_no_exception(page)

@@ -5,7 +5,7 @@ import urllib.parse
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import assert_no_exception, open_page, shot, wait_for_app_run
+from tests.browser import assert_no_exception, go_to, open_page, shot, sidebar_link, wait_for_app_run
 
 PAGES = [("", "home", "Tuning Desk"), ("Dataset", "dataset", "Dataset"), ("Costs", "costs-page", "Costs"),
          ("Launch", "launch-page", "Launch"), ("Jobs", "jobs-page", "Jobs")]
@@ -24,15 +24,41 @@ def test_page_opens_by_deep_link_with_the_shared_sidebar(page, app_url, path, na
     shot(page, f"smoke-{name}", readme=(name == "home"))
 
 
-def test_sidebar_navigation_lists_the_four_workflows(page, app_url):
+MENU = [("Dataset", "/Dataset", "Dataset"), ("Costs", "/Costs", "Costs"), ("Launch", "/Launch", "Launch"),
+        ("Jobs", "/Jobs", "Jobs"), ("Evaluate", "/Evaluate", "Evaluate"), ("Home", "/", "Home")]
+
+
+def test_sidebar_menu_says_home_and_each_link_opens_its_page(page, app_url):
     open_page(page, app_url)
-    nav = page.get_by_test_id("stSidebarNav")
-    for label in ("Dataset", "Costs", "Launch", "Jobs"):
-        expect(nav.get_by_role("link", name=label)).to_be_visible()
-    nav.get_by_role("link", name="Costs").click()
-    wait_for_app_run(page)
-    assert urllib.parse.urlparse(page.url).path == "/Costs"
-    assert_no_exception(page)
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_test_id("stSidebarNav")).to_have_count(0)  # Streamlit's own list ("dashboard") is off
+    links = sidebar.get_by_test_id("stPageLink-NavLink")
+    expect(links).to_have_count(6)
+    assert [t.strip().splitlines()[-1] for t in links.all_inner_texts()] == [
+        "Home", "Dataset", "Costs", "Launch", "Jobs", "Evaluate"]
+    expect(sidebar.get_by_text("dashboard", exact=True)).to_have_count(0)
+    shot(page, "nav-home")
+    for label, path, title in MENU:
+        go_to(page, label)
+        assert urllib.parse.urlparse(page.url).path == path
+        assert page.title() == f"{title} · Tuning Desk"
+        assert_no_exception(page)
+        # the current page is marked: its label is bold, the others are not
+        weights = {t: sidebar_link(page, t).get_by_text(t, exact=True).evaluate(
+            "e => Number(getComputedStyle(e).fontWeight)") for t in ("Home", label)}
+        assert label == "Home" or weights[label] > weights["Home"], weights
+        if label == "Costs":
+            shot(page, "nav-costs")
+
+
+def test_deep_link_shows_the_shared_menu(page, app_url):
+    open_page(page, app_url, "Evaluate")
+    assert page.title() == "Evaluate · Tuning Desk"
+    links = page.get_by_test_id("stSidebar").get_by_test_id("stPageLink-NavLink")
+    expect(links).to_have_count(6)
+    go_to(page, "Home")
+    assert urllib.parse.urlparse(page.url).path == "/"
+    expect(page.get_by_role("heading", name="Tuning Desk").first).to_be_visible()
 
 
 def test_demo_mode_lists_models_with_no_configuration(page, app_url):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.browser import open_page, wait_for_app_run
+from tests.browser import go_to, open_page, wait_for_app_run
+
+__all__ = ["connect_custom", "go_to"]
 
 
 def connect_custom(page, app_url: str, base_url: str, key: str, path: str = "") -> None:
@@ -18,9 +20,3 @@ def connect_custom(page, app_url: str, base_url: str, key: str, path: str = "") 
         box.press("Enter")
         wait_for_app_run(page)
     sidebar.get_by_text("Key set for this session").wait_for()
-
-
-def go_to(page, label: str) -> None:
-    """Follow the sidebar's link to a page: the same session (a new URL would start a new one)."""
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=label, exact=True).click()
-    wait_for_app_run(page)
