@@ -97,6 +97,10 @@ def test_broken_file_problems_viewer_and_cleaned_download(page, app_url):
 
 def test_dpo_real_file(page, app_url):
     open_page(page, app_url, "Dataset")
+    # OpenAI offers DPO on the gpt-4.1 family only: pick a model that trains this file
+    page.get_by_test_id("stSelectbox").filter(has_text="Model").first.click()
+    page.get_by_role("option", name="GPT-4.1 mini ·").first.click()
+    wait_for_app_run(page)
     path = real_file("13_ugc_ads_dpo.jsonl")
     choose_file(page, path, label="Training file")
     assert_no_exception(page)

@@ -220,8 +220,11 @@ def test_an_azure_job_shows_azures_dates_and_how_to_deploy_it(page, app_url, sim
     expect(page.get_by_text("Deploy it on Azure OpenAI")).to_be_visible()
     expect(page.get_by_text("this fine-tune's deployment answers until 2027-10-01").first).to_be_visible()
     main = page.get_by_test_id("stMain")
+    # code blocks render after the rest of the page (their highlighter loads lazily): wait for them
+    expect(main.get_by_test_id("stCode").filter(has_text=job.fine_tuned_model).first).to_be_visible()
+    expect(main).to_contain_text("Microsoft.CognitiveServices/accounts/")  # the PUT request
     text = main.inner_text()
-    assert job.fine_tuned_model in text and "Microsoft.CognitiveServices/accounts/" in text  # the PUT request
+    assert job.fine_tuned_model in text
     page.get_by_role("tab", name="az command").click()
     expect(page.get_by_text("az cognitiveservices account deployment create")).to_be_visible()
     text = main.inner_text()

@@ -29,6 +29,7 @@ from playwright.sync_api import expect
 from streamlit.testing.v1 import AppTest
 
 from lib.connection import CALL_TIMEOUT_S
+from lib.display import md_escape
 from tests.conftest import APP, ROOT
 from tests.browser import assert_no_exception, open_page, wait_for_app_run
 from tests.hardening import figures
@@ -257,7 +258,7 @@ def _job_opens(s: Session, ctx: dict) -> None:
     s.at.button(key="jobs_retry_open").click().run()
     s.no_exception()
     assert not s.problems(), s.problems()
-    assert any(ctx["job"] == h.value for h in s.at.subheader)
+    assert any(md_escape(ctx["job"]) == h.value for h in s.at.subheader)  # the heading is escaped markdown
 
 
 def _ask_to_cancel(s: Session, ctx: dict) -> None:
