@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 from lib import ui
 from lib.connection import SIMULATOR_URL_ENV
 from lib.evaluate import load_recording
-from lib.handoff import EvaluateRequest, LaunchFile, MeasuredUsage
+from lib.handoff import LaunchFile, MeasuredUsage
 from lib.simulator.state import key_id
 from tests.conftest import APP
 

@@ -275,7 +275,8 @@ def _cancelled(s: Session, ctx: dict) -> None:
         s.at.run()
         s.no_exception()
         assert "jobs_cancel" not in [b.key for b in s.at.button]
-        assert s.at.session_state["jobs_watch"][f"{s.fingerprint()}:{ctx['job']}"].status == "cancelled"
+        watched = [w for key, w in s.at.session_state["jobs_watch"].items() if key.endswith(f":{ctx['job']}")]
+        assert watched and all(w.status == "cancelled" for w in watched)
     else:
         _ask_to_cancel(s, ctx)
         _cancel(s, ctx)
