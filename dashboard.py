@@ -16,12 +16,16 @@ st.markdown("From *should we fine-tune an OpenAI model?* to a running, watched f
 calendar = ui.calendar_of(conn)
 st.warning(ui.deadline_text(calendar=calendar), icon=":material/hourglass_bottom:")
 banner_dates = cat.lifecycle(cat.retiring_models[0], calendar)  # where the banner's dates come from
-st.caption(f"Source: [{ {url: name for name, url in cat.sources.items()}.get(banner_dates.source, 'source')}]"
-           f"({banner_dates.source}), as of {banner_dates.as_of}.")
+st.caption(
+    f"Source: [{ {url: name for name, url in cat.sources.items()}.get(banner_dates.source, 'source') }]"
+    f"({banner_dates.source}), as of {banner_dates.as_of}."
+)
 if conn.is_demo:
-    st.info("You are in **demo mode**: a local simulator answers every call, so every page works and nothing "
-            "costs money. Choose OpenAI, Azure OpenAI or a custom URL in the sidebar to use a real account.",
-            icon=":material/science:")
+    st.info(
+        "You are in **demo mode**: a local simulator answers every call, so every page works and nothing "
+        "costs money. Choose OpenAI, Azure OpenAI or a custom URL in the sidebar to use a real account.",
+        icon=":material/science:",
+    )
 
 st.header("When should you fine-tune?")
 wins, loses = st.columns(2)
@@ -42,22 +46,46 @@ with loses.container(border=True):
         "- **Reasoning**: it will not make the model smarter; a better base model or better prompting will."
     )
     st.caption("Try prompting (and retrieval) first; fine-tune when prompts get long, brittle or expensive.")
-st.page_link("pages/5_Evaluate.py", label="Not sure? Measure it: your own examples through a fine-tune and a "
-             "prompted model, scored and priced side by side", icon=":material/balance:")
+st.page_link(
+    "pages/5_Evaluate.py",
+    label="Not sure? Measure it: your own examples through a fine-tune and a "
+    "prompted model, scored and priced side by side",
+    icon=":material/balance:",
+)
 
 st.header("The workflow")
 steps = st.columns(5)
 flow = [
-    ("pages/1_Dataset.py", "1 · Dataset", ":material/dataset:",
-     "Validate a JSONL file line by line, count tokens exactly, fix it."),
-    ("pages/2_Costs.py", "2 · Costs", ":material/payments:",
-     "Training cost, the fine-tuned premium, and when it pays back."),
-    ("pages/3_Launch.py", "3 · Launch", ":material/rocket_launch:",
-     "Upload, configure, see the charge, confirm one job."),
-    ("pages/4_Jobs.py", "4 · Jobs", ":material/monitoring:",
-     "Watch status, loss curves, checkpoints; cancel or archive."),
-    ("pages/5_Evaluate.py", "5 · Evaluate", ":material/balance:",
-     "Fine-tune vs prompt on your examples: scores, cost, flips."),
+    (
+        "pages/1_Dataset.py",
+        "1 · Dataset",
+        ":material/dataset:",
+        "Validate a JSONL file line by line, count tokens exactly, fix it.",
+    ),
+    (
+        "pages/2_Costs.py",
+        "2 · Costs",
+        ":material/payments:",
+        "Training cost, the fine-tuned premium, and when it pays back.",
+    ),
+    (
+        "pages/3_Launch.py",
+        "3 · Launch",
+        ":material/rocket_launch:",
+        "Upload, configure, see the charge, confirm one job.",
+    ),
+    (
+        "pages/4_Jobs.py",
+        "4 · Jobs",
+        ":material/monitoring:",
+        "Watch status, loss curves, checkpoints; cancel or archive.",
+    ),
+    (
+        "pages/5_Evaluate.py",
+        "5 · Evaluate",
+        ":material/balance:",
+        "Fine-tune vs prompt on your examples: scores, cost, flips.",
+    ),
 ]
 for col, (page, label, icon, text) in zip(steps, flow):
     with col.container(border=True):
@@ -70,7 +98,9 @@ with left.container(border=True):
     st.markdown("**Dataset**")
     if summary:
         verdict = "ready" if summary.error_count == 0 else f"{summary.error_count} errors to fix"
-        st.markdown(f"{md_code(summary.name)}: {summary.examples:,} examples, {summary.total_tokens:,} tokens, {verdict}.")
+        st.markdown(
+            f"{md_code(summary.name)}: {summary.examples:,} examples, {summary.total_tokens:,} tokens, {verdict}."
+        )
     else:
         st.caption("No dataset loaded yet. Start on the Dataset page (sample files included).")
 with right.container(border=True):

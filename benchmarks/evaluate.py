@@ -13,7 +13,8 @@ at concurrency ``C``. It prints:
 - **speed**: elapsed time of the run against the bound ``1.25 x (3,000 x L / C)`` plus the
   measured start-up (the estimate and preparing the requests, before the first call);
 - **memory**: the peak Python allocation (tracemalloc) of a whole run at two sizes (a quarter
-  of the examples, and all of them; against a second simulator answering at once) and the process's peak RSS: the difference between the two
+  of the examples, and all of them; against a second simulator answering at once) and the process's peak RSS:
+  the difference between the two
   sizes is the results themselves (about the size of the recording), not the calls in flight.
 """
 
@@ -37,8 +38,10 @@ from lib.evaluate import Candidate, Run, load_eval_set, recording_bytes, summari
 
 MINI = "gpt-4.1-mini-2025-04-14"
 MINI_FT = "ft:gpt-4.1-mini-2025-04-14:personal:bench:abc123"
-LONG = ("You extract orders from customer messages. Answer with one JSON object and nothing else: no Markdown, "
-        "no code fence. Keys: order, item, quantity, express. ") * 8
+LONG = (
+    "You extract orders from customer messages. Answer with one JSON object and nothing else: no Markdown, "
+    "no code fence. Keys: order, item, quantity, express. "
+) * 8
 SERVER = """
 import sys, threading
 from lib.simulator import Simulator
@@ -56,16 +59,25 @@ def chat_set(n: int) -> bytes:
     for i in range(n):
         answer = {"order": f"LC-{40000 + i}", "item": items[i % 8], "quantity": 1 + i % 4, "express": i % 3 == 0}
         user = f"Hi, order LC-{40000 + i}: please send {answer['quantity']} x {answer['item']}."
-        lines.append(json.dumps({"messages": [{"role": "system", "content": "Extract the order as JSON."},
-                                              {"role": "user", "content": user},
-                                              {"role": "assistant", "content": json.dumps(answer)}]}))
+        lines.append(
+            json.dumps(
+                {
+                    "messages": [
+                        {"role": "system", "content": "Extract the order as JSON."},
+                        {"role": "user", "content": user},
+                        {"role": "assistant", "content": json.dumps(answer)},
+                    ]
+                }
+            )
+        )
     return ("\n".join(lines) + "\n").encode()
 
 
 def start_server(latency: float):
     root = Path(__file__).resolve().parents[1]
-    process = subprocess.Popen([sys.executable, "-c", SERVER, str(latency)], cwd=root, stdout=subprocess.PIPE,
-                               text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(latency)], cwd=root, stdout=subprocess.PIPE, text=True
+    )
     port = int(process.stdout.readline())
     return process, f"http://127.0.0.1:{port}/v1"
 
@@ -81,8 +93,11 @@ def one_run(base_url: str, key: str, data: bytes, n: int, concurrency: int, *, t
     warmed = time.monotonic()
     cpu_before = time.process_time()
     eval_set = load_eval_set(data, name="eval.jsonl", limit=n)
-    candidates = [Candidate(MINI_FT, label="fine-tune"), Candidate(MINI, label="base"),
-                  Candidate(MINI, system=LONG, label="base+long prompt")]
+    candidates = [
+        Candidate(MINI_FT, label="fine-tune"),
+        Candidate(MINI, label="base"),
+        Candidate(MINI, system=LONG, label="base+long prompt"),
+    ]
     run = Run(eval_set, candidates, make, concurrency=concurrency)
     run.check_budget()  # what a real run does first (the estimate)
     run.start()
@@ -96,9 +111,17 @@ def one_run(base_url: str, key: str, data: bytes, n: int, concurrency: int, *, t
         tracemalloc.stop()
     report = summarize(eval_set, candidates, results, prices_as_of="bench")
     recording = len(recording_bytes(eval_set, candidates, results))
-    return {"calls": len(results), "errors": run.progress().errors, "startup_s": first_call - started,
-            "server_warmup_s": warmed - started, "cpu_s": time.process_time() - cpu_before,
-            "run_s": finished - first_call, "peak_bytes": peak, "recording_bytes": recording, "report": report}
+    return {
+        "calls": len(results),
+        "errors": run.progress().errors,
+        "startup_s": first_call - started,
+        "server_warmup_s": warmed - started,
+        "cpu_s": time.process_time() - cpu_before,
+        "run_s": finished - first_call,
+        "peak_bytes": peak,
+        "recording_bytes": recording,
+        "report": report,
+    }
 
 
 def main() -> int:
@@ -119,24 +142,31 @@ def main() -> int:
         bound = 1.25 * ideal + timed["startup_s"]
         total = timed["startup_s"] + timed["run_s"]
         verdict = "within" if total <= bound else "OVER"
-        print(f"speed: {calls} calls ({n} examples x 3 candidates), L = {args.latency:g} s, C = {args.concurrency}: "
-              f"{total:.1f} s ({timed['startup_s']:.1f} s start-up, of which {timed['server_warmup_s']:.1f} s the "
-              f"server's first answer, + {timed['run_s']:.1f} s calls); "
-              f"ideal {ideal:.1f} s, bound 1.25 x ideal + start-up = {bound:.1f} s: {verdict} the bound; "
-              f"errors {timed['errors']}; this process used {timed['cpu_s']:.1f} CPU s "
-              f"({timed['cpu_s'] / calls * 1000:.1f} ms a call); load average {os.getloadavg()[0]:.1f}")
+        print(
+            f"speed: {calls} calls ({n} examples x 3 candidates), L = {args.latency:g} s, C = {args.concurrency}: "
+            f"{total:.1f} s ({timed['startup_s']:.1f} s start-up, of which {timed['server_warmup_s']:.1f} s the "
+            f"server's first answer, + {timed['run_s']:.1f} s calls); "
+            f"ideal {ideal:.1f} s, bound 1.25 x ideal + start-up = {bound:.1f} s: {verdict} the bound; "
+            f"errors {timed['errors']}; this process used {timed['cpu_s']:.1f} CPU s "
+            f"({timed['cpu_s'] / calls * 1000:.1f} ms a call); load average {os.getloadavg()[0]:.1f}"
+        )
         for stats in timed["report"].candidates:
-            print(f"  {stats.label:18} exact {stats.scores['exact_match']:.2f}  json ok {stats.scores['json_valid']:.2f}"
-                  f"  mean prompt {stats.mean_usage('prompt_tokens'):.0f} tok  ${stats.cost_per_1k_calls_usd:.4f}/1k calls"
-                  f"  p50 {stats.latency_p50_ms:.0f} ms")
+            print(
+                f"  {stats.label:18} exact {stats.scores['exact_match']:.2f}  json ok {stats.scores['json_valid']:.2f}"
+                f"  mean prompt {stats.mean_usage('prompt_tokens'):.0f} tok"
+                f"  ${stats.cost_per_1k_calls_usd:.4f}/1k calls"
+                f"  p50 {stats.latency_p50_ms:.0f} ms"
+            )
         small_n = max(1, n // 4)
         small = one_run(fast_url, "sk-bench-mem-small", data, small_n, args.concurrency, trace=True)
         large = one_run(fast_url, "sk-bench-mem-large", data, n, args.concurrency, trace=True)
         per_call = (large["peak_bytes"] - small["peak_bytes"]) / max(1, large["calls"] - small["calls"])
-        print(f"memory: peak Python allocation {small['peak_bytes'] / 2**20:.1f} MB for {small['calls']} calls, "
-              f"{large['peak_bytes'] / 2**20:.1f} MB for {large['calls']} calls: {per_call / 1024:.1f} KB per extra "
-              f"call (its kept result; the recording takes {large['recording_bytes'] / large['calls'] / 1024:.1f} KB "
-              f"per call); peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+        print(
+            f"memory: peak Python allocation {small['peak_bytes'] / 2**20:.1f} MB for {small['calls']} calls, "
+            f"{large['peak_bytes'] / 2**20:.1f} MB for {large['calls']} calls: {per_call / 1024:.1f} KB per extra "
+            f"call (its kept result; the recording takes {large['recording_bytes'] / large['calls'] / 1024:.1f} KB "
+            f"per call); peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+        )
         return 0 if total <= bound else 1
     finally:
         for process in (server, fast_server):

@@ -47,11 +47,24 @@ from validate import make_dataset  # noqa: E402  (the validator benchmark's dete
 
 GOAL_S = 1.0
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
 SWITCHES = ("Home", "Dataset", "Costs", "Launch", "Jobs", "Evaluate")
-URL_PATHS = {"Home": "", "Dataset": "Dataset", "Costs": "Costs", "Launch": "Launch", "Jobs": "Jobs",
-             "Evaluate": "Evaluate"}
+URL_PATHS = {
+    "Home": "",
+    "Dataset": "Dataset",
+    "Costs": "Costs",
+    "Launch": "Launch",
+    "Jobs": "Jobs",
+    "Evaluate": "Evaluate",
+}
 
 # Armed before a click: records when the app's script state leaves "notRunning" and comes back.
 _ARM = """() => {
@@ -87,11 +100,26 @@ def start_app(tree: Path, log_dir: Path) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     secrets = log_dir / f"secrets-{port}.toml"
     secrets.write_text("# no secrets: demo mode\n")
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("OPENAI_", "AZURE_OPENAI_", "TUNING_DESK_"))}
-    cmd = [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none", "--secrets.files", str(secrets)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "AZURE_OPENAI_", "TUNING_DESK_"))}
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "dashboard.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+        "--secrets.files",
+        str(secrets),
+    ]
     log = open(log_dir / f"streamlit-{port}.log", "wb")
     proc = subprocess.Popen(cmd, cwd=tree, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -106,8 +134,7 @@ def start_app(tree: Path, log_dir: Path) -> tuple[subprocess.Popen, str]:
 
 def export_tree(ref: str, into: Path) -> Path:
     """The files of git ``ref`` in a fresh folder (the repository itself is not touched)."""
-    data = subprocess.run(["git", "archive", "--format=tar", ref], cwd=ROOT, check=True,
-                          capture_output=True).stdout
+    data = subprocess.run(["git", "archive", "--format=tar", ref], cwd=ROOT, check=True, capture_output=True).stdout
     with tarfile.open(fileobj=BytesIO(data)) as tar:
         tar.extractall(into, filter="data")
     return into
@@ -144,8 +171,11 @@ class Session:
         return self.page.evaluate("() => (window.__bench.end - window.__bench.start) / 1000")
 
     def switch(self, label: str) -> float:
-        link = self.page.get_by_test_id("stSidebar").get_by_test_id("stPageLink-NavLink").filter(
-            has=self.page.get_by_text(label, exact=True))
+        link = (
+            self.page.get_by_test_id("stSidebar")
+            .get_by_test_id("stPageLink-NavLink")
+            .filter(has=self.page.get_by_text(label, exact=True))
+        )
         if not link.count():  # a tree from before the labelled menu: Streamlit's own list
             name = "dashboard" if label == "Home" else label
             link = self.page.get_by_test_id("stSidebarNav").get_by_role("link", name=name, exact=True)
@@ -156,8 +186,7 @@ class Session:
         return seconds
 
     def step_up(self, label: str) -> float | None:
-        box = self.page.get_by_test_id("stNumberInput").filter(
-            has=self.page.get_by_text(label, exact=True)).first
+        box = self.page.get_by_test_id("stNumberInput").filter(has=self.page.get_by_text(label, exact=True)).first
         return self.timed(box.get_by_test_id("stNumberInputStepUp").click)
 
     def upload(self, path: Path) -> None:
@@ -248,9 +277,11 @@ def main(argv: list[str] | None = None) -> int:
             sessions = {side: Session(browser, url) for side, url in urls.items()}
             figures = measure(sessions, args.rounds, data)
             browser.close()
-        print(f"{args.examples:,} examples ({size / 1e6:.0f} MB) loaded on Dataset; {args.rounds} rounds, "
-              f"warm = median of rounds 2-{args.rounds}; goal: every warm figure under {GOAL_S:g} s"
-              + (f"; before = {args.before}, after = this tree" if args.before else ""))
+        print(
+            f"{args.examples:,} examples ({size / 1e6:.0f} MB) loaded on Dataset; {args.rounds} rounds, "
+            f"warm = median of rounds 2-{args.rounds}; goal: every warm figure under {GOAL_S:g} s"
+            + (f"; before = {args.before}, after = this tree" if args.before else "")
+        )
         print(table(figures))
         return 0 if all(summary(v)[1] < GOAL_S for v in figures["after"].values()) else 1
     finally:

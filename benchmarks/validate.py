@@ -99,7 +99,7 @@ def make_dataset(path: Path, n_examples: int, seed: int = 20261126) -> int:
     return path.stat().st_size
 
 
-RECIPE = r'''
+RECIPE = r"""
 import json, resource, sys, time
 import tiktoken  # its offline cache was seeded by the parent; loading the encoding is timed
 
@@ -157,9 +157,9 @@ elapsed, cpu_seconds = time.perf_counter() - start, cpu() - start_cpu
 print(json.dumps({"seconds": elapsed, "cpu_seconds": cpu_seconds, "total": sum(lengths), "assistant": sum(assistant),
                   "errors": sum(format_errors.values()),
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-'''
+"""
 
-VALIDATOR = r'''
+VALIDATOR = r"""
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[2])
 from lib.validate import validate_path
@@ -176,10 +176,10 @@ print(json.dumps({"seconds": elapsed, "cpu_seconds": cpu_seconds, "total": repor
                   "assistant": report.assistant_total,
                   "errors": len(report.errors), "warnings": len(report.warnings), "counter": fast_counter_name(),
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-'''
+"""
 
 
-LIMIT = r'''
+LIMIT = r"""
 import json, resource, sys, time
 import orjson, toktok
 
@@ -198,7 +198,7 @@ counts = toktok.batch_count(list(distinct), sys.argv[3])
 elapsed, cpu_seconds = time.perf_counter() - start, cpu() - start_cpu
 print(json.dumps({"seconds": elapsed, "cpu_seconds": cpu_seconds, "parse_seconds": parsed, "distinct": len(distinct),
                   "total": sum(counts), "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-'''
+"""
 
 
 def _run(code: str, path: Path) -> dict:
@@ -224,8 +224,10 @@ def bench(n_examples: int, folder: Path) -> bool:
     validator = _run(VALIDATOR, path)
     limit = _run(LIMIT, path)
     path.unlink()
-    contenders = (("recipe    (json + tiktoken 3/1/3)", recipe),
-                  (f"validator (lib.validate, {validator['counter']})", validator))
+    contenders = (
+        ("recipe    (json + tiktoken 3/1/3)", recipe),
+        (f"validator (lib.validate, {validator['counter']})", validator),
+    )
     for label, result in contenders:
         print(f"  {label}: {result['seconds']:6.2f} s wall, {result['cpu_seconds']:6.2f} s CPU, "
               f"peak {result['peak_mb']:5.0f} MB, total {result['total']:,} tokens")  # fmt: skip

@@ -42,8 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--epochs", default="auto", help="number of epochs, or 'auto' (default)")
     check.add_argument("--validation-file", dest="validation_file", help="a validation file to check too")
     check.add_argument("--json", action="store_true", help="print the report as one JSON object")
-    commands.add_parser("evaluate", help="score models on your own chat examples (python -m lib evaluate -h)",
-                        add_help=False)
+    commands.add_parser(
+        "evaluate", help="score models on your own chat examples (python -m lib evaluate -h)", add_help=False
+    )
     return parser
 
 
@@ -64,9 +65,12 @@ def _print_findings(title: str, findings, out) -> None:
 
 
 def _print_report(report: Report, out) -> None:
-    estimate = " (estimate of the server's \"auto\")" if report.n_epochs_is_estimate else ""
+    estimate = ' (estimate of the server\'s "auto")' if report.n_epochs_is_estimate else ""
     print(f"{report.name}: {report.format} format, {report.lines} lines, {report.examples} examples", file=out)
-    print(f"model {report.model} ({report.encoding}), training limit {report.training_limit or 'unknown'} tokens", file=out)
+    print(
+        f"model {report.model} ({report.encoding}), training limit {report.training_limit or 'unknown'} tokens",
+        file=out,
+    )
     stats = report.stats
     print(f"tokens: {report.total_tokens:,} total, {report.assistant_total:,} in assistant answers", file=out)
     if stats["min"] is not None:
@@ -97,7 +101,7 @@ def _json_chunks(report: Report, slice_size: int = 10_000):
     for key, findings in (("errors", report.errors), ("warnings", report.warnings)):
         yield f',"{key}":['.encode()
         for start in range(0, len(findings), slice_size):
-            part = orjson.dumps([f.to_json() for f in findings[start:start + slice_size]])[1:-1]
+            part = orjson.dumps([f.to_json() for f in findings[start : start + slice_size]])[1:-1]
             yield (b"," if start else b"") + part
         yield b"]"
     if validation is not None:

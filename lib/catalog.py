@@ -156,8 +156,18 @@ class ModelInfo:
         for lifecycle in self.lifecycles:
             if lifecycle.calendar == calendar:
                 return lifecycle
-        return Lifecycle(self.id, calendar, None, None, "", "", True, "No dates collected for this calendar.",
-                         listed=False, fine_tunable=self.fine_tunable)
+        return Lifecycle(
+            self.id,
+            calendar,
+            None,
+            None,
+            "",
+            "",
+            True,
+            "No dates collected for this calendar.",
+            listed=False,
+            fine_tunable=self.fine_tunable,
+        )
 
     def method_doubt(self, method: str, calendar: str = "openai") -> str:
         """Why ``method`` on this model is doubtful on ``calendar``, or "" when it is not."""
@@ -256,8 +266,11 @@ class Catalog:
 
         Never a model that can't be fine-tuned (the replacement models).
         """
-        live = [m for m in self.models.values()
-                if m.fine_tunable and m.training_per_1m and m.lifecycle(calendar).training_open(today)]
+        live = [
+            m
+            for m in self.models.values()
+            if m.fine_tunable and m.training_per_1m and m.lifecycle(calendar).training_open(today)
+        ]
         return sorted(live, key=lambda m: m.training_per_1m)
 
     def jobs_allowed(self, today: dt.date, calendar: str = "openai") -> bool:
@@ -278,9 +291,14 @@ class Catalog:
         """Models users move to that still answer on ``today``, cheapest input first: those that
         can't be fine-tuned (OpenAI's named replacement among them) and the gpt-4.1 family as
         base models. Never a model without prices (the gpt-5 family)."""
-        live = [m for m in self.models.values()
-                if m.replacement_candidate and m.base is not None and m.lifecycle(calendar).listed
-                and not m.lifecycle(calendar).is_retired(today)]
+        live = [
+            m
+            for m in self.models.values()
+            if m.replacement_candidate
+            and m.base is not None
+            and m.lifecycle(calendar).listed
+            and not m.lifecycle(calendar).is_retired(today)
+        ]
         return sorted(live, key=lambda m: (m.base.input, m.id))
 
     def limits_for(self, calendar: str) -> dict:
@@ -403,8 +421,9 @@ def _lifecycle(model_id: str, calendar: str, raw: dict, fine_tunable: bool) -> L
 def _model(model_id: str, raw: dict) -> ModelInfo:
     training = raw.get("training") or {}
     fine_tunable = bool(raw.get("fine_tunable", True))
-    lifecycles = tuple(_lifecycle(model_id, calendar, spec, fine_tunable)
-                       for calendar, spec in raw["lifecycle"].items())
+    lifecycles = tuple(
+        _lifecycle(model_id, calendar, spec, fine_tunable) for calendar, spec in raw["lifecycle"].items()
+    )
     openai_dates = next(lc for lc in lifecycles if lc.calendar == "openai")
     doubtful = tuple(
         key.removesuffix("_doubtful") for key, value in raw.items() if key.endswith("_doubtful") and value
@@ -446,13 +465,21 @@ def _azure(raw: dict | None) -> AzureFacts | None:
     if raw is None:
         return None
     hosting = {
-        kind: HostingFee(kind, spec["label"], spec["usd_per_hour"], spec["source"], spec["as_of"],
-                         bool(spec.get("doubtful")), spec.get("note", ""))
+        kind: HostingFee(
+            kind,
+            spec["label"],
+            spec["usd_per_hour"],
+            spec["source"],
+            spec["as_of"],
+            bool(spec.get("doubtful")),
+            spec.get("note", ""),
+        )
         for kind, spec in raw["hosting"].items()
     }
     tiers = tuple(
-        TrainingTier(t["id"], t["label"], t.get("training_type"), t["discount"], t["trade_offs"], t["source"],
-                     t["as_of"])
+        TrainingTier(
+            t["id"], t["label"], t.get("training_type"), t["discount"], t["trade_offs"], t["source"], t["as_of"]
+        )
         for t in raw["training_tiers"]
     )
     deploy = raw["deploy"]
@@ -509,8 +536,13 @@ def auto_epochs(n_examples: int) -> int:
     Anything but a whole number of at least one example raises ``ValueError`` (a file with no
     example has no epochs: callers that must still show a figure ask for one example).
     """
-    if isinstance(n_examples, bool) or not isinstance(n_examples, (int, float)) or not math.isfinite(n_examples) \
-            or not float(n_examples).is_integer() or n_examples < 1:
+    if (
+        isinstance(n_examples, bool)
+        or not isinstance(n_examples, (int, float))
+        or not math.isfinite(n_examples)
+        or not float(n_examples).is_integer()
+        or n_examples < 1
+    ):
         raise ValueError(f"n_examples must be a whole number of examples, at least 1, not {n_examples!r}")
     rule = load_catalog().auto_epochs
     n = int(n_examples)
@@ -562,11 +594,15 @@ def deadline_summary(calendar: str, today: dt.date, catalog: Catalog | None = No
     if check_calendar(calendar) == "openai":
         days = (cat.no_new_jobs_from - today).days
         if days > 0:
-            return (f"OpenAI stops new fine-tuning jobs on {cat.no_new_jobs_from:%Y-%m-%d} ({days} days left) and "
-                    f"retires gpt-4o, gpt-4o-mini, gpt-4.1, gpt-4.1-mini and their fine-tunes on "
-                    f"{cat.retirement_date:%Y-%m-%d}.")
-        return (f"OpenAI stopped new fine-tuning jobs on {cat.no_new_jobs_from:%Y-%m-%d}; gpt-4o, gpt-4o-mini, "
-                f"gpt-4.1, gpt-4.1-mini and their fine-tunes retire on {cat.retirement_date:%Y-%m-%d}.")
+            return (
+                f"OpenAI stops new fine-tuning jobs on {cat.no_new_jobs_from:%Y-%m-%d} ({days} days left) and "
+                f"retires gpt-4o, gpt-4o-mini, gpt-4.1, gpt-4.1-mini and their fine-tunes on "
+                f"{cat.retirement_date:%Y-%m-%d}."
+            )
+        return (
+            f"OpenAI stopped new fine-tuning jobs on {cat.no_new_jobs_from:%Y-%m-%d}; gpt-4o, gpt-4o-mini, "
+            f"gpt-4.1, gpt-4.1-mini and their fine-tunes retire on {cat.retirement_date:%Y-%m-%d}."
+        )
     groups: dict[tuple, list[str]] = {}
     for model_id in cat.retiring_models:
         if model_id not in cat.models:
@@ -576,11 +612,15 @@ def deadline_summary(calendar: str, today: dt.date, catalog: Catalog | None = No
             groups.setdefault((dates.training_until, dates.inference_until), []).append(model_id)
     parts = []
     for (training_until, inference_until), ids in sorted(groups.items(), key=lambda item: item[0]):
-        train = ("training has ended" if training_until and today >= training_until
-                 else f"training until no earlier than {training_until:%Y-%m-%d}" if training_until
-                 else "training dates not announced")
+        train = (
+            "training has ended"
+            if training_until and today >= training_until
+            else f"training until no earlier than {training_until:%Y-%m-%d}"
+            if training_until
+            else "training dates not announced"
+        )
         parts.append(f"{_names(ids)}: {train}, deployed fine-tunes answer until {inference_until:%Y-%m-%d}")
-    return ("Azure OpenAI (existing customers) keeps these fine-tunes longer than OpenAI: " + "; ".join(parts) + ".")
+    return "Azure OpenAI (existing customers) keeps these fine-tunes longer than OpenAI: " + "; ".join(parts) + "."
 
 
 def fine_tune_deadline_text(model: str, calendar: str, today: dt.date, catalog: Catalog | None = None) -> str:
@@ -593,7 +633,8 @@ def fine_tune_deadline_text(model: str, calendar: str, today: dt.date, catalog: 
     try:
         dates = cat.lifecycle(model, calendar)
     except UnknownModelError:
-        return f"{model or 'This model'} is not in the app's catalog, so its {CALENDAR_LABELS[calendar]} dates are unknown."
+        label = CALENDAR_LABELS[calendar]
+        return f"{model or 'This model'} is not in the app's catalog, so its {label} dates are unknown."
     subject = "this fine-tune's deployment" if calendar == "azure" else "this fine-tune"
     if not dates.listed:
         return f"{CALENDAR_LABELS[calendar]}'s schedule does not list {dates.model_id}: {dates.note}"
@@ -615,11 +656,13 @@ def calendar_table(calendar: str, today: dt.date, catalog: Catalog | None = None
         dates = info.lifecycle(calendar)
         if not (info.fine_tunable and dates.listed) or dates.is_retired(today):
             continue
-        rows.append({
-            "Model": info.id,
-            "New jobs until": f"{dates.training_until:%Y-%m-%d}" if dates.training_until else "",
-            "Fine-tunes answer until": f"{dates.inference_until:%Y-%m-%d}" if dates.inference_until else "",
-            "Note": ("Doubtful. " if dates.doubtful else "") + dates.note,
-            "Source": dates.source,
-        })
+        rows.append(
+            {
+                "Model": info.id,
+                "New jobs until": f"{dates.training_until:%Y-%m-%d}" if dates.training_until else "",
+                "Fine-tunes answer until": f"{dates.inference_until:%Y-%m-%d}" if dates.inference_until else "",
+                "Note": ("Doubtful. " if dates.doubtful else "") + dates.note,
+                "Source": dates.source,
+            }
+        )
     return rows

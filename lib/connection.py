@@ -127,7 +127,7 @@ def is_demo_key(key: str | None) -> bool:
     """True for a key :func:`new_demo_key` minted in this process (constant-time check)."""
     if not key or not key.startswith(_DEMO_PREFIX):
         return False
-    space, _, signature = key[len(_DEMO_PREFIX):].partition("-")
+    space, _, signature = key[len(_DEMO_PREFIX) :].partition("-")
     if len(space) != 24 or not signature:
         return False
     return hmac.compare_digest(signature, _demo_signature(space))
@@ -232,6 +232,7 @@ def parse_policy(get) -> Policy:
     (local | everyone | nobody), ``TUNING_DESK_CUSTOM_URLS``, ``TUNING_DESK_PRIVATE_URLS``,
     ``TUNING_DESK_LOCAL_VISITORS`` (true | false). Unknown values keep the secure default.
     """
+
     def flag(name: str, default: bool) -> bool:
         value = (get(name) or "").strip().lower()
         return True if value in _TRUE else False if value in _FALSE else default
@@ -283,12 +284,14 @@ def owner_key_available(owner: OwnerConfig, visitor: VisitorSettings, policy: Po
 
 def visitor_rules(visitor: VisitorSettings, policy: Policy) -> outbound.Rules:
     """The outbound rules for an address this visitor chose."""
-    return outbound.Rules(allow_private=policy.private_urls or policy.counts_as_local(visitor),
-                          own_ports=policy.own_ports)
+    return outbound.Rules(
+        allow_private=policy.private_urls or policy.counts_as_local(visitor), own_ports=policy.own_ports
+    )
 
 
-_NOT_ALLOWED_URL = ("This app does not allow choosing the address the API is called at; "
-                    "clear the field to use the default.")
+_NOT_ALLOWED_URL = (
+    "This app does not allow choosing the address the API is called at; clear the field to use the default."
+)
 
 
 def _visitor_url(url: str, policy: Policy) -> tuple[str | None, str | None]:
@@ -314,33 +317,54 @@ def resolve(owner: OwnerConfig, visitor: VisitorSettings, policy: Policy) -> Con
     offered = policy.offered_backends()
     backend = visitor.backend if visitor.backend in offered else offered[0]
     if backend == "demo":
-        return Connection("demo", api_key=visitor.demo_api_key, key_source="demo",
-                          demo_calendar=visitor.demo_calendar)
+        return Connection("demo", api_key=visitor.demo_api_key, key_source="demo", demo_calendar=visitor.demo_calendar)
     rules = visitor_rules(visitor, policy)
     if backend == "openai":
         if not visitor.openai_api_key and owner_key_available(owner, visitor, policy, "openai"):
-            return Connection("openai", api_key=owner.openai_api_key or "", base_url=owner.openai_base_url or None,
-                              organization=owner.openai_organization or None,
-                              project=owner.openai_project or None, key_source="owner")
+            return Connection(
+                "openai",
+                api_key=owner.openai_api_key or "",
+                base_url=owner.openai_base_url or None,
+                organization=owner.openai_organization or None,
+                project=owner.openai_project or None,
+                key_source="owner",
+            )
         url, refused = _visitor_url(visitor.openai_base_url, policy)
-        return Connection("openai", api_key=visitor.openai_api_key, base_url=url,
-                          organization=visitor.openai_organization.strip() or None,
-                          project=visitor.openai_project.strip() or None, outbound=rules, refused=refused)
+        return Connection(
+            "openai",
+            api_key=visitor.openai_api_key,
+            base_url=url,
+            organization=visitor.openai_organization.strip() or None,
+            project=visitor.openai_project.strip() or None,
+            outbound=rules,
+            refused=refused,
+        )
     if backend == "azure":
         if not visitor.azure_api_key and owner_key_available(owner, visitor, policy, "azure"):
-            return Connection("azure", api_key=owner.azure_api_key or "", azure_endpoint=owner.azure_endpoint,
-                              api_version=owner.azure_api_version or DEFAULT_AZURE_API_VERSION, key_source="owner")
+            return Connection(
+                "azure",
+                api_key=owner.azure_api_key or "",
+                azure_endpoint=owner.azure_endpoint,
+                api_version=owner.azure_api_version or DEFAULT_AZURE_API_VERSION,
+                key_source="owner",
+            )
         url, refused = _visitor_url(visitor.azure_endpoint, policy)
-        return Connection("azure", api_key=visitor.azure_api_key, azure_endpoint=url,
-                          api_version=visitor.azure_api_version.strip() or DEFAULT_AZURE_API_VERSION,
-                          outbound=rules, refused=refused)
+        return Connection(
+            "azure",
+            api_key=visitor.azure_api_key,
+            azure_endpoint=url,
+            api_version=visitor.azure_api_version.strip() or DEFAULT_AZURE_API_VERSION,
+            outbound=rules,
+            refused=refused,
+        )
     url, refused = _visitor_url(visitor.custom_base_url, policy)
     return Connection("custom", api_key=visitor.custom_api_key, base_url=url, outbound=rules, refused=refused)
 
 
 # ---------------------------------------------------------------- clients
-def make_client(conn: Connection, *, max_retries: int = DEFAULT_MAX_RETRIES,
-                timeout: float = CALL_TIMEOUT_S) -> openai.OpenAI:
+def make_client(
+    conn: Connection, *, max_retries: int = DEFAULT_MAX_RETRIES, timeout: float = CALL_TIMEOUT_S
+) -> openai.OpenAI:
     """An SDK client for ``conn``: the single door every client of the app goes through.
 
     The key is always passed explicitly. Never read ``OPENAI_API_KEY`` implicitly here: Streamlit
@@ -363,8 +387,9 @@ def make_client(conn: Connection, *, max_retries: int = DEFAULT_MAX_RETRIES,
         http_client = None
     azure_v1 = azure_v1_base_url(conn)
     if azure_v1:  # Azure OpenAI's v1 API takes the plain client, with no api-version
-        return openai.OpenAI(api_key=conn.api_key, base_url=azure_v1, max_retries=max_retries, timeout=timeout,
-                             http_client=http_client)
+        return openai.OpenAI(
+            api_key=conn.api_key, base_url=azure_v1, max_retries=max_retries, timeout=timeout, http_client=http_client
+        )
     if conn.backend == "azure":
         return openai.AzureOpenAI(
             api_key=conn.api_key,
@@ -442,7 +467,10 @@ def check_connection(conn: Connection) -> ConnectionCheck:
     except openai.OpenAIError as exc:
         return ConnectionCheck(False, explain(exc, action="list models"))
     except Exception:  # a 200 with HTML, plain text or a JSON of another shape
-        return ConnectionCheck(False, f"{conn.label()} answered, but not with a list of models: "
-                                      "check the URL (it should end in /v1 for most servers).")
+        return ConnectionCheck(
+            False,
+            f"{conn.label()} answered, but not with a list of models: "
+            "check the URL (it should end in /v1 for most servers).",
+        )
     shown = ", ".join(_short(m) for m in models[:5]) + (", ..." if len(models) > 5 else "")
     return ConnectionCheck(True, f"Reached {conn.label()}: {len(models)} models ({shown}).", tuple(models))

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lib.costs import usd, usd_per_1m, usd_price
-from lib.display import human_size, md_code, md_escape
+from lib.display import human_size
 from lib.catalog import Catalog, ModelInfo
 from lib.jobspec import FORMAT_DESCRIPTIONS
 from lib.memo import SharedCache
@@ -92,15 +92,18 @@ def upload_too_large(size_bytes: int, max_upload_mb: int | float) -> str | None:
     limit = int(max_upload_mb * 1024 * 1024)
     if size_bytes <= limit:
         return None
-    return (f"The file is {human_size(size_bytes)}, over this app's upload limit of {max_upload_mb:g} MB. "
-            "Split it into smaller files, or check it on your machine with `python -m lib validate FILE`.")
+    return (
+        f"The file is {human_size(size_bytes)}, over this app's upload limit of {max_upload_mb:g} MB. "
+        "Split it into smaller files, or check it on your machine with `python -m lib validate FILE`."
+    )
 
 
 def model_choices(cat: Catalog, today: dt.date, calendar: str = "openai") -> list[ModelInfo]:
     """Models the picker offers: those still trainable today on ``calendar``, else (after the cut-off)
     every model that can be fine-tuned."""
-    return (cat.trainable(today, calendar)
-            or sorted((m for m in cat.models.values() if m.fine_tunable), key=lambda m: m.id))
+    return cat.trainable(today, calendar) or sorted(
+        (m for m in cat.models.values() if m.fine_tunable), key=lambda m: m.id
+    )
 
 
 def model_label(info: ModelInfo) -> str:
@@ -139,8 +142,10 @@ def azure_deadline_note(info: ModelInfo, today: dt.date) -> str:
     if dates.training_until:
         if today < dates.training_until:
             days = (dates.training_until - today).days
-            parts.append(f"Azure OpenAI trains it until no earlier than {dates.training_until:%Y-%m-%d} "
-                         f"({days} days left, existing customers)")
+            parts.append(
+                f"Azure OpenAI trains it until no earlier than {dates.training_until:%Y-%m-%d} "
+                f"({days} days left, existing customers)"
+            )
         else:
             parts.append(f"Azure OpenAI stopped training it on {dates.training_until:%Y-%m-%d}")
     if dates.inference_until:
@@ -164,8 +169,15 @@ def with_calendar(report, cat: Catalog, today: dt.date, calendar: str):
         ended = f"ended on {dates.training_until:%Y-%m-%d}" if dates.training_until else "is not offered"
         from lib.validate import SEVERITY, Finding  # imported here: lib.validate loads the tokenizers
 
-        warnings.append(Finding(None, "model_retired", f"{dates.model_id}: Azure OpenAI's training for it {ended}; "
-                                "new jobs cannot use it (the file is still checked)", SEVERITY["model_retired"]))
+        warnings.append(
+            Finding(
+                None,
+                "model_retired",
+                f"{dates.model_id}: Azure OpenAI's training for it {ended}; "
+                "new jobs cannot use it (the file is still checked)",
+                SEVERITY["model_retired"],
+            )
+        )
     validation = with_calendar(report.validation, cat, today, calendar) if report.validation is not None else None
     return dataclasses.replace(report, warnings=warnings, validation=validation)
 
@@ -222,8 +234,10 @@ def verdict(report) -> tuple[str, str]:
     n = f"{len(errors):,} error{'s' if len(errors) != 1 else ''}"
     if not lines:  # only file-level errors: say which
         return "fix", f"Fix {n} before training: " + "; ".join(f.message for f in errors) + "."
-    return "fix", (f"Fix {n} on {len(lines):,} line{'s' if len(lines) != 1 else ''} before training: "
-                   "OpenAI rejects a file with any of them.")
+    return "fix", (
+        f"Fix {n} on {len(lines):,} line{'s' if len(lines) != 1 else ''} before training: "
+        "OpenAI rejects a file with any of them."
+    )
 
 
 def cost_text(report) -> str:
@@ -275,8 +289,7 @@ def problem_rows(report, *, codes: set[str] | None = None, severities: set[str] 
                 continue
             # The line has its own column; the message need not repeat it.
             message = f.message.removeprefix(f"line {f.line}: ") if f.line is not None else f.message
-            rows.append({"file": label, "line": f.line, "severity": f.severity, "code": f.code,
-                         "message": message})
+            rows.append({"file": label, "line": f.line, "severity": f.severity, "code": f.code, "message": message})
             if len(rows) >= MAX_TABLE_ROWS:
                 return rows
     return rows
@@ -373,8 +386,9 @@ def duplicate_rows(report, data: bytes, index: LineIndex | None = None) -> list[
 def overlap_rows(report, data: bytes, index: LineIndex | None = None) -> list[dict]:
     """``line`` (training), ``validation_line`` and ``preview`` for each example in both files."""
     index = index or LineIndex(data)
-    return [{"line": t, "validation_line": v, "preview": _preview(index, t)}
-            for t, v in report.overlap[:MAX_TABLE_ROWS]]
+    return [
+        {"line": t, "validation_line": v, "preview": _preview(index, t)} for t, v in report.overlap[:MAX_TABLE_ROWS]
+    ]
 
 
 # --------------------------------------------------------------------------- example viewer
@@ -413,8 +427,13 @@ def bubbles(example: dict | None) -> list[Bubble]:
             notes.append(f"name {b['name']}")
         if "weight" in b:
             weight = b["weight"]
-            notes.append("weight 0: not trained" if weight == 0 else "weight 1: trained" if weight == 1
-                         else f"weight {json.dumps(weight)}: invalid")
+            notes.append(
+                "weight 0: not trained"
+                if weight == 0
+                else "weight 1: trained"
+                if weight == 1
+                else f"weight {json.dumps(weight)}: invalid"
+            )
         if b.get("tool_call_id"):
             notes.append(f"result of {b['tool_call_id']}")
         if b.get("images"):
@@ -506,8 +525,10 @@ def clean_caption(plan: dict) -> str:
 def split_caption(n_examples: int, percent: int) -> str:
     """How many good examples the split sends to validation (about: identical lines move together)."""
     to_valid = max(1, round(n_examples * percent / 100)) if n_examples > 1 else 0
-    return (f"About {to_valid:,} of {n_examples:,} good examples go to validation. Lines with errors are left out, "
-            "and identical examples always land on the same side.")
+    return (
+        f"About {to_valid:,} of {n_examples:,} good examples go to validation. Lines with errors are left out, "
+        "and identical examples always land on the same side."
+    )
 
 
 def handed_text(handed: dict) -> str:
@@ -520,9 +541,15 @@ def handed_text(handed: dict) -> str:
 
 # --------------------------------------------------------------------------- sentences for the page
 def file_facts(report, size_bytes: int) -> str:
-    """'train.jsonl · 64.7 KB · 96 lines · chat (supervised) · o200k_base tokenizer · limit 65,536 tokens per example'."""
-    parts = [report.name or "file", human_size(size_bytes), _n(report.lines, "line"),
-             FORMAT_DESCRIPTIONS.get(report.format, report.format), f"{report.encoding} tokenizer"]
+    """'train.jsonl · 64.7 KB · 96 lines · chat (supervised) · o200k_base tokenizer · limit 65,536 tokens per
+    example'."""
+    parts = [
+        report.name or "file",
+        human_size(size_bytes),
+        _n(report.lines, "line"),
+        FORMAT_DESCRIPTIONS.get(report.format, report.format),
+        f"{report.encoding} tokenizer",
+    ]
     if report.training_limit:
         parts.append(f"limit {report.training_limit:,} tokens per example")
     return " · ".join(parts)
@@ -530,8 +557,10 @@ def file_facts(report, size_bytes: int) -> str:
 
 def validation_facts(validation) -> str:
     """One line about the validation file (its tokens are not billed)."""
-    text = (f"Validation file {validation.name or 'file'}: {_n(validation.examples, 'example')}, "
-            f"{validation.total_tokens:,} tokens (validation tokens are not billed)")
+    text = (
+        f"Validation file {validation.name or 'file'}: {_n(validation.examples, 'example')}, "
+        f"{validation.total_tokens:,} tokens (validation tokens are not billed)"
+    )
     if validation.errors:
         text += f", {_n(len(validation.errors), 'error')}"
     return text + "."
@@ -541,14 +570,19 @@ def price_note(report, info: ModelInfo) -> str:
     """Where the cost comes from: the per-token price and its date."""
     if info.training_per_1m is None:
         return f"The catalog has no per-token training price for {info.id}, so the cost is unknown."
-    return (f"Cost = billed tokens × {usd_per_1m(info.training_per_1m, 'training tokens')} ({info.id}, price as of "
-            f"{report.price_as_of}). An estimate: OpenAI bills the trained tokens it reports after the job.")
+    return (
+        f"Cost = billed tokens × {usd_per_1m(info.training_per_1m, 'training tokens')} ({info.id}, price as of "
+        f"{report.price_as_of}). An estimate: OpenAI bills the trained tokens it reports after the job."
+    )
 
 
 def stats_caption(stats: dict, limit: int | None) -> str:
     """'Tokens per example: min 116 · p5 121 · median 136 · mean 139 · p95 167 · max 208 (limit 65,536).'"""
-    parts = [f"{key} {stats[key]:,.0f}" for key in ("min", "p5", "median", "mean", "p95", "max")
-             if stats.get(key) is not None]
+    parts = [
+        f"{key} {stats[key]:,.0f}"
+        for key in ("min", "p5", "median", "mean", "p95", "max")
+        if stats.get(key) is not None
+    ]
     tail = f" (limit {limit:,})" if limit else ""
     return "Tokens per example: " + " · ".join(parts) + tail + "."
 
@@ -569,8 +603,10 @@ def jump_labels(report, lines: list[int]) -> dict[int, str]:
             codes[f.line][f.code] = None
             if f.severity == "error":
                 has_error.add(f.line)
-    return {line: f"line {line:,} · {'error' if line in has_error else 'warning'}: {', '.join(codes[line])}"
-            for line in lines}
+    return {
+        line: f"line {line:,} · {'error' if line in has_error else 'warning'}: {', '.join(codes[line])}"
+        for line in lines
+    }
 
 
 def _n(count: int, noun: str) -> str:

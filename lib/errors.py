@@ -98,6 +98,8 @@ def explain(exc: BaseException, *, action: str = "") -> str:
         detail = _server_message(exc)
         return f"The API answered {exc.status_code}{doing}: {detail or 'unexpected error'}."
     if isinstance(exc, (AttributeError, TypeError, KeyError)):  # the SDK met a reply of another shape
-        return (f"The API answered{doing}, but not in a form this app can read (HTML, plain text or other "
-                "JSON); check the base URL in the sidebar.")
+        return (
+            f"The API answered{doing}, but not in a form this app can read (HTML, plain text or other "
+            "JSON); check the base URL in the sidebar."
+        )
     return shorten(redact(str(exc))) or exc.__class__.__name__

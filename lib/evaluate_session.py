@@ -72,8 +72,11 @@ class ModelOption:
         parts = [self.id, KIND_LABELS[self.kind]]
         left = days_left(self.shutdown_date, today)
         if left is not None:
-            parts.append(f"stopped answering {self.shutdown_date:%Y-%m-%d}" if left <= 0
-                         else f"stops answering {self.shutdown_date:%Y-%m-%d} ({left} days)")
+            parts.append(
+                f"stopped answering {self.shutdown_date:%Y-%m-%d}"
+                if left <= 0
+                else f"stops answering {self.shutdown_date:%Y-%m-%d} ({left} days)"
+            )
         if self.can_fine_tune is False:
             parts.append("can't be fine-tuned")
         return " · ".join(parts)
@@ -89,8 +92,14 @@ def succeeded_fine_tunes(jobs: Iterable[dict]) -> list[tuple[str, str | None]]:
     return list(seen.items())
 
 
-def model_options(fine_tunes: Iterable[tuple[str, str | None]], *, calendar: str, today: dt.date,
-                  cat: Catalog | None = None, extra: Iterable[str] = ()) -> list[ModelOption]:
+def model_options(
+    fine_tunes: Iterable[tuple[str, str | None]],
+    *,
+    calendar: str,
+    today: dt.date,
+    cat: Catalog | None = None,
+    extra: Iterable[str] = (),
+) -> list[ModelOption]:
     """Every model the page offers, in order: the account's fine-tunes (``fine_tunes`` from
     :func:`succeeded_fine_tunes`, plus any ``extra`` model asked for by another page or typed),
     then the catalog's base models still answering on ``today``, then its replacement models.
@@ -104,8 +113,9 @@ def model_options(fine_tunes: Iterable[tuple[str, str | None]], *, calendar: str
         if not model or model in options:
             continue
         if is_fine_tuned_name(model) or base:
-            options[model] = ModelOption(model, "fine_tuned", shutdown_date(model, calendar, cat),
-                                         base_model=base or base_model_name(model))
+            options[model] = ModelOption(
+                model, "fine_tuned", shutdown_date(model, calendar, cat), base_model=base or base_model_name(model)
+            )
         elif model in known:
             kind, tunable = known[model]
             options[model] = ModelOption(model, kind, shutdown_date(model, calendar, cat), can_fine_tune=tunable)
@@ -114,13 +124,15 @@ def model_options(fine_tunes: Iterable[tuple[str, str | None]], *, calendar: str
     for wanted in ("base", "replacement"):
         for model_id, (kind, tunable) in known.items():
             if kind == wanted and model_id not in options:
-                options[model_id] = ModelOption(model_id, kind, shutdown_date(model_id, calendar, cat),
-                                                can_fine_tune=tunable)
+                options[model_id] = ModelOption(
+                    model_id, kind, shutdown_date(model_id, calendar, cat), can_fine_tune=tunable
+                )
     return list(options.values())
 
 
-def record_first(options: Iterable[ModelOption], today: dt.date,
-                 within_days: int = RECORD_WITHIN_DAYS) -> list[ModelOption]:
+def record_first(
+    options: Iterable[ModelOption], today: dt.date, within_days: int = RECORD_WITHIN_DAYS
+) -> list[ModelOption]:
     """The fine-tunes that still answer but stop within ``within_days``: record their answers now."""
     due = []
     for option in options:
@@ -130,11 +142,13 @@ def record_first(options: Iterable[ModelOption], today: dt.date,
     return due
 
 
-def default_pair(options: list[ModelOption], requested: str | None = None,
-                 requested_base: str | None = None) -> tuple[str | None, str | None]:
+def default_pair(
+    options: list[ModelOption], requested: str | None = None, requested_base: str | None = None
+) -> tuple[str | None, str | None]:
     """The two candidates to suggest first: a fine-tune as the baseline (the one asked for, else
     the newest) and a rival to prompt (the catalog's first replacement model, else the fine-tune's
     base model); without a fine-tune, the first base model against a replacement or another base."""
+
     def first(kind: str, but: str | None = None) -> str | None:
         return next((o.id for o in options if o.kind == kind and o.id != but), None)
 
@@ -251,8 +265,14 @@ class CandidateSlots:
         """Append a row (temperature 0, automatic max tokens, no reasoning effort); returns its number."""
         n = self._state[f"{self._prefix}_next_slot"]
         self._state[f"{self._prefix}_next_slot"] = n + 1
-        values = {"model": model, "prompt": long_prompt, "schema": False, "temperature": 0.0, "max_tokens": 0,
-                  "effort": self.DEFAULT_EFFORT}
+        values = {
+            "model": model,
+            "prompt": long_prompt,
+            "schema": False,
+            "temperature": 0.0,
+            "max_tokens": 0,
+            "effort": self.DEFAULT_EFFORT,
+        }
         for name, key in self.keys(n).items():
             self._state[key] = values[name]
         self._state[f"{self._prefix}_slots"] = [*self.rows, n]
@@ -275,11 +295,16 @@ class CandidateSlots:
         out = []
         for n in self.rows:
             get = {name: self._state.get(key) for name, key in self.keys(n).items()}
-            out.append(CandidateChoice(
-                model=(get["model"] or "").strip(), long_prompt=bool(get["prompt"]),
-                structured=bool(get["schema"]) and structured_allowed,
-                temperature=float(get["temperature"] or 0.0), max_tokens=int(get["max_tokens"] or 0) or None,
-                reasoning_effort=None if get["effort"] in (None, self.DEFAULT_EFFORT) else get["effort"]))
+            out.append(
+                CandidateChoice(
+                    model=(get["model"] or "").strip(),
+                    long_prompt=bool(get["prompt"]),
+                    structured=bool(get["schema"]) and structured_allowed,
+                    temperature=float(get["temperature"] or 0.0),
+                    max_tokens=int(get["max_tokens"] or 0) or None,
+                    reasoning_effort=None if get["effort"] in (None, self.DEFAULT_EFFORT) else get["effort"],
+                )
+            )
         return out
 
 
@@ -308,13 +333,17 @@ def stand_in(eval_set: Any, recording: Any, label: str) -> tuple[Any, Any, list]
     import dataclasses
 
     if recording.eval_sha256 and recording.eval_sha256 != eval_set.sha256:
-        raise ValueError(f"The recording was made on another file ({recording.eval_file or 'unnamed'}), not on "
-                         f"{eval_set.name}: choose the file it was made on.")
+        raise ValueError(
+            f"The recording was made on another file ({recording.eval_file or 'unnamed'}), not on "
+            f"{eval_set.name}: choose the file it was made on."
+        )
     answered = {r.line: r for r in recording.results if r.label == label and r.answered}
     examples = tuple(e for e in eval_set.examples if e.line in answered)
     if not examples:
-        raise ValueError(f"The recording has no answer of {label} for the examples chosen; evaluate all of "
-                         "the file's examples (or the same sample) it was made on.")
+        raise ValueError(
+            f"The recording has no answer of {label} for the examples chosen; evaluate all of "
+            "the file's examples (or the same sample) it was made on."
+        )
     candidate = next((c for c in recording.candidates() if c.display_label == label), None)
     if candidate is None:
         from lib.evaluate.candidates import Candidate
@@ -332,8 +361,12 @@ def remaining_estimate(run: Any, *, calendar: str) -> list:
     lines_by_label: dict[str, set[int]] = {}
     for candidate, line in run.remaining():
         lines_by_label.setdefault(candidate.display_label, set()).add(line)
-    return [est for c in run.candidates if c.display_label in lines_by_label
-            for est in estimate(run.eval_set, [c], calendar=calendar, lines=lines_by_label[c.display_label])]
+    return [
+        est
+        for c in run.candidates
+        if c.display_label in lines_by_label
+        for est in estimate(run.eval_set, [c], calendar=calendar, lines=lines_by_label[c.display_label])
+    ]
 
 
 def _percent(value: float | None) -> str:
@@ -361,19 +394,22 @@ def scoreboard_table(report: Any) -> list[dict]:
         else:
             p = "no disagreement" if c.p_value is None else f"p = {c.p_value:.2g}"
             versus = f"+{c.wins} / −{c.losses} ({p})"
-        rows.append({
-            "candidate": c.label,
-            "exact match": _with_interval(c.scores.get("exact_match"), c.ci95.get("exact_match")),
-            "valid JSON": _with_interval(c.scores.get("json_valid"), c.ci95.get("json_valid")),
-            "JSON fields": _percent(c.scores.get("json_fields")),
-            "similarity": None if c.scores.get("similarity") is None else round(c.scores["similarity"], 3),
-            "tool calls": _percent(c.scores.get("tool_calls")),
-            "judge (opinion)": _percent(c.scores.get("judge")),
-            "vs baseline": versus,
-            "per 1,000 calls": c.cost_per_1k_calls_usd,
-            "p50 ms": c.latency_p50_ms, "p95 ms": c.latency_p95_ms,
-            "answered": f"{c.answered:,} of {c.calls:,}" + (f" ({c.errors:,} errors)" if c.errors else ""),
-        })
+        rows.append(
+            {
+                "candidate": c.label,
+                "exact match": _with_interval(c.scores.get("exact_match"), c.ci95.get("exact_match")),
+                "valid JSON": _with_interval(c.scores.get("json_valid"), c.ci95.get("json_valid")),
+                "JSON fields": _percent(c.scores.get("json_fields")),
+                "similarity": None if c.scores.get("similarity") is None else round(c.scores["similarity"], 3),
+                "tool calls": _percent(c.scores.get("tool_calls")),
+                "judge (opinion)": _percent(c.scores.get("judge")),
+                "vs baseline": versus,
+                "per 1,000 calls": c.cost_per_1k_calls_usd,
+                "p50 ms": c.latency_p50_ms,
+                "p95 ms": c.latency_p95_ms,
+                "answered": f"{c.answered:,} of {c.calls:,}" + (f" ({c.errors:,} errors)" if c.errors else ""),
+            }
+        )
     for column in ("valid JSON", "JSON fields", "tool calls", "judge (opinion)"):
         if all(row[column] == "—" for row in rows):
             for row in rows:
@@ -394,12 +430,17 @@ def answer_text(answer: Any) -> str:
 
 def flip_rows(flips: list) -> list[dict]:
     """The flips table: per example and candidate, who was right, both answers and the reference."""
-    return [{
-        "line": f.line, "candidate": f.label,
-        "who is right": "candidate" if f.candidate_right else "baseline",
-        "baseline answer": answer_text(f.baseline_answer), "candidate answer": answer_text(f.candidate_answer),
-        "reference": answer_text(f.reference),
-    } for f in flips]
+    return [
+        {
+            "line": f.line,
+            "candidate": f.label,
+            "who is right": "candidate" if f.candidate_right else "baseline",
+            "baseline answer": answer_text(f.baseline_answer),
+            "candidate answer": answer_text(f.candidate_answer),
+            "reference": answer_text(f.reference),
+        }
+        for f in flips
+    ]
 
 
 def error_summary(results: Iterable[Any], limit: int = 3) -> list[tuple[str, int]]:
@@ -416,6 +457,7 @@ def costs_pair(candidates: list) -> tuple[str, str] | None:
     """(fine-tuned label, prompted label) whose measured tokens Costs can use: the first fine-tune
     and the first candidate with a replaced system prompt; None when the run has no such pair."""
     tuned = next((c.display_label for c in candidates if is_fine_tuned_name(c.model)), None)
-    prompted = next((c.display_label for c in candidates if c.system is not None and not is_fine_tuned_name(c.model)),
-                    None)
+    prompted = next(
+        (c.display_label for c in candidates if c.system is not None and not is_fine_tuned_name(c.model)), None
+    )
     return (tuned, prompted) if tuned and prompted else None

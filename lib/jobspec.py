@@ -45,13 +45,25 @@ HYPERPARAMETER_KEYS = {
     "supervised": ("batch_size", "learning_rate_multiplier", "n_epochs"),
     "dpo": ("batch_size", "beta", "learning_rate_multiplier", "n_epochs"),
     "reinforcement": (
-        "batch_size", "compute_multiplier", "eval_interval", "eval_samples",
-        "learning_rate_multiplier", "n_epochs", "reasoning_effort",
+        "batch_size",
+        "compute_multiplier",
+        "eval_interval",
+        "eval_samples",
+        "learning_rate_multiplier",
+        "n_epochs",
+        "reasoning_effort",
     ),
 }
 CREATE_KEYS = (
-    "model", "training_file", "validation_file", "method", "hyperparameters",
-    "suffix", "seed", "metadata", "integrations",
+    "model",
+    "training_file",
+    "validation_file",
+    "method",
+    "hyperparameters",
+    "suffix",
+    "seed",
+    "metadata",
+    "integrations",
 )
 # Azure OpenAI takes the training tier as one more top-level key (``extra_body`` in the SDK).
 AZURE_TRAINING_TYPE_KEY = "trainingType"
@@ -125,11 +137,19 @@ def job_creation_refusal(today: dt.date, calendar: str = "openai") -> str | None
     if catalog.jobs_allowed(today, calendar):
         return None
     if calendar == "azure":
-        last = max((lc.training_until for m in catalog.models.values()
-                    if (lc := m.lifecycle("azure")).listed and lc.training_until), default=None)
-        return ("New fine-tuning jobs can no longer be created: Azure OpenAI's training for the catalog's base "
-                f"models ended (the last on {last.isoformat() if last else 'an unknown date'}). Existing "
-                "deployments keep answering until their retirement dates.")
+        last = max(
+            (
+                lc.training_until
+                for m in catalog.models.values()
+                if (lc := m.lifecycle("azure")).listed and lc.training_until
+            ),
+            default=None,
+        )
+        return (
+            "New fine-tuning jobs can no longer be created: Azure OpenAI's training for the catalog's base "
+            f"models ended (the last on {last.isoformat() if last else 'an unknown date'}). Existing "
+            "deployments keep answering until their retirement dates."
+        )
     return (
         f"New fine-tuning jobs can no longer be created: OpenAI stopped accepting them on "
         f"{catalog.no_new_jobs_from.isoformat()}. Existing fine-tuned models keep working until their "
@@ -171,6 +191,7 @@ def resolve_hyperparameters(hyperparameters: dict, n_examples: int, method_type:
     ``n_epochs`` follows :func:`lib.catalog.auto_epochs`, ``batch_size``
     :func:`resolve_auto_batch_size`; DPO adds ``beta``.
     """
+
     def given(name):
         value = hyperparameters.get(name, "auto")
         return None if value in (None, "auto") else value
@@ -212,6 +233,7 @@ def azure_fine_tuned_model_name(base_model: str, unique_hex: str) -> str:
 
 # --- the checks ---------------------------------------------------------------------------------
 
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -233,46 +255,65 @@ def _check_model(params: dict, today: dt.date, errors: list[ParamError], calenda
         parts = model.split(":")
         ckpt = len(parts) == 6 and re.fullmatch(r"ckpt-step-\d+", parts[5])
         if not (len(parts) == 5 or ckpt) or not parts[1] or not parts[4]:
-            errors.append(ParamError(
-                "model",
-                f"Model {model} is not a fine-tuned model name; expected ft:<base>:<org>:<suffix>:<id>.",
-                "model_not_available",
-            ))
+            errors.append(
+                ParamError(
+                    "model",
+                    f"Model {model} is not a fine-tuned model name; expected ft:<base>:<org>:<suffix>:<id>.",
+                    "model_not_available",
+                )
+            )
             return None
-    if calendar == "azure" and is_fine_tuned_name(model) and not model.startswith("ft:") \
-            and not AZURE_FINE_TUNED_PATTERN.match(model.split(":", 1)[0]):
-        errors.append(ParamError(
-            "model", f"Model {model} is not a fine-tuned model name; expected <base>.ft-<32 hex digits>.",
-            "model_not_available",
-        ))
+    if (
+        calendar == "azure"
+        and is_fine_tuned_name(model)
+        and not model.startswith("ft:")
+        and not AZURE_FINE_TUNED_PATTERN.match(model.split(":", 1)[0])
+    ):
+        errors.append(
+            ParamError(
+                "model",
+                f"Model {model} is not a fine-tuned model name; expected <base>.ft-<32 hex digits>.",
+                "model_not_available",
+            )
+        )
         return None
     try:
         info = load_catalog().resolve(model)
     except UnknownModelError:
-        errors.append(ParamError(
-            "model", f"Model {model} is not available for fine-tuning or does not exist.", "model_not_available"
-        ))
+        errors.append(
+            ParamError(
+                "model", f"Model {model} is not available for fine-tuning or does not exist.", "model_not_available"
+            )
+        )
         return None
     if not info.fine_tunable:
         errors.append(ParamError("model", f"Model {model} can't be fine-tuned.", "model_not_available"))
         return None
     dates = info.lifecycle(calendar)
     if not dates.listed:
-        errors.append(ParamError(
-            "model", f"Model {model} is not available for fine-tuning on Azure OpenAI.", "model_not_available"))
+        errors.append(
+            ParamError(
+                "model", f"Model {model} is not available for fine-tuning on Azure OpenAI.", "model_not_available"
+            )
+        )
         return None
     if dates.is_retired(today):
-        errors.append(ParamError(
-            "model",
-            f"Model {model} was shut down on {dates.inference_until.isoformat()} and can no longer be fine-tuned.",
-            "model_not_available",
-        ))
+        errors.append(
+            ParamError(
+                "model",
+                f"Model {model} was shut down on {dates.inference_until.isoformat()} and can no longer be fine-tuned.",
+                "model_not_available",
+            )
+        )
         return None
     if not dates.training_open(today):
-        errors.append(ParamError(
-            "model", f"Model {model} can no longer be fine-tuned: training ended on {dates.training_until.isoformat()}.",
-            "model_not_available",
-        ))
+        errors.append(
+            ParamError(
+                "model",
+                f"Model {model} can no longer be fine-tuned: training ended on {dates.training_until.isoformat()}.",
+                "model_not_available",
+            )
+        )
         return None
     return info
 
@@ -292,7 +333,9 @@ def _check_range(value: Any, param: str, bounds: tuple[int, int], what: str, err
     if value in ("auto", None):
         return
     if not _is_int(value) or not low <= value <= high:
-        errors.append(ParamError(param, f"{what} must be \"auto\" or a whole number from {low} to {high}; got {value!r}."))
+        errors.append(
+            ParamError(param, f'{what} must be "auto" or a whole number from {low} to {high}; got {value!r}.')
+        )
 
 
 def _check_hyperparameters(spec: MethodSpec, errors: list[ParamError]) -> None:
@@ -300,30 +343,38 @@ def _check_hyperparameters(spec: MethodSpec, errors: list[ParamError]) -> None:
     allowed = HYPERPARAMETER_KEYS[spec.type]
     for key in spec.hyperparameters:
         if key not in allowed:
-            errors.append(ParamError(
-                f"{spec.param_prefix}.{key}",
-                f"Unknown hyperparameter '{key}' for the {spec.type} method; allowed: {', '.join(allowed)}.",
-            ))
+            errors.append(
+                ParamError(
+                    f"{spec.param_prefix}.{key}",
+                    f"Unknown hyperparameter '{key}' for the {spec.type} method; allowed: {', '.join(allowed)}.",
+                )
+            )
     hp = spec.hyperparameters
     if "n_epochs" in hp:
         _check_range(hp["n_epochs"], f"{spec.param_prefix}.n_epochs", tuple(limits["n_epochs"]), "n_epochs", errors)
     if "batch_size" in hp:
-        _check_range(hp["batch_size"], f"{spec.param_prefix}.batch_size", tuple(limits["batch_size"]), "batch_size", errors)
+        _check_range(
+            hp["batch_size"], f"{spec.param_prefix}.batch_size", tuple(limits["batch_size"]), "batch_size", errors
+        )
     if "learning_rate_multiplier" in hp:
         lr = hp["learning_rate_multiplier"]
         if lr not in ("auto", None) and not (_is_number(lr) and lr > 0):
-            errors.append(ParamError(
-                f"{spec.param_prefix}.learning_rate_multiplier",
-                f"learning_rate_multiplier must be \"auto\" or a number greater than 0; got {lr!r}.",
-            ))
+            errors.append(
+                ParamError(
+                    f"{spec.param_prefix}.learning_rate_multiplier",
+                    f'learning_rate_multiplier must be "auto" or a number greater than 0; got {lr!r}.',
+                )
+            )
     if "beta" in hp and spec.type == "dpo":
         low, high = limits["dpo_beta"]
         beta = hp["beta"]
         if beta not in ("auto", None) and not (_is_number(beta) and low < beta <= high):
-            errors.append(ParamError(
-                f"{spec.param_prefix}.beta",
-                f"beta must be \"auto\" or a number greater than {low} and at most {high}; got {beta!r}.",
-            ))
+            errors.append(
+                ParamError(
+                    f"{spec.param_prefix}.beta",
+                    f'beta must be "auto" or a number greater than {low} and at most {high}; got {beta!r}.',
+                )
+            )
 
 
 def _check_method(params: dict, info, errors: list[ParamError]) -> MethodSpec | None:
@@ -336,11 +387,13 @@ def _check_method(params: dict, info, errors: list[ParamError]) -> MethodSpec | 
         spec = MethodSpec("supervised", dict(legacy or {}), "hyperparameters")
     else:
         if not isinstance(method, dict):
-            errors.append(ParamError("method", "'method' must be an object like {\"type\": \"supervised\", ...}."))
+            errors.append(ParamError("method", '\'method\' must be an object like {"type": "supervised", ...}.'))
             return None
         kind = method.get("type")
         if kind not in METHOD_TYPES:
-            errors.append(ParamError("method.type", f"method.type must be one of {', '.join(METHOD_TYPES)}; got {kind!r}."))
+            errors.append(
+                ParamError("method.type", f"method.type must be one of {', '.join(METHOD_TYPES)}; got {kind!r}.")
+            )
             return None
         extra = [k for k in method if k not in ("type", kind)]
         if extra:
@@ -354,20 +407,24 @@ def _check_method(params: dict, info, errors: list[ParamError]) -> MethodSpec | 
             errors.append(ParamError(f"method.{kind}.hyperparameters", "hyperparameters must be an object."))
             return None
         if legacy:
-            errors.append(ParamError(
-                "hyperparameters",
-                "Give hyperparameters inside 'method' only; the top-level 'hyperparameters' is deprecated "
-                "and cannot be combined with 'method'.",
-            ))
+            errors.append(
+                ParamError(
+                    "hyperparameters",
+                    "Give hyperparameters inside 'method' only; the top-level 'hyperparameters' is deprecated "
+                    "and cannot be combined with 'method'.",
+                )
+            )
         if kind == "reinforcement" and not isinstance((body or {}).get("grader"), dict):
             errors.append(ParamError("method.reinforcement.grader", "A reinforcement job needs a grader."))
         spec = MethodSpec(kind, dict(hyper or {}), f"method.{kind}.hyperparameters")
     if info is not None and spec.type not in info.methods:
-        errors.append(ParamError(
-            "method.type",
-            f"Model {info.id} does not support the {spec.type} method; it supports {', '.join(info.methods)}.",
-            "invalid_method",
-        ))
+        errors.append(
+            ParamError(
+                "method.type",
+                f"Model {info.id} does not support the {spec.type} method; it supports {', '.join(info.methods)}.",
+                "invalid_method",
+            )
+        )
     _check_hyperparameters(spec, errors)
     return spec
 
@@ -378,10 +435,13 @@ def _check_suffix(params: dict, errors: list[ParamError], calendar: str = "opena
         return
     limit = load_catalog().limits_for(calendar)["suffix_max_chars"]
     if not isinstance(suffix, str) or not 1 <= len(suffix) <= limit or not SUFFIX_PATTERN.match(suffix):
-        errors.append(ParamError(
-            "suffix",
-            f"suffix must be 1 to {limit} characters of letters, digits, '-' or '_' (no spaces or ':'); got {suffix!r}.",
-        ))
+        errors.append(
+            ParamError(
+                "suffix",
+                f"suffix must be 1 to {limit} characters of letters, digits, '-' or '_' (no spaces or ':'); "
+                f"got {suffix!r}.",
+            )
+        )
 
 
 def _check_seed(params: dict, errors: list[ParamError]) -> None:
@@ -402,18 +462,28 @@ def _check_metadata(params: dict, errors: list[ParamError]) -> None:
         errors.append(ParamError("metadata", "metadata must be an object of string keys and string values."))
         return
     if len(metadata) > limits["metadata_max_pairs"]:
-        errors.append(ParamError("metadata", f"metadata can hold at most {limits['metadata_max_pairs']} pairs; got {len(metadata)}."))
+        errors.append(
+            ParamError(
+                "metadata", f"metadata can hold at most {limits['metadata_max_pairs']} pairs; got {len(metadata)}."
+            )
+        )
     for key, value in metadata.items():
         if len(key) > limits["metadata_key_max_chars"]:
-            errors.append(ParamError(
-                "metadata", f"metadata key {key[:20]!r}... is longer than {limits['metadata_key_max_chars']} characters."
-            ))
+            errors.append(
+                ParamError(
+                    "metadata",
+                    f"metadata key {key[:20]!r}... is longer than {limits['metadata_key_max_chars']} characters.",
+                )
+            )
         if not isinstance(value, str):
             errors.append(ParamError("metadata", f"metadata value of {key!r} must be a string."))
         elif len(value) > limits["metadata_value_max_chars"]:
-            errors.append(ParamError(
-                "metadata", f"metadata value of {key!r} is longer than {limits['metadata_value_max_chars']} characters."
-            ))
+            errors.append(
+                ParamError(
+                    "metadata",
+                    f"metadata value of {key!r} is longer than {limits['metadata_value_max_chars']} characters.",
+                )
+            )
 
 
 def _check_integrations(params: dict, errors: list[ParamError]) -> None:
@@ -425,11 +495,15 @@ def _check_integrations(params: dict, errors: list[ParamError]) -> None:
         return
     for item in integrations:
         wandb = item.get("wandb") if isinstance(item, dict) else None
-        if not isinstance(item, dict) or item.get("type") != "wandb" or not isinstance(wandb, dict) \
-                or not isinstance(wandb.get("project"), str):
-            errors.append(ParamError(
-                "integrations", "Each integration must be {\"type\": \"wandb\", \"wandb\": {\"project\": ...}}."
-            ))
+        if (
+            not isinstance(item, dict)
+            or item.get("type") != "wandb"
+            or not isinstance(wandb, dict)
+            or not isinstance(wandb.get("project"), str)
+        ):
+            errors.append(
+                ParamError("integrations", 'Each integration must be {"type": "wandb", "wandb": {"project": ...}}.')
+            )
             return
 
 
@@ -439,8 +513,12 @@ def _check_training_type(params: dict, errors: list[ParamError]) -> None:
         return
     allowed = azure_training_types()
     if value not in allowed:
-        errors.append(ParamError(AZURE_TRAINING_TYPE_KEY,
-                                 f"{AZURE_TRAINING_TYPE_KEY} must be one of {', '.join(allowed)}; got {value!r}."))
+        errors.append(
+            ParamError(
+                AZURE_TRAINING_TYPE_KEY,
+                f"{AZURE_TRAINING_TYPE_KEY} must be one of {', '.join(allowed)}; got {value!r}.",
+            )
+        )
 
 
 def azure_training_types() -> tuple[str, ...]:

@@ -95,8 +95,9 @@ def _start_janitor() -> None:
 class SessionMemo:
     """At most ``entries`` values of one session, least recently used dropped first."""
 
-    def __init__(self, entries: int = 4, idle_seconds: float = SESSION_IDLE_SECONDS,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, entries: int = 4, idle_seconds: float = SESSION_IDLE_SECONDS, clock: Callable[[], float] = time.monotonic
+    ):
         self.entries, self.idle_seconds, self.clock = entries, idle_seconds, clock
         self._items: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
@@ -155,8 +156,12 @@ def sweep_idle(now: float | None = None) -> int:
 class SharedCache:
     """Values shared by all sessions, bounded by the bytes of their inputs (``cost``) and by idle time."""
 
-    def __init__(self, max_bytes: int = SHARED_MAX_BYTES, idle_seconds: float = SHARED_IDLE_SECONDS,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        max_bytes: int = SHARED_MAX_BYTES,
+        idle_seconds: float = SHARED_IDLE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.max_bytes, self.idle_seconds, self.clock = max_bytes, idle_seconds, clock
         self._items: OrderedDict = OrderedDict()  # key -> [value, cost, last_used]
         self._lock = threading.Lock()

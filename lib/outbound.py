@@ -39,12 +39,15 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], list[str]]
 
 # Cloud metadata services: refused even where private addresses are allowed.
-METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in (
-    "169.254.169.254",  # AWS, GCP, Azure, OpenStack, DigitalOcean...
-    "169.254.170.2",    # AWS ECS task metadata
-    "fd00:ec2::254",    # AWS IPv6
-    "100.100.100.200",  # Alibaba Cloud
-))
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a)
+    for a in (
+        "169.254.169.254",  # AWS, GCP, Azure, OpenStack, DigitalOcean...
+        "169.254.170.2",  # AWS ECS task metadata
+        "fd00:ec2::254",  # AWS IPv6
+        "100.100.100.200",  # Alibaba Cloud
+    )
+)
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
@@ -163,8 +166,10 @@ def url_problem(url: str) -> str | None:
 def _refused_sentence(host: str, kind: str) -> str:
     if kind == "own port":
         return f"This app does not call its own ports ({host}); use the address of another server."
-    return (f"This app does not call {kind} network addresses ({host} is one); "
-            "use a public address, or ask the app's owner to allow private addresses.")
+    return (
+        f"This app does not call {kind} network addresses ({host} is one); "
+        "use a public address, or ask the app's owner to allow private addresses."
+    )
 
 
 def check_host(host: str, port: int, rules: Rules) -> str:
@@ -212,11 +217,15 @@ class _CappedStream(httpx2.SyncByteStream):
         for chunk in self._inner:
             read += len(chunk)
             if read > self._limit:
-                raise ReplyTooLarge(f"The server's reply was larger than {self._limit // (1024 * 1024)} MB, "
-                                    "more than this app reads; check the URL.")
+                raise ReplyTooLarge(
+                    f"The server's reply was larger than {self._limit // (1024 * 1024)} MB, "
+                    "more than this app reads; check the URL."
+                )
             if time.monotonic() > deadline:
-                raise ReplyTooLarge(f"The server took longer than {self._seconds:g} s to send its reply; "
-                                    "check the URL or try again later.")
+                raise ReplyTooLarge(
+                    f"The server took longer than {self._seconds:g} s to send its reply; "
+                    "check the URL or try again later."
+                )
             yield chunk
 
     def close(self) -> None:
@@ -240,8 +249,13 @@ class GuardedTransport(httpx2.BaseTransport):
         extensions = dict(request.extensions)
         if url.scheme == "https":
             extensions["sni_hostname"] = url.host
-        pinned = httpx2.Request(request.method, url.copy_with(host=address), headers=request.headers,
-                                stream=request.stream, extensions=extensions)
+        pinned = httpx2.Request(
+            request.method,
+            url.copy_with(host=address),
+            headers=request.headers,
+            stream=request.stream,
+            extensions=extensions,
+        )
         response = self._inner.handle_request(pinned)
         response.stream = _CappedStream(response.stream, self.rules.max_reply_bytes, self.rules.max_reply_seconds)
         return response
@@ -252,5 +266,6 @@ class GuardedTransport(httpx2.BaseTransport):
 
 def guarded_http_client(rules: Rules, *, timeout: float) -> httpx2.Client:
     """An HTTP client for the ``openai`` SDK (``http_client=``) that only reaches what ``rules`` allow."""
-    return httpx2.Client(transport=GuardedTransport(rules), timeout=timeout, follow_redirects=True,
-                         max_redirects=5, trust_env=False)
+    return httpx2.Client(
+        transport=GuardedTransport(rules), timeout=timeout, follow_redirects=True, max_redirects=5, trust_env=False
+    )

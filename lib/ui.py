@@ -22,8 +22,19 @@ from typing import Any
 import streamlit as st
 
 from lib import catalog, memo
-from lib.connection import (BACKENDS, DEFAULT_AZURE_API_VERSION, Connection, OwnerConfig, Policy, VisitorSettings,
-                            check_connection, new_demo_key, owner_key_available, parse_policy, resolve)
+from lib.connection import (
+    BACKENDS,
+    DEFAULT_AZURE_API_VERSION,
+    Connection,
+    OwnerConfig,
+    Policy,
+    VisitorSettings,
+    check_connection,
+    new_demo_key,
+    owner_key_available,
+    parse_policy,
+    resolve,
+)
 from lib.display import md_escape
 from lib.errors import explain
 from lib.handoff import DatasetSummary, EvaluateRequest, LaunchFile, MeasuredUsage
@@ -37,8 +48,14 @@ SESSION_JOBS = "session_jobs"  # {job_id: last known status} for jobs launched i
 MEASURED_USAGE = "measured_usage"  # Evaluate -> Costs
 EVALUATE_REQUEST = "evaluate_request"  # Jobs / Dataset -> Evaluate
 
-_TEXT_SETTINGS = ("openai_base_url", "openai_organization", "openai_project", "azure_endpoint", "azure_api_version",
-                  "custom_base_url")
+_TEXT_SETTINGS = (
+    "openai_base_url",
+    "openai_organization",
+    "openai_project",
+    "azure_endpoint",
+    "azure_api_version",
+    "custom_base_url",
+)
 _SECRET_SETTINGS = ("openai_api_key", "azure_api_key", "custom_api_key")
 
 
@@ -95,9 +112,11 @@ def _own_ports() -> frozenset[int]:
 
 def policy() -> Policy:
     """The owner's policy for visitors (``TUNING_DESK_*`` in secrets, ``[tuning_desk]`` or environment)."""
+
     def get(name: str) -> str | None:
-        return _secret(name) or _secret("tuning_desk", name.removeprefix("TUNING_DESK_").lower()) \
-            or os.environ.get(name)
+        return (
+            _secret(name) or _secret("tuning_desk", name.removeprefix("TUNING_DESK_").lower()) or os.environ.get(name)
+        )
 
     parsed = parse_policy(get)
     return Policy(**{**parsed.__dict__, "own_ports": _own_ports()})
@@ -166,9 +185,16 @@ def _seed_state() -> tuple[OwnerConfig, Policy]:
     for name in _SECRET_SETTINGS:
         ss.setdefault(name, "")
     ss.setdefault("demo_calendar", "openai")
-    for key, default in ((DATASET_SUMMARY, None), (LAUNCH_TRAINING, None), (LAUNCH_VALIDATION, None),
-                         (LAUNCH_PREFILL, None), (SESSION_JOBS, {}), ("conn_check", None),
-                         (MEASURED_USAGE, None), (EVALUATE_REQUEST, None)):
+    for key, default in (
+        (DATASET_SUMMARY, None),
+        (LAUNCH_TRAINING, None),
+        (LAUNCH_VALIDATION, None),
+        (LAUNCH_PREFILL, None),
+        (SESSION_JOBS, {}),
+        ("conn_check", None),
+        (MEASURED_USAGE, None),
+        (EVALUATE_REQUEST, None),
+    ):
         ss.setdefault(key, default)
     return owner, rules
 
@@ -176,12 +202,19 @@ def _seed_state() -> tuple[OwnerConfig, Policy]:
 def _visitor_settings() -> VisitorSettings:
     ss = st.session_state
     return VisitorSettings(
-        backend=ss.backend, demo_api_key=ss.demo_api_key,
-        openai_api_key=ss.openai_api_key, openai_base_url=ss.openai_base_url,
-        openai_organization=ss.openai_organization, openai_project=ss.openai_project,
-        azure_api_key=ss.azure_api_key, azure_endpoint=ss.azure_endpoint, azure_api_version=ss.azure_api_version,
-        custom_api_key=ss.custom_api_key, custom_base_url=ss.custom_base_url,
-        is_local=visitor_is_local(), demo_calendar=ss.demo_calendar,
+        backend=ss.backend,
+        demo_api_key=ss.demo_api_key,
+        openai_api_key=ss.openai_api_key,
+        openai_base_url=ss.openai_base_url,
+        openai_organization=ss.openai_organization,
+        openai_project=ss.openai_project,
+        azure_api_key=ss.azure_api_key,
+        azure_endpoint=ss.azure_endpoint,
+        azure_api_version=ss.azure_api_version,
+        custom_api_key=ss.custom_api_key,
+        custom_base_url=ss.custom_base_url,
+        is_local=visitor_is_local(),
+        demo_calendar=ss.demo_calendar,
     )
 
 
@@ -226,10 +259,19 @@ def _key_setting(label: str, name: str, owner_has_key: bool) -> None:
         cols[1].button("Forget key", key="_forget_" + name, on_click=_forget, args=(name,))
         return
     if owner_has_key:
-        st.caption("Using the key configured by the app owner, with the owner's settings. Paste your own key "
-                   "to use your account and choose the address.")
-    st.text_input(label, key="_" + name, type="password", on_change=_copy_back, args=(name,),
-                  placeholder="sk-...", help="Kept in this browser session only; never stored or logged.")
+        st.caption(
+            "Using the key configured by the app owner, with the owner's settings. Paste your own key "
+            "to use your account and choose the address."
+        )
+    st.text_input(
+        label,
+        key="_" + name,
+        type="password",
+        on_change=_copy_back,
+        args=(name,),
+        placeholder="sk-...",
+        help="Kept in this browser session only; never stored or logged.",
+    )
 
 
 def _forget(name: str) -> None:
@@ -290,17 +332,24 @@ def sidebar() -> Connection:
         if st.session_state.backend not in choices:
             st.session_state.backend = choices[0]
         st.session_state._backend = st.session_state.backend
-        st.selectbox("Backend", choices, format_func=BACKENDS.get, key="_backend",
-                     on_change=_on_backend_change)
+        st.selectbox("Backend", choices, format_func=BACKENDS.get, key="_backend", on_change=_on_backend_change)
         backend = st.session_state.backend
         owner_key = owner_key_available(owner, visitor, rules, backend)
         # While the owner's key is in use, the owner's addresses apply: not shown, not changeable.
         owners_settings = owner_key and not st.session_state.get(f"{backend}_api_key")
         if backend == "demo":
-            st.caption("A local simulator of the OpenAI fine-tuning API: every page works, "
-                       "nothing is sent to OpenAI and nothing costs money.")
-            st.radio("The demo acts as", list(catalog.CALENDARS), format_func=catalog.CALENDAR_LABELS.get,
-                     horizontal=True, help="Azure OpenAI has its own dates, ids and prices.", **bind("demo_calendar"))
+            st.caption(
+                "A local simulator of the OpenAI fine-tuning API: every page works, "
+                "nothing is sent to OpenAI and nothing costs money."
+            )
+            st.radio(
+                "The demo acts as",
+                list(catalog.CALENDARS),
+                format_func=catalog.CALENDAR_LABELS.get,
+                horizontal=True,
+                help="Azure OpenAI has its own dates, ids and prices.",
+                **bind("demo_calendar"),
+            )
         elif backend == "openai":
             _key_setting("OpenAI API key", "openai_api_key", owner_key)
             if owners_settings:
@@ -318,15 +367,16 @@ def sidebar() -> Connection:
             _key_setting("Azure API key", "azure_api_key", owner_key)
             if not owners_settings:
                 _text_setting("Endpoint", "azure_endpoint", placeholder="https://YOUR-RESOURCE.openai.azure.com")
-                _text_setting("API version", "azure_api_version",
-                              help="An api-version such as 2025-04-01-preview, or v1 for Azure's v1 API "
-                                   "(no api-version).")
+                _text_setting(
+                    "API version",
+                    "azure_api_version",
+                    help="An api-version such as 2025-04-01-preview, or v1 for Azure's v1 API (no api-version).",
+                )
         else:
             _text_setting("Base URL", "custom_base_url", placeholder="http://localhost:8765/v1")
             _key_setting("API key", "custom_api_key", False)
         conn = current_connection()
-        st.button("Test connection", key="_test_connection", on_click=_test_connection, args=(conn,),
-                  width="stretch")
+        st.button("Test connection", key="_test_connection", on_click=_test_connection, args=(conn,), width="stretch")
         check = st.session_state.conn_check
         if check and check[0] == conn.fingerprint():
             (st.success if check[1] else st.error)(md_escape(check[2]))

@@ -178,5 +178,3 @@ def block_may_diverge(block: bytes) -> bool:
             return True
     # One regex pass: sre scans for the backslash, which is rarer than the "u" that `b"\\u" in block` keys on.
     return _DIVERGENT_ESCAPE.search(block) is not None
-
-

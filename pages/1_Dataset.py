@@ -127,6 +127,7 @@ def check(train_sha: str, valid_sha: str | None, model: str, epochs, train_name:
           _train: bytes, _valid: bytes | None) -> validate.Report:  # fmt: skip
     """The validator's report, once per (content, model, epochs) across reruns and pages (and, for
     small files, sessions). The bytes are passed unhashed: their sha256 is already in the key."""
+
     def build() -> validate.Report:
         bar = st.empty() if len(_train) > PROGRESS_FROM_BYTES else None
         steps = [-1]
@@ -137,8 +138,15 @@ def check(train_sha: str, valid_sha: str | None, model: str, epochs, train_name:
                 steps[0] = step
                 bar.progress(min(fraction, 1.0), text=f"Checking {train_name}… {fraction:.0%}")
 
-        report = validate.validate_bytes(_train, model=model, n_epochs=epochs, validation=_valid, name=train_name,
-                                         validation_name=valid_name, progress=progress)
+        report = validate.validate_bytes(
+            _train,
+            model=model,
+            n_epochs=epochs,
+            validation=_valid,
+            name=train_name,
+            validation_name=valid_name,
+            progress=progress,
+        )
         if bar is not None:
             bar.empty()
         return report
@@ -149,8 +157,16 @@ def check(train_sha: str, valid_sha: str | None, model: str, epochs, train_name:
 
 
 def check_file(f: LaunchFile, v: LaunchFile | None = None) -> validate.Report:
-    return check(f.sha256, v.sha256 if v else None, ss.dataset_model, ss.dataset_epochs, f.name,
-                 v.name if v else "", _train=f.data, _valid=v.data if v else None)
+    return check(
+        f.sha256,
+        v.sha256 if v else None,
+        ss.dataset_model,
+        ss.dataset_epochs,
+        f.name,
+        v.name if v else "",
+        _train=f.data,
+        _valid=v.data if v else None,
+    )
 
 
 def line_index(sha: str, _data: bytes) -> view.LineIndex:
@@ -161,30 +177,39 @@ def line_index(sha: str, _data: bytes) -> view.LineIndex:
 def handoff_files(choice: str, train: LaunchFile, valid: LaunchFile | None, report) -> tuple:
     """(training, validation) LaunchFiles for a hand-over choice (see HANDOFF)."""
     if choice == "split":
-        part_train, part_valid = validate.split_jsonl(train.data, report, validation_fraction=ss.dataset_split_percent
-                                                      / 100, seed=int(ss.dataset_split_seed))
-        return (LaunchFile.of(view.derived_name(train.name, "train"), part_train),
-                LaunchFile.of(view.derived_name(train.name, "valid"), part_valid))
+        part_train, part_valid = validate.split_jsonl(
+            train.data, report, validation_fraction=ss.dataset_split_percent / 100, seed=int(ss.dataset_split_seed)
+        )
+        return (
+            LaunchFile.of(view.derived_name(train.name, "train"), part_train),
+            LaunchFile.of(view.derived_name(train.name, "valid"), part_valid),
+        )
     if choice == "cleaned":
-        cleaned = LaunchFile.of(view.derived_name(train.name, "clean"),
-                                validate.clean_jsonl(train.data, report, dedupe=ss.dataset_dedupe))
+        cleaned = LaunchFile.of(
+            view.derived_name(train.name, "clean"), validate.clean_jsonl(train.data, report, dedupe=ss.dataset_dedupe)
+        )
         if valid is not None and report.validation is not None and report.validation.errors:
-            valid = LaunchFile.of(view.derived_name(valid.name, "clean"),
-                                  validate.clean_jsonl(valid.data, report.validation, dedupe=ss.dataset_dedupe))
+            valid = LaunchFile.of(
+                view.derived_name(valid.name, "clean"),
+                validate.clean_jsonl(valid.data, report.validation, dedupe=ss.dataset_dedupe),
+            )
         return cleaned, valid
     return train, valid
 
 
 def _hand_over(choice: str) -> None:
-    """"Use for launch": check the chosen files, then leave them for Launch and their figures for Costs."""
+    """ "Use for launch": check the chosen files, then leave them for Launch and their figures for Costs."""
     train, valid = ss[TRAIN], ss[VALID]
     try:
         report = check_file(train, valid)
         handed_train, handed_valid = handoff_files(choice, train, valid, report)
         handed_report = check_file(handed_train, handed_valid)
     except Exception as exc:  # a last resort: a callback must not end in a traceback either
-        ss.dataset_handed = {"source": train.sha256, "error": f"Not handed over: the files could not be prepared "
-                             f"({type(exc).__name__}). Try again, or download them and upload them on Launch."}
+        ss.dataset_handed = {
+            "source": train.sha256,
+            "error": f"Not handed over: the files could not be prepared "
+            f"({type(exc).__name__}). Try again, or download them and upload them on Launch.",
+        }
         return
     if not view.ready(handed_report):
         kind, sentence = view.verdict(handed_report)
@@ -192,9 +217,14 @@ def _hand_over(choice: str) -> None:
         return
     ui.set_launch_files(handed_train, handed_valid)
     ui.set_dataset_summary(handed_report.summary())
-    ss.dataset_handed = {"source": train.sha256, "model": ss.dataset_model, "train": handed_train.name,
-                         "valid": handed_valid.name if handed_valid else None, "examples": handed_report.examples,
-                         "valid_examples": handed_report.validation.examples if handed_report.validation else 0}
+    ss.dataset_handed = {
+        "source": train.sha256,
+        "model": ss.dataset_model,
+        "train": handed_train.name,
+        "valid": handed_valid.name if handed_valid else None,
+        "examples": handed_report.examples,
+        "valid_examples": handed_report.validation.examples if handed_report.validation else 0,
+    }
 
 
 HANDOFF = {
@@ -206,8 +236,10 @@ HANDOFF = {
 
 # --------------------------------------------------------------------------- the inputs
 st.title("Dataset")
-st.markdown("Check a fine-tuning file line by line the way the API will, count its tokens exactly, "
-            "and fix it before it costs a failed job.")
+st.markdown(
+    "Check a fine-tuning file line by line the way the API will, count its tokens exactly, "
+    "and fix it before it costs a failed job."
+)
 
 inputs = st.container(border=True)
 up_col, sample_col, model_col = inputs.columns([1.25, 1, 1.1], gap="medium")
@@ -215,61 +247,95 @@ gen = ss.dataset_upload_gen
 with up_col:
     for which, label in ((TRAIN, "Training file (JSONL)"), (VALID, "Validation file (optional)")):
         widget_key = f"_{which}_upload_{gen}"
-        st.file_uploader(label, key=widget_key, on_change=_on_upload, args=(which, widget_key),
-                         help=f"One JSON example per line, up to {MAX_UPLOAD_MB:,} MB. Checked in this session only; "
-                              "nothing is stored.")
+        st.file_uploader(
+            label,
+            key=widget_key,
+            on_change=_on_upload,
+            args=(which, widget_key),
+            help=f"One JSON example per line, up to {MAX_UPLOAD_MB:,} MB. Checked in this session only; "
+            "nothing is stored.",
+        )
         current = ss[which]
         if current is not None and ss.get(widget_key) is None:  # kept from an earlier upload, a sample or page
             origin = "bundled sample" if ss.dataset_origin.get(which) == "sample" else "uploaded earlier"
             left, right = st.columns([9, 1], vertical_alignment="center")
-            left.caption(f":material/description: {md_code(current.name)} · "
-                         f"{human_size(current.size)} · {origin}")
-            right.button("", key=f"_forget_{which}", on_click=_forget, args=(which,), type="tertiary",
-                         icon=":material/close:", help="Remove this file")
+            left.caption(f":material/description: {md_code(current.name)} · {human_size(current.size)} · {origin}")
+            right.button(
+                "",
+                key=f"_forget_{which}",
+                on_click=_forget,
+                args=(which,),
+                type="tertiary",
+                icon=":material/close:",
+                help="Remove this file",
+            )
     if ss.dataset_notice:
         st.error(md_escape(ss.dataset_notice), icon=":material/block:")
 
 with sample_col:
     ss._dataset_sample = ss.dataset_sample
-    st.selectbox("Or try a bundled sample", [s.key for s in view.SAMPLES], key="_dataset_sample",
-                 on_change=_on_sample, index=None, placeholder="Choose a sample…",
-                 format_func=lambda key: view.SAMPLES_BY_KEY[key].label)
+    st.selectbox(
+        "Or try a bundled sample",
+        [s.key for s in view.SAMPLES],
+        key="_dataset_sample",
+        on_change=_on_sample,
+        index=None,
+        placeholder="Choose a sample…",
+        format_func=lambda key: view.SAMPLES_BY_KEY[key].label,
+    )
     if ss.dataset_sample:
         st.caption(view.SAMPLES_BY_KEY[ss.dataset_sample].description)
     else:
-        st.caption("Support conversations of a made-up bike shop: a clean set, one with typical faults, "
-                   "DPO pairs and tool calls.")
+        st.caption(
+            "Support conversations of a made-up bike shop: a clean set, one with typical faults, "
+            "DPO pairs and tool calls."
+        )
 
 with model_col:
     models = view.model_choices(cat, today, calendar)
     ids = [m.id for m in models]
     if ss.dataset_model not in ids:
         ss.dataset_model = ids[0]
-    st.selectbox("Model", ids, format_func=lambda mid: view.model_label(cat.models[mid]),
-                 help="Drives the tokenizer, the per-example token limit and the training price.",
-                 **ui.bind("dataset_model"))
+    st.selectbox(
+        "Model",
+        ids,
+        format_func=lambda mid: view.model_label(cat.models[mid]),
+        help="Drives the tokenizer, the per-example token limit and the training price.",
+        **ui.bind("dataset_model"),
+    )
     info = cat.models[ss.dataset_model]
     st.caption(":material/hourglass_bottom: " + view.deadline_note(info, cat, today, calendar))
-    st.selectbox("Epochs", ["auto", *range(cat.limits["n_epochs"][0], cat.limits["n_epochs"][1] + 1)],
-                 format_func=view.epochs_label, help="Passes over the training file; billing multiplies by it.",
-                 **ui.bind("dataset_epochs"))
+    st.selectbox(
+        "Epochs",
+        ["auto", *range(cat.limits["n_epochs"][0], cat.limits["n_epochs"][1] + 1)],
+        format_func=view.epochs_label,
+        help="Passes over the training file; billing multiplies by it.",
+        **ui.bind("dataset_epochs"),
+    )
 
 train, valid = ss[TRAIN], ss[VALID]
 if train is None:
     if valid is not None:
-        st.info("Add a training file too: the validation file is checked together with it.",
-                icon=":material/upload_file:")
+        st.info(
+            "Add a training file too: the validation file is checked together with it.", icon=":material/upload_file:"
+        )
     else:
-        st.info("Upload a JSONL file or choose a sample to start. Supported: chat (with tools, weights and "
-                "images), DPO preference pairs, and legacy prompt/completion files.", icon=":material/upload_file:")
+        st.info(
+            "Upload a JSONL file or choose a sample to start. Supported: chat (with tools, weights and "
+            "images), DPO preference pairs, and legacy prompt/completion files.",
+            icon=":material/upload_file:",
+        )
     st.stop()
 
 # --------------------------------------------------------------------------- the check
 try:
     report = view.with_calendar(check_file(train, valid), cat, today, calendar)
 except Exception as exc:  # the validator turns bad data into findings; this is a last resort, never a traceback
-    st.error(f"The file could not be checked ({type(exc).__name__}). Try another model or file; if it keeps "
-             "happening, check it with `python -m lib validate FILE` and report the message.", icon=":material/error:")
+    st.error(
+        f"The file could not be checked ({type(exc).__name__}). Try another model or file; if it keeps "
+        "happening, check it with `python -m lib validate FILE` and report the message.",
+        icon=":material/error:",
+    )
     st.stop()
 
 handed = ss.dataset_handed
@@ -285,19 +351,32 @@ st.caption(md_escape(view.file_facts(report, train.size)))
 
 if kind != "unusable":
     cols = st.columns(5)
-    cols[0].metric("Examples", f"{report.examples:,}",
-                   help=f"{report.valid_examples:,} of them without errors, out of {report.lines:,} lines.")
-    cols[1].metric("Tokens", f"{report.total_tokens:,}",
-                   help=f"Exact count with {report.encoding} ({report.counter}), the OpenAI recipe for chat "
-                        "messages, tools and images.")
-    cols[2].metric("Billed tokens", f"{report.billed_tokens:,}",
-                   help=f"{report.billed_tokens_per_epoch:,} per epoch × {report.n_epochs} epochs; an example over "
-                        "the limit is billed up to the limit.")
-    cols[3].metric("Epochs (auto, estimated)" if report.n_epochs_is_estimate else "Epochs", report.n_epochs,
-                   help="OpenAI does not document how \"auto\" chooses; this is the cookbook's rule "
-                        "(3, more for small files, fewer for huge ones)." if report.n_epochs_is_estimate else None)
-    cols[4].metric("Estimated training cost", view.cost_text(report),
-                   help=view.price_note(report, info))
+    cols[0].metric(
+        "Examples",
+        f"{report.examples:,}",
+        help=f"{report.valid_examples:,} of them without errors, out of {report.lines:,} lines.",
+    )
+    cols[1].metric(
+        "Tokens",
+        f"{report.total_tokens:,}",
+        help=f"Exact count with {report.encoding} ({report.counter}), the OpenAI recipe for chat "
+        "messages, tools and images.",
+    )
+    cols[2].metric(
+        "Billed tokens",
+        f"{report.billed_tokens:,}",
+        help=f"{report.billed_tokens_per_epoch:,} per epoch × {report.n_epochs} epochs; an example over "
+        "the limit is billed up to the limit.",
+    )
+    cols[3].metric(
+        "Epochs (auto, estimated)" if report.n_epochs_is_estimate else "Epochs",
+        report.n_epochs,
+        help='OpenAI does not document how "auto" chooses; this is the cookbook\'s rule '
+        "(3, more for small files, fewer for huge ones)."
+        if report.n_epochs_is_estimate
+        else None,
+    )
+    cols[4].metric("Estimated training cost", view.cost_text(report), help=view.price_note(report, info))
     st.caption(md_escape(view.price_note(report, info)))
     if calendar == "azure":
         st.caption(":material/info: " + md_escape(cat.azure.training_price_note))
@@ -316,25 +395,48 @@ if not counts:
 else:
     by_code = {r["code"]: r for r in counts}
     ss.dataset_codes = [c for c in ss.dataset_codes if c in by_code]
-    st.segmented_control("Severity", ["error", "warning"], selection_mode="multi",
-                         format_func=lambda s: s.title() + "s", **ui.bind("dataset_severities"))
-    st.pills("Findings per code (select to filter)", list(by_code), selection_mode="multi", width="stretch",
-             format_func=lambda c: view.code_pill_label(by_code[c]), **ui.bind("dataset_codes"))
-    rows = view.problem_rows(report, codes=set(ss.dataset_codes) or None,
-                             severities=set(ss.dataset_severities or ["error", "warning"]))
+    st.segmented_control(
+        "Severity",
+        ["error", "warning"],
+        selection_mode="multi",
+        format_func=lambda s: s.title() + "s",
+        **ui.bind("dataset_severities"),
+    )
+    st.pills(
+        "Findings per code (select to filter)",
+        list(by_code),
+        selection_mode="multi",
+        width="stretch",
+        format_func=lambda c: view.code_pill_label(by_code[c]),
+        **ui.bind("dataset_codes"),
+    )
+    rows = view.problem_rows(
+        report, codes=set(ss.dataset_codes) or None, severities=set(ss.dataset_severities or ["error", "warning"])
+    )
     ss.dataset_problem_rows = [(r["file"], r["line"]) for r in rows]
     frame = pd.DataFrame(rows, columns=["file", "line", "severity", "code", "message"])
     frame["line"] = [view.line_label(line) for line in frame["line"]]  # "file" for whole-file findings
     if report.validation is None:
         frame = frame.drop(columns="file")
-    st.dataframe(frame, hide_index=True, width="stretch", height=min(460, 38 + 35 * max(len(rows), 1)),
-                 key="_dataset_problem_table", on_select=_pick_problem, selection_mode="single-row",
-                 column_config={"line": st.column_config.TextColumn(width=60, alignment="right"),
-                                "severity": st.column_config.TextColumn(width=80),
-                                "code": st.column_config.TextColumn(width=250),
-                                "file": st.column_config.TextColumn(width=80)})
-    st.caption(f"{len(rows):,} of {sum(r['count'] for r in counts):,} findings shown. Select a row to read "
-               "the whole message next to its example in the viewer below.")
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        height=min(460, 38 + 35 * max(len(rows), 1)),
+        key="_dataset_problem_table",
+        on_select=_pick_problem,
+        selection_mode="single-row",
+        column_config={
+            "line": st.column_config.TextColumn(width=60, alignment="right"),
+            "severity": st.column_config.TextColumn(width=80),
+            "code": st.column_config.TextColumn(width=250),
+            "file": st.column_config.TextColumn(width=80),
+        },
+    )
+    st.caption(
+        f"{len(rows):,} of {sum(r['count'] for r in counts):,} findings shown. Select a row to read "
+        "the whole message next to its example in the viewer below."
+    )
 
 if kind == "unusable" and not report.error_lines:
     st.stop()  # not a text file, or empty: there is no line to show, count or fix
@@ -359,9 +461,16 @@ problem_lines = view.viewer_lines(shown_report)
 if problem_lines:
     ss._dataset_jump = None
     jump_labels = view.jump_labels(shown_report, problem_lines)
-    pick_cols[1].selectbox("Jump to a line with a finding", problem_lines, index=None, key="_dataset_jump",
-                           on_change=_jump, args=("_dataset_jump",), placeholder=f"{len(problem_lines):,} lines",
-                           format_func=jump_labels.__getitem__)
+    pick_cols[1].selectbox(
+        "Jump to a line with a finding",
+        problem_lines,
+        index=None,
+        key="_dataset_jump",
+        on_change=_jump,
+        args=("_dataset_jump",),
+        placeholder=f"{len(problem_lines):,} lines",
+        format_func=jump_labels.__getitem__,
+    )
 line = int(ss.dataset_view_line)
 for finding in view.findings_on_line(shown_report, line):
     (st.error if finding.severity == "error" else st.warning)(md_escape(finding.message))
@@ -388,8 +497,11 @@ else:
     if answers:  # DPO: the two answers side by side
         for col, b in zip(st.columns(len(answers)), answers):
             with col.container(border=True):
-                st.markdown(":material/thumb_up: **Preferred**" if b.side == "preferred"
-                            else ":material/thumb_down: **Non-preferred**")
+                st.markdown(
+                    ":material/thumb_up: **Preferred**"
+                    if b.side == "preferred"
+                    else ":material/thumb_down: **Non-preferred**"
+                )
                 bubble = st.chat_message(b.role, avatar=b.avatar)
                 bubble.caption(md_escape(b.caption))
                 bubble.text(b.text)
@@ -416,48 +528,88 @@ with clean_col.container(border=True):
     plan = view.clean_plan(report, dedupe=ss.dataset_dedupe)
     st.caption(view.clean_caption(plan))
     # Download data is built on click, outside this script run and its session: capture the values now.
-    st.download_button("Download cleaned file", key="_dataset_download_clean",
-                       data=lambda dedupe=ss.dataset_dedupe: validate.clean_jsonl(train.data, report, dedupe=dedupe),
-                       file_name=view.derived_name(train.name, "clean"), mime="application/jsonl",
-                       on_click="ignore", icon=":material/download:", disabled=not plan["kept"])
+    st.download_button(
+        "Download cleaned file",
+        key="_dataset_download_clean",
+        data=lambda dedupe=ss.dataset_dedupe: validate.clean_jsonl(train.data, report, dedupe=dedupe),
+        file_name=view.derived_name(train.name, "clean"),
+        mime="application/jsonl",
+        on_click="ignore",
+        icon=":material/download:",
+        disabled=not plan["kept"],
+    )
 with split_col.container(border=True):
     st.markdown("**:material/call_split: Train / validation split**")
     share_col, seed_col = st.columns(2)
     share_col.slider("Validation share", 5, 50, step=5, format="%d%%", **ui.bind("dataset_split_percent"))
-    seed_col.number_input("Seed", min_value=0, max_value=cat.limits["seed"][1], step=1,
-                          help="The same seed and share always give the same split.", **ui.bind("dataset_split_seed"))
+    seed_col.number_input(
+        "Seed",
+        min_value=0,
+        max_value=cat.limits["seed"][1],
+        step=1,
+        help="The same seed and share always give the same split.",
+        **ui.bind("dataset_split_seed"),
+    )
     st.caption(view.split_caption(report.valid_examples, ss.dataset_split_percent))
 
-    def _split_part(part: int, fraction: float = ss.dataset_split_percent / 100, seed: int = int(ss.dataset_split_seed)):
+    def _split_part(
+        part: int, fraction: float = ss.dataset_split_percent / 100, seed: int = int(ss.dataset_split_seed)
+    ):
         return lambda: validate.split_jsonl(train.data, report, validation_fraction=fraction, seed=seed)[part]
 
     dl_train, dl_valid = st.columns(2)
     can_split = report.valid_examples >= 2
-    dl_train.download_button("Training part", data=_split_part(0), file_name=view.derived_name(train.name, "train"),
-                             mime="application/jsonl", on_click="ignore", icon=":material/download:",
-                             disabled=not can_split, key="_dataset_download_split_train")
-    dl_valid.download_button("Validation part", data=_split_part(1),
-                             file_name=view.derived_name(train.name, "valid"), mime="application/jsonl",
-                             on_click="ignore", icon=":material/download:", disabled=not can_split,
-                             key="_dataset_download_split_valid")
+    dl_train.download_button(
+        "Training part",
+        data=_split_part(0),
+        file_name=view.derived_name(train.name, "train"),
+        mime="application/jsonl",
+        on_click="ignore",
+        icon=":material/download:",
+        disabled=not can_split,
+        key="_dataset_download_split_train",
+    )
+    dl_valid.download_button(
+        "Validation part",
+        data=_split_part(1),
+        file_name=view.derived_name(train.name, "valid"),
+        mime="application/jsonl",
+        on_click="ignore",
+        icon=":material/download:",
+        disabled=not can_split,
+        key="_dataset_download_split_valid",
+    )
 
 with st.container(border=True):
     st.markdown("**:material/rocket_launch: Use for launch**")
     # "As checked" only when the API would accept it; "cleaned" only when cleaning changes something.
-    cleaning_helps = (plan["error_lines"] + plan["blank_lines"] + plan["duplicates"] > 0
-                      or bool(report.validation and report.validation.errors))
+    cleaning_helps = plan["error_lines"] + plan["blank_lines"] + plan["duplicates"] > 0 or bool(
+        report.validation and report.validation.errors
+    )
     choices = [c for c in HANDOFF if (c != "as_checked" or view.ready(report)) and (c != "cleaned" or cleaning_helps)]
     if ss.dataset_handoff not in choices:
         ss.dataset_handoff = choices[0]
-    names = {"as_checked": md_code(train.name) + (f" + {md_code(valid.name)}" if valid else ""),
-             "cleaned": md_code(view.derived_name(train.name, "clean")) + (" + the validation file" if valid
-                                                                                 else ""),
-             "split": f"{ss.dataset_split_percent}% to validation, seed {ss.dataset_split_seed}"
-                      + (" (instead of the uploaded validation file)" if valid else "")}
-    st.radio("Hand over", choices, format_func=lambda c: f"{HANDOFF[c]}: {names[c]}", label_visibility="collapsed",
-             **ui.bind("dataset_handoff"))
-    st.button("Use for launch", type="primary", icon=":material/send:", key="_dataset_use",
-              on_click=lambda: _hand_over(ss.dataset_handoff), disabled=report.valid_examples == 0)
+    names = {
+        "as_checked": md_code(train.name) + (f" + {md_code(valid.name)}" if valid else ""),
+        "cleaned": md_code(view.derived_name(train.name, "clean")) + (" + the validation file" if valid else ""),
+        "split": f"{ss.dataset_split_percent}% to validation, seed {ss.dataset_split_seed}"
+        + (" (instead of the uploaded validation file)" if valid else ""),
+    }
+    st.radio(
+        "Hand over",
+        choices,
+        format_func=lambda c: f"{HANDOFF[c]}: {names[c]}",
+        label_visibility="collapsed",
+        **ui.bind("dataset_handoff"),
+    )
+    st.button(
+        "Use for launch",
+        type="primary",
+        icon=":material/send:",
+        key="_dataset_use",
+        on_click=lambda: _hand_over(ss.dataset_handoff),
+        disabled=report.valid_examples == 0,
+    )
     if handed:
         if "error" in handed:
             st.error(md_escape(handed["error"]), icon=":material/block:")
@@ -466,8 +618,12 @@ with st.container(border=True):
             st.page_link("pages/3_Launch.py", label="Continue to Launch", icon=":material/arrow_forward:")
     else:
         st.caption("Leaves the files for the Launch page and their figures for the Costs page.")
-    if valid is not None and st.button("Evaluate with this validation file", icon=":material/balance:",
-                                      key="_dataset_evaluate", help="Measure models on these held-out examples."):
+    if valid is not None and st.button(
+        "Evaluate with this validation file",
+        icon=":material/balance:",
+        key="_dataset_evaluate",
+        help="Measure models on these held-out examples.",
+    ):
         ui.set_evaluate_request(EvaluateRequest(eval_file=valid))
         st.switch_page("pages/5_Evaluate.py")
 
@@ -477,9 +633,14 @@ stats = report.stats
 if stats.get("max") is not None:
     st.caption(view.stats_caption(stats, report.training_limit))
 chart_cols = st.columns(3)
-chart_cols[0].plotly_chart(charts.tokens_histogram(report.per_example_tokens, report.training_limit,
-                                                   report.validation.per_example_tokens if report.validation
-                                                   else None), key="_dataset_chart_tokens")
+chart_cols[0].plotly_chart(
+    charts.tokens_histogram(
+        report.per_example_tokens,
+        report.training_limit,
+        report.validation.per_example_tokens if report.validation else None,
+    ),
+    key="_dataset_chart_tokens",
+)
 chart_cols[1].plotly_chart(charts.assistant_tokens_histogram(report.assistant_tokens), key="_dataset_chart_assistant")
 chart_cols[2].plotly_chart(charts.messages_histogram(report.n_messages), key="_dataset_chart_messages")
 
@@ -491,9 +652,15 @@ with dup_col:
     dups = view.duplicate_rows(report, train.data, train_index)
     st.markdown(f"**Duplicate examples** ({len(report.duplicates):,})")
     if dups:
-        st.dataframe(pd.DataFrame(dups), hide_index=True, width="stretch",
-                     column_config={"line": st.column_config.NumberColumn(format="%d", width=100),
-                                    "same_as": st.column_config.NumberColumn("same as line", format="%d", width=110)})
+        st.dataframe(
+            pd.DataFrame(dups),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "line": st.column_config.NumberColumn(format="%d", width=100),
+                "same_as": st.column_config.NumberColumn("same as line", format="%d", width=110),
+            },
+        )
         st.caption("Duplicates add cost, not signal; the cleaned file can drop them.")
     else:
         st.caption("No line repeats an earlier one.")
@@ -502,11 +669,15 @@ with overlap_col:
     if report.validation is None:
         st.caption("No validation file. Upload one, or make one with the split above.")
     elif report.overlap:
-        st.dataframe(pd.DataFrame(view.overlap_rows(report, train.data, train_index)), hide_index=True,
-                     width="stretch",
-                     column_config={"line": st.column_config.NumberColumn("training line", format="%d", width=100),
-                                    "validation_line": st.column_config.NumberColumn("validation line", format="%d",
-                                                                                     width=110)})
+        st.dataframe(
+            pd.DataFrame(view.overlap_rows(report, train.data, train_index)),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "line": st.column_config.NumberColumn("training line", format="%d", width=100),
+                "validation_line": st.column_config.NumberColumn("validation line", format="%d", width=110),
+            },
+        )
         st.caption("An example in both files makes the validation loss look better than it is.")
     else:
         st.caption("No example appears in both files.")

@@ -29,16 +29,30 @@ limits = cat.limits_for(calendar)
 
 # Permanent keys: the form survives page switches (widgets use "_" + key, see _bind).
 for _key, _default in {
-    "launch_model": None, "launch_method": "supervised", "launch_n_epochs": "auto", "launch_batch_size": "auto",
-    "launch_learning_rate_multiplier": "auto", "launch_beta": "auto", "launch_suffix": "", "launch_seed": "",
-    "launch_metadata": "", "launch_budget_on": False, "launch_budget": 25.0, "launch_record_estimate": True,
-    "launch_train_source": None, "launch_val_source": "none", "launch_train_upload": None, "launch_val_upload": None,
-    "launch_train_account": None, "launch_val_account": None,
+    "launch_model": None,
+    "launch_method": "supervised",
+    "launch_n_epochs": "auto",
+    "launch_batch_size": "auto",
+    "launch_learning_rate_multiplier": "auto",
+    "launch_beta": "auto",
+    "launch_suffix": "",
+    "launch_seed": "",
+    "launch_metadata": "",
+    "launch_budget_on": False,
+    "launch_budget": 25.0,
+    "launch_record_estimate": True,
+    "launch_train_source": None,
+    "launch_val_source": "none",
+    "launch_train_upload": None,
+    "launch_val_upload": None,
+    "launch_train_account": None,
+    "launch_val_account": None,
     "launch_uploaded": {},  # (connection, sha256) -> AccountFile: never upload the same bytes twice
     "launch_pending": None,  # the request under confirmation: a launch.PendingLaunch
     "launch_result": None,  # the last outcome: {"ok": True, "job_id"...} or {"ok": False, "message"}
     "launch_retry": None,  # a launch.UnknownOutcome: its key is reused for the same request
-    "launch_seen_handoff": None, "launch_note": None,
+    "launch_seen_handoff": None,
+    "launch_note": None,
     "launch_training_type": launch.training_tiers()[0].training_type,  # Azure OpenAI's tier
     "launch_azure_prices": {},  # model id -> the Azure training price the user entered
 }.items():
@@ -57,13 +71,13 @@ account = conn.fingerprint() + "|" + calendar  # the demo's Azure mode lists oth
 
 SOURCES = {"dataset": "From the Dataset page", "upload": "Upload a file", "account": "Already on the account"}
 HYPER_HELP = {
-    "n_epochs": "Start with 3 (or \"auto\"). Add epochs if the model does not follow the examples closely enough; "
-                "remove some if it repeats them word for word.",
-    "batch_size": "\"auto\" suits most files. Larger batches give smoother, slower updates.",
-    "learning_rate_multiplier": "\"auto\" or a number above 0. Lower it (say 0.5) if the model forgets what it "
-                                "knew or overfits; raise it if it barely changes.",
-    "beta": "\"auto\" or a number in (0, 2]. Higher keeps the model close to its current answers; lower follows "
-            "your preferences harder.",
+    "n_epochs": 'Start with 3 (or "auto"). Add epochs if the model does not follow the examples closely enough; '
+    "remove some if it repeats them word for word.",
+    "batch_size": '"auto" suits most files. Larger batches give smoother, slower updates.',
+    "learning_rate_multiplier": '"auto" or a number above 0. Lower it (say 0.5) if the model forgets what it '
+    "knew or overfits; raise it if it barely changes.",
+    "beta": '"auto" or a number in (0, 2]. Higher keeps the model close to its current answers; lower follows '
+    "your preferences harder.",
 }
 
 
@@ -90,8 +104,9 @@ def _read_files() -> tuple[list[launch.AccountFile], str | None]:
 
 def _files() -> tuple[list[launch.AccountFile], str | None]:
     if guard and not ss.launch_account.holds(account, "files"):  # the models call just waited in vain
-        return [], ("The account's files are not listed: the API could not be reached a moment ago. "
-                    "Press Refresh to try again.")
+        return [], (
+            "The account's files are not listed: the API could not be reached a moment ago. Press Refresh to try again."
+        )
     return ss.launch_account.get(account, "files", _read_files)
 
 
@@ -102,6 +117,7 @@ def _store_upload(role: str) -> None:
 
 def _account_bytes(file: launch.AccountFile) -> LaunchFile | str:
     """The file's content (to check it), or why it cannot be read back."""
+
     def read() -> LaunchFile | str:
         try:
             return LaunchFile.of(file.filename, launch.read_account_file(calls.READ.client(conn), file))
@@ -134,19 +150,29 @@ def _file_picker(role: str, handoff: LaunchFile | None) -> Picked:
         st.caption("Handed over by the Dataset page.")
         return Picked(handoff, name=handoff.name)
     if source == "upload":
-        st.file_uploader("JSONL file", type=["jsonl"], key=f"_launch_{role}_uploader", on_change=_store_upload,
-                         args=(role,), label_visibility="collapsed")
+        st.file_uploader(
+            "JSONL file",
+            type=["jsonl"],
+            key=f"_launch_{role}_uploader",
+            on_change=_store_upload,
+            args=(role,),
+            label_visibility="collapsed",
+        )
         stored = ss[f"launch_{role}_upload"]
         if stored is None:
             return Picked()
         if stored.size > limits["max_upload_bytes"]:
-            st.error(f"{md_code(stored.name)} is {human_size(stored.size)}; OpenAI takes training files up to "
-                     f"{human_size(limits['max_upload_bytes'])}. Split it or sample fewer examples.",
-                     icon=":material/block:")
+            st.error(
+                f"{md_code(stored.name)} is {human_size(stored.size)}; OpenAI takes training files up to "
+                f"{human_size(limits['max_upload_bytes'])}. Split it or sample fewer examples.",
+                icon=":material/block:",
+            )
             return Picked()
         if ss[f"_launch_{role}_uploader"] is None:  # after a page switch the chooser is empty, the file is not
-            st.markdown(f":material/upload_file: {md_code(stored.name)} · {human_size(stored.size)} (uploaded earlier; "
-                        "choose another file to replace it)")
+            st.markdown(
+                f":material/upload_file: {md_code(stored.name)} · {human_size(stored.size)} (uploaded earlier; "
+                "choose another file to replace it)"
+            )
         return Picked(stored, name=stored.name)
     files, error = _files()
     if error:
@@ -156,11 +182,18 @@ def _file_picker(role: str, handoff: LaunchFile | None) -> Picked:
         missing = ss[f"launch_{role}_account"]
         ss[f"launch_{role}_account"] = None
         if missing and not error:
-            st.warning(f"{md_escape(missing)} is no longer on the account; choose another file.",
-                       icon=":material/warning:")
-    st.selectbox("File on the account", list(by_id), format_func=lambda i: by_id[i].label(), index=None,
-                 placeholder="Choose a fine-tune file" if files else "No fine-tune files on this account yet",
-                 label_visibility="collapsed", **ui.bind(f"launch_{role}_account"))
+            st.warning(
+                f"{md_escape(missing)} is no longer on the account; choose another file.", icon=":material/warning:"
+            )
+    st.selectbox(
+        "File on the account",
+        list(by_id),
+        format_func=lambda i: by_id[i].label(),
+        index=None,
+        placeholder="Choose a fine-tune file" if files else "No fine-tune files on this account yet",
+        label_visibility="collapsed",
+        **ui.bind(f"launch_{role}_account"),
+    )
     chosen = by_id.get(ss[f"launch_{role}_account"])
     if chosen is None:
         return Picked()
@@ -172,26 +205,32 @@ def _file_picker(role: str, handoff: LaunchFile | None) -> Picked:
 
 def _check(train: LaunchFile, val: LaunchFile | None, model: str, method: str):
     """The validator's verdict for these files, model and method (kept per session)."""
+
     def check():
         with st.spinner(f"Checking {md_code(train.name)} for {model}…"):
-            return launch.check_files((train.name, train.data), (val.name, val.data) if val else None,
-                                      model=model, method=method)
+            return launch.check_files(
+                (train.name, train.data), (val.name, val.data) if val else None, model=model, method=method
+            )
 
     return ss.launch_checks.get((train.sha256, val.sha256 if val else None, model, method), check)
 
 
 def _show_check(check: launch.FileCheck | None, unreadable: str | None) -> None:
     if unreadable:
-        st.warning(f"Not checked here: {md_escape(unreadable)} The service checks it when the job starts.",
-                   icon=":material/help:")
+        st.warning(
+            f"Not checked here: {md_escape(unreadable)} The service checks it when the job starts.",
+            icon=":material/help:",
+        )
     elif check is not None and check.ok:
         st.success(check.summary(), icon=":material/check_circle:")
     elif check is not None:
         more = check.error_count - len(check.problems)
         # The problems quote the file's own text: escaped, or a quoted "[x](https://...)" is a live link.
         lines = "\n".join(f"- {md_escape(p)}" for p in check.problems) + (f"\n- and {more} more" if more > 0 else "")
-        st.error(f"**{check.error_count} problem{'s' if check.error_count != 1 else ''} block the launch**\n{lines}",
-                 icon=":material/block:")
+        st.error(
+            f"**{check.error_count} problem{'s' if check.error_count != 1 else ''} block the launch**\n{lines}",
+            icon=":material/block:",
+        )
         st.page_link("pages/1_Dataset.py", label="Fix it on the Dataset page", icon=":material/build:")
 
 
@@ -215,8 +254,11 @@ def _create() -> None:
         job = launch.create_job(calls.CREATE.client(conn), pending.params, idempotency_key=pending.key)
     except Exception as exc:  # every refusal becomes one sentence under the form
         unknown = launch.outcome_is_unknown(exc)
-        ss.launch_retry = launch.UnknownOutcome(conn.fingerprint(), launch.request_fingerprint(pending.params),
-                                                pending.key) if unknown else None
+        ss.launch_retry = (
+            launch.UnknownOutcome(conn.fingerprint(), launch.request_fingerprint(pending.params), pending.key)
+            if unknown
+            else None
+        )
         ss.launch_result = {"ok": False, "message": launch.explain_refusal(exc, calendar)}
         ss.launch_pending = None
         return
@@ -236,8 +278,10 @@ def confirm_dialog() -> None:
         st.metric("Estimated charge", launch.format_usd(charge.usd))
         st.caption(charge.formula() + ". Validation files are not charged.")
     else:
-        st.warning("The charge cannot be estimated: the training file could not be read back to count its tokens.",
-                   icon=":material/help:")
+        st.warning(
+            "The charge cannot be estimated: the training file could not be read back to count its tokens.",
+            icon=":material/help:",
+        )
     if pending.budget is not None:
         st.caption(f":material/savings: Within your budget cap of {launch.format_usd(pending.budget)}.")
     st.markdown(pending.files_markdown())
@@ -245,17 +289,27 @@ def confirm_dialog() -> None:
     if calendar == "azure":
         st.warning(md_escape(launch.azure_hosting_warning()), icon=":material/payments:")
     if pending.duplicate:
-        st.warning(f"A job with the same model, method, files, suffix and metadata was already created "
-                   f"{pending.duplicate}. Confirming creates another one.",
-                   icon=":material/content_copy:")
+        st.warning(
+            f"A job with the same model, method, files, suffix and metadata was already created "
+            f"{pending.duplicate}. Confirming creates another one.",
+            icon=":material/content_copy:",
+        )
     st.markdown("**The request that will be sent** (`POST /fine_tuning/jobs`)")
     st.code(json.dumps(params, indent=2), language="json")
-    st.caption(f"Sent once with no automatic retries and the header `Idempotency-Key: {pending.key}`, so a "
-               "repeat cannot create a second job.")
+    st.caption(
+        f"Sent once with no automatic retries and the header `Idempotency-Key: {pending.key}`, so a "
+        "repeat cannot create a second job."
+    )
     left, right = st.columns(2)
-    left.button("Creating the job…" if creating else "Confirm and create the job", type="primary",
-                icon=":material/rocket_launch:", disabled=creating, on_click=_on_confirm, key="launch_confirm",
-                width="stretch")
+    left.button(
+        "Creating the job…" if creating else "Confirm and create the job",
+        type="primary",
+        icon=":material/rocket_launch:",
+        disabled=creating,
+        on_click=_on_confirm,
+        key="launch_confirm",
+        width="stretch",
+    )
     right.button("Cancel", disabled=creating, on_click=_on_cancel, key="launch_cancel", width="stretch")
     if creating:
         with st.spinner("Creating the job…"):
@@ -271,13 +325,17 @@ def _upload(role: str, local: LaunchFile, client) -> launch.AccountFile | None:
     bar = st.progress(0.0, text=f"Uploading {md_code(local.name)}…")
 
     def show(sent: int, total: int) -> None:
-        bar.progress(sent / total if total else 1.0,
-                     text=f"Uploading {md_code(local.name)}: {human_size(sent)} of {human_size(total)}")
+        bar.progress(
+            sent / total if total else 1.0,
+            text=f"Uploading {md_code(local.name)}: {human_size(sent)} of {human_size(total)}",
+        )
 
     try:
         known = launch.upload_file(client, local.name, local.data, progress=show)
     except Exception as exc:
-        message = str(exc) if isinstance(exc, launch.FileTooLargeError) else explain(exc, action=f"upload the {role} file")
+        message = (
+            str(exc) if isinstance(exc, launch.FileTooLargeError) else explain(exc, action=f"upload the {role} file")
+        )
         ss.launch_result = {"ok": False, "message": message.rstrip(".") + ". Nothing was created or charged."}
         return None
     finally:
@@ -288,8 +346,15 @@ def _upload(role: str, local: LaunchFile, client) -> launch.AccountFile | None:
     return known
 
 
-def review(form: launch.LaunchForm, train: Picked, val: Picked, train_check, choice: launch.ModelChoice,
-           charge, cap: float | None) -> None:
+def review(
+    form: launch.LaunchForm,
+    train: Picked,
+    val: Picked,
+    train_check,
+    choice: launch.ModelChoice,
+    charge,
+    cap: float | None,
+) -> None:
     """Upload what is not on the account yet, build the exact request and open the confirmation."""
     if ss.launch_pending is not None:  # a double click on Review: the confirmation is already open
         return
@@ -304,10 +369,19 @@ def review(form: launch.LaunchForm, train: Picked, val: Picked, train_check, cho
             return
         ids[role] = uploaded.id
     ss.launch_pending = launch.prepare_review(
-        client, form, training_file=ids["training"], validation_file=ids["validation"], training_name=train.name,
-        validation_name=val.name, training_examples=train_check.examples if train_check is not None else None,
-        charge=charge, record_estimate=ss.launch_record_estimate, budget=cap, connection=conn.fingerprint(),
-        retry=ss.launch_retry)
+        client,
+        form,
+        training_file=ids["training"],
+        validation_file=ids["validation"],
+        training_name=train.name,
+        validation_name=val.name,
+        training_examples=train_check.examples if train_check is not None else None,
+        charge=charge,
+        record_estimate=ss.launch_record_estimate,
+        budget=cap,
+        connection=conn.fingerprint(),
+        retry=ss.launch_retry,
+    )
     ss.launch_result = None
 
 
@@ -332,13 +406,16 @@ if handoff_train and handoff_id != ss.launch_seen_handoff:  # a new file from th
     ss.launch_val_source = "dataset" if handoff_val else ss.launch_val_source
     summary = ui.get_dataset_summary()
     if summary is not None and summary.sha256 == handoff_train.sha256:  # and the model it was checked for
-        ss.launch_model, ss.launch_method = launch.settings_for_dataset(summary.model, summary.format,
-                                                                        ss.launch_model, ss.launch_method)
+        ss.launch_model, ss.launch_method = launch.settings_for_dataset(
+            summary.model, summary.format, ss.launch_model, ss.launch_method
+        )
 ss.launch_seen_handoff = handoff_id
 
 st.title("Launch a fine-tuning job")
-st.caption("Choose a checked file, set up the job, see the charge, then confirm once. "
-           "Nothing is created or charged before you confirm.")
+st.caption(
+    "Choose a checked file, set up the job, see the charge, then confirm once. "
+    "Nothing is created or charged before you confirm."
+)
 if ss.launch_note:
     st.info(ss.launch_note, icon=":material/content_copy:")
 missing = conn.missing()
@@ -352,8 +429,14 @@ models, models_error = ss.launch_account.get(account, "models", _read_models)
 with st.container(border=True):
     head, refresh = st.columns([5, 1], vertical_alignment="center")
     head.subheader("1 · Training data", anchor=False)
-    refresh.button("Refresh", icon=":material/refresh:", on_click=_refresh_account, key="launch_refresh",
-                   help="Read the account's models and files again.", width="stretch")
+    refresh.button(
+        "Refresh",
+        icon=":material/refresh:",
+        on_click=_refresh_account,
+        key="launch_refresh",
+        help="Read the account's models and files again.",
+        width="stretch",
+    )
     train_col, val_col = st.columns(2)
     with train_col:
         options = [s for s in SOURCES if s != "dataset" or handoff_train]
@@ -365,9 +448,13 @@ with st.container(border=True):
         val_options = ["none"] + [s for s in SOURCES if s != "dataset" or handoff_val]
         if ss.launch_val_source not in val_options:
             ss.launch_val_source = "none"
-        st.radio("Validation file (optional, not charged)", val_options,
-                 format_func=lambda s: "None" if s == "none" else SOURCES[s], horizontal=True,
-                 **ui.bind("launch_val_source"))
+        st.radio(
+            "Validation file (optional, not charged)",
+            val_options,
+            format_func=lambda s: "None" if s == "none" else SOURCES[s],
+            horizontal=True,
+            **ui.bind("launch_val_source"),
+        )
         val = _file_picker("val", handoff_val)
 
 # 2 · Model and method
@@ -378,33 +465,53 @@ with st.container(border=True):
     by_id = {m.id: m for m in models}
     if not by_id:
         closed = job_creation_refusal(today, calendar)
-        st.error(closed or f"No model can be fine-tuned on {today:%Y-%m-%d}: every trainable model is shut down.",
-                 icon=":material/block:")
+        st.error(
+            closed or f"No model can be fine-tuned on {today:%Y-%m-%d}: every trainable model is shut down.",
+            icon=":material/block:",
+        )
         st.stop()
     if ss.launch_model not in by_id:
         if ss.launch_model:
-            st.warning(f"{md_escape(ss.launch_model)} cannot be fine-tuned any more (shut down, or not on this account); "
-                       "pick another model.", icon=":material/warning:")
+            st.warning(
+                f"{md_escape(ss.launch_model)} cannot be fine-tuned any more (shut down, or not on this account); "
+                "pick another model.",
+                icon=":material/warning:",
+            )
         ss.launch_model = next(iter(by_id))
     left, right = st.columns([3, 2])
-    left.selectbox("Model", list(by_id), format_func=lambda i: by_id[i].label(), **ui.bind("launch_model"),
-                   help="Models this account can still fine-tune, with the training price and the date their "
-                        f"fine-tunes stop answering on {catalog.CALENDAR_LABELS[calendar]}.")
+    left.selectbox(
+        "Model",
+        list(by_id),
+        format_func=lambda i: by_id[i].label(),
+        **ui.bind("launch_model"),
+        help="Models this account can still fine-tune, with the training price and the date their "
+        f"fine-tunes stop answering on {catalog.CALENDAR_LABELS[calendar]}.",
+    )
     choice = by_id[ss.launch_model]
     if ss.launch_method not in choice.methods:
         ss.launch_method = choice.methods[0]
-    right.radio("Method", list(choice.methods), format_func=launch.METHOD_LABELS.get, horizontal=True,
-                **ui.bind("launch_method"),
-                help="Supervised learns from chat examples; DPO learns from pairs of a preferred and a "
-                     "non-preferred answer.")
+    right.radio(
+        "Method",
+        list(choice.methods),
+        format_func=launch.METHOD_LABELS.get,
+        horizontal=True,
+        **ui.bind("launch_method"),
+        help="Supervised learns from chat examples; DPO learns from pairs of a preferred and a non-preferred answer.",
+    )
     if calendar == "azure":
         tiers = {t.training_type: t for t in launch.training_tiers()}
-        left.radio("Training tier (Azure trainingType)", list(tiers), format_func=lambda t: launch.tier_label(tiers[t]),
-                   horizontal=True, **ui.bind("launch_training_type"))
+        left.radio(
+            "Training tier (Azure trainingType)",
+            list(tiers),
+            format_func=lambda t: launch.tier_label(tiers[t]),
+            horizontal=True,
+            **ui.bind("launch_training_type"),
+        )
         tier = tiers[ss.launch_training_type]
-        left.caption(f":material/info: {md_escape(tier.trade_offs)} "
-                     + " ".join(md_escape(f"{t.label}: {t.trade_offs}") for t in cat.training_tiers()
-                                if not t.training_type))
+        left.caption(
+            f":material/info: {md_escape(tier.trade_offs)} "
+            + " ".join(md_escape(f"{t.label}: {t.trade_offs}") for t in cat.training_tiers() if not t.training_type)
+        )
 
 train_check, val_check = _check(train.file, val.file, choice.id, ss.launch_method) if train.file else (None, None)
 if val.file is not None and train.file is None:  # a validation file is checked with its training file
@@ -418,38 +525,67 @@ with val_col:
 with st.container(border=True):
     st.subheader("3 · Hyperparameters", anchor=False)
     names = ["n_epochs", "batch_size", "learning_rate_multiplier"] + (["beta"] if ss.launch_method == "dpo" else [])
-    labels = {"n_epochs": "Epochs", "batch_size": "Batch size", "learning_rate_multiplier": "Learning-rate multiplier",
-              "beta": "Beta (DPO)"}
+    labels = {
+        "n_epochs": "Epochs",
+        "batch_size": "Batch size",
+        "learning_rate_multiplier": "Learning-rate multiplier",
+        "beta": "Beta (DPO)",
+    }
     for col, name in zip(st.columns(len(names)), names):
         with col:
             st.text_input(labels[name], placeholder="auto", help=f"API field: {name}", **ui.bind(f"launch_{name}"))
             st.caption(HYPER_HELP[name])
     if train_check and train_check.examples and launch.parse_number(ss.launch_n_epochs) == "auto":
-        st.caption(f":material/info: For {train_check.examples:,} examples \"auto\" likely means "
-                   f"{catalog.auto_epochs(train_check.examples)} epochs (an estimate: OpenAI does not publish the rule).")
+        st.caption(
+            f':material/info: For {train_check.examples:,} examples "auto" likely means '
+            f"{catalog.auto_epochs(train_check.examples)} epochs (an estimate: OpenAI does not publish the rule)."
+        )
 
 # 4 · Name, seed, metadata
 with st.container(border=True):
     st.subheader("4 · Name, seed and metadata", anchor=False)
     left, mid, right = st.columns([2, 1, 2])
-    named_as = ("it is recorded on the job (Azure names the model <base>.ft-<id>)" if calendar == "azure"
-                else "it appears in the model name ft:<model>:<org>:<suffix>:<id>")
-    left.text_input("Suffix", max_chars=limits["suffix_max_chars"], placeholder="support-bot-v2",
-                    help=f"Up to {limits['suffix_max_chars']} letters, digits, - or _ on "
-                         f"{catalog.CALENDAR_LABELS[calendar]}; {named_as}.", **ui.bind("launch_suffix"))
-    mid.text_input("Seed", placeholder="random", help="A whole number makes a run repeatable; empty lets the "
-                   "service pick one.", **ui.bind("launch_seed"))
-    right.text_area("Metadata", placeholder="key=value, one pair per line", height=100,
-                    help=f"Up to {limits['metadata_max_pairs']} key=value lines (keys up to "
-                         f"{limits['metadata_key_max_chars']} characters, values up to "
-                         f"{limits['metadata_value_max_chars']}). Handy for filtering jobs later.",
-                    **ui.bind("launch_metadata"))
+    named_as = (
+        "it is recorded on the job (Azure names the model <base>.ft-<id>)"
+        if calendar == "azure"
+        else "it appears in the model name ft:<model>:<org>:<suffix>:<id>"
+    )
+    left.text_input(
+        "Suffix",
+        max_chars=limits["suffix_max_chars"],
+        placeholder="support-bot-v2",
+        help=f"Up to {limits['suffix_max_chars']} letters, digits, - or _ on "
+        f"{catalog.CALENDAR_LABELS[calendar]}; {named_as}.",
+        **ui.bind("launch_suffix"),
+    )
+    mid.text_input(
+        "Seed",
+        placeholder="random",
+        help="A whole number makes a run repeatable; empty lets the service pick one.",
+        **ui.bind("launch_seed"),
+    )
+    right.text_area(
+        "Metadata",
+        placeholder="key=value, one pair per line",
+        height=100,
+        help=f"Up to {limits['metadata_max_pairs']} key=value lines (keys up to "
+        f"{limits['metadata_key_max_chars']} characters, values up to "
+        f"{limits['metadata_value_max_chars']}). Handy for filtering jobs later.",
+        **ui.bind("launch_metadata"),
+    )
 
 form = launch.LaunchForm(
-    model=choice.id, method=ss.launch_method, n_epochs=ss.launch_n_epochs, batch_size=ss.launch_batch_size,
-    learning_rate_multiplier=ss.launch_learning_rate_multiplier, beta=ss.launch_beta, suffix=ss.launch_suffix,
-    seed=ss.launch_seed, metadata=ss.launch_metadata,
-    training_type=ss.launch_training_type if calendar == "azure" else "")
+    model=choice.id,
+    method=ss.launch_method,
+    n_epochs=ss.launch_n_epochs,
+    batch_size=ss.launch_batch_size,
+    learning_rate_multiplier=ss.launch_learning_rate_multiplier,
+    beta=ss.launch_beta,
+    suffix=ss.launch_suffix,
+    seed=ss.launch_seed,
+    metadata=ss.launch_metadata,
+    training_type=ss.launch_training_type if calendar == "azure" else "",
+)
 problems = launch.form_errors(form, today=today, calendar=calendar)
 for doubt in launch.form_warnings(form, calendar=calendar):
     st.warning(md_escape(doubt), icon=":material/help:")
@@ -461,10 +597,16 @@ def _store_azure_price(model_id: str) -> None:
 
 charge = None
 if train_check is not None and train_check.billed_tokens_per_epoch is not None and not problems:
-    charge = launch.estimate_charge(choice.info, billed_tokens_per_epoch=train_check.billed_tokens_per_epoch,
-                                    examples=train_check.examples, n_epochs=launch.parse_number(ss.launch_n_epochs),
-                                    price_per_1m=ss.launch_azure_prices.get(choice.info.id, choice.info.training_per_1m)
-                                    if calendar == "azure" else None, method=ss.launch_method)
+    charge = launch.estimate_charge(
+        choice.info,
+        billed_tokens_per_epoch=train_check.billed_tokens_per_epoch,
+        examples=train_check.examples,
+        n_epochs=launch.parse_number(ss.launch_n_epochs),
+        price_per_1m=ss.launch_azure_prices.get(choice.info.id, choice.info.training_per_1m)
+        if calendar == "azure"
+        else None,
+        method=ss.launch_method,
+    )
 
 # 5 · Charge and launch
 with st.container(border=True):
@@ -474,11 +616,21 @@ with st.container(border=True):
         if calendar == "azure":  # Azure prints no per-model training price: the user's, prefilled with OpenAI's
             price_key = f"_launch_azure_price_{choice.info.id}"
             ss[price_key] = float(ss.launch_azure_prices.get(choice.info.id, choice.info.training_per_1m))
-            st.number_input("Your Azure training price (USD per 1M tokens)", min_value=0.0, step=0.5, format="%.2f",
-                            key=price_key, on_change=_store_azure_price, args=(choice.info.id,),
-                            help=cat.azure.training_price_note)
-            st.caption(f"Starts at OpenAI's list price ({launch.format_usd(choice.info.training_per_1m)}); Azure's own price for "
-                       "your tier may differ.")
+            st.number_input(
+                "Your Azure training price (USD per 1M tokens)",
+                min_value=0.0,
+                step=0.5,
+                format="%.2f",
+                key=price_key,
+                on_change=_store_azure_price,
+                args=(choice.info.id,),
+                help=cat.azure.training_price_note,
+            )
+            st.caption(
+                f"Starts at OpenAI's list price ({launch.format_usd(choice.info.training_per_1m)}); "
+                "Azure's own price for "
+                "your tier may differ."
+            )
         if charge is not None:
             st.metric("Estimated charge", launch.format_usd(charge.usd))
             st.caption(charge.formula() + ".")
@@ -489,9 +641,12 @@ with st.container(border=True):
         st.toggle("Refuse launches above a budget cap", **ui.bind("launch_budget_on"))
         if ss.launch_budget_on:
             st.number_input("Budget cap (USD)", min_value=0.0, step=5.0, format="%.2f", **ui.bind("launch_budget"))
-        st.toggle("Record the estimate in the job's metadata", **ui.bind("launch_record_estimate"),
-                  help="Adds estimated_trained_tokens and estimated_cost_usd to the metadata, so the Jobs page can "
-                       "set the estimate beside the actual cost later (skipped if 15 or more pairs are used).")
+        st.toggle(
+            "Record the estimate in the job's metadata",
+            **ui.bind("launch_record_estimate"),
+            help="Adds estimated_trained_tokens and estimated_cost_usd to the metadata, so the Jobs page can "
+            "set the estimate beside the actual cost later (skipped if 15 or more pairs are used).",
+        )
     cap = float(ss.launch_budget) if ss.launch_budget_on and ss.launch_budget is not None else None
 
     blockers = list(problems)
@@ -508,18 +663,30 @@ with st.container(border=True):
             blockers.append(over_budget)
     if blockers:
         st.error("\n".join(f"- {md_escape(b)}" for b in blockers), icon=":material/block:")
-    if st.button("Review the charge and launch…", type="primary", icon=":material/receipt_long:",
-                 disabled=bool(blockers) or ss.launch_pending is not None, key="launch_review"):
+    if st.button(
+        "Review the charge and launch…",
+        type="primary",
+        icon=":material/receipt_long:",
+        disabled=bool(blockers) or ss.launch_pending is not None,
+        key="launch_review",
+    ):
         ss.launch_note = None
         review(form, train, val, train_check, choice, charge, cap)
 
     result = ss.launch_result
     if result and result["ok"]:
-        st.success(f"Job **{md_escape(result['job_id'])}** created ({md_escape(result['status'])}) for "
-                   f"{md_escape(result['model'])}. "
-                   "Follow it on the Jobs page, where it can also be cancelled.", icon=":material/check_circle:")
-        st.page_link("pages/4_Jobs.py", label=f"Watch {md_escape(result['job_id'])} on the Jobs page",
-                     icon=":material/monitoring:", query_params={"job": result["job_id"]})
+        st.success(
+            f"Job **{md_escape(result['job_id'])}** created ({md_escape(result['status'])}) for "
+            f"{md_escape(result['model'])}. "
+            "Follow it on the Jobs page, where it can also be cancelled.",
+            icon=":material/check_circle:",
+        )
+        st.page_link(
+            "pages/4_Jobs.py",
+            label=f"Watch {md_escape(result['job_id'])} on the Jobs page",
+            icon=":material/monitoring:",
+            query_params={"job": result["job_id"]},
+        )
     elif result:
         st.error(md_escape(result["message"]), icon=":material/error:")
 

@@ -37,12 +37,25 @@ STEP_STYLE = {  # timeline step state -> (colour, icon)
 
 conn = ui.page_setup("Jobs", ":material/monitoring:")
 ss = st.session_state
-for name, default in (("jobs_watch", {}), ("jobs_list", None), ("jobs_job", None), ("jobs_refresh_s", 5.0),
-                      ("jobs_confirm_cancel", None), ("jobs_flash", None), ("jobs_drawn_status", {}),
-                      ("jobs_meta_filter", ""), ("jobs_view", "Watch"), ("jobs_smoothing", 0.6),
-                      ("jobs_compare_smoothing", 0.6), ("jobs_status_filter", []), ("jobs_model_filter", ANY_MODEL),
-                      ("jobs_levels", ["info", "warn", "error"]), ("jobs_compare", []),
-                      ("jobs_compare_metric", next(iter(jobs.METRIC_LABELS))), ("jobs_compare_all", False)):
+for name, default in (
+    ("jobs_watch", {}),
+    ("jobs_list", None),
+    ("jobs_job", None),
+    ("jobs_refresh_s", 5.0),
+    ("jobs_confirm_cancel", None),
+    ("jobs_flash", None),
+    ("jobs_drawn_status", {}),
+    ("jobs_meta_filter", ""),
+    ("jobs_view", "Watch"),
+    ("jobs_smoothing", 0.6),
+    ("jobs_compare_smoothing", 0.6),
+    ("jobs_status_filter", []),
+    ("jobs_model_filter", ANY_MODEL),
+    ("jobs_levels", ["info", "warn", "error"]),
+    ("jobs_compare", []),
+    ("jobs_compare_metric", next(iter(jobs.METRIC_LABELS))),
+    ("jobs_compare_all", False),
+):
     ss.setdefault(name, default)
 
 st.title("Jobs")
@@ -142,8 +155,17 @@ def load_list(meta_filter: dict[str, str]) -> jobs.Listing | None:
     if guard and ss.jobs_list is not None and ss.jobs_list.key == key:
         return ss.jobs_list  # a button's call just failed and said so: keep what was seen, do not wait again
     try:
-        ss.jobs_list = jobs.update_listing(client, ss.jobs_list, key, meta_filter, now=time.time(), older=older,
-                                           refresh=refresh, max_age_s=LIST_MAX_AGE_S, page_size=LIST_PAGE_SIZE)
+        ss.jobs_list = jobs.update_listing(
+            client,
+            ss.jobs_list,
+            key,
+            meta_filter,
+            now=time.time(),
+            older=older,
+            refresh=refresh,
+            max_age_s=LIST_MAX_AGE_S,
+            page_size=LIST_PAGE_SIZE,
+        )
     except openai.OpenAIError as exc:
         ui.show_error(exc, action="list the jobs")
         guard.note("list")
@@ -154,12 +176,26 @@ def list_section() -> list[dict]:
     """Filters, the table of jobs and paging; returns the jobs shown (newest first)."""
     with st.container(border=True):
         cols = st.columns([3, 3, 3, 1.4], vertical_alignment="bottom")
-        statuses = cols[0].multiselect("Status", STATUS_CHOICES, placeholder="Any status",
-                                       format_func=jobs.status_label, **ui.bind("jobs_status_filter"))
-        cols[2].text_input("Metadata", **ui.bind("jobs_meta_filter"), placeholder="team=search, run=7",
-                           help="Jobs whose metadata holds all these key=value pairs (filtered by the API).")
-        cols[3].button("Refresh", icon=":material/refresh:", key="jobs_refresh_list", width="stretch",
-                       on_click=lambda: ss.update(jobs_list_refresh=True))
+        statuses = cols[0].multiselect(
+            "Status",
+            STATUS_CHOICES,
+            placeholder="Any status",
+            format_func=jobs.status_label,
+            **ui.bind("jobs_status_filter"),
+        )
+        cols[2].text_input(
+            "Metadata",
+            **ui.bind("jobs_meta_filter"),
+            placeholder="team=search, run=7",
+            help="Jobs whose metadata holds all these key=value pairs (filtered by the API).",
+        )
+        cols[3].button(
+            "Refresh",
+            icon=":material/refresh:",
+            key="jobs_refresh_list",
+            width="stretch",
+            on_click=lambda: ss.update(jobs_list_refresh=True),
+        )
         try:
             meta_filter = jobs.parse_metadata_filter(ss.jobs_meta_filter)
         except ValueError as exc:
@@ -174,29 +210,41 @@ def list_section() -> list[dict]:
         model = cols[1].selectbox("Base model", [ANY_MODEL, *models], **ui.bind("jobs_model_filter"))
         shown = jobs.filter_jobs(loaded, statuses=statuses, model=None if model == ANY_MODEL else model)
         if not loaded:
-            st.info("No fine-tuning jobs on this connection yet" + (" with that metadata." if meta_filter else ".")
-                    + " Launch one on the Launch page.", icon=":material/inbox:")
+            st.info(
+                "No fine-tuning jobs on this connection yet"
+                + (" with that metadata." if meta_filter else ".")
+                + " Launch one on the Launch page.",
+                icon=":material/inbox:",
+            )
             st.page_link("pages/3_Launch.py", label="Go to Launch", icon=":material/rocket_launch:")
             return []
         ss.jobs_table_ids = [j["id"] for j in shown]
         st.dataframe(
-            jobs.jobs_table(shown, tz), key="jobs_table", on_select=on_pick_row, selection_mode="single-row",
+            jobs.jobs_table(shown, tz),
+            key="jobs_table",
+            on_select=on_pick_row,
+            selection_mode="single-row",
             column_order=("status", "created", "model", "fine_tuned_model", "trained_tokens", "id", "metadata"),
-            hide_index=True, height=min(38 + 35 * max(len(shown), 1), 300), width="stretch",
+            hide_index=True,
+            height=min(38 + 35 * max(len(shown), 1), 300),
+            width="stretch",
             column_config={
                 "status": st.column_config.TextColumn("Status", width="small"),
-                "model": "Base model", "created": "Created",
+                "model": "Base model",
+                "created": "Created",
                 "fine_tuned_model": st.column_config.TextColumn("Fine-tuned model", width="large"),
                 "trained_tokens": st.column_config.NumberColumn("Trained tokens", format="localized"),
-                "id": "Job id", "metadata": "Metadata",
+                "id": "Job id",
+                "metadata": "Metadata",
             },
         )
         note = f"{len(shown)} of {len(loaded)} loaded jobs, newest first. Click a row to open it."
         paging = st.columns([4, 1], vertical_alignment="center")
         paging[0].caption(note)
         if listing and listing.has_more:
-            paging[1].button("Load older jobs", key="jobs_older", width="stretch",
-                             on_click=lambda: ss.update(jobs_list_older=True))
+            paging[1].button(
+                "Load older jobs", key="jobs_older", width="stretch", on_click=lambda: ss.update(jobs_list_older=True)
+            )
     return shown
 
 
@@ -234,8 +282,10 @@ def live_panel(key: str) -> None:
         # A new status: redraw the whole page (actions, result, and no timer once the job has ended).
         st.rerun()
     if problem:
-        st.warning(f"{md_escape(problem)} Retrying every {ss.jobs_refresh_s:g} s; showing what was last seen.",
-                   icon=":material/cloud_off:")
+        st.warning(
+            f"{md_escape(problem)} Retrying every {ss.jobs_refresh_s:g} s; showing what was last seen.",
+            icon=":material/cloud_off:",
+        )
     job = watch.job
     events = watch.log.events
     draw_timeline(jobs.status_timeline(job, events), job)
@@ -249,24 +299,42 @@ def live_panel(key: str) -> None:
     else:
         st.caption(" · ".join(filter(None, [eta, f"refreshed {refreshed}, every {ss.jobs_refresh_s:g} s"])))
 
-    smoothing = st.slider("Smoothing (EMA)", 0.0, 0.95, step=0.05, **ui.bind("jobs_smoothing"),
-                          help="Exponential moving average of the noisy per-step curves; full validation "
-                               "points (once per epoch) are never smoothed.")
+    smoothing = st.slider(
+        "Smoothing (EMA)",
+        0.0,
+        0.95,
+        step=0.05,
+        **ui.bind("jobs_smoothing"),
+        help="Exponential moving average of the noisy per-step curves; full validation "
+        "points (once per epoch) are never smoothed.",
+    )
     left, right = st.columns(2)
-    left.plotly_chart(training_figure(rows, smoothing=smoothing, total_steps=progress.total_steps),
-                      key="jobs_loss_chart", width="stretch")
-    right.plotly_chart(training_figure(rows, accuracy=True, smoothing=smoothing, total_steps=progress.total_steps),
-                       key="jobs_accuracy_chart", width="stretch")
+    left.plotly_chart(
+        training_figure(rows, smoothing=smoothing, total_steps=progress.total_steps),
+        key="jobs_loss_chart",
+        width="stretch",
+    )
+    right.plotly_chart(
+        training_figure(rows, accuracy=True, smoothing=smoothing, total_steps=progress.total_steps),
+        key="jobs_accuracy_chart",
+        width="stretch",
+    )
 
     counts = jobs.level_counts(events)
     head = st.columns([2, 3], vertical_alignment="bottom")
-    levels = head[0].pills("Event levels", ["info", "warn", "error"], selection_mode="multi",
-                           **ui.bind("jobs_levels"))
+    levels = head[0].pills("Event levels", ["info", "warn", "error"], selection_mode="multi", **ui.bind("jobs_levels"))
     complete = "" if watch.log.complete else " Older events are still being fetched."
-    head[1].caption(f"{len(events)} events seen ({', '.join(f'{n} {lv}' for lv, n in counts.items())}), "
-                    f"newest first.{complete}")
-    st.dataframe(jobs.events_table(events, levels, tz), hide_index=True, height=260, width="stretch",
-                 key="jobs_events", column_config={"message": st.column_config.TextColumn("Message", width="large")})
+    head[1].caption(
+        f"{len(events)} events seen ({', '.join(f'{n} {lv}' for lv, n in counts.items())}), newest first.{complete}"
+    )
+    st.dataframe(
+        jobs.events_table(events, levels, tz),
+        hide_index=True,
+        height=260,
+        width="stretch",
+        key="jobs_events",
+        column_config={"message": st.column_config.TextColumn("Message", width="large")},
+    )
 
 
 # ------------------------------------------------------------------------------------- one job, static parts
@@ -274,41 +342,71 @@ def actions_row(key: str, watch: jobs.JobWatch) -> None:
     status = watch.status
     row = st.container(horizontal=True, gap="small")
     if not watch.terminal:
-        row.button("Cancel job", icon=":material/cancel:", key="jobs_cancel",
-                   on_click=lambda: ss.update(jobs_confirm_cancel=watch.id))
+        row.button(
+            "Cancel job",
+            icon=":material/cancel:",
+            key="jobs_cancel",
+            on_click=lambda: ss.update(jobs_confirm_cancel=watch.id),
+        )
     if status == "running":
         row.button("Pause", icon=":material/pause:", key="jobs_pause", on_click=act, args=(key, "pause"))
     elif status == "paused":
         row.button("Resume", icon=":material/play_arrow:", key="jobs_resume", on_click=act, args=(key, "resume"))
-    if row.button("Clone into Launch", icon=":material/content_copy:", key="jobs_clone",
-                  help="Open the Launch form filled with this job's settings."):
+    if row.button(
+        "Clone into Launch",
+        icon=":material/content_copy:",
+        key="jobs_clone",
+        help="Open the Launch form filled with this job's settings.",
+    ):
         ui.set_launch_prefill(jobs.clone_prefill(watch.job))
         st.switch_page("pages/3_Launch.py")
-    if status == "succeeded" and watch.job.get("fine_tuned_model") and row.button(
-            "Evaluate this model", icon=":material/balance:", key="jobs_evaluate",
-            help="Measure it against a prompted base or replacement model on your own examples."):
+    if (
+        status == "succeeded"
+        and watch.job.get("fine_tuned_model")
+        and row.button(
+            "Evaluate this model",
+            icon=":material/balance:",
+            key="jobs_evaluate",
+            help="Measure it against a prompted base or replacement model on your own examples.",
+        )
+    ):
         ui.set_evaluate_request(EvaluateRequest(model=watch.job["fine_tuned_model"], base_model=watch.job.get("model")))
         st.switch_page("pages/5_Evaluate.py")
     if watch.final_loaded:
-        snapshot = (dict(watch.job), list(watch.log.events), list(watch.checkpoints or []),
-                    dict(watch.result_files or {}), dict(watch.files), catalog.today(), calendar)
+        snapshot = (
+            dict(watch.job),
+            list(watch.log.events),
+            list(watch.checkpoints or []),
+            dict(watch.result_files or {}),
+            dict(watch.files),
+            catalog.today(),
+            calendar,
+        )
 
         def build() -> bytes:  # runs on click, in another thread: only the snapshot, no session state
             job, events, checkpoints, results, files, today, on = snapshot
             return jobs.build_archive(job, events, checkpoints, results, files, today=today, calendar=on)
 
-        row.download_button("Download archive", data=build, file_name=jobs.archive_name(watch.job),
-                            mime="application/zip", icon=":material/archive:", key="jobs_archive",
-                            on_click="ignore", type="primary",
-                            help="One zip: job JSON, all events, metrics, checkpoints, result CSV, "
-                                 "file details and a README.")
+        row.download_button(
+            "Download archive",
+            data=build,
+            file_name=jobs.archive_name(watch.job),
+            mime="application/zip",
+            icon=":material/archive:",
+            key="jobs_archive",
+            on_click="ignore",
+            type="primary",
+            help="One zip: job JSON, all events, metrics, checkpoints, result CSV, file details and a README.",
+        )
     if ss.jobs_confirm_cancel == watch.id and not watch.terminal:
         with st.container(border=True):
-            st.warning(f"Cancel job {md_escape(watch.id)}? Training stops for good: a cancelled job cannot be resumed, "
-                       "and training again means launching (and paying for) a new job.", icon=":material/warning:")
+            st.warning(
+                f"Cancel job {md_escape(watch.id)}? Training stops for good: a cancelled job cannot be resumed, "
+                "and training again means launching (and paying for) a new job.",
+                icon=":material/warning:",
+            )
             yes, no, _ = st.columns([1.2, 1, 3])
-            yes.button("Yes, cancel the job", type="primary", key="jobs_cancel_yes", on_click=act,
-                       args=(key, "cancel"))
+            yes.button("Yes, cancel the job", type="primary", key="jobs_cancel_yes", on_click=act, args=(key, "cancel"))
             no.button("Keep it running", key="jobs_cancel_no", on_click=lambda: ss.update(jobs_confirm_cancel=None))
 
 
@@ -326,26 +424,48 @@ def result_section(watch: jobs.JobWatch) -> None:
         st.markdown("**Fine-tuned model**: use this name as `model` in your API calls.")
         st.code(job["fine_tuned_model"], language=None)
     elif not watch.terminal:
-        st.caption("The fine-tuned model's name appears here when the job succeeds; the checkpoints "
-                   "(one per epoch, the last three kept) and the result file follow.")
+        st.caption(
+            "The fine-tuned model's name appears here when the job succeeds; the checkpoints "
+            "(one per epoch, the last three kept) and the result file follow."
+        )
     if watch.checkpoints:
         rows = jobs.checkpoint_rows(watch.checkpoints)
         best = jobs.best_checkpoint(watch.checkpoints)
         st.markdown("**Checkpoints** (the last three epochs)")
-        table = [{"best": "★ best" if best and r["id"] == best["id"] else "", "step": r["step"],
-                  "checkpoint": r["checkpoint"], **{k: r[k] for k in jobs.METRIC_KEYS}} for r in rows]
+        table = [
+            {
+                "best": "★ best" if best and r["id"] == best["id"] else "",
+                "step": r["step"],
+                "checkpoint": r["checkpoint"],
+                **{k: r[k] for k in jobs.METRIC_KEYS},
+            }
+            for r in rows
+        ]
         number = st.column_config.NumberColumn
-        st.dataframe(table, hide_index=True, width="stretch", key="jobs_checkpoints", column_config={
-            "best": st.column_config.TextColumn("", width="small"), "step": "Step",
-            "checkpoint": st.column_config.TextColumn("Checkpoint model", width="large"),
-            **{k: number(jobs.METRIC_LABELS[k], format="%.4f") for k in jobs.METRIC_KEYS}})
+        st.dataframe(
+            table,
+            hide_index=True,
+            width="stretch",
+            key="jobs_checkpoints",
+            column_config={
+                "best": st.column_config.TextColumn("", width="small"),
+                "step": "Step",
+                "checkpoint": st.column_config.TextColumn("Checkpoint model", width="large"),
+                **{k: number(jobs.METRIC_LABELS[k], format="%.4f") for k in jobs.METRIC_KEYS},
+            },
+        )
         if best:
             which = "validation loss" if best.get("valid_loss") is not None else "full validation loss"
             value = best.get("valid_loss") if best.get("valid_loss") is not None else best.get("full_valid_loss")
-            use = ("On Azure OpenAI it is deployed like the final model (its name as the model to deploy):"
-                   if calendar == "azure" else "A checkpoint answers like any fine-tuned model:")
-            st.success(f"Best by {which}: the checkpoint at step {best['step']:,} ({which} {value:.4f}). {use}",
-                       icon=":material/star:")
+            use = (
+                "On Azure OpenAI it is deployed like the final model (its name as the model to deploy):"
+                if calendar == "azure"
+                else "A checkpoint answers like any fine-tuned model:"
+            )
+            st.success(
+                f"Best by {which}: the checkpoint at step {best['step']:,} ({which} {value:.4f}). {use}",
+                icon=":material/star:",
+            )
             st.code(best["checkpoint"], language=None)
     elif watch.terminal and watch.checkpoints == [] and job.get("status") == "succeeded":
         st.caption("The API reported no checkpoints for this job.")
@@ -353,8 +473,15 @@ def result_section(watch: jobs.JobWatch) -> None:
         rows = jobs.parse_result_csv(text)
         with st.expander(f"Result file · {len(rows):,} steps"):
             st.dataframe(rows, hide_index=True, width="stretch", height=240, key=f"jobs_result_table_{file_id}")
-        st.download_button("Download result CSV", text, file_name=f"{job['id']}-{file_id}.csv", mime="text/csv",
-                           icon=":material/download:", on_click="ignore", key=f"jobs_result_{file_id}")
+        st.download_button(
+            "Download result CSV",
+            text,
+            file_name=f"{job['id']}-{file_id}.csv",
+            mime="text/csv",
+            icon=":material/download:",
+            on_click="ignore",
+            key=f"jobs_result_{file_id}",
+        )
 
 
 def deploy_section(model: str) -> None:
@@ -362,8 +489,10 @@ def deploy_section(model: str) -> None:
     deployment = jobs.azure_deployment(model)
     with st.container(border=True):
         st.markdown("**Deploy it on Azure OpenAI** (a fine-tuned model answers only once deployed)")
-        st.caption("The management API takes an Entra ID token (`az login`), not the API key. Fill in your "
-                   "subscription, resource group and Azure OpenAI resource.")
+        st.caption(
+            "The management API takes an Entra ID token (`az login`), not the API key. Fill in your "
+            "subscription, resource group and Azure OpenAI resource."
+        )
         request, command = st.tabs(["Management API request", "az command"])
         request.code(f"PUT {deployment.url}", language=None)
         request.code(json.dumps(deployment.body, indent=2), language="json")
@@ -371,10 +500,20 @@ def deploy_section(model: str) -> None:
         command.code(deployment.az_command, language="bash")
         costs = jobs.azure_hosting_costs()
         st.markdown("**What the deployment costs while it exists** (plus tokens at the base model's rate)")
-        st.dataframe([{"Deployment type": c.label, "Per hour": usd(c.usd_per_hour),
-                       f"Per month ({c.hours_per_month} h)": usd(c.usd_per_month),
-                       "Note": ("Doubtful. " if c.doubtful else "") + c.note} for c in costs],
-                     hide_index=True, width="stretch", key="jobs_hosting")
+        st.dataframe(
+            [
+                {
+                    "Deployment type": c.label,
+                    "Per hour": usd(c.usd_per_hour),
+                    f"Per month ({c.hours_per_month} h)": usd(c.usd_per_month),
+                    "Note": ("Doubtful. " if c.doubtful else "") + c.note,
+                }
+                for c in costs
+            ],
+            hide_index=True,
+            width="stretch",
+            key="jobs_hosting",
+        )
         st.caption(f"Source: {costs[0].source} (as of {costs[0].as_of}).")
         st.warning(md_escape(jobs.azure_charges_note()), icon=":material/payments:")
         st.code(deployment.az_delete, language="bash")
@@ -389,14 +528,24 @@ def details_section(watch: jobs.JobWatch) -> None:
     st.subheader("Cost")
     cost = jobs.job_cost(job, calendar=calendar)
     a, b, c = st.columns(3)
-    delta = (("+" if cost.difference_usd >= 0 else "") + usd(cost.difference_usd) + " vs estimate"
-             if cost.difference_usd is not None else None)
-    a.metric("Actual training cost", usd(cost.actual_usd) if cost.actual_usd is not None else "—",
-             delta=delta, delta_color="inverse")
+    delta = (
+        ("+" if cost.difference_usd >= 0 else "") + usd(cost.difference_usd) + " vs estimate"
+        if cost.difference_usd is not None
+        else None
+    )
+    a.metric(
+        "Actual training cost",
+        usd(cost.actual_usd) if cost.actual_usd is not None else "—",
+        delta=delta,
+        delta_color="inverse",
+    )
     b.metric("Pre-launch estimate", usd(cost.estimated_usd) if cost.estimated_usd is not None else "—")
     c.metric("Trained tokens", f"{cost.trained_tokens:,}" if cost.trained_tokens is not None else "—")
-    missing = "" if cost.estimated_usd is not None else \
-        " No pre-launch estimate is recorded on this job (Launch stores one in the job's metadata)."
+    missing = (
+        ""
+        if cost.estimated_usd is not None
+        else " No pre-launch estimate is recorded on this job (Launch stores one in the job's metadata)."
+    )
     st.caption(cost.note + missing)
 
     st.subheader("Settings")
@@ -406,22 +555,40 @@ def details_section(watch: jobs.JobWatch) -> None:
         hyper = {"method": jobs.method_type(job), **{k: str(v) for k, v in jobs.hyperparameters(job).items()}}
         st.dataframe([hyper], hide_index=True, width="stretch", key="jobs_hyper")
         st.markdown("**Seed, suffix and metadata**")
-        st.json({"seed": job.get("seed"), "suffix": jobs.suffix_of(job), "metadata": job.get("metadata") or {}},
-                expanded=True)
+        st.json(
+            {"seed": job.get("seed"), "suffix": jobs.suffix_of(job), "metadata": job.get("metadata") or {}},
+            expanded=True,
+        )
     with right:
         st.markdown("**Files**")
-        roles = {job.get("training_file"): "training", job.get("validation_file"): "validation",
-                 **{f: "result" for f in job.get("result_files") or []}}
+        roles = {
+            job.get("training_file"): "training",
+            job.get("validation_file"): "validation",
+            **{f: "result" for f in job.get("result_files") or []},
+        }
         rows = []
         for file_id in jobs.file_ids(job):
             info = watch.files.get(file_id) or {}
-            rows.append({"role": roles.get(file_id), "id": file_id, "filename": info.get("filename"),
-                         "bytes": info.get("bytes"), "created": jobs.format_time(info.get("created_at"), tz),
-                         "note": info.get("error") or ""})
-        st.dataframe(rows, hide_index=True, width="stretch", key="jobs_files",
-                     column_config={"bytes": st.column_config.NumberColumn("Bytes", format="localized")})
-        st.caption(f"Created {jobs.format_time(job.get('created_at'), tz)} · "
-                   f"organization {job.get('organization_id') or '—'}")
+            rows.append(
+                {
+                    "role": roles.get(file_id),
+                    "id": file_id,
+                    "filename": info.get("filename"),
+                    "bytes": info.get("bytes"),
+                    "created": jobs.format_time(info.get("created_at"), tz),
+                    "note": info.get("error") or "",
+                }
+            )
+        st.dataframe(
+            rows,
+            hide_index=True,
+            width="stretch",
+            key="jobs_files",
+            column_config={"bytes": st.column_config.NumberColumn("Bytes", format="localized")},
+        )
+        st.caption(
+            f"Created {jobs.format_time(job.get('created_at'), tz)} · organization {job.get('organization_id') or '—'}"
+        )
 
 
 def watch_section(job_id: str | None, in_use: set[str]) -> None:
@@ -445,8 +612,10 @@ def watch_section(job_id: str | None, in_use: set[str]) -> None:
                 ui.show_error(exc, action="open the job")
                 st.button("Try again", icon=":material/refresh:", key="jobs_retry_open")
                 return
-            st.warning(md_escape(explain(exc, action="refresh the job")) + " Showing what was last seen.",
-                       icon=":material/cloud_off:")
+            st.warning(
+                md_escape(explain(exc, action="refresh the job")) + " Showing what was last seen.",
+                icon=":material/cloud_off:",
+            )
             ss.jobs_skip_poll = key
         else:
             if watch is None:
@@ -468,17 +637,28 @@ def watch_section(job_id: str | None, in_use: set[str]) -> None:
     job = watch.job
     head = st.columns([5, 2], vertical_alignment="bottom")
     with head[0]:
-        st.subheader(md_escape(job['id']), anchor=False)
+        st.subheader(md_escape(job["id"]), anchor=False)
         label = jobs.status_label(watch.status)
         color = {"succeeded": "green", "failed": "red", "cancelled": "orange", "paused": "orange"}.get(
-            watch.status, "blue")
+            watch.status, "blue"
+        )
         st.badge(label, icon=jobs.STATUS_ICONS.get(watch.status), color=color)
-        st.caption(md_escape(f"{job.get('model')} · {jobs.method_type(job)}"
-                             + (f" · suffix {jobs.suffix_of(job)}" if jobs.suffix_of(job) else "")))
+        st.caption(
+            md_escape(
+                f"{job.get('model')} · {jobs.method_type(job)}"
+                + (f" · suffix {jobs.suffix_of(job)}" if jobs.suffix_of(job) else "")
+            )
+        )
     if not watch.terminal:
-        head[1].number_input("Refresh every (seconds)", min_value=0.5, max_value=600.0, step=0.5, format="%g",
-                             **ui.bind("jobs_refresh_s"),
-                             help="How often the live panel asks the API for news while the job runs.")
+        head[1].number_input(
+            "Refresh every (seconds)",
+            min_value=0.5,
+            max_value=600.0,
+            step=0.5,
+            format="%g",
+            **ui.bind("jobs_refresh_s"),
+            help="How often the live panel asks the API for news while the job runs.",
+        )
     actions_row(key, watch)
 
     ss.jobs_drawn_status[key] = watch.status
@@ -489,23 +669,34 @@ def watch_section(job_id: str | None, in_use: set[str]) -> None:
     result_section(watch)
     details_section(watch)
     if not watch.final_loaded:
-        st.caption(":material/archive: The archive (job, events, checkpoints, result file, README) is offered "
-                   "once the job has ended.")
+        st.caption(
+            ":material/archive: The archive (job, events, checkpoints, result file, README) is offered "
+            "once the job has ended."
+        )
     else:
-        st.caption(":material/archive: Download the archive above: these models and their records go away "
-                   "with the base-model shutdowns.")
+        st.caption(
+            ":material/archive: Download the archive above: these models and their records go away "
+            "with the base-model shutdowns."
+        )
 
 
 # ------------------------------------------------------------------------------------- compare
 def compare_section(shown: list[dict], in_use: set[str]) -> None:
     fresh = {j["id"]: j for j in shown}
     ss.jobs_compare = [i for i in ss.jobs_compare if i in fresh]  # jobs the list no longer shows drop out
-    chosen = st.multiselect("Jobs to compare", list(fresh), **ui.bind("jobs_compare"), max_selections=8,
-                            format_func=lambda i: jobs.job_label(fresh.get(i, {"id": i})),
-                            placeholder="Pick two or more jobs")
+    chosen = st.multiselect(
+        "Jobs to compare",
+        list(fresh),
+        **ui.bind("jobs_compare"),
+        max_selections=8,
+        format_func=lambda i: jobs.job_label(fresh.get(i, {"id": i})),
+        placeholder="Pick two or more jobs",
+    )
     if len(chosen) < 2:
-        st.info("Pick two or more jobs to overlay their curves and see which settings differ.",
-                icon=":material/compare_arrows:")
+        st.info(
+            "Pick two or more jobs to overlay their curves and see which settings differ.",
+            icon=":material/compare_arrows:",
+        )
         return
     watches = []
     in_use |= {watch_key(i) for i in chosen}
@@ -532,20 +723,32 @@ def compare_section(shown: list[dict], in_use: set[str]) -> None:
         return
     rows_by_job = {w.id: jobs.metric_rows(w.log.events) for w in watches}
     controls = st.columns([2, 3], vertical_alignment="bottom")
-    metric = controls[0].selectbox("Metric", list(jobs.METRIC_LABELS), **ui.bind("jobs_compare_metric"),
-                                   format_func=jobs.METRIC_LABELS.get)
+    metric = controls[0].selectbox(
+        "Metric", list(jobs.METRIC_LABELS), **ui.bind("jobs_compare_metric"), format_func=jobs.METRIC_LABELS.get
+    )
     smoothing = controls[1].slider("Smoothing (EMA)", 0.0, 0.95, step=0.05, **ui.bind("jobs_compare_smoothing"))
     labels = {w.id: jobs.short_label(w.job) for w in watches}
-    st.plotly_chart(compare_figure({labels[w.id]: rows_by_job[w.id] for w in watches}, metric or "train_loss",
-                                   smoothing=smoothing), key="jobs_compare_chart", width="stretch")
+    st.plotly_chart(
+        compare_figure({labels[w.id]: rows_by_job[w.id] for w in watches}, metric or "train_loss", smoothing=smoothing),
+        key="jobs_compare_chart",
+        width="stretch",
+    )
     show_all = st.toggle("Also show the settings they share", **ui.bind("jobs_compare_all"))
     table = jobs.compare_table([w.job for w in watches], rows_by_job, only_differences=not show_all)
-    st.dataframe(table, hide_index=True, width="stretch", key="jobs_compare_table", height=38 + 35 * len(table),
-                 column_config={"setting": "Setting", **{w.id: labels[w.id] for w in watches}})
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        key="jobs_compare_table",
+        height=38 + 35 * len(table),
+        column_config={"setting": "Setting", **{w.id: labels[w.id] for w in watches}},
+    )
     running = [labels[w.id] for w in watches if not w.terminal]
     if running:
-        st.caption(f"Still running: {md_escape(', '.join(running))}. Their curves are as of this view; "
-                   "reopen the comparison to update them.")
+        st.caption(
+            f"Still running: {md_escape(', '.join(running))}. Their curves are as of this view; "
+            "reopen the comparison to update them."
+        )
 
 
 # ------------------------------------------------------------------------------------- the page
@@ -567,8 +770,12 @@ all_known = {**{j["id"]: j for j in shown}, **watched_jobs()}
 if ss.jobs_job is None and shown:
     pick_job(shown[0]["id"])  # open the newest job by default
 
-view = st.segmented_control("View", ["Watch", "Compare"], **ui.bind("jobs_view"),
-                            format_func={"Watch": "Watch one job", "Compare": "Compare jobs"}.get)
+view = st.segmented_control(
+    "View",
+    ["Watch", "Compare"],
+    **ui.bind("jobs_view"),
+    format_func={"Watch": "Watch one job", "Compare": "Compare jobs"}.get,
+)
 in_use = {watch_key(ss.jobs_job)} if ss.jobs_job else set()
 if view == "Compare":
     compare_section(shown, in_use)
@@ -577,9 +784,16 @@ else:
     if ss.jobs_job and ss.jobs_job not in options:
         options.insert(0, ss.jobs_job)
     ss._jobs_job = ss.jobs_job
-    st.selectbox("Job", options, key="_jobs_job", on_change=on_pick_box, accept_new_options=True,
-                 format_func=lambda i: jobs.job_label(all_known.get(i, {"id": i})),
-                 placeholder="Pick a job, or paste a job id", help="Or click a row in the list above.")
+    st.selectbox(
+        "Job",
+        options,
+        key="_jobs_job",
+        on_change=on_pick_box,
+        accept_new_options=True,
+        format_func=lambda i: jobs.job_label(all_known.get(i, {"id": i})),
+        placeholder="Pick a job, or paste a job id",
+        help="Or click a row in the list above.",
+    )
     if ss.jobs_job and st.query_params.get("job") != ss.jobs_job:
         st.query_params["job"] = ss.jobs_job
     watch_section(ss.jobs_job, in_use)

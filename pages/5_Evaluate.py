@@ -33,27 +33,43 @@ cat = catalog.load_catalog()
 today = catalog.today()
 calendar = ui.calendar_of(conn)  # whose dates and prices apply
 
-SOURCES = {"dataset": "From the Dataset page", "upload": "Upload a file", "account": "A file on the account",
-           "sample": "A sample of the training file"}
+SOURCES = {
+    "dataset": "From the Dataset page",
+    "upload": "Upload a file",
+    "account": "A file on the account",
+    "sample": "A sample of the training file",
+}
 EFFORTS = ("default", *ev.candidates.REASONING_EFFORTS)
 DEFAULT_LIMIT = 50
 
 for _key, _default in {
-    "eval_source": None, "eval_handed": None, "eval_upload": None, "eval_train": None,
-    "eval_account_file": None, "eval_limit": DEFAULT_LIMIT, "eval_seed": 42,
-    "eval_system": "", "eval_fewshot": 0,
-    "eval_concurrency": 4, "eval_max_spend_on": False, "eval_max_spend": 5.0,
-    "eval_recording": None, "eval_against_label": None,
+    "eval_source": None,
+    "eval_handed": None,
+    "eval_upload": None,
+    "eval_train": None,
+    "eval_account_file": None,
+    "eval_limit": DEFAULT_LIMIT,
+    "eval_seed": 42,
+    "eval_system": "",
+    "eval_fewshot": 0,
+    "eval_concurrency": 4,
+    "eval_max_spend_on": False,
+    "eval_max_spend": 5.0,
+    "eval_recording": None,
+    "eval_against_label": None,
     "eval_account": None,  # calls.AccountReads: the account's fine-tunes and files, read from the API
     "eval_bytes": None,  # memo.SessionMemo: (connection, file id) -> LaunchFile or why it cannot be read
-    "eval_memo": None, "eval_runs": None,  # memo.SessionMemo / session.SessionRuns
+    "eval_memo": None,
+    "eval_runs": None,  # memo.SessionMemo / session.SessionRuns
     "eval_pending": None,  # the run under confirmation: run id, candidates, estimate, state
     "eval_run_id": None,  # the run shown on the page
-    "eval_note": None, "eval_failure": None,  # the last news, and why the last start failed
+    "eval_note": None,
+    "eval_failure": None,  # the last news, and why the last start failed
     "eval_demo_files": set(),  # (connection, sha256) of sets the demo simulator was given
     "eval_judges": {},  # run id -> {"run_id": the grader's run, "grading": its GradingSet}
     "eval_drawn": {},  # run id -> whether it was running when the page was last drawn
-    "eval_judge_model": None, "eval_rubric": ev.DEFAULT_RUBRIC,
+    "eval_judge_model": None,
+    "eval_rubric": ev.DEFAULT_RUBRIC,
 }.items():
     ss.setdefault(_key, _default)
 if ss.eval_account is None:
@@ -118,12 +134,15 @@ def _record_only(model: str) -> None:
     """The first step for a fine-tune about to go: a run with only it, answering the file's own prompts."""
     slots.clear()
     slots.add(model, long_prompt=False)
-    ss.eval_note = (f"Recording {model}: run it alone on your set, then download the recording. Load that "
-                    "recording later to compare new candidates against its answers after it has stopped.")
+    ss.eval_note = (
+        f"Recording {model}: run it alone on your set, then download the recording. Load that "
+        "recording later to compare new candidates against its answers after it has stopped."
+    )
 
 
 def _load_set(file: LaunchFile, limit: int | None, seed: int):
     """The evaluation set (read once per session and settings), or the sentence that says why it can't be used."""
+
     def read():
         try:
             return ev.load_eval_set(file.data, name=file.name, limit=limit, seed=seed)
@@ -145,6 +164,7 @@ def _load_recording(file: LaunchFile):
 
 def _few_shot(system: str, train: LaunchFile, n: int, seed: int) -> str:
     """The long prompt followed by ``n`` worked examples drawn (seeded) from the training file."""
+
     def build():
         shots = ev.load_eval_set(train.data, name=train.name, limit=n, seed=seed).examples
         return ev.few_shot_system(system, list(shots))
@@ -159,9 +179,14 @@ def _file_chooser(source: str, handed: LaunchFile | None, train: LaunchFile | No
         st.caption("The validation file handed over by the Dataset page: examples the fine-tune did not train on.")
         return handed
     if source == "upload":
-        st.file_uploader("Evaluation file (JSONL)", type=["jsonl"], key="_eval_uploader", on_change=_store_upload,
-                         args=("_eval_uploader", "eval_upload"),
-                         help="Chat examples, one JSON object a line, each ending with the answer you expect.")
+        st.file_uploader(
+            "Evaluation file (JSONL)",
+            type=["jsonl"],
+            key="_eval_uploader",
+            on_change=_store_upload,
+            args=("_eval_uploader", "eval_upload"),
+            help="Chat examples, one JSON object a line, each ending with the answer you expect.",
+        )
         stored = ss.eval_upload
         if stored is not None and ss.get("_eval_uploader") is None:
             st.caption(f":material/upload_file: {md_code(stored.name)} · {human_size(stored.size)} (uploaded earlier)")
@@ -173,9 +198,14 @@ def _file_chooser(source: str, handed: LaunchFile | None, train: LaunchFile | No
         by_id = {f.id: f for f in files}
         if ss.eval_account_file not in by_id:
             ss.eval_account_file = None
-        st.selectbox("File on the account", list(by_id), format_func=lambda i: by_id[i].label(), index=None,
-                     placeholder="Choose a file" if files else "No fine-tune files on this account yet",
-                     **ui.bind("eval_account_file"))
+        st.selectbox(
+            "File on the account",
+            list(by_id),
+            format_func=lambda i: by_id[i].label(),
+            index=None,
+            placeholder="Choose a file" if files else "No fine-tune files on this account yet",
+            **ui.bind("eval_account_file"),
+        )
         chosen = by_id.get(ss.eval_account_file)
         if chosen is None:
             return None
@@ -185,27 +215,41 @@ def _file_chooser(source: str, handed: LaunchFile | None, train: LaunchFile | No
             return None
         return content
     # a seeded sample of the training file
-    st.file_uploader("Training file (JSONL)", type=["jsonl"], key="_eval_train_uploader", on_change=_store_upload,
-                     args=("_eval_train_uploader", "eval_train"),
-                     help="Handed over by the Dataset page when it gave Launch a training file; upload another to "
-                          "replace it.")
+    st.file_uploader(
+        "Training file (JSONL)",
+        type=["jsonl"],
+        key="_eval_train_uploader",
+        on_change=_store_upload,
+        args=("_eval_train_uploader", "eval_train"),
+        help="Handed over by the Dataset page when it gave Launch a training file; upload another to replace it.",
+    )
     if train is not None:
         st.caption(f":material/model_training: {md_code(train.name)} · {human_size(train.size)}")
-    st.warning("These are training examples: a fine-tune has seen them, so it scores higher on them than it "
-               "will on new questions. Prefer a validation file for the real answer.", icon=":material/visibility:")
+    st.warning(
+        "These are training examples: a fine-tune has seen them, so it scores higher on them than it "
+        "will on new questions. Prefer a validation file for the real answer.",
+        icon=":material/visibility:",
+    )
     return train
 
 
 def _estimate(eval_set, candidates: list, key: tuple) -> list[ev.CandidateEstimate]:
-    return ss.eval_memo.get(("estimate", key, calendar),
-                               lambda: ev.estimate(eval_set, candidates, calendar=calendar))
+    return ss.eval_memo.get(("estimate", key, calendar), lambda: ev.estimate(eval_set, candidates, calendar=calendar))
 
 
 def _estimate_rows(estimates: list[ev.CandidateEstimate]) -> list[dict]:
-    return [{"candidate": e.label, "calls": e.calls, "prompt tokens": e.prompt_tokens,
-             "output tokens (est.)": e.output_tokens,
-             "cost (est.)": e.cost_usd, "per 1,000 calls": e.cost_per_1k_calls_usd,
-             "note": e.note} for e in estimates]
+    return [
+        {
+            "candidate": e.label,
+            "calls": e.calls,
+            "prompt tokens": e.prompt_tokens,
+            "output tokens (est.)": e.output_tokens,
+            "cost (est.)": e.cost_usd,
+            "per 1,000 calls": e.cost_per_1k_calls_usd,
+            "note": e.note,
+        }
+        for e in estimates
+    ]
 
 
 def _cost_text(usd: float | None) -> str:
@@ -242,9 +286,15 @@ def _start_pending() -> None:
     pending = ss.eval_pending
 
     def new_run():
-        return ev.Run(pending["eval_set"], pending["candidates"], make_client=lambda: ui.client(conn),
-                   concurrency=pending["concurrency"], max_spend=pending["max_spend"], calendar=calendar,
-                   results=pending["results"])
+        return ev.Run(
+            pending["eval_set"],
+            pending["candidates"],
+            make_client=lambda: ui.client(conn),
+            concurrency=pending["concurrency"],
+            max_spend=pending["max_spend"],
+            calendar=calendar,
+            results=pending["results"],
+        )
 
     try:
         if conn.is_demo and pending["file"] is not None:
@@ -275,40 +325,72 @@ def confirm_dialog() -> None:
     calls = sum(e.calls for e in estimates)
     if conn.is_demo:
         st.metric("Charge", "$0.00", help="Demo mode: the simulator answers.")
-        st.caption(f"Demo mode costs nothing. At OpenAI's list prices these {calls:,} calls would cost "
-                   f"{_cost_text(total)} (simulated).")
+        st.caption(
+            f"Demo mode costs nothing. At OpenAI's list prices these {calls:,} calls would cost "
+            f"{_cost_text(total)} (simulated)."
+        )
     else:
         st.metric("Estimated cost", _cost_text(total))
-        st.caption(f"{calls:,} calls to {conn.label()}: prompt tokens counted exactly, output estimated from the "
-                   "references' lengths, no cache discount assumed. Prices as of " + cat.as_of + ".")
+        st.caption(
+            f"{calls:,} calls to {conn.label()}: prompt tokens counted exactly, output estimated from the "
+            "references' lengths, no cache discount assumed. Prices as of " + cat.as_of + "."
+        )
     st.dataframe(_estimate_rows(estimates), hide_index=True, width="stretch")
     if pending["max_spend"] is not None:
         st.caption(f":material/savings: The run stops if its measured spend reaches ${pending['max_spend']:,.2f}.")
     if pending["judge_of"]:
-        st.caption(f"The judge ({md_escape(pending['candidates'][0].model)}) grades each answer once; its scores are "
-                   "an opinion, shown apart from the measurements.")
+        st.caption(
+            f"The judge ({md_escape(pending['candidates'][0].model)}) grades each answer once; its scores are "
+            "an opinion, shown apart from the measurements."
+        )
     if pending["resume"]:
         st.caption("Resuming: only the calls without an answer are sent; answered calls are never sent again.")
     left, right = st.columns(2)
-    left.button("Starting…" if starting else "Confirm and run", type="primary", icon=":material/play_arrow:",
-                disabled=starting, on_click=_on_confirm, key="eval_confirm", width="stretch")
+    left.button(
+        "Starting…" if starting else "Confirm and run",
+        type="primary",
+        icon=":material/play_arrow:",
+        disabled=starting,
+        on_click=_on_confirm,
+        key="eval_confirm",
+        width="stretch",
+    )
     right.button("Cancel", disabled=starting, on_click=_on_cancel, key="eval_cancel", width="stretch")
     if starting:
         _start_pending()
         st.rerun()
 
 
-def review(eval_set, candidates: list, estimates, *, file: LaunchFile | None = None, resume_of: str | None = None,
-           results=(), judge_of: str | None = None, grading=None) -> None:
+def review(
+    eval_set,
+    candidates: list,
+    estimates,
+    *,
+    file: LaunchFile | None = None,
+    resume_of: str | None = None,
+    results=(),
+    judge_of: str | None = None,
+    grading=None,
+) -> None:
     """Open the confirmation for a new run (a fresh run id) or for resuming ``resume_of``; ``judge_of``: the
     run whose answers a grader scores (``grading`` its set)."""
     if ss.eval_pending is not None:  # a double click: the confirmation is already open
         return
     cap = float(ss.eval_max_spend) if ss.eval_max_spend_on else None
-    ss.eval_pending = {"run_id": resume_of or session.new_run_id(), "eval_set": eval_set, "candidates": candidates,
-                       "estimates": estimates, "results": list(results), "concurrency": int(ss.eval_concurrency),
-                       "max_spend": cap, "state": "review", "resume": bool(resume_of),
-                       "file": file, "judge_of": judge_of, "grading": grading}
+    ss.eval_pending = {
+        "run_id": resume_of or session.new_run_id(),
+        "eval_set": eval_set,
+        "candidates": candidates,
+        "estimates": estimates,
+        "results": list(results),
+        "concurrency": int(ss.eval_concurrency),
+        "max_spend": cap,
+        "state": "review",
+        "resume": bool(resume_of),
+        "file": file,
+        "judge_of": judge_of,
+        "grading": grading,
+    }
     ss.eval_note = ss.eval_failure = None
 
 
@@ -322,8 +404,14 @@ def _resume(run_id: str, judge_of: str | None = None) -> None:
     run = ss.eval_runs.get(run_id)
     if run is not None and not run.running:
         grading = ss.eval_judges[judge_of]["grading"] if judge_of else None
-        review(run.eval_set, run.candidates, session.remaining_estimate(run, calendar=calendar), resume_of=run_id,
-               judge_of=judge_of, grading=grading)
+        review(
+            run.eval_set,
+            run.candidates,
+            session.remaining_estimate(run, calendar=calendar),
+            resume_of=run_id,
+            judge_of=judge_of,
+            grading=grading,
+        )
 
 
 def live_progress(run_id: str, judge_of: str | None = None) -> None:
@@ -337,13 +425,22 @@ def live_progress(run_id: str, judge_of: str | None = None) -> None:
     cols[0].metric("Calls done", f"{progress.done:,} / {progress.total:,}")
     cols[1].metric("Errors", f"{progress.errors:,}")
     spend = "$0.00 (demo)" if conn.is_demo else launch.format_usd(progress.spend_usd)
-    cols[2].metric("Spend so far", spend, help="Measured from the usage each answer reports, at catalog prices."
-                   + (" Demo mode: what it would cost on OpenAI, simulated; nothing is charged." if conn.is_demo else ""))
+    cols[2].metric(
+        "Spend so far",
+        spend,
+        help="Measured from the usage each answer reports, at catalog prices."
+        + (" Demo mode: what it would cost on OpenAI, simulated; nothing is charged." if conn.is_demo else ""),
+    )
     cols[3].metric("Time left", "—" if progress.eta_s is None else jobs.format_duration(progress.eta_s))
     if progress.running:
-        st.button("Stop", icon=":material/stop_circle:", key=f"eval_stop{'_judge' if judge_of else ''}",
-                  on_click=_stop, args=(run_id,),
-                  help="No new calls are sent; the calls in flight finish and are kept.")
+        st.button(
+            "Stop",
+            icon=":material/stop_circle:",
+            key=f"eval_stop{'_judge' if judge_of else ''}",
+            on_click=_stop,
+            args=(run_id,),
+            help="No new calls are sent; the calls in flight finish and are kept.",
+        )
 
 
 def watch(run_id: str, judge_of: str | None = None) -> None:
@@ -358,28 +455,43 @@ def watch(run_id: str, judge_of: str | None = None) -> None:
         return
     unanswered = len(run.remaining())
     reason = {"stopped": "Stopped. ", "max_spend": "Stopped at the spending limit. "}.get(
-        run.progress().stopped_reason, "")
+        run.progress().stopped_reason, ""
+    )
     if unanswered:
-        st.caption(f"{reason}{unanswered:,} calls have no answer yet (stopped before them, or failed); Resume sends "
-                   "only those, never an answered one again.")
-        st.button("Resume…", icon=":material/play_arrow:", key=f"eval_resume{'_judge' if judge_of else ''}",
-                  on_click=_resume, args=(run_id, judge_of))
+        st.caption(
+            f"{reason}{unanswered:,} calls have no answer yet (stopped before them, or failed); Resume sends "
+            "only those, never an answered one again."
+        )
+        st.button(
+            "Resume…",
+            icon=":material/play_arrow:",
+            key=f"eval_resume{'_judge' if judge_of else ''}",
+            on_click=_resume,
+            args=(run_id, judge_of),
+        )
     else:
         st.caption("Finished: every call answered.")
 
 
 def judge_section(run_id: str, run, results: list, judge_run) -> None:
     """The optional judge: a grader model's 0-1 opinion of each answer, estimated and confirmed like the run."""
-    with st.expander("Ask a judge (optional): a grader model's opinion of each answer, 0 to 1",
-                     expanded=judge_run is not None, icon=":material/gavel:"):
+    with st.expander(
+        "Ask a judge (optional): a grader model's opinion of each answer, 0 to 1",
+        expanded=judge_run is not None,
+        icon=":material/gavel:",
+    ):
         if judge_run is not None:
             watch(ss.eval_judges[run_id]["run_id"], judge_of=run_id)
             if not judge_run.running:
-                st.caption("The judge's scores are in the scoreboard's \"judge (opinion)\" column: an opinion of "
-                           "a model, not a measurement.")
+                st.caption(
+                    "The judge's scores are in the scoreboard's \"judge (opinion)\" column: an opinion of "
+                    "a model, not a measurement."
+                )
             return
-        st.caption("Useful where exact match is too strict (prose answers). It costs money like the run: one call "
-                   "per answer, estimated and confirmed first.")
+        st.caption(
+            "Useful where exact match is too strict (prose answers). It costs money like the run: one call "
+            "per answer, estimated and confirmed first."
+        )
         graders = [o.id for o in session.model_options([], calendar=calendar, today=today)]
         if ss.eval_judge_model not in graders:
             ss.eval_judge_model = graders[0] if graders else None
@@ -388,17 +500,28 @@ def judge_section(run_id: str, run, results: list, judge_run) -> None:
         if not ss.eval_judge_model or not (ss.eval_rubric or "").strip():
             st.caption("Choose a grader model and write a rubric.")
             return
-        grading = ev.grading_set(run.eval_set, run.candidates, results,
-                                 ev.Judge(ss.eval_judge_model.strip(), rubric=ss.eval_rubric.strip()))
+        grading = ev.grading_set(
+            run.eval_set, run.candidates, results, ev.Judge(ss.eval_judge_model.strip(), rubric=ss.eval_rubric.strip())
+        )
         if not len(grading.eval_set):
             st.caption("No answer to grade.")
             return
-        estimates = _estimate(grading.eval_set, [grading.candidate],
-                              ("judge", run_id, ss.eval_judge_model, hash(ss.eval_rubric), len(grading.eval_set)))
-        st.caption(f"{len(grading.eval_set):,} answers to grade · estimated "
-                   + ("nothing in demo mode" if conn.is_demo else _cost_text(ev.total_estimate(estimates))) + ".")
-        if st.button("Review the judge's estimate…", icon=":material/gavel:", key="eval_judge_review",
-                     disabled=ss.eval_pending is not None):
+        estimates = _estimate(
+            grading.eval_set,
+            [grading.candidate],
+            ("judge", run_id, ss.eval_judge_model, hash(ss.eval_rubric), len(grading.eval_set)),
+        )
+        st.caption(
+            f"{len(grading.eval_set):,} answers to grade · estimated "
+            + ("nothing in demo mode" if conn.is_demo else _cost_text(ev.total_estimate(estimates)))
+            + "."
+        )
+        if st.button(
+            "Review the judge's estimate…",
+            icon=":material/gavel:",
+            key="eval_judge_review",
+            disabled=ss.eval_pending is not None,
+        ):
             review(grading.eval_set, [grading.candidate], estimates, judge_of=run_id, grading=grading)
 
 
@@ -413,84 +536,136 @@ def results_section(run_id: str, run) -> None:
     if verdicts:  # a grader's opinion joins the scores as "judge"
         results = ev.apply_verdicts(results, judge["grading"], verdicts)
     # a resume turns errors into answers (and a judge adds verdicts): the key counts them
-    report = ss.eval_memo.get(("report", run_id, len(results), sum(r.answered for r in results),
-                                  sum(v.answered for v in verdicts)),
-                                 lambda: ev.summarize(run.eval_set, run.candidates, results, prices_as_of=cat.as_of,
-                                                   calendar=calendar))
+    report = ss.eval_memo.get(
+        ("report", run_id, len(results), sum(r.answered for r in results), sum(v.answered for v in verdicts)),
+        lambda: ev.summarize(run.eval_set, run.candidates, results, prices_as_of=cat.as_of, calendar=calendar),
+    )
     simulated = report.simulated or conn.is_demo
     document = report.to_document()
     st.header("5 · Results", anchor=False)
     st.subheader("Scoreboard", anchor=False)
     if simulated:
-        st.caption(":material/science: Simulated: a simulator gave these answers, so the scores, "
-                   "tokens, costs and latencies show how the page reads, not how your models do.")
+        st.caption(
+            ":material/science: Simulated: a simulator gave these answers, so the scores, "
+            "tokens, costs and latencies show how the page reads, not how your models do."
+        )
     if report.references_from:
         st.caption(f"References: the recorded answers of {md_escape(report.references_from)}.")
-    st.dataframe(session.scoreboard_table(report), hide_index=True, width="stretch", key="eval_scoreboard",
-                 column_config={
-                     "candidate": st.column_config.TextColumn(width="medium"),
-                     "per 1,000 calls": st.column_config.NumberColumn("$ per 1,000 calls", format="$%.4f"),
-                     "similarity": st.column_config.NumberColumn(format="%.3f", width="small"),
-                     "p50 ms": st.column_config.NumberColumn(format="%.0f", width="small"),
-                     "p95 ms": st.column_config.NumberColumn(format="%.0f", width="small")})
-    st.caption(f"Baseline: {md_escape(report.baseline)}. Exact match and valid JSON with their 95% Wilson interval; "
-               "wins and losses count the examples where exactly one of the two is right, with the exact McNemar "
-               f"p-value (below 0.05: unlikely to be chance). Cost from the usage each answer reported, at the "
-               f"catalog's prices as of {report.prices_as_of}. A judge's score is an opinion, not a measurement.")
+    st.dataframe(
+        session.scoreboard_table(report),
+        hide_index=True,
+        width="stretch",
+        key="eval_scoreboard",
+        column_config={
+            "candidate": st.column_config.TextColumn(width="medium"),
+            "per 1,000 calls": st.column_config.NumberColumn("$ per 1,000 calls", format="$%.4f"),
+            "similarity": st.column_config.NumberColumn(format="%.3f", width="small"),
+            "p50 ms": st.column_config.NumberColumn(format="%.0f", width="small"),
+            "p95 ms": st.column_config.NumberColumn(format="%.0f", width="small"),
+        },
+    )
+    st.caption(
+        f"Baseline: {md_escape(report.baseline)}. Exact match and valid JSON with their 95% Wilson interval; "
+        "wins and losses count the examples where exactly one of the two is right, with the exact McNemar "
+        f"p-value (below 0.05: unlikely to be chance). Cost from the usage each answer reported, at the "
+        f"catalog's prices as of {report.prices_as_of}. A judge's score is an opinion, not a measurement."
+    )
     for note in report.notes:
         st.caption(md_escape(note))
     for sentence, count in session.error_summary(results):
-        st.warning(f"{count:,} call{'s' if count != 1 else ''} without an answer: {md_escape(sentence)}",
-                   icon=":material/error:")
+        st.warning(
+            f"{count:,} call{'s' if count != 1 else ''} without an answer: {md_escape(sentence)}",
+            icon=":material/error:",
+        )
 
     left, right = st.columns(2)
-    left.plotly_chart(charts.score_cost_figure(document, simulated=simulated), key="eval_chart_cost",
-                      width="stretch")
+    left.plotly_chart(charts.score_cost_figure(document, simulated=simulated), key="eval_chart_cost", width="stretch")
     rows = [r.to_record() for r in results]
-    right.plotly_chart(charts.similarity_figure(rows, [c.display_label for c in run.candidates], simulated=simulated),
-                       key="eval_chart_similarity", width="stretch")
+    right.plotly_chart(
+        charts.similarity_figure(rows, [c.display_label for c in run.candidates], simulated=simulated),
+        key="eval_chart_similarity",
+        width="stretch",
+    )
 
     flipped = ev.flips(run.eval_set, run.candidates, results)
     st.subheader(f"Flips ({len(flipped):,})", anchor=False)
     if not flipped:
         st.caption("No example where the baseline and a candidate disagree on exact match.")
     else:
-        st.caption("Examples where exactly one of the baseline and a candidate is right, answers side by side "
-                   "with the reference.")
+        st.caption(
+            "Examples where exactly one of the baseline and a candidate is right, answers side by side "
+            "with the reference."
+        )
         table = session.flip_rows(flipped)
-        st.dataframe(table, hide_index=True, width="stretch", height=min(420, 38 + 35 * len(table)), key="eval_flips",
-                     column_config={name: st.column_config.TextColumn(width="medium")
-                                    for name in ("baseline answer", "candidate answer", "reference")})
-        index = st.selectbox("Read one in full", range(len(flipped)), key="eval_flip_pick",
-                             format_func=lambda i: f"line {flipped[i].line} · {flipped[i].label} · "
-                                                   f"{table[i]['who is right']} right")
+        st.dataframe(
+            table,
+            hide_index=True,
+            width="stretch",
+            height=min(420, 38 + 35 * len(table)),
+            key="eval_flips",
+            column_config={
+                name: st.column_config.TextColumn(width="medium")
+                for name in ("baseline answer", "candidate answer", "reference")
+            },
+        )
+        index = st.selectbox(
+            "Read one in full",
+            range(len(flipped)),
+            key="eval_flip_pick",
+            format_func=lambda i: f"line {flipped[i].line} · {flipped[i].label} · {table[i]['who is right']} right",
+        )
         flip = flipped[index]
         cols = st.columns(3)
-        for col, title, text in ((cols[0], f"Baseline ({report.baseline})", table[index]["baseline answer"]),
-                                 (cols[1], f"Candidate ({flip.label})", table[index]["candidate answer"]),
-                                 (cols[2], "Reference", table[index]["reference"])):
+        for col, title, text in (
+            (cols[0], f"Baseline ({report.baseline})", table[index]["baseline answer"]),
+            (cols[1], f"Candidate ({flip.label})", table[index]["candidate answer"]),
+            (cols[2], "Reference", table[index]["reference"]),
+        ):
             col.markdown(f"**{md_escape(title)}**")
             col.code(text or "(no answer)", language=None, wrap_lines=True)
 
     judge_section(run_id, run, results, judge_run)
 
     st.subheader("Keep it", anchor=False)
-    settings = {"limit": ss.eval_limit or None, "seed": ss.eval_seed, "concurrency": run.concurrency,
-                "simulated": simulated}
+    settings = {
+        "limit": ss.eval_limit or None,
+        "seed": ss.eval_seed,
+        "concurrency": run.concurrency,
+        "simulated": simulated,
+    }
     snapshot = (run.eval_set, list(run.candidates), list(results), settings, report)
     stem = run.eval_set.name.rsplit(".", 1)[0] or "evaluation"
     row = st.container(horizontal=True, gap="small")
-    row.download_button("Recording (JSONL)", data=lambda s=snapshot: ev.recording_bytes(s[0], s[1], s[2], s[3]),
-                        file_name=f"{stem}-recording.jsonl", mime="application/jsonl", on_click="ignore",
-                        icon=":material/download:", type="primary", key="eval_dl_recording",
-                        help="Every answer with its scores and usage. Load it later to compare against.")
-    row.download_button("Scoreboard (CSV)", data=lambda s=snapshot: ev.scoreboard_csv(s[4]),
-                        file_name=f"{stem}-scoreboard.csv", mime="text/csv", on_click="ignore",
-                        icon=":material/table:", key="eval_dl_scoreboard")
-    row.download_button("promptfoo config", data=lambda s=snapshot: ev.promptfoo_config(s[0], s[1]),
-                        file_name="promptfooconfig.yaml", mime="application/yaml", on_click="ignore",
-                        icon=":material/integration_instructions:", key="eval_dl_promptfoo",
-                        help="The same comparison as a promptfoo configuration, to run in CI.")
+    row.download_button(
+        "Recording (JSONL)",
+        data=lambda s=snapshot: ev.recording_bytes(s[0], s[1], s[2], s[3]),
+        file_name=f"{stem}-recording.jsonl",
+        mime="application/jsonl",
+        on_click="ignore",
+        icon=":material/download:",
+        type="primary",
+        key="eval_dl_recording",
+        help="Every answer with its scores and usage. Load it later to compare against.",
+    )
+    row.download_button(
+        "Scoreboard (CSV)",
+        data=lambda s=snapshot: ev.scoreboard_csv(s[4]),
+        file_name=f"{stem}-scoreboard.csv",
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/table:",
+        key="eval_dl_scoreboard",
+    )
+    row.download_button(
+        "promptfoo config",
+        data=lambda s=snapshot: ev.promptfoo_config(s[0], s[1]),
+        file_name="promptfooconfig.yaml",
+        mime="application/yaml",
+        on_click="ignore",
+        icon=":material/integration_instructions:",
+        key="eval_dl_promptfoo",
+        help="The same comparison as a promptfoo configuration, to run in CI.",
+    )
 
     pair = session.costs_pair(run.candidates)
     with st.container(border=True):
@@ -499,10 +674,12 @@ def results_section(run_id: str, run) -> None:
             st.caption("Needs a fine-tuned candidate and a candidate with the long prompt in the same run.")
         else:
             measured = ev.measured_usage(report, fine_tuned_label=pair[0], prompted_label=pair[1])
-            st.caption(f"Measured on {measured.examples:,} examples: {measured.prompt_tokens_fine_tuned:,.0f} prompt "
-                       f"tokens a call for {md_escape(pair[0])}, {measured.prompt_tokens_prompted:,.0f} with the long "
-                       f"prompt ({md_escape(pair[1])}), {measured.completion_tokens:,.0f} output tokens"
-                       + (" (simulated)." if simulated else "."))
+            st.caption(
+                f"Measured on {measured.examples:,} examples: {measured.prompt_tokens_fine_tuned:,.0f} prompt "
+                f"tokens a call for {md_escape(pair[0])}, {measured.prompt_tokens_prompted:,.0f} with the long "
+                f"prompt ({md_escape(pair[1])}), {measured.completion_tokens:,.0f} output tokens"
+                + (" (simulated)." if simulated else ".")
+            )
             if st.button("Use these measurements on Costs", icon=":material/send:", key="eval_to_costs"):
                 ui.set_measured_usage(measured)
                 ss.eval_note = "Handed to Costs: it now uses the measured tokens instead of typed guesses."
@@ -520,11 +697,15 @@ if request is not None:  # Jobs' "Evaluate this model" or Dataset's validation f
     ui.set_evaluate_request(None)
 
 st.title("Evaluate")
-st.caption("Does the fine-tune beat a well-prompted model? Run your own examples through each candidate, score "
-           "the answers, price every call. Nothing is sent before you confirm the estimate.")
+st.caption(
+    "Does the fine-tune beat a well-prompted model? Run your own examples through each candidate, score "
+    "the answers, price every call. Nothing is sent before you confirm the estimate."
+)
 if conn.is_demo:
-    st.info("**Demo mode**: the simulator answers, nothing costs money, and every figure on this page is "
-            "simulated.", icon=":material/science:")
+    st.info(
+        "**Demo mode**: the simulator answers, nothing costs money, and every figure on this page is simulated.",
+        icon=":material/science:",
+    )
 missing = conn.missing()
 if missing:
     st.info(missing, icon=":material/key:")
@@ -537,8 +718,9 @@ if ss.eval_failure:
 # The models on offer: the account's fine-tunes first. One about to stop answering is recorded first.
 tunes, tunes_error = ss.eval_account.get(conn.fingerprint(), "tunes", _read_fine_tunes)
 requested = ss.pop("eval_requested", None)
-options = session.model_options(tunes, calendar=calendar, today=today,
-                                extra=[m for m in ([requested[0]] if requested else []) + slots.models()])
+options = session.model_options(
+    tunes, calendar=calendar, today=today, extra=[m for m in ([requested[0]] if requested else []) + slots.models()]
+)
 if requested:
     _suggest(options, *requested)
 elif not slots.rows:
@@ -546,12 +728,21 @@ elif not slots.rows:
 labels = {o.id: o.label(today) for o in options}
 for due in session.record_first(options, today):
     left, right = st.columns([5, 1.4], vertical_alignment="center")
-    left.warning(f"**{md_escape(due.id)}** stops answering on {due.shutdown_date:%Y-%m-%d} "
-                 f"({session.days_left(due.shutdown_date, today)} days). After that day its answers can only be "
-                 "compared if they were recorded: record them first.", icon=":material/event_busy:")
-    right.button("Record its answers", icon=":material/fiber_manual_record:", key=f"eval_record_{due.id}",
-                 on_click=_record_only, args=(due.id,), width="stretch",
-                 help="A run with only this model on your examples; then download the recording.")
+    left.warning(
+        f"**{md_escape(due.id)}** stops answering on {due.shutdown_date:%Y-%m-%d} "
+        f"({session.days_left(due.shutdown_date, today)} days). After that day its answers can only be "
+        "compared if they were recorded: record them first.",
+        icon=":material/event_busy:",
+    )
+    right.button(
+        "Record its answers",
+        icon=":material/fiber_manual_record:",
+        key=f"eval_record_{due.id}",
+        on_click=_record_only,
+        args=(due.id,),
+        width="stretch",
+        help="A run with only this model on your examples; then download the recording.",
+    )
 
 launch_train, launch_valid = ui.get_launch_files()
 handed = ss.eval_handed or launch_valid
@@ -561,24 +752,47 @@ train = ss.eval_train or launch_train
 with st.container(border=True):
     head, refresh = st.columns([5, 1], vertical_alignment="center")
     head.subheader("1 · The examples", anchor=False)
-    refresh.button("Refresh", icon=":material/refresh:", on_click=_refresh_account, key="eval_refresh",
-                   help="Read the account's files and fine-tuned models again.", width="stretch")
+    refresh.button(
+        "Refresh",
+        icon=":material/refresh:",
+        on_click=_refresh_account,
+        key="eval_refresh",
+        help="Read the account's files and fine-tuned models again.",
+        width="stretch",
+    )
     sources = [s for s in SOURCES if s != "dataset" or handed]
     if ss.eval_source not in sources:  # first visit, or the hand-over is gone: a handed file comes first
         ss.eval_source = "dataset" if handed else "upload"
-    st.radio("Examples", sources, format_func=SOURCES.get, horizontal=True, label_visibility="collapsed",
-             **ui.bind("eval_source"))
+    st.radio(
+        "Examples",
+        sources,
+        format_func=SOURCES.get,
+        horizontal=True,
+        label_visibility="collapsed",
+        **ui.bind("eval_source"),
+    )
     chosen = _file_chooser(ss.eval_source, handed, train)
     set_facts = st.empty()  # what was read from the file, filled in below
     left, right = st.columns(2)
-    left.number_input("Examples to evaluate (0 = all)", min_value=0, step=10, **ui.bind("eval_limit"),
-                      help="A seeded random sample, the same examples for every candidate.")
-    right.number_input("Seed", min_value=0, step=1, **ui.bind("eval_seed"),
-                       help="The same seed picks the same examples.")
+    left.number_input(
+        "Examples to evaluate (0 = all)",
+        min_value=0,
+        step=10,
+        **ui.bind("eval_limit"),
+        help="A seeded random sample, the same examples for every candidate.",
+    )
+    right.number_input(
+        "Seed", min_value=0, step=1, **ui.bind("eval_seed"), help="The same seed picks the same examples."
+    )
     with st.expander("Compare against a recording (a fine-tune that no longer answers)"):
-        st.file_uploader("Recording (JSONL)", type=["jsonl"], key="_eval_recording_uploader", on_change=_store_upload,
-                         args=("_eval_recording_uploader", "eval_recording"),
-                         help="A recording downloaded from this page: its answers stand in for its model.")
+        st.file_uploader(
+            "Recording (JSONL)",
+            type=["jsonl"],
+            key="_eval_recording_uploader",
+            on_change=_store_upload,
+            args=("_eval_recording_uploader", "eval_recording"),
+            help="A recording downloaded from this page: its answers stand in for its model.",
+        )
         recording = None
         if ss.eval_recording is not None:
             loaded = _load_recording(ss.eval_recording)
@@ -588,16 +802,28 @@ with st.container(border=True):
                 recording = loaded
                 if ss.eval_against_label not in recording.labels:
                     ss.eval_against_label = recording.baseline
-                st.selectbox("Stands in as the baseline", recording.labels, **ui.bind("eval_against_label"),
-                             help="Its recorded answers are the baseline; its calls are not sent again.")
-                st.caption(f"Made on {md_code(recording.eval_file or 'an unnamed file')}: evaluate the same file "
-                           "with the same sample.")
-            st.button("Remove the recording", key="eval_recording_remove",
-                      on_click=lambda: ss.update(eval_recording=None, eval_against_label=None))
+                st.selectbox(
+                    "Stands in as the baseline",
+                    recording.labels,
+                    **ui.bind("eval_against_label"),
+                    help="Its recorded answers are the baseline; its calls are not sent again.",
+                )
+                st.caption(
+                    f"Made on {md_code(recording.eval_file or 'an unnamed file')}: evaluate the same file "
+                    "with the same sample."
+                )
+            st.button(
+                "Remove the recording",
+                key="eval_recording_remove",
+                on_click=lambda: ss.update(eval_recording=None, eval_against_label=None),
+            )
 
 if chosen is None:
-    st.info("Choose the examples to evaluate: a chat JSONL file whose last assistant message in each line is the "
-            "answer you expect.", icon=":material/upload_file:")
+    st.info(
+        "Choose the examples to evaluate: a chat JSONL file whose last assistant message in each line is the "
+        "answer you expect.",
+        icon=":material/upload_file:",
+    )
     st.stop()
 eval_set = _load_set(chosen, int(ss.eval_limit) or None, int(ss.eval_seed))
 if isinstance(eval_set, str):
@@ -610,10 +836,16 @@ if recording is not None:
     except ValueError as exc:
         set_facts.error(md_escape(str(exc)), icon=":material/block:")
         st.stop()
-skipped = f"; lines skipped (not usable): {', '.join(map(str, eval_set.skipped[:12]))}" \
-    + ("…" if len(eval_set.skipped) > 12 else "") if eval_set.skipped else ""
-set_facts.caption(f":material/checklist: {len(eval_set):,} examples from {md_code(eval_set.name)}{skipped}."
-                  + (" The answers are JSON: Structured Outputs is offered below." if eval_set.references_are_json else ""))
+skipped = (
+    f"; lines skipped (not usable): {', '.join(map(str, eval_set.skipped[:12]))}"
+    + ("…" if len(eval_set.skipped) > 12 else "")
+    if eval_set.skipped
+    else ""
+)
+set_facts.caption(
+    f":material/checklist: {len(eval_set):,} examples from {md_code(eval_set.name)}{skipped}."
+    + (" The answers are JSON: Structured Outputs is offered below." if eval_set.references_are_json else "")
+)
 
 # 2 · Candidates
 with st.container(border=True):
@@ -622,51 +854,98 @@ with st.container(border=True):
     if tunes_error:
         st.warning(md_escape(tunes_error) + " Showing the catalog's models.", icon=":material/warning:")
     if stand_in:
-        st.info(f"Baseline: the recorded answers of {md_escape(stand_in[0].display_label)} (no call is sent for it).",
-                icon=":material/history:")
+        st.info(
+            f"Baseline: the recorded answers of {md_escape(stand_in[0].display_label)} (no call is sent for it).",
+            icon=":material/history:",
+        )
     for position, n in enumerate(slots.rows):
         keys = slots.keys(n)
         ids = [o.id for o in options]
         cols = st.columns([3.5, 1.8, 2.0, 1.8, 0.5, 0.5], vertical_alignment="bottom")
-        cols[0].selectbox("Baseline" if position == 0 and not stand_in else f"Candidate {position + 1}", ids,
-                          format_func=lambda i: labels.get(i, i), accept_new_options=True, **ui.bind(keys["model"]),
-                          help="Or type any model id the backend accepts: a checkpoint, another fine-tune, an Azure "
-                               "deployment name.")
-        cols[1].toggle("Long prompt", **ui.bind(keys["prompt"]),
-                       help="Replace each example's system message with the long prompt below.")
+        cols[0].selectbox(
+            "Baseline" if position == 0 and not stand_in else f"Candidate {position + 1}",
+            ids,
+            format_func=lambda i: labels.get(i, i),
+            accept_new_options=True,
+            **ui.bind(keys["model"]),
+            help="Or type any model id the backend accepts: a checkpoint, another fine-tune, an Azure deployment name.",
+        )
+        cols[1].toggle(
+            "Long prompt",
+            **ui.bind(keys["prompt"]),
+            help="Replace each example's system message with the long prompt below.",
+        )
         if eval_set.references_are_json:
-            cols[2].toggle("Structured Outputs", **ui.bind(keys["schema"]),
-                           help="Send a strict JSON Schema inferred from the references (response_format).")
+            cols[2].toggle(
+                "Structured Outputs",
+                **ui.bind(keys["schema"]),
+                help="Send a strict JSON Schema inferred from the references (response_format).",
+            )
         with cols[3].popover("Settings", icon=":material/tune:"):
             st.number_input("Temperature", min_value=0.0, max_value=2.0, step=0.1, **ui.bind(keys["temperature"]))
-            st.number_input("Max output tokens (0 = twice the longest reference)", min_value=0, step=64,
-                            **ui.bind(keys["max_tokens"]))
-            st.selectbox("Reasoning effort", EFFORTS, **ui.bind(keys["effort"]),
-                         help="For models that reason; \"default\" sends none.")
+            st.number_input(
+                "Max output tokens (0 = twice the longest reference)",
+                min_value=0,
+                step=64,
+                **ui.bind(keys["max_tokens"]),
+            )
+            st.selectbox(
+                "Reasoning effort",
+                EFFORTS,
+                **ui.bind(keys["effort"]),
+                help='For models that reason; "default" sends none.',
+            )
         if position > 0:
-            cols[4].button("", icon=":material/vertical_align_top:", key=f"eval_up_{n}", on_click=slots.make_baseline,
-                           args=(n,), help="Make this the baseline")
+            cols[4].button(
+                "",
+                icon=":material/vertical_align_top:",
+                key=f"eval_up_{n}",
+                on_click=slots.make_baseline,
+                args=(n,),
+                help="Make this the baseline",
+            )
         if len(slots.rows) > 1:
-            cols[5].button("", icon=":material/close:", key=f"eval_remove_{n}", on_click=slots.remove, args=(n,),
-                           help="Remove this candidate")
-    st.button("Add a candidate", icon=":material/add:", key="eval_add",
-              on_click=lambda: slots.add(session.default_pair(options)[1] or options[0].id, long_prompt=True))
+            cols[5].button(
+                "",
+                icon=":material/close:",
+                key=f"eval_remove_{n}",
+                on_click=slots.remove,
+                args=(n,),
+                help="Remove this candidate",
+            )
+    st.button(
+        "Add a candidate",
+        icon=":material/add:",
+        key="eval_add",
+        on_click=lambda: slots.add(session.default_pair(options)[1] or options[0].id, long_prompt=True),
+    )
 
     choices = slots.choices(structured_allowed=eval_set.references_are_json)
     if any(c.long_prompt for c in choices):
         if not ss.get("eval_system_seeded"):
             ss.eval_system_seeded = True
             ss.eval_system = ss.eval_system or next((e.system for e in eval_set.examples if e.system), "")
-        st.text_area("The long prompt", height=200, **ui.bind("eval_system"),
-                     help="Replaces the system message of every example for the candidates with \"Long prompt\" on: "
-                          "the instructions and examples a fine-tune lets you drop. Starts from the file's own.")
+        st.text_area(
+            "The long prompt",
+            height=200,
+            **ui.bind("eval_system"),
+            help='Replaces the system message of every example for the candidates with "Long prompt" on: '
+            "the instructions and examples a fine-tune lets you drop. Starts from the file's own.",
+        )
         shots_col, note_col = st.columns([1, 3], vertical_alignment="bottom")
-        shots_col.number_input("Few-shot examples", min_value=0, max_value=20, step=1, **ui.bind("eval_fewshot"),
-                               help="Worked examples drawn (with the seed) from the training file and added to the "
-                                    "long prompt.")
+        shots_col.number_input(
+            "Few-shot examples",
+            min_value=0,
+            max_value=20,
+            step=1,
+            **ui.bind("eval_fewshot"),
+            help="Worked examples drawn (with the seed) from the training file and added to the long prompt.",
+        )
         if ss.eval_fewshot and train is None:
-            note_col.caption("Few-shot examples come from the training file: hand it over from the Dataset page, or "
-                             "choose \"A sample of the training file\" above and upload it.")
+            note_col.caption(
+                "Few-shot examples come from the training file: hand it over from the Dataset page, or "
+                'choose "A sample of the training file" above and upload it.'
+            )
         elif ss.eval_fewshot:
             note_col.caption(f"Drawn from {md_code(train.name)}.")
 
@@ -678,14 +957,23 @@ if system and ss.eval_fewshot and train is not None:
     except ev.EvalInputError as exc:
         problems.append(f"No few-shot examples: {exc}")
 names = session.candidate_labels(choices)
-candidates = [ev.Candidate(model=c.model, system=system if c.long_prompt else None,
-                              schema="auto" if c.structured else None, label=label, temperature=c.temperature,
-                              max_tokens=c.max_tokens, reasoning_effort=c.reasoning_effort)
-              for c, label in zip(choices, names) if c.model]
+candidates = [
+    ev.Candidate(
+        model=c.model,
+        system=system if c.long_prompt else None,
+        schema="auto" if c.structured else None,
+        label=label,
+        temperature=c.temperature,
+        max_tokens=c.max_tokens,
+        reasoning_effort=c.reasoning_effort,
+    )
+    for c, label in zip(choices, names)
+    if c.model
+]
 if stand_in:
     candidates.insert(0, stand_in[0])
 if any(c.long_prompt for c in choices) and not system:
-    problems.append("Write the long prompt, or turn \"Long prompt\" off.")
+    problems.append('Write the long prompt, or turn "Long prompt" off.')
 try:
     ev.check_labels(candidates)
 except ev.CandidateSpecError as exc:
@@ -696,46 +984,76 @@ with st.container(border=True):
     st.subheader("3 · Estimate and run", anchor=False)
     estimates = []
     if not problems:
-        fingerprint = (eval_set.sha256, tuple(e.line for e in eval_set.examples), eval_set.references_from,
-                       tuple((c.display_label, c.model, hash(c.system), c.schema, c.temperature, c.max_tokens,
-                              c.reasoning_effort) for c in candidates))
+        fingerprint = (
+            eval_set.sha256,
+            tuple(e.line for e in eval_set.examples),
+            eval_set.references_from,
+            tuple(
+                (c.display_label, c.model, hash(c.system), c.schema, c.temperature, c.max_tokens, c.reasoning_effort)
+                for c in candidates
+            ),
+        )
         todo = candidates[1:] if stand_in else candidates
         try:
             estimates = _estimate(eval_set, todo, fingerprint)
         except (ev.CandidateSpecError, ValueError) as exc:
             problems.append(str(exc))
     if estimates:
-        st.dataframe(_estimate_rows(estimates), hide_index=True, width="stretch", key="eval_estimate",
-                     column_config={"cost (est.)": st.column_config.NumberColumn(format="$%.4f"),
-                                    "per 1,000 calls": st.column_config.NumberColumn(format="$%.4f"),
-                                    "prompt tokens": st.column_config.NumberColumn(format="localized"),
-                                    "output tokens (est.)": st.column_config.NumberColumn(format="localized")})
+        st.dataframe(
+            _estimate_rows(estimates),
+            hide_index=True,
+            width="stretch",
+            key="eval_estimate",
+            column_config={
+                "cost (est.)": st.column_config.NumberColumn(format="$%.4f"),
+                "per 1,000 calls": st.column_config.NumberColumn(format="$%.4f"),
+                "prompt tokens": st.column_config.NumberColumn(format="localized"),
+                "output tokens (est.)": st.column_config.NumberColumn(format="localized"),
+            },
+        )
         total = ev.total_estimate(estimates)
         if conn.is_demo:
-            st.caption(f"**Demo mode costs nothing.** At OpenAI's list prices these calls would cost "
-                       f"{_cost_text(total)}: prompt tokens counted exactly, output estimated from the references.")
+            st.caption(
+                f"**Demo mode costs nothing.** At OpenAI's list prices these calls would cost "
+                f"{_cost_text(total)}: prompt tokens counted exactly, output estimated from the references."
+            )
         else:
-            st.caption(f"Estimated total: **{_cost_text(total)}**. Prompt tokens counted exactly with each model's "
-                       "tokenizer; output estimated from the references' lengths; no cache discount assumed.")
+            st.caption(
+                f"Estimated total: **{_cost_text(total)}**. Prompt tokens counted exactly with each model's "
+                "tokenizer; output estimated from the references' lengths; no cache discount assumed."
+            )
     left, right = st.columns(2)
     with left:
         st.toggle("Stop at a spending limit", **ui.bind("eval_max_spend_on"))
         if ss.eval_max_spend_on:
             st.number_input("Spending limit (USD)", min_value=0.0, step=1.0, format="%.2f", **ui.bind("eval_max_spend"))
-    right.number_input("Calls at a time", min_value=1, max_value=16, step=1, **ui.bind("eval_concurrency"),
-                       help="How many calls are in flight at once; rate limits are retried by the SDK.")
+    right.number_input(
+        "Calls at a time",
+        min_value=1,
+        max_value=16,
+        step=1,
+        **ui.bind("eval_concurrency"),
+        help="How many calls are in flight at once; rate limits are retried by the SDK.",
+    )
     total = ev.total_estimate(estimates) if estimates else None
     if estimates and ss.eval_max_spend_on and total is not None and total > float(ss.eval_max_spend):
-        problems.append(f"The estimate, {_cost_text(total)}, is above your spending limit of "
-                        f"${float(ss.eval_max_spend):,.2f}: raise the limit or evaluate fewer examples.")
+        problems.append(
+            f"The estimate, {_cost_text(total)}, is above your spending limit of "
+            f"${float(ss.eval_max_spend):,.2f}: raise the limit or evaluate fewer examples."
+        )
     current = ss.eval_runs.get(ss.eval_run_id)
     busy = current is not None and current.running
     if problems:
         st.error("\n".join(f"- {md_escape(p)}" for p in problems), icon=":material/block:")
     if busy:
         st.caption(":material/hourglass_top: A run is in progress below: stop it or let it finish to start another.")
-    if st.button("Review the estimate and run…", type="primary", icon=":material/receipt_long:", key="eval_review",
-                 disabled=bool(problems) or busy or not estimates or ss.eval_pending is not None):
+    if st.button(
+        "Review the estimate and run…",
+        type="primary",
+        icon=":material/receipt_long:",
+        key="eval_review",
+        disabled=bool(problems) or busy or not estimates or ss.eval_pending is not None,
+    ):
         review(eval_set, candidates, estimates, file=chosen, results=stand_in[1] if stand_in else ())
 
 # 4 · Progress and 5 · results

@@ -32,8 +32,13 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 README_SHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--disable-quic", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
 ]
 E2E_REQUIRED = bool(os.environ.get("CI") or os.environ.get("E2E_REQUIRED"))
 
@@ -63,8 +68,9 @@ def simulator():
     sim.stop()
 
 
-def start_streamlit(tmp_dir: Path, env_extra: dict[str, str], *, secrets_toml: str = "# no secrets: demo mode\n",
-                    cwd: Path = ROOT) -> tuple[subprocess.Popen, str, Path]:
+def start_streamlit(
+    tmp_dir: Path, env_extra: dict[str, str], *, secrets_toml: str = "# no secrets: demo mode\n", cwd: Path = ROOT
+) -> tuple[subprocess.Popen, str, Path]:
     """Start ``streamlit run dashboard.py`` (in ``cwd``) on a free port; returns (process, url, log path).
 
     ``secrets_toml`` is the server's secrets file (written to ``tmp_dir``).
@@ -75,9 +81,25 @@ def start_streamlit(tmp_dir: Path, env_extra: dict[str, str], *, secrets_toml: s
     log_path = tmp_dir / f"streamlit-{port}.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "AZURE_OPENAI_"))}
     env.update(env_extra)
-    cmd = [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none", "--secrets.files", str(secrets)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "dashboard.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+        "--secrets.files",
+        str(secrets),
+    ]
     log = open(log_path, "wb")
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -93,8 +115,9 @@ def start_streamlit(tmp_dir: Path, env_extra: dict[str, str], *, secrets_toml: s
 @pytest.fixture(scope="session")
 def app_server(simulator, tmp_path_factory):
     """(url, log path) of a Streamlit server in demo mode against ``simulator``."""
-    proc, url, log_path = start_streamlit(tmp_path_factory.mktemp("app"),
-                                          {"TUNING_DESK_SIMULATOR_URL": simulator.base_url})
+    proc, url, log_path = start_streamlit(
+        tmp_path_factory.mktemp("app"), {"TUNING_DESK_SIMULATOR_URL": simulator.base_url}
+    )
     yield url, log_path
     proc.terminate()
     try:
@@ -136,9 +159,11 @@ def wait_for_app_run(page, timeout: int = 30_000) -> None:
     """Wait until the app is connected and no script run is in progress."""
     page.wait_for_timeout(250)
     page.locator("[data-testid='stApp'][data-test-connection-state='CONNECTED']").wait_for(
-        state="attached", timeout=timeout)
+        state="attached", timeout=timeout
+    )
     page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
-        state="attached", timeout=timeout)
+        state="attached", timeout=timeout
+    )
 
 
 def open_page(page, app_url: str, path: str = "", query: str = "") -> None:
@@ -157,8 +182,11 @@ def go_to(page, label: str) -> None:
 
 def sidebar_link(page, label: str):
     """The sidebar menu's link to the page labelled ``label``."""
-    return page.get_by_test_id("stSidebar").get_by_test_id("stPageLink-NavLink").filter(
-        has=page.get_by_text(label, exact=True))
+    return (
+        page.get_by_test_id("stSidebar")
+        .get_by_test_id("stPageLink-NavLink")
+        .filter(has=page.get_by_text(label, exact=True))
+    )
 
 
 def assert_no_exception(page) -> None:
@@ -179,7 +207,8 @@ def choose_file(page, path: Path, *, label: str | None = None, nth: int = 0, nam
     else:
         uploader = uploaders.nth(nth)
     uploader.locator("input[type='file']").set_input_files(
-        files=[{"name": name or path.name, "mimeType": "application/jsonl", "buffer": path.read_bytes()}])
+        files=[{"name": name or path.name, "mimeType": "application/jsonl", "buffer": path.read_bytes()}]
+    )
     wait_for_app_run(page)
 
 
@@ -257,5 +286,10 @@ def open_confirmation(page, typed: dict[str, str] | None = None, shows: tuple[st
 
 def creates_with(simulator, suffix: str) -> list[dict]:
     """The job-create requests the simulator received with ``suffix``."""
-    return [e for e in simulator.request_log if e["method"] == "POST" and e["path"].endswith("/fine_tuning/jobs")
-            and (e["body"] or {}).get("suffix") == suffix]
+    return [
+        e
+        for e in simulator.request_log
+        if e["method"] == "POST"
+        and e["path"].endswith("/fine_tuning/jobs")
+        and (e["body"] or {}).get("suffix") == suffix
+    ]

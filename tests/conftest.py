@@ -59,8 +59,15 @@ def _clear_streamlit_caches():
 @pytest.fixture(autouse=True)
 def _no_real_credentials(monkeypatch):
     """Never let a developer's real key or endpoint reach a test."""
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID",
-                 "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT", "OPENAI_API_VERSION"):
+    for name in (
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "OPENAI_ORG_ID",
+        "OPENAI_PROJECT_ID",
+        "AZURE_OPENAI_API_KEY",
+        "AZURE_OPENAI_ENDPOINT",
+        "OPENAI_API_VERSION",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 

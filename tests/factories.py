@@ -43,43 +43,69 @@ def jsonl_of_lines(lines: list[str]) -> bytes:
 
 def chat_jsonl(n: int, tag: str = "") -> bytes:
     """``n`` distinct arithmetic chat examples (system, user, assistant); ``tag`` sets them apart from another file's."""
-    lines = [json.dumps({"messages": [
-        {"role": "system", "content": "You answer in one short sentence."},
-        {"role": "user", "content": f"Question {tag}{i}: what is {i} plus {i}?"},
-        {"role": "assistant", "content": f"{i} plus {i} is {2 * i}."},
-    ]}) for i in range(n)]
+    lines = [
+        json.dumps(
+            {
+                "messages": [
+                    {"role": "system", "content": "You answer in one short sentence."},
+                    {"role": "user", "content": f"Question {tag}{i}: what is {i} plus {i}?"},
+                    {"role": "assistant", "content": f"{i} plus {i} is {2 * i}."},
+                ]
+            }
+        )
+        for i in range(n)
+    ]
     return jsonl_of_lines(lines)
 
 
 def chat_lines(n: int = 12, offset: int = 0) -> list[str]:
     """``n`` serialised chat examples numbered from ``offset``."""
     return [
-        json.dumps({"messages": [
-            {"role": "system", "content": "You answer arithmetic questions tersely."},
-            {"role": "user", "content": f"What is {i} plus {i}?"},
-            {"role": "assistant", "content": f"{2 * i}."},
-        ]})
+        json.dumps(
+            {
+                "messages": [
+                    {"role": "system", "content": "You answer arithmetic questions tersely."},
+                    {"role": "user", "content": f"What is {i} plus {i}?"},
+                    {"role": "assistant", "content": f"{2 * i}."},
+                ]
+            }
+        )
         for i in range(offset, offset + n)
     ]
 
 
 def dpo_jsonl(n: int = 12) -> bytes:
     """``n`` DPO preference pairs."""
-    return jsonl_of_lines([
-        json.dumps({
-            "input": {"messages": [{"role": "system", "content": "Be kind."},
-                                   {"role": "user", "content": f"Review my essay number {i}."}]},
-            "preferred_output": [{"role": "assistant", "content": "It is clear; tighten the ending."}],
-            "non_preferred_output": [{"role": "assistant", "content": "Bad."}],
-        })
-        for i in range(n)
-    ])
+    return jsonl_of_lines(
+        [
+            json.dumps(
+                {
+                    "input": {
+                        "messages": [
+                            {"role": "system", "content": "Be kind."},
+                            {"role": "user", "content": f"Review my essay number {i}."},
+                        ]
+                    },
+                    "preferred_output": [{"role": "assistant", "content": "It is clear; tighten the ending."}],
+                    "non_preferred_output": [{"role": "assistant", "content": "Bad."}],
+                }
+            )
+            for i in range(n)
+        ]
+    )
 
 
 def chat_line(user: str, answer: str = "ok", **extra) -> bytes:
     """One serialised chat example (no newline) with a one-letter system prompt; ``extra`` goes on the answer."""
-    return json.dumps({"messages": [{"role": "system", "content": "s"}, {"role": "user", "content": user},
-                                    {"role": "assistant", "content": answer, **extra}]}).encode()
+    return json.dumps(
+        {
+            "messages": [
+                {"role": "system", "content": "s"},
+                {"role": "user", "content": user},
+                {"role": "assistant", "content": answer, **extra},
+            ]
+        }
+    ).encode()
 
 
 def tool(name="get_weather", description="Get the weather.", properties=None):
@@ -115,7 +141,6 @@ BASE = [good(i) for i in range(50)]  # 50 distinct valid examples: no findings a
 BAD_LINE = len(BASE) + 1
 
 
-
 # --------------------------------------------------------------------------- one crafted line per code
 
 # code -> the crafted line(s) appended after BASE; each must produce the code on BAD_LINE.
@@ -133,8 +158,12 @@ CRAFTED: dict[str, list] = {
     "missing_content": [chat(sys_msg(), user(""), bot())],
     "example_missing_assistant_message": [chat(sys_msg(), user())],
     "invalid_weight": [chat(sys_msg(), user(), bot(weight=2))],
-    "invalid_tool_call": [chat(sys_msg(), user(), {"role": "assistant", "tool_calls": [call(arguments={"city": "Paris"})]})],
-    "unmatched_tool_message": [chat(sys_msg(), user(), {"role": "tool", "tool_call_id": "call_9", "content": "21"}, bot())],
+    "invalid_tool_call": [
+        chat(sys_msg(), user(), {"role": "assistant", "tool_calls": [call(arguments={"city": "Paris"})]})
+    ],
+    "unmatched_tool_message": [
+        chat(sys_msg(), user(), {"role": "tool", "tool_call_id": "call_9", "content": "21"}, bot())
+    ],
     "invalid_tools": [chat(sys_msg(), user(), bot(), tools={"name": "x"})],
     "special_token": [chat(sys_msg(), user("end <|endoftext|> here"), bot())],
     "invalid_image": [chat(sys_msg(), user(), {"role": "assistant", "content": [image_part("https://x.test/a.png")]})],

@@ -1,7 +1,5 @@
 """Every page renders with no key, no secrets and no network (AppTest)."""
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -12,8 +10,14 @@ PAGES = ["dashboard.py"] + sorted(p.relative_to(ROOT).as_posix() for p in (ROOT 
 
 
 def test_pages_are_the_five_workflows():
-    assert PAGES == ["dashboard.py", "pages/1_Dataset.py", "pages/2_Costs.py", "pages/3_Launch.py",
-                     "pages/4_Jobs.py", "pages/5_Evaluate.py"]
+    assert PAGES == [
+        "dashboard.py",
+        "pages/1_Dataset.py",
+        "pages/2_Costs.py",
+        "pages/3_Launch.py",
+        "pages/4_Jobs.py",
+        "pages/5_Evaluate.py",
+    ]
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -59,6 +63,12 @@ def test_home_page_shows_deadline_and_workflow():
     warnings = " ".join(w.value for w in at.warning)
     assert "2027-01-06" in warnings and "2027-01-14" in warnings
     text = " ".join(m.value for m in at.markdown)
-    for case in ("Strict output format", "Style and tone", "Shorter prompts", "Domain vocabulary",
-                 "New facts", "Reasoning"):
+    for case in (
+        "Strict output format",
+        "Style and tone",
+        "Shorter prompts",
+        "Domain vocabulary",
+        "New facts",
+        "Reasoning",
+    ):
         assert case in text

@@ -33,7 +33,7 @@ OPENAI_DATES = ("2027-01-06", "2027-01-14", "2026-10-23")
 
 
 def openai_fine_tuned_prices() -> set[str]:
-    """"$0.30"-style strings of every OpenAI fine-tuned price that no Azure figure shares."""
+    """ "$0.30"-style strings of every OpenAI fine-tuned price that no Azure figure shares."""
     azure_figures = set()
     for info in CAT.models.values():
         base = [getattr(info.base, f) for f in ("input", "cached_input", "output")] if info.base else []
@@ -86,8 +86,9 @@ def azure(request, sim, monkeypatch):
 
 def succeeded_job(client) -> dict:
     training = client.files.create(file=("train.jsonl", chat_jsonl(30)), purpose="fine-tune")
-    job = client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=training.id, suffix="walk",
-                                         extra_body={"trainingType": "GlobalStandard"})
+    job = client.fine_tuning.jobs.create(
+        model="gpt-4o-mini", training_file=training.id, suffix="walk", extra_body={"trainingType": "GlobalStandard"}
+    )
     deadline = time.time() + 30
     while job.status != "succeeded":
         assert time.time() < deadline and job.status not in ("failed", "cancelled"), job.status
@@ -173,8 +174,10 @@ def test_the_demo_follows_openai_unless_switched_to_azure(sim, monkeypatch):
     at.switch_page("pages/3_Launch.py").run()
     assert at.radio(key="_demo_calendar").value == "azure"
     assert at.radio(key="_launch_training_type").options[:3] == [
-        "Standard (regional) · Azure's list price for the model.", "Global · 10-30% below Standard.",
-        "Developer · 50% below Global."]
+        "Standard (regional) · Azure's list price for the model.",
+        "Global · 10-30% below Standard.",
+        "Developer · 50% below Global.",
+    ]
     at.radio(key="_launch_training_type").set_value("Developer").run()
     at.button(key="launch_review").click().run()
     assert at.session_state["launch_pending"].params["trainingType"] == "Developer"
@@ -183,8 +186,11 @@ def test_the_demo_follows_openai_unless_switched_to_azure(sim, monkeypatch):
     result = at.session_state["launch_result"]
     assert result["ok"] and re.fullmatch(r"ftjob-[0-9a-f]{32}", result["job_id"]), result
     demo_key = key_id(at.session_state["demo_api_key"])
-    created = [e for e in sim.request_log if e["key_id"] == demo_key and e["method"] == "POST"
-               and e["path"].endswith("/fine_tuning/jobs")]
+    created = [
+        e
+        for e in sim.request_log
+        if e["key_id"] == demo_key and e["method"] == "POST" and e["path"].endswith("/fine_tuning/jobs")
+    ]
     assert [e["path"] for e in created] == ["/openai/v1/fine_tuning/jobs"]
 
 

@@ -8,8 +8,13 @@ from lib.connection import Connection
 
 def test_each_purpose_builds_a_client_with_its_own_retries_and_timeout():
     conn = Connection("openai", api_key="sk-x", base_url="https://proxy.example/v1")
-    for policy, retries, timeout in ((calls.READ, 1, 20.0), (calls.WATCH, 1, 15.0), (calls.CREATE, 0, 20.0),
-                                     (calls.UPLOAD, 1, 20.0), (calls.PROBE, 0, 10.0)):
+    for policy, retries, timeout in (
+        (calls.READ, 1, 20.0),
+        (calls.WATCH, 1, 15.0),
+        (calls.CREATE, 0, 20.0),
+        (calls.UPLOAD, 1, 20.0),
+        (calls.PROBE, 0, 10.0),
+    ):
         client = policy.client(conn)
         assert (client.max_retries, client.timeout) == (retries, timeout), policy.purpose
         quick = calls.PROBE.apply(client)

@@ -39,23 +39,29 @@ def test_doubtful_batch_figures_are_marked():
     assert "50%" in m.fine_tuned_batch.doubt
 
 
-@pytest.mark.parametrize("name, base", [
-    ("ft:gpt-4.1-mini-2025-04-14:org::abc", "gpt-4.1-mini-2025-04-14"),
-    ("ft:gpt-4o-mini-2024-07-18:my-org:custom:9ABel2dg:ckpt-step-88", "gpt-4o-mini-2024-07-18"),
-    ("gpt-4o", "gpt-4o"),
-])
+@pytest.mark.parametrize(
+    "name, base",
+    [
+        ("ft:gpt-4.1-mini-2025-04-14:org::abc", "gpt-4.1-mini-2025-04-14"),
+        ("ft:gpt-4o-mini-2024-07-18:my-org:custom:9ABel2dg:ckpt-step-88", "gpt-4o-mini-2024-07-18"),
+        ("gpt-4o", "gpt-4o"),
+    ],
+)
 def test_base_model_name(name, base):
     assert base_model_name(name) == base
 
 
-@pytest.mark.parametrize("name, encoding", [
-    ("gpt-4o-mini", "o200k_base"),
-    ("ft:gpt-4.1-mini-2025-04-14:org::abc", "o200k_base"),  # tiktoken says cl100k_base: wrong
-    ("ft:o4-mini-2025-04-16:org::x", "o200k_base"),         # tiktoken raises KeyError
-    ("gpt-3.5-turbo", "cl100k_base"),
-    ("babbage-002", "cl100k_base"),
-    ("ft:davinci-002:org::x", "cl100k_base"),
-])
+@pytest.mark.parametrize(
+    "name, encoding",
+    [
+        ("gpt-4o-mini", "o200k_base"),
+        ("ft:gpt-4.1-mini-2025-04-14:org::abc", "o200k_base"),  # tiktoken says cl100k_base: wrong
+        ("ft:o4-mini-2025-04-16:org::x", "o200k_base"),  # tiktoken raises KeyError
+        ("gpt-3.5-turbo", "cl100k_base"),
+        ("babbage-002", "cl100k_base"),
+        ("ft:davinci-002:org::x", "cl100k_base"),
+    ],
+)
 def test_encoding_for_model(name, encoding):
     assert encoding_for_model(name) == encoding
 
@@ -68,15 +74,16 @@ def test_unknown_model():
 def test_trainable_models_respect_shutdowns_and_cutoff():
     cat = catalog.load_catalog()
     now = [m.id for m in cat.trainable(dt.date(2026, 11, 26))]
-    assert set(now) == {"gpt-4o-mini-2024-07-18", "gpt-4o-2024-08-06", "gpt-4.1-2025-04-14",
-                        "gpt-4.1-mini-2025-04-14"}
+    assert set(now) == {"gpt-4o-mini-2024-07-18", "gpt-4o-2024-08-06", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14"}
     assert cat.trainable(cat.no_new_jobs_from) == []
     assert cat.no_new_jobs_from == dt.date(2027, 1, 6)
     assert cat.retirement_date == dt.date(2027, 1, 14)
 
 
-@pytest.mark.parametrize("examples, epochs", [(1, 25), (4, 25), (5, 20), (10, 10), (20, 5), (33, 3),
-                                              (8333, 3), (8334, 2), (12500, 2), (12501, 1), (100000, 1)])
+@pytest.mark.parametrize(
+    "examples, epochs",
+    [(1, 25), (4, 25), (5, 20), (10, 10), (20, 5), (33, 3), (8333, 3), (8334, 2), (12500, 2), (12501, 1), (100000, 1)],
+)
 def test_auto_epochs_matches_the_cookbook_table(examples, epochs):
     assert auto_epochs(examples) == epochs
 
@@ -185,7 +192,10 @@ def test_azure_keeps_training_and_answering_after_openai_stops():
     assert {m.id for m in cat.trainable(after_openai, "azure")} == openai_ids | {"gpt-4.1-nano-2025-04-14"}
     assert cat.jobs_allowed(after_openai, "azure")
     assert {m.id for m in cat.trainable(dt.date(2027, 4, 1), "azure")} == {
-        "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14"}
+        "gpt-4.1-2025-04-14",
+        "gpt-4.1-mini-2025-04-14",
+        "gpt-4.1-nano-2025-04-14",
+    }
     assert cat.trainable(dt.date(2027, 4, 14), "azure") == [] and not cat.jobs_allowed(dt.date(2027, 4, 14), "azure")
     mini = cat.resolve("gpt-4o-mini")
     assert mini.is_retired(dt.date(2027, 1, 14)) and not mini.is_retired(dt.date(2027, 1, 14), "azure")
@@ -240,7 +250,7 @@ def test_dpo_only_where_the_guides_list_it():
     gpt4o = cat.resolve("gpt-4o")
     assert "dpo" in gpt4o.methods
     assert "gpt-4.1" in gpt4o.method_doubt("dpo", "openai")  # doubtful on OpenAI...
-    assert gpt4o.method_doubt("dpo", "azure") == ""          # ...listed by Azure
+    assert gpt4o.method_doubt("dpo", "azure") == ""  # ...listed by Azure
 
 
 # ---------------------------------------------------------------- Azure's cost model
@@ -275,8 +285,11 @@ def test_suffix_limit_per_backend():
 
 # ---------------------------------------------------------------- replacement models
 REPLACEMENT_PRICES = {
-    "gpt-6-luna": (0.10, 0.01, 0.50), "gpt-6.1-terra": (1.00, 0.05, 5.00), "gpt-6.1-sol": (2.00, 0.10, 10.00),
-    "gpt-6-astra": (10.00, 1.00, 50.00), "gpt-5.6-luna": (0.20, 0.02, 1.20),
+    "gpt-6-luna": (0.10, 0.01, 0.50),
+    "gpt-6.1-terra": (1.00, 0.05, 5.00),
+    "gpt-6.1-sol": (2.00, 0.10, 10.00),
+    "gpt-6-astra": (10.00, 1.00, 50.00),
+    "gpt-5.6-luna": (0.20, 0.02, 1.20),
 }
 
 
@@ -296,8 +309,12 @@ def test_gpt_6_luna_is_openais_named_replacement_and_reasons():
     cat = catalog.load_catalog()
     luna = cat.resolve("gpt-6-luna")
     assert luna.reasoning and "output" in luna.note
-    assert set(luna.replacement_for) == {"gpt-4o-2024-08-06", "gpt-4o-mini-2024-07-18", "gpt-4.1-2025-04-14",
-                                         "gpt-4.1-mini-2025-04-14"}
+    assert set(luna.replacement_for) == {
+        "gpt-4o-2024-08-06",
+        "gpt-4o-mini-2024-07-18",
+        "gpt-4.1-2025-04-14",
+        "gpt-4.1-mini-2025-04-14",
+    }
     assert not cat.resolve("gpt-6.1-terra").reasoning
 
 

@@ -31,14 +31,18 @@ def test_explicit_key_beats_environment(monkeypatch):
 
 
 def test_azure_backend_builds_azure_client():
-    conn = Connection("azure", api_key="az-key", azure_endpoint="https://x.openai.azure.com", api_version="2025-04-01-preview")
+    conn = Connection(
+        "azure", api_key="az-key", azure_endpoint="https://x.openai.azure.com", api_version="2025-04-01-preview"
+    )
     client = make_client(conn)
     assert isinstance(client, openai.AzureOpenAI)
     assert str(client.base_url).startswith("https://x.openai.azure.com/openai")
 
 
 def test_openai_backend_honours_base_url_org_project():
-    conn = Connection("openai", api_key="sk-x", base_url="https://proxy.example/v1", organization="org-1", project="proj_1")
+    conn = Connection(
+        "openai", api_key="sk-x", base_url="https://proxy.example/v1", organization="org-1", project="proj_1"
+    )
     client = make_client(conn)
     assert str(client.base_url) == "https://proxy.example/v1/"
     assert (client.organization, client.project) == ("org-1", "proj_1")
@@ -64,8 +68,9 @@ def test_redact_hides_full_and_masked_keys():
 
 
 def test_connection_refused_is_one_sentence():
-    client = make_client(Connection("custom", api_key="sk-x", base_url="http://127.0.0.1:9/v1", outbound=LOCAL),
-                         max_retries=0, timeout=2)
+    client = make_client(
+        Connection("custom", api_key="sk-x", base_url="http://127.0.0.1:9/v1", outbound=LOCAL), max_retries=0, timeout=2
+    )
     with pytest.raises(openai.APIConnectionError) as err:
         client.models.list()
     sentence = explain(err.value)
@@ -75,11 +80,15 @@ def test_connection_refused_is_one_sentence():
 @pytest.mark.parametrize("retry_after, wait", [(1, "in 1 second."), (2.5, "in 2.5 seconds."), (None, "in a moment.")])
 def test_rate_limit_sentence_reads_retry_after_in_seconds(sim, retry_after, wait):
     sim.add_fault(429, method="GET", path="/models", retry_after=retry_after)
-    client = make_client(Connection("custom", api_key="sk-rate-limited", base_url=sim.base_url, outbound=LOCAL),
-                         max_retries=0)
+    client = make_client(
+        Connection("custom", api_key="sk-rate-limited", base_url=sim.base_url, outbound=LOCAL), max_retries=0
+    )
     with pytest.raises(openai.RateLimitError) as err:
         client.models.list()
-    assert explain(err.value, action="list models") == f"Rate limited (429) while trying to list models. Wait and try again {wait}"
+    assert (
+        explain(err.value, action="list models")
+        == f"Rate limited (429) while trying to list models. Wait and try again {wait}"
+    )
 
 
 def test_demo_key_follows_the_browser_not_the_session():
@@ -106,27 +115,49 @@ def test_demo_key_without_a_usable_cookie_is_random(cookie):
 
 # ---------------------------------------------------------------- the owner's policy (lib.connection.resolve)
 
-OWNER = OwnerConfig(openai_api_key="sk-OWNER-openai", openai_base_url="https://owner-proxy.example/v1",
-                    openai_organization="org-owner", openai_project="proj_owner", azure_api_key="az-OWNER",
-                    azure_endpoint="https://owner.openai.azure.com", azure_api_version="2024-10-21")
+OWNER = OwnerConfig(
+    openai_api_key="sk-OWNER-openai",
+    openai_base_url="https://owner-proxy.example/v1",
+    openai_organization="org-owner",
+    openai_project="proj_owner",
+    azure_api_key="az-OWNER",
+    azure_endpoint="https://owner.openai.azure.com",
+    azure_api_version="2024-10-21",
+)
 HOSTILE = "http://attacker.example/v1"
 
 
 def visitor(backend, *, own_key=False, url=HOSTILE, local=False):
     key = "sk-VISITOR" if own_key else ""
-    return VisitorSettings(backend=backend, demo_api_key=new_demo_key(), openai_api_key=key, openai_base_url=url,
-                           openai_organization="org-visitor", openai_project="proj_visitor", azure_api_key=key,
-                           azure_endpoint=url, azure_api_version="2099-01-01", custom_api_key=key,
-                           custom_base_url=url, is_local=local)
+    return VisitorSettings(
+        backend=backend,
+        demo_api_key=new_demo_key(),
+        openai_api_key=key,
+        openai_base_url=url,
+        openai_organization="org-visitor",
+        openai_project="proj_visitor",
+        azure_api_key=key,
+        azure_endpoint=url,
+        azure_api_version="2099-01-01",
+        custom_api_key=key,
+        custom_base_url=url,
+        is_local=local,
+    )
 
 
-POLICIES = [Policy(owner_key_users=users, custom_urls=custom, private_urls=private, local_visitors=lv)
-            for users, custom, private, lv in itertools.product(("local", "everyone", "nobody"), (True, False),
-                                                                (True, False), (True, False))]
+POLICIES = [
+    Policy(owner_key_users=users, custom_urls=custom, private_urls=private, local_visitors=lv)
+    for users, custom, private, lv in itertools.product(
+        ("local", "everyone", "nobody"), (True, False), (True, False), (True, False)
+    )
+]
 
 
-@pytest.mark.parametrize("policy", POLICIES, ids=lambda p: f"{p.owner_key_users}-c{p.custom_urls:d}"
-                         f"-p{p.private_urls:d}-l{p.local_visitors:d}")
+@pytest.mark.parametrize(
+    "policy",
+    POLICIES,
+    ids=lambda p: f"{p.owner_key_users}-c{p.custom_urls:d}-p{p.private_urls:d}-l{p.local_visitors:d}",
+)
 def test_the_owner_key_only_ever_goes_to_the_owners_addresses(policy):
     """Every backend x own key or not x local or not x with or without a typed URL, for every policy."""
     for backend, own_key, local, url in itertools.product(BACKENDS, (False, True), (False, True), (HOSTILE, "")):
@@ -137,11 +168,15 @@ def test_the_owner_key_only_ever_goes_to_the_owners_addresses(policy):
             assert not own_key and backend in ("openai", "azure"), where
             if backend == "openai":
                 assert (conn.base_url, conn.organization, conn.project) == (
-                    OWNER.openai_base_url, OWNER.openai_organization, OWNER.openai_project), where
+                    OWNER.openai_base_url,
+                    OWNER.openai_organization,
+                    OWNER.openai_project,
+                ), where
             else:
                 assert (conn.azure_endpoint, conn.api_version) == (OWNER.azure_endpoint, OWNER.azure_api_version), where
             may_use = policy.owner_key_users == "everyone" or (
-                policy.owner_key_users == "local" and local and policy.local_visitors)
+                policy.owner_key_users == "local" and local and policy.local_visitors
+            )
             assert may_use, where
         else:
             assert conn.key_source in ("visitor", "demo"), where
@@ -159,7 +194,11 @@ def test_the_owner_key_only_ever_goes_to_the_owners_addresses(policy):
 def test_a_visitor_with_their_own_key_goes_where_they_point():
     conn = resolve(OWNER, visitor("openai", own_key=True), Policy())
     assert (conn.api_key, conn.base_url, conn.organization, conn.key_source) == (
-        "sk-VISITOR", HOSTILE, "org-visitor", "visitor")
+        "sk-VISITOR",
+        HOSTILE,
+        "org-visitor",
+        "visitor",
+    )
     assert conn.outbound == outbound.Rules(allow_private=False)
     conn = resolve(OWNER, visitor("azure", own_key=True), Policy())
     assert (conn.api_key, conn.azure_endpoint, conn.api_version) == ("sk-VISITOR", HOSTILE, "2099-01-01")
@@ -224,12 +263,21 @@ def test_labels_do_not_show_the_owners_addresses():
 def test_policy_from_settings_with_secure_defaults():
     assert parse_policy(lambda name: None) == Policy()
     assert Policy().owner_key_users == "local" and not Policy().private_urls
-    settings = {"TUNING_DESK_BACKENDS": "demo, openai, bogus", "TUNING_DESK_OWNER_KEY_USERS": "everyone",
-                "TUNING_DESK_CUSTOM_URLS": "false", "TUNING_DESK_PRIVATE_URLS": "yes",
-                "TUNING_DESK_LOCAL_VISITORS": "off"}
+    settings = {
+        "TUNING_DESK_BACKENDS": "demo, openai, bogus",
+        "TUNING_DESK_OWNER_KEY_USERS": "everyone",
+        "TUNING_DESK_CUSTOM_URLS": "false",
+        "TUNING_DESK_PRIVATE_URLS": "yes",
+        "TUNING_DESK_LOCAL_VISITORS": "off",
+    }
     policy = parse_policy(settings.get)
-    assert policy == Policy(backends=("demo", "openai"), owner_key_users="everyone", custom_urls=False,
-                            private_urls=True, local_visitors=False)
+    assert policy == Policy(
+        backends=("demo", "openai"),
+        owner_key_users="everyone",
+        custom_urls=False,
+        private_urls=True,
+        local_visitors=False,
+    )
     junk = parse_policy({"TUNING_DESK_OWNER_KEY_USERS": "all", "TUNING_DESK_PRIVATE_URLS": "maybe"}.get)
     assert junk.owner_key_users == "local" and junk.private_urls is False
 
@@ -237,7 +285,15 @@ def test_policy_from_settings_with_secure_defaults():
 def test_demo_keys_are_signed_by_this_process():
     key = new_demo_key("2|6c3cfb03|bd2c12b31d0fed87735c057273551203|1795670181")
     assert is_demo_key(key) and is_demo_key(new_demo_key())
-    space, signature = key[len("sk-demo-"):].split("-")
-    forged = [None, "", "sk-anything", "sk-demo-" + space, f"sk-demo-{space}-{'0' * len(signature)}",
-              f"sk-demo-{'a' * 24}-{signature}", key + "x", key[:-1]]
+    space, signature = key[len("sk-demo-") :].split("-")
+    forged = [
+        None,
+        "",
+        "sk-anything",
+        "sk-demo-" + space,
+        f"sk-demo-{space}-{'0' * len(signature)}",
+        f"sk-demo-{'a' * 24}-{signature}",
+        key + "x",
+        key[:-1],
+    ]
     assert not any(is_demo_key(k) for k in forged)

@@ -40,9 +40,18 @@ def _catalog_as_expected():
 
 def scenario(**changes) -> Scenario:
     """The brief's worked example: 100,000 billed tokens x 3 epochs; 1,500-token prompt cut to 100."""
-    values = dict(model=MINI, billed_tokens_per_epoch=100_000, examples=100, epochs=3, base_prompt_tokens=1_500,
-                  fine_tuned_prompt_tokens=100, output_tokens=200, calls_per_month=100_000, start_date=START,
-                  horizon_months=12)
+    values = dict(
+        model=MINI,
+        billed_tokens_per_epoch=100_000,
+        examples=100,
+        epochs=3,
+        base_prompt_tokens=1_500,
+        fine_tuned_prompt_tokens=100,
+        output_tokens=200,
+        calls_per_month=100_000,
+        start_date=START,
+        horizon_months=12,
+    )
     values.update(changes)
     return Scenario(**values)
 
@@ -93,8 +102,10 @@ def test_fine_tuning_that_never_pays():
 def test_equal_cost_per_call_is_never_too():
     # Output-only calls with no prompt difference: the fine-tuned premium makes them dearer; and with
     # fine-tuned prices overridden down to the base prices, the saving is exactly zero -> still never.
-    same = scenario(fine_tuned_prompt_tokens=1_500, price_overrides={
-        "fine_tuned_input": 0.15, "fine_tuned_cached_input": 0.075, "fine_tuned_output": 0.60})
+    same = scenario(
+        fine_tuned_prompt_tokens=1_500,
+        price_overrides={"fine_tuned_input": 0.15, "fine_tuned_cached_input": 0.075, "fine_tuned_output": 0.60},
+    )
     p = costs.project(same)
     assert p.saving_per_call == 0
     assert p.outcome is Outcome.NEVER
@@ -145,8 +156,14 @@ def test_a_model_without_cached_prices_bills_cached_tokens_at_the_input_price():
     legacy = catalog.load_catalog().resolve("gpt-3.5-turbo-0125")
     assert legacy.base.cached_input is None
     full = costs.call_cost(1_000, 0, input_per_1m=legacy.base.input, output_per_1m=legacy.base.output)
-    cached = costs.call_cost(1_000, 0, input_per_1m=legacy.base.input, output_per_1m=legacy.base.output,
-                             cached_input_per_1m=legacy.base.cached_input, cached_share=1.0)
+    cached = costs.call_cost(
+        1_000,
+        0,
+        input_per_1m=legacy.base.input,
+        output_per_1m=legacy.base.output,
+        cached_input_per_1m=legacy.base.cached_input,
+        cached_share=1.0,
+    )
     assert cached.cost == full.cost
 
 
@@ -210,41 +227,47 @@ def test_doubtful_catalog_figures_are_flagged():
     assert not any(f.doubtful for f in costs.batch_price_figures(MINI))
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"training": -1}, "cannot be negative"),
-    ({"training": 5_000}, "implausibly large"),
-    ({"training": "cheap"}, "must be a number"),
-    ({"hosting": 1.0}, "no price called 'hosting'"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"training": -1}, "cannot be negative"),
+        ({"training": 5_000}, "implausibly large"),
+        ({"training": "cheap"}, "must be a number"),
+        ({"hosting": 1.0}, "no price called 'hosting'"),
+    ],
+)
 def test_bad_price_overrides(overrides, message):
     with pytest.raises(CostInputError, match=message):
         costs.price_sheet(MINI, overrides)
 
 
 # ---------------------------------------------------------------- input validation
-@pytest.mark.parametrize("changes, message", [
-    ({"billed_tokens_per_epoch": -5}, "Billed tokens per epoch cannot be negative"),
-    ({"billed_tokens_per_epoch": 0}, "must be more than zero: an empty dataset"),
-    ({"billed_tokens_per_epoch": 10**13}, "implausibly large"),
-    ({"billed_tokens_per_epoch": "lots"}, "must be a number, not 'lots'"),
-    ({"billed_tokens_per_epoch": None}, "must be a number"),
-    ({"billed_tokens_per_epoch": True}, "must be a number"),
-    ({"billed_tokens_per_epoch": 1.5}, "whole number"),
-    ({"billed_tokens_per_epoch": float("nan")}, "finite"),
-    ({"calls_per_month": 0}, "with no calls, fine-tuning can never pay back"),
-    ({"calls_per_month": 10**11}, "implausibly large"),
-    ({"epochs": 0}, "Epochs must be at least 1"),
-    ({"epochs": 51}, "implausibly large"),
-    ({"base_prompt_tokens": 0}, "nothing for fine-tuning to shorten"),
-    ({"output_tokens": -1}, "cannot be negative"),
-    ({"base_cached_share": 1.5}, "implausibly large"),
-    ({"horizon_months": 0}, "at least 1"),
-    ({"horizon_months": 121}, "implausibly large"),
-    ({"examples": 200_000}, "cannot fit in 100,000 billed tokens"),
-    ({"start_date": "tomorrow"}, "must be a date"),
-    ({"start_date": dt.date(1999, 1, 1)}, "more than ten years"),
-    ({"model": "gpt-9"}, "no model called 'gpt-9'"),
-])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"billed_tokens_per_epoch": -5}, "Billed tokens per epoch cannot be negative"),
+        ({"billed_tokens_per_epoch": 0}, "must be more than zero: an empty dataset"),
+        ({"billed_tokens_per_epoch": 10**13}, "implausibly large"),
+        ({"billed_tokens_per_epoch": "lots"}, "must be a number, not 'lots'"),
+        ({"billed_tokens_per_epoch": None}, "must be a number"),
+        ({"billed_tokens_per_epoch": True}, "must be a number"),
+        ({"billed_tokens_per_epoch": 1.5}, "whole number"),
+        ({"billed_tokens_per_epoch": float("nan")}, "finite"),
+        ({"calls_per_month": 0}, "with no calls, fine-tuning can never pay back"),
+        ({"calls_per_month": 10**11}, "implausibly large"),
+        ({"epochs": 0}, "Epochs must be at least 1"),
+        ({"epochs": 51}, "implausibly large"),
+        ({"base_prompt_tokens": 0}, "nothing for fine-tuning to shorten"),
+        ({"output_tokens": -1}, "cannot be negative"),
+        ({"base_cached_share": 1.5}, "implausibly large"),
+        ({"horizon_months": 0}, "at least 1"),
+        ({"horizon_months": 121}, "implausibly large"),
+        ({"examples": 200_000}, "cannot fit in 100,000 billed tokens"),
+        ({"start_date": "tomorrow"}, "must be a date"),
+        ({"start_date": dt.date(1999, 1, 1)}, "more than ten years"),
+        ({"model": "gpt-9"}, "no model called 'gpt-9'"),
+    ],
+)
 def test_bad_inputs_raise_one_clear_sentence(changes, message):
     with pytest.raises(CostInputError, match=message) as info:
         scenario(**changes)
@@ -353,14 +376,31 @@ def test_sensitivity_to_volume():
 
 # ---------------------------------------------------------------- handoff, tokens
 def test_prefill_from_a_checked_dataset():
-    summary = DatasetSummary(name="support.jsonl", sha256="0" * 64, model="gpt-4o-mini", format="chat",
-                             examples=500, total_tokens=260_000, billed_tokens_per_epoch=250_000, n_epochs=3,
-                             n_epochs_is_estimate=True, median_system_tokens=60, median_prompt_tokens=100,
-                             median_assistant_tokens=120)
+    summary = DatasetSummary(
+        name="support.jsonl",
+        sha256="0" * 64,
+        model="gpt-4o-mini",
+        format="chat",
+        examples=500,
+        total_tokens=260_000,
+        billed_tokens_per_epoch=250_000,
+        n_epochs=3,
+        n_epochs_is_estimate=True,
+        median_system_tokens=60,
+        median_prompt_tokens=100,
+        median_assistant_tokens=120,
+    )
     values = costs.prefill_from_dataset(summary, today=START)
-    assert values == {"billed_tokens_per_epoch": 250_000, "examples": 500, "epochs": None,
-                      "fine_tuned_prompt_tokens": 60, "message_tokens": 40, "output_tokens": 120, "model": MINI,
-                      "method": "supervised"}
+    assert values == {
+        "billed_tokens_per_epoch": 250_000,
+        "examples": 500,
+        "epochs": None,
+        "fine_tuned_prompt_tokens": 60,
+        "message_tokens": 40,
+        "output_tokens": 120,
+        "model": MINI,
+        "method": "supervised",
+    }
     # median_prompt_tokens includes the system prompt: 100 - 60 = 40 message tokens.
     legacy = replace(summary, model="gpt-3.5-turbo", n_epochs=4, n_epochs_is_estimate=False)
     values = costs.prefill_from_dataset(legacy, today=START)
@@ -390,22 +430,24 @@ def test_url_params_round_trip():
 
 def test_url_params_partial_and_unknown():
     base = scenario()
-    s = costs.scenario_from_params({"calls": "1,000", "utm_source": "mail", "model": ["gpt-4o", "gpt-4o-mini"]},
-                                   base)
+    s = costs.scenario_from_params({"calls": "1,000", "utm_source": "mail", "model": ["gpt-4o", "gpt-4o-mini"]}, base)
     assert s.calls_per_month == 1_000 and s.model == MINI and s.output_tokens == base.output_tokens
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"calls": "abc"}, "Calls per month must be a number, not 'abc'"),
-    ({"calls": "-5"}, "cannot be negative"),
-    ({"calls": "0"}, "more than zero"),
-    ({"tokens": "1e15"}, "implausibly large"),
-    ({"start": "2026-13-01"}, "is not a date like"),
-    ({"cache_pct": "150"}, "percentage from 0 to 100"),
-    ({"epochs": "many"}, "Epochs must be a number"),
-    ({"price_training": "free"}, "must be a number"),
-    ({"model": "gpt-2"}, "no model called"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"calls": "abc"}, "Calls per month must be a number, not 'abc'"),
+        ({"calls": "-5"}, "cannot be negative"),
+        ({"calls": "0"}, "more than zero"),
+        ({"tokens": "1e15"}, "implausibly large"),
+        ({"start": "2026-13-01"}, "is not a date like"),
+        ({"cache_pct": "150"}, "percentage from 0 to 100"),
+        ({"epochs": "many"}, "Epochs must be a number"),
+        ({"price_training": "free"}, "must be a number"),
+        ({"model": "gpt-2"}, "no model called"),
+    ],
+)
 def test_bad_url_params(params, message):
     with pytest.raises(CostInputError, match=message):
         costs.scenario_from_params(params, scenario())
@@ -487,8 +529,17 @@ def test_prefill_from_the_real_validator_builds_a_valid_scenario():
 # ---------------------------------------------------------------- issue 12: defects of the numbers
 # The link of defect 1: $90 of training repaid at $0.000135 a call, one call a month, would take 666,667
 # calls, about 55,556 years: the old code crashed computing that date ("year 57582 is out of range").
-FAR_AWAY = {"model": MINI, "tokens": "10000000", "examples": "1000", "epochs": "3", "prompt": "2000",
-            "ft_prompt": "100", "message": "100", "output": "200", "calls": "1"}
+FAR_AWAY = {
+    "model": MINI,
+    "tokens": "10000000",
+    "examples": "1000",
+    "epochs": "3",
+    "prompt": "2000",
+    "ft_prompt": "100",
+    "message": "100",
+    "output": "200",
+    "calls": "1",
+}
 
 
 def test_a_break_even_past_the_year_9999_is_never_not_a_crash():
@@ -514,18 +565,28 @@ def test_the_prompt_savings_sensitivity_survives_a_far_break_even():
 
 def test_a_break_even_just_inside_ten_years_keeps_its_date():
     # 12,000 calls at 100 a month: 120 months exactly, the last month the model still dates.
-    p = costs.project(scenario(calls_per_month=100, start_date=START, shutdown_date=dt.date(2040, 1, 1),
-                               horizon_months=120))
+    p = costs.project(
+        scenario(calls_per_month=100, start_date=START, shutdown_date=dt.date(2040, 1, 1), horizon_months=120)
+    )
     assert p.break_even_date == dt.date(2036, 11, 26) and p.outcome is Outcome.PAYS_OFF
     p = costs.project(scenario(calls_per_month=99, shutdown_date=dt.date(2040, 1, 1), horizon_months=120))
     assert p.break_even_date is None and p.outcome is Outcome.NOT_BY_HORIZON
     assert "more than 10 years from the start" in costs.verdict(p)
 
 
-@pytest.mark.parametrize("amount, text", [
-    (0.00000015, "$0.00000015"), (0.0000001234, "$0.000000123"), (0.000075, "$0.000075"), (0.0042, "$0.0042"),
-    (-0.00000015, "-$0.00000015"), (0.01, "$0.01"), (12_345.678, "$12,345.68"), (0, "$0.00"),
-])
+@pytest.mark.parametrize(
+    "amount, text",
+    [
+        (0.00000015, "$0.00000015"),
+        (0.0000001234, "$0.000000123"),
+        (0.000075, "$0.000075"),
+        (0.0042, "$0.0042"),
+        (-0.00000015, "-$0.00000015"),
+        (0.01, "$0.01"),
+        (12_345.678, "$12,345.68"),
+        (0, "$0.00"),
+    ],
+)
 def test_usd_never_prints_a_bare_dollar_zero(amount, text):
     assert costs.usd(amount) == text
 
@@ -555,9 +616,17 @@ def test_dpo_training_says_what_it_counted_and_that_it_is_an_estimate():
     assert "preferred" not in costs.project(scenario()).training.counted
     rows = list(csv.reader(io.StringIO(costs.scenario_csv(scenario(method="dpo"), dpo))))
     assert any(r[1] == "training_cost_usd" and "prompt plus the preferred answer" in r[3] for r in rows)
-    summary = DatasetSummary(name="pairs.jsonl", sha256="1" * 64, model="gpt-4.1-mini", format="dpo", examples=40,
-                             total_tokens=20_000, billed_tokens_per_epoch=14_880, n_epochs=3,
-                             n_epochs_is_estimate=True)
+    summary = DatasetSummary(
+        name="pairs.jsonl",
+        sha256="1" * 64,
+        model="gpt-4.1-mini",
+        format="dpo",
+        examples=40,
+        total_tokens=20_000,
+        billed_tokens_per_epoch=14_880,
+        n_epochs=3,
+        n_epochs_is_estimate=True,
+    )
     assert costs.prefill_from_dataset(summary, today=START)["method"] == "dpo"
     with pytest.raises(CostInputError, match="training method"):
         scenario(method="rft")
@@ -571,8 +640,7 @@ def test_a_loss_names_the_date_it_is_for():
     assert p.outcome is Outcome.AFTER_SHUTDOWN
     assert round(p.net_saving_at_horizon, 3) == -0.825
     assert round(p.net_saving_by_shutdown, 3) == -0.779
-    assert ("by the shutdown you would be $0.78 down ($0.83 by the end of your horizon, 2026-12-26)"
-            in costs.verdict(p))
+    assert "by the shutdown you would be $0.78 down ($0.83 by the end of your horizon, 2026-12-26)" in costs.verdict(p)
     # A horizon cut at the shutdown gives one figure, the shutdown's.
     long = costs.project(scenario(calls_per_month=1_000))
     assert "by the shutdown you would be $0.78 down." in costs.verdict(long)
@@ -593,14 +661,17 @@ def test_every_figure_names_its_source_and_date():
     assert row["Prices as of"] == "2026-11-26" and "Training (estimate)" in row and row["Net by"] == SHUTDOWN
 
 
-@pytest.mark.parametrize("kwargs, name", [
-    (dict(input_tokens=-1, output_tokens=10), "input_tokens"),
-    (dict(input_tokens=float("nan"), output_tokens=10), "input_tokens"),
-    (dict(input_tokens=10, output_tokens=-5), "output_tokens"),
-    (dict(input_tokens=10, output_tokens=float("inf")), "output_tokens"),
-    (dict(input_tokens="10", output_tokens=1), "input_tokens"),
-    (dict(input_tokens=10, output_tokens=1, cached_share=1.5), "cached_share"),
-])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        (dict(input_tokens=-1, output_tokens=10), "input_tokens"),
+        (dict(input_tokens=float("nan"), output_tokens=10), "input_tokens"),
+        (dict(input_tokens=10, output_tokens=-5), "output_tokens"),
+        (dict(input_tokens=10, output_tokens=float("inf")), "output_tokens"),
+        (dict(input_tokens="10", output_tokens=1), "input_tokens"),
+        (dict(input_tokens=10, output_tokens=1, cached_share=1.5), "cached_share"),
+    ],
+)
 def test_call_cost_refuses_what_cannot_be(kwargs, name):
     with pytest.raises(ValueError, match=name):
         costs.call_cost(**kwargs, input_per_1m=0.15, output_per_1m=0.60)
@@ -640,10 +711,23 @@ AZURE_SHUTDOWN = dt.date(2027, 10, 14)
 
 
 def azure(**changes) -> Scenario:
-    values = dict(model=MINI41, billed_tokens_per_epoch=600_000, examples=400, epochs=3, base_prompt_tokens=2_000,
-                  fine_tuned_prompt_tokens=500, output_tokens=250, calls_per_month=3_000_000, start_date=START,
-                  horizon_months=12, backend="azure", deployment_type="standard", hosting_usd_per_hour=1.70,
-                  hosting_hours_per_day=24, shutdown_date=AZURE_SHUTDOWN)
+    values = dict(
+        model=MINI41,
+        billed_tokens_per_epoch=600_000,
+        examples=400,
+        epochs=3,
+        base_prompt_tokens=2_000,
+        fine_tuned_prompt_tokens=500,
+        output_tokens=250,
+        calls_per_month=3_000_000,
+        start_date=START,
+        horizon_months=12,
+        backend="azure",
+        deployment_type="standard",
+        hosting_usd_per_hour=1.70,
+        hosting_hours_per_day=24,
+        shutdown_date=AZURE_SHUTDOWN,
+    )
     values.update(changes)
     return Scenario(**values)
 
@@ -734,11 +818,21 @@ def test_the_hosting_chart_says_when_hosting_outweighs_the_saving():
 def test_measured_usage_replaces_typed_guesses():
     from lib.handoff import MeasuredUsage
 
-    m = MeasuredUsage(examples=40, fine_tuned_model="ft:gpt-4o-mini-2024-07-18:acme::abc", prompted_model=MINI,
-                      prompt_tokens_fine_tuned=118.4, prompt_tokens_prompted=1_612.6, completion_tokens=201.5,
-                      simulated=True)
-    assert costs.prefill_from_measured(m) == {"base_prompt_tokens": 1_613, "fine_tuned_prompt_tokens": 118,
-                                              "message_tokens": 0, "output_tokens": 202}
+    m = MeasuredUsage(
+        examples=40,
+        fine_tuned_model="ft:gpt-4o-mini-2024-07-18:acme::abc",
+        prompted_model=MINI,
+        prompt_tokens_fine_tuned=118.4,
+        prompt_tokens_prompted=1_612.6,
+        completion_tokens=201.5,
+        simulated=True,
+    )
+    assert costs.prefill_from_measured(m) == {
+        "base_prompt_tokens": 1_613,
+        "fine_tuned_prompt_tokens": 118,
+        "message_tokens": 0,
+        "output_tokens": 202,
+    }
     assert costs.measured_label(m) == "measured on 40 examples (simulated)"
     assert costs.measured_label(replace(m, simulated=False, examples=1)) == "measured on 1 example"
 
@@ -748,21 +842,28 @@ def test_measured_usage_replaces_typed_guesses():
 _JUNK = st.sampled_from(["", "abc", "-5", "1e400", "nan", "inf", "0", "1,5", "٣", "9" * 40, "2.5", "auto", " 7 "])
 _PARAM_VALUES = {
     "model": st.sampled_from([MINI, "gpt-4o", "gpt-4.1-2025-04-14", "gpt-3.5-turbo", "nope", MINI41]),
-    "tokens": st.integers(0, 10**14).map(str), "examples": st.integers(0, 10**9).map(str),
+    "tokens": st.integers(0, 10**14).map(str),
+    "examples": st.integers(0, 10**9).map(str),
     "epochs": st.sampled_from(["auto", "1", "3", "25", "0", "50"]),
-    "prompt": st.integers(0, 3_000_000).map(str), "ft_prompt": st.integers(0, 3_000_000).map(str),
-    "message": st.integers(0, 10**6).map(str), "output": st.integers(0, 2 * 10**6).map(str),
-    "cache_pct": st.floats(-10, 110).map(repr), "ft_cache_pct": st.integers(0, 100).map(str),
+    "prompt": st.integers(0, 3_000_000).map(str),
+    "ft_prompt": st.integers(0, 3_000_000).map(str),
+    "message": st.integers(0, 10**6).map(str),
+    "output": st.integers(0, 2 * 10**6).map(str),
+    "cache_pct": st.floats(-10, 110).map(repr),
+    "ft_cache_pct": st.integers(0, 100).map(str),
     "calls": st.integers(0, 2 * 10**10).map(str),
     "start": st.dates(dt.date(2015, 1, 1), dt.date(2040, 1, 1)).map(dt.date.isoformat),
-    "months": st.integers(0, 200).map(str), "method": st.sampled_from(["supervised", "dpo", "rft"]),
+    "months": st.integers(0, 200).map(str),
+    "method": st.sampled_from(["supervised", "dpo", "rft"]),
     "backend": st.sampled_from(["openai", "azure", "x"]),
-    "hosting": st.floats(0, 2_000).map(repr), "hours": st.integers(0, 30).map(str),
+    "hosting": st.floats(0, 2_000).map(repr),
+    "hours": st.integers(0, 30).map(str),
     "price_training": st.one_of(st.floats(0, 2_000), st.just(float("nan"))).map(repr),
     "price_fine_tuned_output": st.floats(0, 2_000).map(repr),
 }
 _PARAMS = st.dictionaries(st.sampled_from(sorted(_PARAM_VALUES)), st.just(None), max_size=10).flatmap(
-    lambda keys: st.fixed_dictionaries({k: st.one_of(_PARAM_VALUES[k], _JUNK) for k in keys}))
+    lambda keys: st.fixed_dictionaries({k: st.one_of(_PARAM_VALUES[k], _JUNK) for k in keys})
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

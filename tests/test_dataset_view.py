@@ -28,8 +28,9 @@ def sample_bytes(name: str) -> bytes:
 
 # --------------------------------------------------------------------------- samples
 def test_samples_are_generated_and_up_to_date():
-    result = subprocess.run([sys.executable, "samples/make_samples.py", "--check"], cwd=ROOT,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "samples/make_samples.py", "--check"], cwd=ROOT, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -44,10 +45,23 @@ def test_every_sample_loads_and_matches_its_description():
     assert clean.validation.examples == 24 and clean.overlap == []
     faulty = reports["support_chat_faulty"]
     assert {f.code for f in faulty.errors} >= {
-        "invalid_json", "blank_line", "example_missing_assistant_message", "unrecognized_role", "invalid_weight",
-        "missing_content", "special_token", "data_type", "message_unrecognized_key", "mixed_formats"}
-    assert {f.code for f in faulty.warnings} >= {"duplicate_example", "missing_system_message", "developer_role",
-                                                  "train_validation_overlap"}
+        "invalid_json",
+        "blank_line",
+        "example_missing_assistant_message",
+        "unrecognized_role",
+        "invalid_weight",
+        "missing_content",
+        "special_token",
+        "data_type",
+        "message_unrecognized_key",
+        "mixed_formats",
+    }
+    assert {f.code for f in faulty.warnings} >= {
+        "duplicate_example",
+        "missing_system_message",
+        "developer_role",
+        "train_validation_overlap",
+    }
     assert len(faulty.overlap) == 2
     dpo = reports["support_dpo"]
     assert dpo.format == "dpo" and dpo.examples == 30 and not dpo.errors
@@ -114,7 +128,9 @@ def test_verdict_counts_errors_and_lines():
 def test_verdict_names_a_file_level_error():
     report = check(real_file("01_cookbook_toy_chat.jsonl").read_bytes())
     assert view.verdict(report) == (
-        "fix", "Fix 1 error before training: the file has 5 valid examples; fine-tuning needs at least 10.")
+        "fix",
+        "Fix 1 error before training: the file has 5 valid examples; fine-tuning needs at least 10.",
+    )
 
 
 @pytest.mark.parametrize("data, expected", [
@@ -163,8 +179,9 @@ def test_cost_text():
     assert view.cost_text(report) == f"${report.training_cost_usd:,.2f}"
 
 
-@pytest.mark.parametrize("n, step", [(0, 0), (9, 0), (10, 1), (49, 1), (50, 2), (99, 2), (100, 3), (999, 3),
-                                     (1000, 4), (250_000, 4)])
+@pytest.mark.parametrize(
+    "n, step", [(0, 0), (9, 0), (10, 1), (49, 1), (50, 2), (99, 2), (100, 3), (999, 3), (1000, 4), (250_000, 4)]
+)
 def test_size_guide_steps(n, step):
     index, sentence = view.size_guide(n)
     assert index == step and sentence.startswith(f"{n:,} usable example")
@@ -213,8 +230,10 @@ def test_code_counts_errors_first_then_by_count():
 
 def test_findings_on_line_and_jump_label():
     report = check(sample_bytes("support_chat_faulty.jsonl"))
-    assert [f.code for f in view.findings_on_line(report, 15)] == ["unrecognized_role",
-                                                                   "example_missing_assistant_message"]
+    assert [f.code for f in view.findings_on_line(report, 15)] == [
+        "unrecognized_role",
+        "example_missing_assistant_message",
+    ]
     assert view.jump_label(report, 15) == "line 15 · error: unrecognized_role, example_missing_assistant_message"
     assert view.jump_label(report, 30) == "line 30 · warning: missing_system_message"
     assert view.viewer_lines(report)[:3] == [4, 8, 12]
@@ -330,10 +349,14 @@ def test_clean_plan_matches_what_clean_jsonl_writes(dedupe):
 
 
 def test_clean_caption():
-    assert view.clean_caption({"error_lines": 2, "blank_lines": 1, "duplicates": 0, "kept": 7}) == \
-        "Drops 2 lines with errors and 1 blank line; keeps 7 examples."
-    assert view.clean_caption({"error_lines": 0, "blank_lines": 0, "duplicates": 0, "kept": 1}) == \
-        "Nothing to drop: the file is clean and keeps 1 example."
+    assert (
+        view.clean_caption({"error_lines": 2, "blank_lines": 1, "duplicates": 0, "kept": 7})
+        == "Drops 2 lines with errors and 1 blank line; keeps 7 examples."
+    )
+    assert (
+        view.clean_caption({"error_lines": 0, "blank_lines": 0, "duplicates": 0, "kept": 1})
+        == "Nothing to drop: the file is clean and keeps 1 example."
+    )
 
 
 def test_split_caption_matches_split_jsonl():
@@ -353,16 +376,20 @@ def test_derived_name(name, suffix, expected):
 
 def test_handed_text():
     text = view.handed_text({"train": "a.jsonl", "examples": 10, "valid": "b.jsonl", "valid_examples": 1})
-    assert text == ("Handed to Launch: a.jsonl (10 examples) with b.jsonl (1 example) for validation. "
-                    "The Costs page now uses its figures.")
+    assert text == (
+        "Handed to Launch: a.jsonl (10 examples) with b.jsonl (1 example) for validation. "
+        "The Costs page now uses its figures."
+    )
 
 
 # --------------------------------------------------------------------------- sentences and escaping
 def test_file_facts_price_note_and_stats_caption():
     report = check(sample_bytes("support_dpo.jsonl"), name="support_dpo.jsonl")
     info = catalog.load_catalog().resolve(report.model)
-    assert view.file_facts(report, 1536) == ("support_dpo.jsonl · 1.5 KB · 30 lines · DPO (preference pairs) · "
-                                             "o200k_base tokenizer · limit 65,536 tokens per example")
+    assert view.file_facts(report, 1536) == (
+        "support_dpo.jsonl · 1.5 KB · 30 lines · DPO (preference pairs) · "
+        "o200k_base tokenizer · limit 65,536 tokens per example"
+    )
     assert "$3.00 per 1M training tokens" in view.price_note(report, info)
     assert f"price as of {report.price_as_of}" in view.price_note(report, info)
     caption = view.stats_caption(report.stats, 65536)
@@ -370,8 +397,11 @@ def test_file_facts_price_note_and_stats_caption():
 
 
 def test_validation_facts_say_validation_is_not_billed():
-    report = check(sample_bytes("support_chat.jsonl"), validation=sample_bytes("support_chat_valid.jsonl"),
-                   validation_name="v.jsonl")
+    report = check(
+        sample_bytes("support_chat.jsonl"),
+        validation=sample_bytes("support_chat_valid.jsonl"),
+        validation_name="v.jsonl",
+    )
     assert view.validation_facts(report.validation).startswith("Validation file v.jsonl: 24 examples")
     assert "not billed" in view.validation_facts(report.validation)
 
@@ -401,8 +431,9 @@ def test_histograms_on_a_real_file():
     assert sum(tokens.data[0].y) == report.examples
     assert sum(assistant.data[0].y) == sum(1 for a in report.assistant_tokens if a is not None)
     counts = [n for n in report.n_messages if n is not None]
-    assert dict(zip(messages.data[0].x, messages.data[0].y)) == {n: counts.count(n) for n in range(min(counts),
-                                                                                              max(counts) + 1)}
+    assert dict(zip(messages.data[0].x, messages.data[0].y)) == {
+        n: counts.count(n) for n in range(min(counts), max(counts) + 1)
+    }
     assert messages.layout.xaxis.dtick == 1
     assert messages.data[0].customdata[0] == f"{min(counts)} messages"
 
@@ -425,7 +456,10 @@ def test_bin_edges_cover_every_value():
 
 
 def test_histograms_without_examples_say_so():
-    for fig in (charts.tokens_histogram([None], 65536), charts.assistant_tokens_histogram([]),
-                charts.messages_histogram([None, None])):
+    for fig in (
+        charts.tokens_histogram([None], 65536),
+        charts.assistant_tokens_histogram([]),
+        charts.messages_histogram([None, None]),
+    ):
         assert not fig.data
         assert fig.layout.annotations[-1].text == "no examples to show"

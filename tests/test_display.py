@@ -7,7 +7,14 @@ def test_md_escape_makes_markdown_inert():
     hostile = "[x](https://evil.example) <b>b</b> :red[r] $x$ **s** `c`\nnext"
     escaped = md_escape(hostile)
     assert "\n" not in escaped
-    for piece in ("\\[x\\]\\(https" + ZERO_WIDTH_SPACE + "\\:", "\\<b\\>", "\\:red\\[r\\]", "\\$x\\$", "\\*\\*s\\*\\*", "\\`c\\`"):
+    for piece in (
+        "\\[x\\]\\(https" + ZERO_WIDTH_SPACE + "\\:",
+        "\\<b\\>",
+        "\\:red\\[r\\]",
+        "\\$x\\$",
+        "\\*\\*s\\*\\*",
+        "\\`c\\`",
+    ):
         assert piece in escaped
     # Unescaping gives the original text back: nothing is lost, only neutralised.
     assert escaped.replace("\\", "").replace(ZERO_WIDTH_SPACE, "") == hostile.replace("\n", " ")
@@ -19,7 +26,10 @@ def test_md_escape_breaks_bare_links_and_addresses():
     shown = escaped.replace("\\", "")
     for live in ("https://", "HTTP://", "www.", "me@evil"):
         assert live not in shown
-    assert shown.replace(ZERO_WIDTH_SPACE, "") == "see https://evil.example/f, HTTP://x.y, www.evil.example or me@evil.example"
+    assert (
+        shown.replace(ZERO_WIDTH_SPACE, "")
+        == "see https://evil.example/f, HTTP://x.y, www.evil.example or me@evil.example"
+    )
 
 
 def test_md_code_cannot_break_out():

@@ -10,9 +10,23 @@ import pytest
 import tiktoken
 
 from lib.evaluate import (
-    CallResult, Candidate, CandidateSpecError, EvalInputError, RecordingError, build_request, flips, infer_schema,
-    load_eval_set, load_recording, parse_candidate_spec, promptfoo_config, recording_bytes, scoreboard_csv,
-    score_answer, summarize, text_table,
+    CallResult,
+    Candidate,
+    CandidateSpecError,
+    EvalInputError,
+    RecordingError,
+    build_request,
+    flips,
+    infer_schema,
+    load_eval_set,
+    load_recording,
+    parse_candidate_spec,
+    promptfoo_config,
+    recording_bytes,
+    scoreboard_csv,
+    score_answer,
+    summarize,
+    text_table,
 )
 from lib.evaluate.candidates import default_max_tokens, few_shot_system
 from lib.evaluate.report import percentile
@@ -36,10 +50,21 @@ def test_prompt_is_everything_before_the_last_assistant_message_and_bad_lines_ar
         chat("one", "uno"),
         b'{"messages": [broken',
         {"messages": [{"role": "user", "content": "no answer"}]},
-        {"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b", "weight": 0},
-                      {"role": "user", "content": "c"}, {"role": "assistant", "content": "d", "weight": 1}]},
-        {"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"},
-                      {"role": "banana", "content": "z"}]},
+        {
+            "messages": [
+                {"role": "user", "content": "a"},
+                {"role": "assistant", "content": "b", "weight": 0},
+                {"role": "user", "content": "c"},
+                {"role": "assistant", "content": "d", "weight": 1},
+            ]
+        },
+        {
+            "messages": [
+                {"role": "user", "content": "x"},
+                {"role": "assistant", "content": "y"},
+                {"role": "banana", "content": "z"},
+            ]
+        },
     )
     eval_set = load_eval_set(data, name="set.jsonl")
     assert [e.line for e in eval_set.examples] == [1, 4]
@@ -50,13 +75,16 @@ def test_prompt_is_everything_before_the_last_assistant_message_and_bad_lines_ar
     assert multi.reference.text == "d" and multi.reference.tool_calls is None
     assert eval_set.examples[0].system == "Be brief."
     import hashlib
+
     assert eval_set.sha256 == hashlib.sha256(data).hexdigest() and eval_set.name == "set.jsonl"
 
 
 def test_tool_call_references_and_tools_are_kept():
     tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {}}}}]
-    call = {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function",
-                                                 "function": {"name": "f", "arguments": "{}"}}]}
+    call = {
+        "role": "assistant",
+        "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+    }
     eval_set = load_eval_set(jsonl(chat("go", call, tools=tools, parallel_tool_calls=False)), name="t")
     example = eval_set.examples[0]
     assert example.reference.is_tool_calls and example.reference.tool_calls[0]["function"]["name"] == "f"
@@ -75,12 +103,15 @@ def test_limit_and_seed_take_the_same_sample_every_time():
     assert len(load_eval_set(data, name="s", limit=500)) == 50
 
 
-@pytest.mark.parametrize("data, fragment", [
-    (b"", "is empty"),
-    (b"\n\n", "is empty"),
-    (jsonl({"prompt": "a", "completion": "b"}), "prompt_completion format"),
-    (jsonl({"messages": [{"role": "user", "content": "only a question"}]}), "no usable example"),
-])
+@pytest.mark.parametrize(
+    "data, fragment",
+    [
+        (b"", "is empty"),
+        (b"\n\n", "is empty"),
+        (jsonl({"prompt": "a", "completion": "b"}), "prompt_completion format"),
+        (jsonl({"messages": [{"role": "user", "content": "only a question"}]}), "no usable example"),
+    ],
+)
 def test_unusable_sets_raise_one_sentence(data, fragment):
     with pytest.raises(EvalInputError, match=fragment) as caught:
         load_eval_set(data, name="bad.jsonl")
@@ -93,26 +124,37 @@ def test_spec_grammar(tmp_path):
     system.write_text("Be thorough.", encoding="utf-8")
     schema = tmp_path / "schema.json"
     schema.write_text('{"type": "object", "properties": {}}', encoding="utf-8")
-    c = parse_candidate_spec(f"{MINI},system={system},schema={schema},label=mini long,temperature=0.3,"
-                             "max_tokens=99,reasoning_effort=low")
+    c = parse_candidate_spec(
+        f"{MINI},system={system},schema={schema},label=mini long,temperature=0.3,max_tokens=99,reasoning_effort=low"
+    )
     assert (c.model, c.system, c.schema, c.label, c.temperature, c.max_tokens, c.reasoning_effort) == (
-        MINI, "Be thorough.", {"type": "object", "properties": {}}, "mini long", 0.3, 99, "low")
+        MINI,
+        "Be thorough.",
+        {"type": "object", "properties": {}},
+        "mini long",
+        0.3,
+        99,
+        "low",
+    )
     assert parse_candidate_spec(f"{MINI},schema=auto").schema == "auto"
     assert parse_candidate_spec(MINI).display_label == MINI
     assert parse_candidate_spec(f"{MINI},system={system}").display_label == f"{MINI}+prompt"
 
 
-@pytest.mark.parametrize("spec, fragment", [
-    ("", "must start with a model id"),
-    ("label=x", "must start with a model id"),
-    (f"{MINI},flavour=x", "is not one of"),
-    (f"{MINI},label=", "empty label"),
-    (f"{MINI},label=a,label=b", "sets label twice"),
-    (f"{MINI},temperature=3", "between 0 and 2"),
-    (f"{MINI},max_tokens=-4", "at least 1"),
-    (f"{MINI},reasoning_effort=extreme", "must be one of"),
-    (f"{MINI},system=/nope/nothing.txt", "cannot read the system file"),
-])
+@pytest.mark.parametrize(
+    "spec, fragment",
+    [
+        ("", "must start with a model id"),
+        ("label=x", "must start with a model id"),
+        (f"{MINI},flavour=x", "is not one of"),
+        (f"{MINI},label=", "empty label"),
+        (f"{MINI},label=a,label=b", "sets label twice"),
+        (f"{MINI},temperature=3", "between 0 and 2"),
+        (f"{MINI},max_tokens=-4", "at least 1"),
+        (f"{MINI},reasoning_effort=extreme", "must be one of"),
+        (f"{MINI},system=/nope/nothing.txt", "cannot read the system file"),
+    ],
+)
 def test_bad_specs_are_one_sentence(spec, fragment):
     with pytest.raises(CandidateSpecError, match=fragment):
         parse_candidate_spec(spec)
@@ -123,7 +165,9 @@ def test_system_prompt_replaces_or_is_inserted():
     with_system, without = eval_set.examples
     c = Candidate(MINI, system="LONG PROMPT")
     assert build_request(c, with_system, eval_set)["messages"] == [
-        {"role": "system", "content": "LONG PROMPT"}, {"role": "user", "content": "hi"}]
+        {"role": "system", "content": "LONG PROMPT"},
+        {"role": "user", "content": "hi"},
+    ]
     assert build_request(c, without, eval_set)["messages"][0] == {"role": "system", "content": "LONG PROMPT"}
     assert build_request(Candidate(MINI), with_system, eval_set)["messages"][0]["content"] == "Be brief."
 
@@ -141,8 +185,10 @@ def test_default_max_tokens_is_twice_the_longest_reference_at_least_256():
 
 
 def test_schema_auto_is_inferred_strictly_from_the_references():
-    eval_set = load_eval_set(jsonl(chat("a", '{"id": 1, "tags": ["x"], "note": "n"}'),
-                                   chat("b", '{"id": 2.5, "tags": [], "extra": true}')), name="s")
+    eval_set = load_eval_set(
+        jsonl(chat("a", '{"id": 1, "tags": ["x"], "note": "n"}'), chat("b", '{"id": 2.5, "tags": [], "extra": true}')),
+        name="s",
+    )
     schema = infer_schema(eval_set)
     assert schema["type"] == "object" and schema["additionalProperties"] is False
     assert schema["required"] == ["id", "tags", "note", "extra"]
@@ -172,10 +218,19 @@ def results_for(eval_set, label, model, rights, **extra):
             out.append(CallResult(example.line, label, model, error="The API did not answer in time."))
             continue
         answer = example.reference.text if right else "wrong"
-        out.append(CallResult(example.line, label, model, answer=answer, finish_reason="stop",
-                              usage={"prompt_tokens": 100, "cached_tokens": 0, "completion_tokens": 10,
-                                     "reasoning_tokens": 0}, latency_ms=float(100 * example.line),
-                              scores=score_answer(answer, example.reference.text), **extra))
+        out.append(
+            CallResult(
+                example.line,
+                label,
+                model,
+                answer=answer,
+                finish_reason="stop",
+                usage={"prompt_tokens": 100, "cached_tokens": 0, "completion_tokens": 10, "reasoning_tokens": 0},
+                latency_ms=float(100 * example.line),
+                scores=score_answer(answer, example.reference.text),
+                **extra,
+            )
+        )
     return out
 
 
@@ -193,13 +248,23 @@ def test_summary_wins_losses_and_the_document():
     assert ft_doc["scores"]["exact_match"] == pytest.approx(7 / 9)  # the error is not scored
     # pairs where both answered: lines 1-9; base wins on line 8, loses on lines 2-6
     assert base_doc["versus_baseline"] == {"wins": 1, "losses": 5, "p_value": pytest.approx(0.21875)}
-    assert base_doc["usage"] == {"prompt_tokens": 1000, "cached_tokens": 0, "completion_tokens": 100,
-                                 "reasoning_tokens": 0}
+    assert base_doc["usage"] == {
+        "prompt_tokens": 1000,
+        "cached_tokens": 0,
+        "completion_tokens": 100,
+        "reasoning_tokens": 0,
+    }
     assert base_doc["cost_usd"] == pytest.approx(10 * (100 * 0.4 + 10 * 1.6) / 1e6)
     assert base_doc["latency_ms"] == {"p50": pytest.approx(550.0), "p95": pytest.approx(955.0)}
     rows = flips(eval_set, [ft, base], results)
     assert [(f.line, f.baseline_right, f.candidate_right) for f in rows] == [
-        (2, True, False), (3, True, False), (4, True, False), (5, True, False), (6, True, False), (8, False, True)]
+        (2, True, False),
+        (3, True, False),
+        (4, True, False),
+        (5, True, False),
+        (6, True, False),
+        (8, False, True),
+    ]
     table = list(csv.DictReader(io.StringIO(scoreboard_csv(report))))
     assert table[1]["label"] == "base" and table[1]["wins"] == "1" and table[0]["wins"] == ""
     assert "base" in text_table(report) and "+1/-5" in text_table(report)
@@ -233,14 +298,17 @@ def test_recording_round_trip_and_as_references():
     assert against.references_from == "recording mini"
 
 
-@pytest.mark.parametrize("data, fragment", [
-    (b"", "is empty"),
-    (b"nope\n", "line 1: not JSON"),
-    (b'{"recording": "something-else"}\n', "line 1: not a recording header"),
-    (b'{"recording": "tuning-desk-evaluate", "version": 9}\n', "version 9 is not supported"),
-    (b'{"recording": "tuning-desk-evaluate", "version": 1}\n{"line": "x"}\n', "line 2: a result needs"),
-    (b'{"recording": "tuning-desk-evaluate", "version": 1}\n{bad\n', "line 2: not JSON"),
-])
+@pytest.mark.parametrize(
+    "data, fragment",
+    [
+        (b"", "is empty"),
+        (b"nope\n", "line 1: not JSON"),
+        (b'{"recording": "something-else"}\n', "line 1: not a recording header"),
+        (b'{"recording": "tuning-desk-evaluate", "version": 9}\n', "version 9 is not supported"),
+        (b'{"recording": "tuning-desk-evaluate", "version": 1}\n{"line": "x"}\n', "line 2: a result needs"),
+        (b'{"recording": "tuning-desk-evaluate", "version": 1}\n{bad\n', "line 2: not JSON"),
+    ],
+)
 def test_bad_recordings_are_one_sentence(data, fragment):
     with pytest.raises(RecordingError, match=fragment):
         load_recording(data, name="rec.jsonl")
@@ -258,8 +326,9 @@ def test_a_recording_of_another_file_or_label_is_refused():
 # -- promptfoo --------------------------------------------------------------------------------------
 def test_promptfoo_config_has_providers_prompts_and_assertions():
     eval_set = load_eval_set(jsonl(chat("q1", '{"b": 1, "a": [1]}'), chat("q2", "plain answer")), name="s")
-    config = json.loads(promptfoo_config(eval_set, [Candidate(f"ft:{MINI}:o:x:1", label="ft"),
-                                                    Candidate(MINI, system="LONG")]))
+    config = json.loads(
+        promptfoo_config(eval_set, [Candidate(f"ft:{MINI}:o:x:1", label="ft"), Candidate(MINI, system="LONG")])
+    )
     assert [p["id"] for p in config["providers"]] == [f"openai:chat:ft:{MINI}:o:x:1", f"openai:chat:{MINI}"]
     assert [p["label"] for p in config["providers"]] == ["ft", f"{MINI}+prompt"]
     assert all(p["prompts"][0] == prompt["label"] for p, prompt in zip(config["providers"], config["prompts"]))

@@ -14,8 +14,12 @@ MINI_FT = "ft:gpt-4.1-mini-2025-04-14:personal:desk:abc123"
 
 
 def usage(prompt, cached, completion, reasoning=0):
-    return {"prompt_tokens": prompt, "cached_tokens": cached, "completion_tokens": completion,
-            "reasoning_tokens": reasoning}
+    return {
+        "prompt_tokens": prompt,
+        "cached_tokens": cached,
+        "completion_tokens": completion,
+        "reasoning_tokens": reasoning,
+    }
 
 
 def test_catalog_prices_these_tests_assume():
@@ -55,8 +59,13 @@ def test_unknown_model_has_no_price():
 
 
 def test_usage_of_reads_the_sdk_shape_and_missing_details():
-    raw = {"prompt_tokens": 120, "completion_tokens": 40, "total_tokens": 160,
-           "prompt_tokens_details": {"cached_tokens": 64}, "completion_tokens_details": {"reasoning_tokens": 16}}
+    raw = {
+        "prompt_tokens": 120,
+        "completion_tokens": 40,
+        "total_tokens": 160,
+        "prompt_tokens_details": {"cached_tokens": 64},
+        "completion_tokens_details": {"reasoning_tokens": 16},
+    }
     assert usage_of(raw) == usage(120, 64, 40, 16)
     assert usage_of({"prompt_tokens": 5, "completion_tokens": 2}) == usage(5, 0, 2, 0)
     from openai.types import CompletionUsage
@@ -69,19 +78,41 @@ def test_prompt_tokens_follow_the_chat_recipe_with_the_models_tokenizer():
     messages = [{"role": "system", "content": "You are X."}, {"role": "user", "content": "hello there"}]
     expected = sum(3 + len(enc.encode(m["role"])) + len(enc.encode(m["content"])) for m in messages) + 3
     assert prompt_tokens_per_request([{"messages": messages}], MINI) == [expected]
-    with_tools = prompt_tokens_per_request([{"messages": messages, "tools": [
-        {"type": "function", "function": {"name": "lookup", "description": "Find an order.",
-                                          "parameters": {"type": "object", "properties": {}}}}]}], MINI)
+    with_tools = prompt_tokens_per_request(
+        [
+            {
+                "messages": messages,
+                "tools": [
+                    {
+                        "type": "function",
+                        "function": {
+                            "name": "lookup",
+                            "description": "Find an order.",
+                            "parameters": {"type": "object", "properties": {}},
+                        },
+                    }
+                ],
+            }
+        ],
+        MINI,
+    )
     assert with_tools[0] > expected
 
 
 def _chat_file(n=4):
     lines = []
     for i in range(n):
-        lines.append(orjson.dumps({"messages": [
-            {"role": "system", "content": "Answer in JSON."},
-            {"role": "user", "content": f"Question number {i}?"},
-            {"role": "assistant", "content": orjson.dumps({"answer": i, "ok": True}).decode()}]}))
+        lines.append(
+            orjson.dumps(
+                {
+                    "messages": [
+                        {"role": "system", "content": "Answer in JSON."},
+                        {"role": "user", "content": f"Question number {i}?"},
+                        {"role": "assistant", "content": orjson.dumps({"answer": i, "ok": True}).decode()},
+                    ]
+                }
+            )
+        )
     return b"\n".join(lines) + b"\n"
 
 
@@ -89,14 +120,19 @@ def test_estimate_counts_prompts_exactly_and_outputs_from_the_references():
     eval_set = load_eval_set(_chat_file(), name="e.jsonl")
     enc = tiktoken.get_encoding("o200k_base")
     long_prompt = "Follow these rules carefully. " * 40
-    estimates = estimate(eval_set, [Candidate(MINI_FT, label="ft"), Candidate(MINI, system=long_prompt),
-                                    Candidate("stub-model")])
+    estimates = estimate(
+        eval_set, [Candidate(MINI_FT, label="ft"), Candidate(MINI, system=long_prompt), Candidate("stub-model")]
+    )
     ft, prompted, unknown = estimates
     assert ft.calls == prompted.calls == 4
-    per_prompt = [3 + 1 + len(enc.encode("Answer in JSON.")) + 3 + 1 + len(enc.encode(f"Question number {i}?")) + 3
-                  for i in range(4)]
+    per_prompt = [
+        3 + 1 + len(enc.encode("Answer in JSON.")) + 3 + 1 + len(enc.encode(f"Question number {i}?")) + 3
+        for i in range(4)
+    ]
     assert ft.prompt_tokens == sum(per_prompt)
-    assert prompted.prompt_tokens == sum(per_prompt) + 4 * (len(enc.encode(long_prompt)) - len(enc.encode("Answer in JSON.")))
+    assert prompted.prompt_tokens == sum(per_prompt) + 4 * (
+        len(enc.encode(long_prompt)) - len(enc.encode("Answer in JSON."))
+    )
     outputs = sum(len(enc.encode(orjson.dumps({"answer": i, "ok": True}).decode())) for i in range(4))
     assert ft.output_tokens == outputs
     assert ft.cost_usd == pytest.approx((ft.prompt_tokens * 0.8 + outputs * 3.2) / 1e6)

@@ -37,6 +37,7 @@ def factory(sim, key, **hooks):
     def make():
         http_client = httpx.Client(event_hooks=hooks) if hooks else None
         return openai.OpenAI(base_url=sim.base_url, api_key=key, http_client=http_client)
+
     return make
 
 
@@ -58,8 +59,9 @@ def test_concurrency_is_bounded_and_used(fresh_sim, eval_set):
         with lock:
             in_flight[0] -= 1
 
-    run = Run(eval_set, [Candidate(MINI)], factory(fresh_sim, "sk-conc", request=[sent], response=[received]),
-              concurrency=3)
+    run = Run(
+        eval_set, [Candidate(MINI)], factory(fresh_sim, "sk-conc", request=[sent], response=[received]), concurrency=3
+    )
     started = time.monotonic()
     results = run.run()
     elapsed = time.monotonic() - started

@@ -5,47 +5,59 @@ import math
 import pytest
 
 from lib.evaluate.scores import (
-    exact_match, json_fields, json_valid, mcnemar_exact_p, score_answer, similarity, tool_calls_match,
+    exact_match,
+    json_fields,
+    json_valid,
+    mcnemar_exact_p,
+    score_answer,
+    similarity,
+    tool_calls_match,
     wilson_interval,
 )
 
 
 # -- exact_match ------------------------------------------------------------------------------------
-@pytest.mark.parametrize("answer, reference, expected", [
-    ('{"a": 1, "b": [1, 2]}', '{"b": [1, 2], "a": 1}', True),  # key order ignored
-    ('{"a": 1.0}', '{"a": 1}', True),  # numbers by value
-    ('{"a": 1e0}', '{"a": 1}', True),
-    ('{"a": true}', '{"a": 1}', False),  # a boolean is not a number
-    ('{"a": [2, 1]}', '{"a": [1, 2]}', False),  # array order matters
-    ('{"a": 1, "b": null}', '{"a": 1}', False),  # an extra key is a difference
-    ('```json\n{"a": 1}\n```', '{"a": 1}', False),  # fenced JSON is not the JSON
-    ('Here it is: {"a": 1}', '{"a": 1}', False),
-    ('  {"a":1}\n', '{"a": 1}', True),  # whitespace around JSON is JSON
-    ("Hello   world\n", " Hello world", True),  # text: whitespace runs collapsed, trimmed
-    ("Hello\tworld", "Hello world", True),
-    ("hello world", "Hello world", False),  # case matters
-    ("Hello world.", "Hello world", False),
-    (None, "anything", False),
-    ('"a"', '"a"', True),  # a bare JSON string reference is text, compared as text
-    ("1", "1.0", False),  # a bare number reference is text too
-])
+@pytest.mark.parametrize(
+    "answer, reference, expected",
+    [
+        ('{"a": 1, "b": [1, 2]}', '{"b": [1, 2], "a": 1}', True),  # key order ignored
+        ('{"a": 1.0}', '{"a": 1}', True),  # numbers by value
+        ('{"a": 1e0}', '{"a": 1}', True),
+        ('{"a": true}', '{"a": 1}', False),  # a boolean is not a number
+        ('{"a": [2, 1]}', '{"a": [1, 2]}', False),  # array order matters
+        ('{"a": 1, "b": null}', '{"a": 1}', False),  # an extra key is a difference
+        ('```json\n{"a": 1}\n```', '{"a": 1}', False),  # fenced JSON is not the JSON
+        ('Here it is: {"a": 1}', '{"a": 1}', False),
+        ('  {"a":1}\n', '{"a": 1}', True),  # whitespace around JSON is JSON
+        ("Hello   world\n", " Hello world", True),  # text: whitespace runs collapsed, trimmed
+        ("Hello\tworld", "Hello world", True),
+        ("hello world", "Hello world", False),  # case matters
+        ("Hello world.", "Hello world", False),
+        (None, "anything", False),
+        ('"a"', '"a"', True),  # a bare JSON string reference is text, compared as text
+        ("1", "1.0", False),  # a bare number reference is text too
+    ],
+)
 def test_exact_match(answer, reference, expected):
     assert exact_match(answer, reference) is expected
 
 
 # -- json_valid -------------------------------------------------------------------------------------
-@pytest.mark.parametrize("answer, expected", [
-    ('{"x": 1}', True),
-    ('[1, 2]', True),
-    ('"just a string"', True),  # strictly JSON, even if not the reference's shape
-    ('```json\n{"x": 1}\n```', False),
-    ('```\n{"x": 1}\n```', False),
-    ('Sure! {"x": 1}', False),
-    ('{"x": 1,}', False),
-    ('{"x": NaN}', False),  # not JSON (Python would accept it)
-    ("", False),
-    (None, False),
-])
+@pytest.mark.parametrize(
+    "answer, expected",
+    [
+        ('{"x": 1}', True),
+        ("[1, 2]", True),
+        ('"just a string"', True),  # strictly JSON, even if not the reference's shape
+        ('```json\n{"x": 1}\n```', False),
+        ('```\n{"x": 1}\n```', False),
+        ('Sure! {"x": 1}', False),
+        ('{"x": 1,}', False),
+        ('{"x": NaN}', False),  # not JSON (Python would accept it)
+        ("", False),
+        (None, False),
+    ],
+)
 def test_json_valid_is_strict(answer, expected):
     assert json_valid(answer, '{"x": 2}') is expected
 
@@ -104,15 +116,22 @@ def test_tool_calls_match_names_in_order_and_arguments_as_json():
 
 
 def test_tool_calls_match_reads_file_shaped_calls_with_object_arguments():
-    assert tool_calls_match([{"function": {"name": "f", "arguments": '{"a": 1}'}}],
-                            [{"function": {"name": "f", "arguments": {"a": 1}}}])
+    assert tool_calls_match(
+        [{"function": {"name": "f", "arguments": '{"a": 1}'}}], [{"function": {"name": "f", "arguments": {"a": 1}}}]
+    )
 
 
 # -- score_answer -----------------------------------------------------------------------------------
 def test_score_answer_text_reference_leaves_json_scores_null():
     scores = score_answer("Hello world", "Hello  world")
-    assert scores == {"exact_match": True, "json_valid": None, "json_fields": None, "similarity": scores["similarity"],
-                      "tool_calls": None, "judge": None}
+    assert scores == {
+        "exact_match": True,
+        "json_valid": None,
+        "json_fields": None,
+        "similarity": scores["similarity"],
+        "tool_calls": None,
+        "judge": None,
+    }
     assert 0.9 < scores["similarity"] < 1.0
 
 
@@ -151,15 +170,18 @@ def test_wilson_interval_contains_the_proportion_and_narrows_with_n():
     assert (large[1] - large[0]) < (small[1] - small[0])
 
 
-@pytest.mark.parametrize("wins, losses, expected", [
-    (1, 6, 0.125),  # 2 * (1 + 7) / 2**7
-    (0, 5, 0.0625),
-    (2, 8, 0.109375),  # scipy.stats.binomtest(2, 10).pvalue
-    (6, 1, 0.125),  # symmetric
-    (3, 3, 1.0),  # capped at 1
-    (0, 1, 1.0),
-    (10, 30, 2 * sum(math.comb(40, i) for i in range(11)) / 2 ** 40),
-])
+@pytest.mark.parametrize(
+    "wins, losses, expected",
+    [
+        (1, 6, 0.125),  # 2 * (1 + 7) / 2**7
+        (0, 5, 0.0625),
+        (2, 8, 0.109375),  # scipy.stats.binomtest(2, 10).pvalue
+        (6, 1, 0.125),  # symmetric
+        (3, 3, 1.0),  # capped at 1
+        (0, 1, 1.0),
+        (10, 30, 2 * sum(math.comb(40, i) for i in range(11)) / 2**40),
+    ],
+)
 def test_mcnemar_exact_p(wins, losses, expected):
     assert mcnemar_exact_p(wins, losses) == pytest.approx(expected, rel=1e-12)
 

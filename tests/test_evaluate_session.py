@@ -19,8 +19,14 @@ FT_41 = "ft:gpt-4.1-2025-04-14:acme:triage:def456"
 
 
 def job(model, fine_tuned, status="succeeded", finished=100):
-    return {"id": f"ftjob-{finished}", "model": model, "fine_tuned_model": fine_tuned, "status": status,
-            "finished_at": finished, "created_at": finished - 10}
+    return {
+        "id": f"ftjob-{finished}",
+        "model": model,
+        "fine_tuned_model": fine_tuned,
+        "status": status,
+        "finished_at": finished,
+        "created_at": finished - 10,
+    }
 
 
 # --------------------------------------------------------------------------- dates and offers
@@ -31,11 +37,13 @@ def test_a_fine_tune_stops_with_its_base_model_on_its_backend_s_calendar():
 
 
 def test_succeeded_fine_tunes_newest_first_once_each():
-    jobs = [job("gpt-4o-mini-2024-07-18", FT_MINI, finished=100),
-            job("gpt-4.1-2025-04-14", FT_41, finished=300),
-            job("gpt-4.1-2025-04-14", None, status="failed", finished=400),
-            job("gpt-4.1-2025-04-14", "ft:gpt-4.1-2025-04-14:acme:x:running", status="running", finished=0),
-            job("gpt-4o-mini-2024-07-18", FT_MINI, finished=50)]
+    jobs = [
+        job("gpt-4o-mini-2024-07-18", FT_MINI, finished=100),
+        job("gpt-4.1-2025-04-14", FT_41, finished=300),
+        job("gpt-4.1-2025-04-14", None, status="failed", finished=400),
+        job("gpt-4.1-2025-04-14", "ft:gpt-4.1-2025-04-14:acme:x:running", status="running", finished=0),
+        job("gpt-4o-mini-2024-07-18", FT_MINI, finished=50),
+    ]
     assert es.succeeded_fine_tunes(jobs) == [(FT_41, "gpt-4.1-2025-04-14"), (FT_MINI, "gpt-4o-mini-2024-07-18")]
 
 
@@ -67,8 +75,7 @@ def test_record_first_lists_fine_tunes_that_stop_within_sixty_days():
     assert [o.id for o in es.record_first(options, TODAY)] == [FT_MINI]  # 49 days left
     assert es.record_first(options, dt.date(2026, 11, 14)) == []  # 61 days left
     assert es.record_first(options, dt.date(2027, 1, 14)) == []  # gone: too late to record
-    azure = es.model_options([("gpt-4.1-mini-2025-04-14.ft-0123456789abcdef", None)], calendar="azure",
-                             today=TODAY)
+    azure = es.model_options([("gpt-4.1-mini-2025-04-14.ft-0123456789abcdef", None)], calendar="azure", today=TODAY)
     assert es.record_first(azure, TODAY) == []  # no OpenAI date forced on an Azure deployment
 
 
@@ -126,10 +133,18 @@ def test_old_finished_runs_are_forgotten_but_never_a_running_one():
 DOCUMENT = {
     "baseline": "ft",
     "candidates": [
-        {"label": "ft", "scores": {"exact_match": 0.9, "similarity": 0.95}, "ci95": {"exact_match": [0.8, 0.95]},
-         "cost_per_1k_calls_usd": 0.5},
-        {"label": "base+prompt", "scores": {"exact_match": 0.6, "similarity": 0.8},
-         "ci95": {"exact_match": [0.45, 0.73]}, "cost_per_1k_calls_usd": 1.25},
+        {
+            "label": "ft",
+            "scores": {"exact_match": 0.9, "similarity": 0.95},
+            "ci95": {"exact_match": [0.8, 0.95]},
+            "cost_per_1k_calls_usd": 0.5,
+        },
+        {
+            "label": "base+prompt",
+            "scores": {"exact_match": 0.6, "similarity": 0.8},
+            "ci95": {"exact_match": [0.45, 0.73]},
+            "cost_per_1k_calls_usd": 1.25,
+        },
         {"label": "unknown-model", "scores": {"exact_match": 0.3}, "ci95": {}, "cost_per_1k_calls_usd": None},
     ],
 }
@@ -146,10 +161,12 @@ def test_score_cost_figure_places_priced_candidates_with_their_interval():
 
 
 def test_similarity_figure_one_box_per_candidate_without_errors():
-    rows = [{"line": 1, "label": "ft", "scores": {"similarity": 1.0}},
-            {"line": 2, "label": "ft", "scores": {"similarity": 0.5}},
-            {"line": 1, "label": "base+prompt", "scores": {"similarity": 0.25}},
-            {"line": 2, "label": "base+prompt", "scores": None, "error": "timeout"}]
+    rows = [
+        {"line": 1, "label": "ft", "scores": {"similarity": 1.0}},
+        {"line": 2, "label": "ft", "scores": {"similarity": 0.5}},
+        {"line": 1, "label": "base+prompt", "scores": {"similarity": 0.25}},
+        {"line": 2, "label": "base+prompt", "scores": None, "error": "timeout"},
+    ]
     fig = charts.similarity_figure(rows, ["ft", "base+prompt"])
     assert [list(t.y) for t in fig.data] == [[1.0, 0.5], [0.25]]
     assert list(fig.data[0].customdata) == [1, 2]
@@ -159,13 +176,21 @@ def test_similarity_figure_one_box_per_candidate_without_errors():
 
 def test_labels_from_a_file_or_an_api_are_plain_text_in_the_figures():
     hostile = '<a href="https://evil.example/x">click</a>'
-    document = {"candidates": [{"label": hostile, "scores": {"exact_match": 0.5}, "ci95": {},
-                                "cost_per_1k_calls_usd": 1.0},
-                               {"label": hostile + "2", "scores": {}, "ci95": {}, "cost_per_1k_calls_usd": None}]}
+    document = {
+        "candidates": [
+            {"label": hostile, "scores": {"exact_match": 0.5}, "ci95": {}, "cost_per_1k_calls_usd": 1.0},
+            {"label": hostile + "2", "scores": {}, "ci95": {}, "cost_per_1k_calls_usd": None},
+        ]
+    }
     rows = [{"line": 1, "label": hostile, "scores": {"similarity": 0.5}}]
     cost, similarity = charts.score_cost_figure(document), charts.similarity_figure(rows, [hostile])
-    shown = [cost.data[0].name, cost.data[0].text[0], cost.layout.annotations[0].text, similarity.data[0].name,
-             similarity.data[0].x[0]]
+    shown = [
+        cost.data[0].name,
+        cost.data[0].text[0],
+        cost.layout.annotations[0].text,
+        similarity.data[0].name,
+        similarity.data[0].x[0],
+    ]
     assert all("<" not in text and "&lt;a href=" in text for text in shown), shown
 
 
@@ -184,8 +209,11 @@ def test_candidate_rows_keep_each_field_in_its_own_key_and_reorder():
     assert (choices[2].structured, choices[2].reasoning_effort, choices[2].max_tokens) == (True, "low", 300)
     assert (choices[1].reasoning_effort, choices[1].max_tokens) == (None, None)  # "default", 0 = automatic
     assert slots.choices(structured_allowed=False)[2].structured is False  # only where references are JSON
-    assert es.candidate_labels(choices) == [FT_MINI, "gpt-4o-mini-2024-07-18+prompt",
-                                            "gpt-4o-mini-2024-07-18+prompt+schema"]
+    assert es.candidate_labels(choices) == [
+        FT_MINI,
+        "gpt-4o-mini-2024-07-18+prompt",
+        "gpt-4o-mini-2024-07-18+prompt+schema",
+    ]
     slots.make_baseline(third)
     slots.remove(first)
     assert slots.rows == [third, second] and slots.models()[0] == "gpt-4o-mini-2024-07-18"
@@ -198,9 +226,18 @@ def test_candidate_rows_keep_each_field_in_its_own_key_and_reorder():
 def _set_and_results():
     from lib import evaluate as ev
 
-    lines = [json.dumps({"messages": [{"role": "system", "content": "Answer in JSON."},
-                                      {"role": "user", "content": f"q{i}"},
-                                      {"role": "assistant", "content": json.dumps({"n": i})}]}) for i in range(1, 5)]
+    lines = [
+        json.dumps(
+            {
+                "messages": [
+                    {"role": "system", "content": "Answer in JSON."},
+                    {"role": "user", "content": f"q{i}"},
+                    {"role": "assistant", "content": json.dumps({"n": i})},
+                ]
+            }
+        )
+        for i in range(1, 5)
+    ]
     eval_set = ev.load_eval_set(("\n".join(lines) + "\n").encode(), name="set.jsonl")
     tuned = ev.Candidate(FT_MINI)
     prompted = ev.Candidate("gpt-4o-mini-2024-07-18", system="A long prompt.")
@@ -209,9 +246,17 @@ def _set_and_results():
         right = json.dumps({"n": example.line})
         for candidate, answer in ((tuned, right), (prompted, right if example.line == 1 else "```json\n" + right)):
             scores = ev.score_answer(answer, example.reference.text)
-            results.append(ev.CallResult(example.line, candidate.display_label, candidate.model, answer=answer,
-                                         usage={"prompt_tokens": 10, "completion_tokens": 4}, latency_ms=20.0,
-                                         scores=scores))
+            results.append(
+                ev.CallResult(
+                    example.line,
+                    candidate.display_label,
+                    candidate.model,
+                    answer=answer,
+                    usage={"prompt_tokens": 10, "completion_tokens": 4},
+                    latency_ms=20.0,
+                    scores=scores,
+                )
+            )
     results[-1] = ev.CallResult(4, prompted.display_label, prompted.model, error="The API key was rejected (401).")
     return ev, eval_set, [tuned, prompted], results
 
@@ -247,11 +292,11 @@ def test_a_recording_stands_in_only_on_its_own_file_and_lines():
     assert [e.line for e in cut.examples] == [1, 2, 3]  # line 4 has no recorded answer
     assert stand.display_label == "gpt-4o-mini-2024-07-18+prompt" and stand.system == "A long prompt."
     assert [r.line for r in recorded] == [1, 2, 3]
-    other = ev.load_eval_set(b'{"messages": [{"role": "user", "content": "x"}, {"role": "assistant", '
-                             b'"content": "y"}]}\n', name="other.jsonl")
+    other = ev.load_eval_set(
+        b'{"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}]}\n', name="other.jsonl"
+    )
     with pytest.raises(ValueError, match="made on another file"):
         es.stand_in(other, recording, FT_MINI)
-    run = ev.Run(cut, [stand, ev.Candidate("gpt-4.1-mini-2025-04-14")], make_client=lambda: None,
-                 results=recorded)
+    run = ev.Run(cut, [stand, ev.Candidate("gpt-4.1-mini-2025-04-14")], make_client=lambda: None, results=recorded)
     left = es.remaining_estimate(run, calendar="openai")
     assert [(e.label, e.calls) for e in left] == [("gpt-4.1-mini-2025-04-14", 3)]  # the recorded calls cost nothing

@@ -63,5 +63,7 @@ def test_only_a_loopback_host_name_counts_as_this_machine():
     from lib.ui import _loopback_host
 
     assert all(_loopback_host(h) for h in ("localhost:8501", "127.0.0.1:8501", "[::1]:8501", "LOCALHOST", "127.0.0.1"))
-    assert not any(_loopback_host(h) for h in ("myapp.streamlit.app", "10.0.0.5:8501", "localhost.evil.example",
-                                               "", None, "[2001:db8::1]:8501"))
+    assert not any(
+        _loopback_host(h)
+        for h in ("myapp.streamlit.app", "10.0.0.5:8501", "localhost.evil.example", "", None, "[2001:db8::1]:8501")
+    )

@@ -33,7 +33,7 @@ def newest_first(n: int) -> list[dict]:
 def api_page(events: list[dict], after: str | None, limit: int) -> tuple[list[dict], bool]:
     """What the API answers for ``after`` over ``events`` (newest first)."""
     ids = [e["id"] for e in events]
-    rest = events[ids.index(after) + 1:] if after else events
+    rest = events[ids.index(after) + 1 :] if after else events
     return rest[:limit], len(rest) > limit
 
 
@@ -47,8 +47,9 @@ def create_job(client, *, examples: int = 30, validation: bool = True, **kwargs)
     training = client.files.create(file=("train.jsonl", chat_jsonl(examples)), purpose="fine-tune")
     params = dict(model="gpt-4o-mini-2024-07-18", training_file=training.id, suffix="unit")
     if validation:
-        params["validation_file"] = client.files.create(file=("valid.jsonl", chat_jsonl(10, "v")),
-                                                        purpose="fine-tune").id
+        params["validation_file"] = client.files.create(
+            file=("valid.jsonl", chat_jsonl(10, "v")), purpose="fine-tune"
+        ).id
     params.update(kwargs)
     return jobs.as_dict(client.fine_tuning.jobs.create(**params))
 
@@ -138,15 +139,18 @@ def test_decode_result_file_base64_then_utf8():
     assert jobs.decode_result_file(b"abcd") == "abcd"  # valid base64 of binary junk: kept as text
     assert jobs.decode_result_file(b"\xff\xfe1,2") == "\ufffd\ufffd1,2"  # never raises
     rows = jobs.parse_result_csv("step,train_loss,valid_loss\n1,1.5,\n2,1.2,1.4\n")
-    assert rows == [{"step": 1, "train_loss": 1.5, "valid_loss": None},
-                    {"step": 2, "train_loss": 1.2, "valid_loss": 1.4}]
+    assert rows == [
+        {"step": 1, "train_loss": 1.5, "valid_loss": None},
+        {"step": 2, "train_loss": 1.2, "valid_loss": 1.4},
+    ]
 
 
 def test_error_sentence_ignores_empty_error_objects():
     assert jobs.error_sentence({"error": {}}) is None
     assert jobs.error_sentence({"error": {"code": None, "message": None, "param": None}}) is None
-    sentence = jobs.error_sentence({"error": {"code": "invalid_training_file", "message": "Bad line 3",
-                                              "param": "training_file"}})
+    sentence = jobs.error_sentence(
+        {"error": {"code": "invalid_training_file", "message": "Bad line 3", "param": "training_file"}}
+    )
     assert sentence == "Bad line 3. (field: training_file, code: invalid_training_file)"
 
 
@@ -159,15 +163,25 @@ def test_status_timeline_from_events():
     ]
     steps = jobs.status_timeline(job, events)
     assert [(s.status, s.state, s.at) for s in steps] == [
-        ("validating_files", "done", 100), ("queued", "done", 110), ("running", "current", 130),
-        ("succeeded", "pending", None)]
-    paused = jobs.status_timeline({"status": "paused"}, [{"message": "Fine-tuning job paused", "created_at": 140},
-                                                          *events])
+        ("validating_files", "done", 100),
+        ("queued", "done", 110),
+        ("running", "current", 130),
+        ("succeeded", "pending", None),
+    ]
+    paused = jobs.status_timeline(
+        {"status": "paused"}, [{"message": "Fine-tuning job paused", "created_at": 140}, *events]
+    )
     assert [s.status for s in paused] == ["validating_files", "queued", "running", "paused", "succeeded"]
-    failed = jobs.status_timeline({"status": "failed", "finished_at": 120},
-                                  [{"message": "Invalid file", "level": "error", "created_at": 120}, events[-1]])
-    assert [(s.status, s.state) for s in failed] == [("validating_files", "done"), ("queued", "skipped"),
-                                                     ("running", "skipped"), ("failed", "done")]
+    failed = jobs.status_timeline(
+        {"status": "failed", "finished_at": 120},
+        [{"message": "Invalid file", "level": "error", "created_at": 120}, events[-1]],
+    )
+    assert [(s.status, s.state) for s in failed] == [
+        ("validating_files", "done"),
+        ("queued", "skipped"),
+        ("running", "skipped"),
+        ("failed", "done"),
+    ]
 
 
 def test_unknown_status_is_not_terminal():
@@ -176,8 +190,11 @@ def test_unknown_status_is_not_terminal():
 
 
 def test_cost_actual_against_metadata_estimate():
-    job = {"model": "gpt-4o-mini-2024-07-18", "trained_tokens": 2_000_000,
-           "metadata": {jobs.ESTIMATE_TOKENS_KEY: "1500000"}}
+    job = {
+        "model": "gpt-4o-mini-2024-07-18",
+        "trained_tokens": 2_000_000,
+        "metadata": {jobs.ESTIMATE_TOKENS_KEY: "1500000"},
+    }
     cost = jobs.job_cost(job)
     assert cost.price_per_1m == 3.0 and cost.actual_usd == pytest.approx(6.0)
     assert cost.estimated_usd == pytest.approx(4.5) and cost.difference_usd == pytest.approx(1.5)
@@ -215,21 +232,41 @@ def test_metadata_filter_parsing():
 
 
 def test_clone_prefill_drops_the_old_estimate():
-    job = {"model": "gpt-4o-mini-2024-07-18", "method": {"type": "supervised", "supervised": {
-        "hyperparameters": {"n_epochs": 3, "batch_size": 1, "learning_rate_multiplier": 2.0}}},
-        "fine_tuned_model": "ft:gpt-4o-mini-2024-07-18:org:mysuffix:abc", "seed": 7,
-        "metadata": {"team": "a", jobs.ESTIMATE_TOKENS_KEY: "5"}, "training_file": "file-t",
-        "validation_file": None}
+    job = {
+        "model": "gpt-4o-mini-2024-07-18",
+        "method": {
+            "type": "supervised",
+            "supervised": {"hyperparameters": {"n_epochs": 3, "batch_size": 1, "learning_rate_multiplier": 2.0}},
+        },
+        "fine_tuned_model": "ft:gpt-4o-mini-2024-07-18:org:mysuffix:abc",
+        "seed": 7,
+        "metadata": {"team": "a", jobs.ESTIMATE_TOKENS_KEY: "5"},
+        "training_file": "file-t",
+        "validation_file": None,
+    }
     assert jobs.clone_prefill(job) == {
-        "model": "gpt-4o-mini-2024-07-18", "method": "supervised",
+        "model": "gpt-4o-mini-2024-07-18",
+        "method": "supervised",
         "hyperparameters": {"n_epochs": 3, "batch_size": 1, "learning_rate_multiplier": 2.0},
-        "suffix": "mysuffix", "seed": 7, "metadata": {"team": "a"}, "training_file": "file-t",
-        "validation_file": None}
+        "suffix": "mysuffix",
+        "seed": 7,
+        "metadata": {"team": "a"},
+        "training_file": "file-t",
+        "validation_file": None,
+    }
 
 
 def test_charts_draw_each_series():
-    rows = [{"step": s, "total_steps": 4, "train_loss": 2.0 / s, "valid_loss": 2.2 / s,
-             "train_mean_token_accuracy": 0.5 + s / 10} for s in (1, 2, 3, 4)]
+    rows = [
+        {
+            "step": s,
+            "total_steps": 4,
+            "train_loss": 2.0 / s,
+            "valid_loss": 2.2 / s,
+            "train_mean_token_accuracy": 0.5 + s / 10,
+        }
+        for s in (1, 2, 3, 4)
+    ]
     rows[-1]["full_valid_loss"] = 0.6
     fig = training_figure(rows, smoothing=0.6, total_steps=4)
     names = [t.name for t in fig.data]
@@ -287,8 +324,7 @@ def test_events_catch_up_with_after_from_a_small_page(sim, client):
     assert "after" not in queries[0] and all("after" in q for q in queries[1:]) and len(queries) > 2
     everything = [jobs.as_dict(e) for e in client.fine_tuning.jobs.list_events(job["id"], limit=100)]
     assert [e["id"] for e in log.events] == [e["id"] for e in everything] and log.complete
-    assert [e["id"] for e in jobs.fetch_all_events(client, job["id"], limit=7).events] == \
-        [e["id"] for e in everything]
+    assert [e["id"] for e in jobs.fetch_all_events(client, job["id"], limit=7).events] == [e["id"] for e in everything]
 
 
 def test_cancel_pause_resume(sim, client):
@@ -359,8 +395,7 @@ def test_compare_table_shows_differences_and_final_metrics(sim, client):
     for job in (one, two):
         wait_status(client, job["id"], {"succeeded"})
         watches.append(jobs.load_final(client, jobs.JobWatch(jobs.fetch_job(client, job["id"]))))
-    table = jobs.compare_table([w.job for w in watches], {w.job["id"]: jobs.metric_rows(w.log.events)
-                                                          for w in watches})
+    table = jobs.compare_table([w.job for w in watches], {w.job["id"]: jobs.metric_rows(w.log.events) for w in watches})
     settings = {row["setting"]: row for row in table}
     assert settings["n_epochs"][one["id"]] == "2" and settings["n_epochs"][two["id"]] == "3"
     assert "seed" not in settings and "model" not in settings  # equal settings are hidden
@@ -373,14 +408,24 @@ def test_archive_holds_everything_about_the_job(sim, client):
     job = create_job(client, metadata={jobs.ESTIMATE_TOKENS_KEY: "1000"})
     wait_status(client, job["id"], {"succeeded"})
     watch = jobs.load_final(client, jobs.JobWatch(jobs.fetch_job(client, job["id"])))
-    data = jobs.build_archive(watch.job, watch.log.events, watch.checkpoints, watch.result_files, watch.files,
-                              today=TODAY)
+    data = jobs.build_archive(
+        watch.job, watch.log.events, watch.checkpoints, watch.result_files, watch.files, today=TODAY
+    )
     zf = zipfile.ZipFile(io.BytesIO(data))
     root = job["id"] + "/"
     (result_id,) = watch.job["result_files"]
-    assert sorted(zf.namelist()) == sorted(root + n for n in (
-        "README.txt", "job.json", "events.jsonl", "metrics.csv", "checkpoints.json", "files.json",
-        f"results/{result_id}.csv"))
+    assert sorted(zf.namelist()) == sorted(
+        root + n
+        for n in (
+            "README.txt",
+            "job.json",
+            "events.jsonl",
+            "metrics.csv",
+            "checkpoints.json",
+            "files.json",
+            f"results/{result_id}.csv",
+        )
+    )
     assert json.loads(zf.read(root + "job.json")) == watch.job
     events = [json.loads(line) for line in zf.read(root + "events.jsonl").decode().splitlines()]
     assert [e["id"] for e in events] == [e["id"] for e in reversed(watch.log.events)]  # oldest first
@@ -402,17 +447,25 @@ AZURE_FT = "gpt-4o-mini-2024-07-18.ft-0123456789abcdef0123456789abcdef"
 @pytest.fixture
 def azure_client(sim, request):
     """Azure OpenAI's v1 API on the simulator (Azure ids, dates and CSV columns)."""
-    return openai.OpenAI(api_key=f"az-test-jobs-{request.node.name}", base_url=sim.root_url + "/openai/v1/",
-                         max_retries=0)
+    return openai.OpenAI(
+        api_key=f"az-test-jobs-{request.node.name}", base_url=sim.root_url + "/openai/v1/", max_retries=0
+    )
 
 
 def test_result_csv_is_read_in_both_spellings():
     openai_csv = "step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy\n1,1.5,0.5,1.6,0.4\n"
-    azure_csv = ("step,train_loss,train_mean_token_accuracy,valid_loss,validation_mean_token_accuracy,"
-                 "full_valid_loss,full_valid_mean_token_accuracy\n1,1.5,0.5,1.6,0.4,1.7,0.3\n")
+    azure_csv = (
+        "step,train_loss,train_mean_token_accuracy,valid_loss,validation_mean_token_accuracy,"
+        "full_valid_loss,full_valid_mean_token_accuracy\n1,1.5,0.5,1.6,0.4,1.7,0.3\n"
+    )
     (first,), (second,) = jobs.parse_result_csv(openai_csv), jobs.parse_result_csv(azure_csv)
-    common = {"step": 1, "train_loss": 1.5, "train_mean_token_accuracy": 0.5, "valid_loss": 1.6,
-              "valid_mean_token_accuracy": 0.4}
+    common = {
+        "step": 1,
+        "train_loss": 1.5,
+        "train_mean_token_accuracy": 0.5,
+        "valid_loss": 1.6,
+        "valid_mean_token_accuracy": 0.4,
+    }
     assert first == common
     assert second == {**common, "full_valid_loss": 1.7, "full_valid_mean_token_accuracy": 0.3}
     assert set(second) <= {"step", *jobs.METRIC_KEYS}  # one name per metric, whichever backend wrote it
@@ -423,8 +476,16 @@ def test_azure_ids_are_recognised():
     assert jobs.is_checkpoint_id("ftckpt_zb8f2lTNOpVyROvKcr7sKj5e")
     assert not jobs.is_checkpoint_id("ftchkpt-NOT HEX") and not jobs.is_checkpoint_id("ftjob-abc")
     assert jobs.is_job_id("ftjob-502ab2db8526dd57e9bdb66c5e24b103")
-    rows = jobs.checkpoint_rows([{"id": "ftchkpt-6e02", "step_number": 20, "metrics": {"valid_loss": 0.9},
-                                  "fine_tuned_model_checkpoint": AZURE_FT + ":ckpt-step-20"}])
+    rows = jobs.checkpoint_rows(
+        [
+            {
+                "id": "ftchkpt-6e02",
+                "step_number": 20,
+                "metrics": {"valid_loss": 0.9},
+                "fine_tuned_model_checkpoint": AZURE_FT + ":ckpt-step-20",
+            }
+        ]
+    )
     assert rows[0]["step"] == 20 and rows[0]["checkpoint"].endswith(":ckpt-step-20")
 
 
@@ -445,9 +506,12 @@ def test_deploying_on_azure_request_and_command_are_exact():
     assert deployment.url == (
         "https://management.azure.com/subscriptions/<subscription-id>/resourceGroups/<resource-group>/providers/"
         "Microsoft.CognitiveServices/accounts/<azure-openai-resource>/deployments/gpt-4o-mini-ft-01234567"
-        "?api-version=2024-10-21")
-    assert deployment.body == {"sku": {"name": "standard", "capacity": 1},
-                               "properties": {"model": {"format": "OpenAI", "name": AZURE_FT, "version": "1"}}}
+        "?api-version=2024-10-21"
+    )
+    assert deployment.body == {
+        "sku": {"name": "standard", "capacity": 1},
+        "properties": {"model": {"format": "OpenAI", "name": AZURE_FT, "version": "1"}},
+    }
     assert f"--model-name {AZURE_FT} --model-version 1 --model-format OpenAI" in deployment.az_command
     assert deployment.az_command.startswith("az cognitiveservices account deployment create")
     assert "az account get-access-token" in deployment.curl and json.dumps(deployment.body) in deployment.curl
@@ -485,8 +549,12 @@ def test_azure_cost_is_labelled_openais_list_price():
 def test_an_azure_job_end_to_end_through_the_watcher(sim, azure_client):
     training = azure_client.files.create(file=("train.jsonl", chat_jsonl(30)), purpose="fine-tune")
     validation = azure_client.files.create(file=("valid.jsonl", chat_jsonl(10, "v")), purpose="fine-tune")
-    job = azure_client.fine_tuning.jobs.create(model="gpt-4o-mini-2024-07-18", training_file=training.id,
-                                               validation_file=validation.id, extra_body={"trainingType": "Developer"})
+    job = azure_client.fine_tuning.jobs.create(
+        model="gpt-4o-mini-2024-07-18",
+        training_file=training.id,
+        validation_file=validation.id,
+        extra_body={"trainingType": "Developer"},
+    )
     wait_status(azure_client, job.id, {"succeeded"})
     watch = jobs.load_final(azure_client, jobs.JobWatch(jobs.fetch_job(azure_client, job.id)))
     assert watch.job["fine_tuned_model"].startswith("gpt-4o-mini-2024-07-18.ft-")

@@ -9,8 +9,13 @@ import pytest
 from lib import jobspec
 from lib.catalog import load_catalog
 from lib.jobspec import (
-    ParamError, estimate_total_steps, job_creation_refusal, method_of, resolve_auto_batch_size,
-    resolve_hyperparameters, validate_create_params,
+    ParamError,
+    estimate_total_steps,
+    job_creation_refusal,
+    method_of,
+    resolve_auto_batch_size,
+    resolve_hyperparameters,
+    validate_create_params,
 )
 from tests.factories import dpo_jsonl, good, jsonl
 
@@ -30,23 +35,49 @@ def check(**changes) -> list[str]:
 def test_a_plain_request_passes():
     assert validate_create_params(BASE, today=TODAY) == []
     full = {
-        **BASE, "model": DPO_MODEL, "validation_file": "file-def", "suffix": "support-bot_v2", "seed": 2147483647,
+        **BASE,
+        "model": DPO_MODEL,
+        "validation_file": "file-def",
+        "suffix": "support-bot_v2",
+        "seed": 2147483647,
         "metadata": {f"k{i}": "v" * 512 for i in range(16)},
-        "method": {"type": "dpo", "dpo": {"hyperparameters": {"beta": 2, "n_epochs": 50, "batch_size": 256,
-                                                              "learning_rate_multiplier": 0.05}}},
+        "method": {
+            "type": "dpo",
+            "dpo": {
+                "hyperparameters": {"beta": 2, "n_epochs": 50, "batch_size": 256, "learning_rate_multiplier": 0.05}
+            },
+        },
         "integrations": [{"type": "wandb", "wandb": {"project": "ft"}}],
     }
     assert validate_create_params(full, today=TODAY) == []
 
 
-@pytest.mark.parametrize("model", ["gpt-4o-mini", "gpt-4.1-2025-04-14", "ft:gpt-4o-mini-2024-07-18:personal::abc123",
-                                   "ft:gpt-4.1-mini-2025-04-14:acme:bot:xyz:ckpt-step-88"])
+@pytest.mark.parametrize(
+    "model",
+    [
+        "gpt-4o-mini",
+        "gpt-4.1-2025-04-14",
+        "ft:gpt-4o-mini-2024-07-18:personal::abc123",
+        "ft:gpt-4.1-mini-2025-04-14:acme:bot:xyz:ckpt-step-88",
+    ],
+)
 def test_aliases_dated_and_fine_tuned_names_are_accepted(model):
     assert check(model=model) == []
 
 
-@pytest.mark.parametrize("model", [None, "", "gpt-9", "ft:gpt-4o-mini", "ft:gpt-9:org::abc", "gpt-3.5-turbo",
-                                   "o4-mini", "ft:gpt-4.1-nano-2025-04-14:personal::abc"])
+@pytest.mark.parametrize(
+    "model",
+    [
+        None,
+        "",
+        "gpt-9",
+        "ft:gpt-4o-mini",
+        "ft:gpt-9:org::abc",
+        "gpt-3.5-turbo",
+        "o4-mini",
+        "ft:gpt-4.1-nano-2025-04-14:personal::abc",
+    ],
+)
 def test_unknown_malformed_or_retired_models_are_refused(model):
     params = dict(BASE, model=model) if model is not None else {"training_file": "file-abc"}
     errors = validate_create_params(params, today=TODAY)
@@ -60,11 +91,14 @@ def test_retired_message_names_the_shutdown_date():
     assert validate_create_params({**BASE, "model": "gpt-3.5-turbo"}, today=dt.date(2026, 10, 22)) == []
 
 
-@pytest.mark.parametrize("name, good, bad", [
-    ("n_epochs", ["auto", 1, 50], [0, 51, 2.5, True, "3"]),
-    ("batch_size", ["auto", 1, 256], [0, 257, -1, False]),
-    ("learning_rate_multiplier", ["auto", 0.01, 10], [0, -1, "fast", float("inf")]),
-])
+@pytest.mark.parametrize(
+    "name, good, bad",
+    [
+        ("n_epochs", ["auto", 1, 50], [0, 51, 2.5, True, "3"]),
+        ("batch_size", ["auto", 1, 256], [0, 257, -1, False]),
+        ("learning_rate_multiplier", ["auto", 0.01, 10], [0, -1, "fast", float("inf")]),
+    ],
+)
 def test_hyperparameter_bounds(name, good, bad):
     for value in good:
         assert check(hyperparameters={name: value}) == [], value
@@ -72,17 +106,20 @@ def test_hyperparameter_bounds(name, good, bad):
     for value in bad:
         assert check(hyperparameters={name: value}) == [f"hyperparameters.{name}"], value
         assert check(model=DPO_MODEL, method={"type": "dpo", "dpo": {"hyperparameters": {name: value}}}) == [
-            f"method.dpo.hyperparameters.{name}"], value
+            f"method.dpo.hyperparameters.{name}"
+        ], value
 
 
 def test_beta_is_dpo_only_and_in_0_to_2():
     def dpo(beta):
         return check(model=DPO_MODEL, method={"type": "dpo", "dpo": {"hyperparameters": {"beta": beta}}})
+
     assert dpo("auto") == [] and dpo(2) == [] and dpo(0.01) == []
     assert dpo(0) == ["method.dpo.hyperparameters.beta"]
     assert dpo(2.01) == ["method.dpo.hyperparameters.beta"]
     assert check(method={"type": "supervised", "supervised": {"hyperparameters": {"beta": 0.1}}}) == [
-        "method.supervised.hyperparameters.beta"]
+        "method.supervised.hyperparameters.beta"
+    ]
 
 
 def test_method_shape_and_support():
@@ -94,18 +131,31 @@ def test_method_shape_and_support():
     assert check(model=DPO_MODEL, method={"type": "dpo"}, hyperparameters={"n_epochs": 2}) == ["hyperparameters"]
     # a method the model does not offer is named
     (error,) = validate_create_params(
-        {**BASE, "model": DPO_MODEL, "method": {"type": "reinforcement", "reinforcement": {"grader": {}}}}, today=TODAY)
+        {**BASE, "model": DPO_MODEL, "method": {"type": "reinforcement", "reinforcement": {"grader": {}}}}, today=TODAY
+    )
     assert "supports supervised, dpo" in error.message
 
 
-@pytest.mark.parametrize("suffix, ok", [("a", True), ("x" * 64, True), ("my-bot_2", True), ("", False),
-                                         ("x" * 65, False), ("my bot", False), ("a:b", False), (7, False)])
+@pytest.mark.parametrize(
+    "suffix, ok",
+    [
+        ("a", True),
+        ("x" * 64, True),
+        ("my-bot_2", True),
+        ("", False),
+        ("x" * 65, False),
+        ("my bot", False),
+        ("a:b", False),
+        (7, False),
+    ],
+)
 def test_suffix(suffix, ok):
     assert check(suffix=suffix) == ([] if ok else ["suffix"])
 
 
-@pytest.mark.parametrize("seed, ok", [(0, True), (2147483647, True), (-1, False), (2147483648, False),
-                                       ("42", False), (True, False)])
+@pytest.mark.parametrize(
+    "seed, ok", [(0, True), (2147483647, True), (-1, False), (2147483648, False), ("42", False), (True, False)]
+)
 def test_seed(seed, ok):
     assert check(seed=seed) == ([] if ok else ["seed"])
 
@@ -128,8 +178,7 @@ def test_files_and_unknown_arguments():
 
 
 def test_every_error_is_reported_not_just_the_first():
-    errors = validate_create_params({"model": "gpt-9", "training_file": "", "suffix": "a b", "seed": -5},
-                                    today=TODAY)
+    errors = validate_create_params({"model": "gpt-9", "training_file": "", "suffix": "a b", "seed": -5}, today=TODAY)
     assert params_of(errors) == ["model", "training_file", "suffix", "seed"]
     assert all(e.message for e in errors)
 
@@ -151,7 +200,10 @@ def test_auto_resolution_and_total_steps():
     assert estimate_total_steps(5_000) == 500 * 3
     assert estimate_total_steps(101, n_epochs=2, batch_size=4) == 26 * 2  # ceil(101 / 4) = 26
     assert resolve_hyperparameters({"n_epochs": 4, "batch_size": "auto"}, 100) == {
-        "batch_size": 1, "learning_rate_multiplier": jobspec.AUTO_LR_SMALL_BATCH, "n_epochs": 4}
+        "batch_size": 1,
+        "learning_rate_multiplier": jobspec.AUTO_LR_SMALL_BATCH,
+        "n_epochs": 4,
+    }
     assert resolve_hyperparameters({}, 100, "dpo")["beta"] == jobspec.AUTO_DPO_BETA
     assert resolve_hyperparameters({"beta": 0.5, "learning_rate_multiplier": 0.3}, 100, "dpo")["beta"] == 0.5
 
@@ -197,7 +249,8 @@ def test_validator_launch_and_simulator_agree_on_every_model_and_format(model, f
     # Launch offers the model's supervised and DPO methods; it takes the file when one of them does.
     launch_takes = any(
         launch.check_files(("f.jsonl", data), model=model, method=method)[0].ok
-        for method in info.methods if method in launch.METHOD_LABELS
+        for method in info.methods
+        if method in launch.METHOD_LABELS
     )
     simulator_takes = any(check_file(data, model=model, method_type=method).ok for method in info.methods)
     expected = jobspec.takes_format(info, file_format)
@@ -209,7 +262,9 @@ def test_validator_launch_and_simulator_agree_on_every_model_and_format(model, f
 def test_a_prompt_completion_file_is_for_the_legacy_completions_models_only():
     catalog = load_catalog()
     assert {m.id for m in jobspec.models_for_format("prompt_completion")} == {
-        m.id for m in catalog.models.values() if m.supervised_format == "prompt_completion" and "supervised" in m.methods
+        m.id
+        for m in catalog.models.values()
+        if m.supervised_format == "prompt_completion" and "supervised" in m.methods
     }
     mini = catalog.resolve("gpt-4o-mini")
     assert not jobspec.takes_format(mini, "prompt_completion")

@@ -40,8 +40,11 @@ def dpo_bytes():
 
 
 def _creates(sim, key: str) -> list[dict]:
-    return [e for e in sim.request_log if e["method"] == "POST" and e["path"].endswith("/fine_tuning/jobs")
-            and e["idempotency_key"] == key]
+    return [
+        e
+        for e in sim.request_log
+        if e["method"] == "POST" and e["path"].endswith("/fine_tuning/jobs") and e["idempotency_key"] == key
+    ]
 
 
 def _form(**overrides) -> launch.LaunchForm:
@@ -69,8 +72,13 @@ class _Listed:  # the two fields trainable_models reads from a models.list() ite
 
 
 def test_models_api_shutdown_date_wins_when_earlier_and_retires():
-    listed = [_Listed(MINI, "2026-12-01"), _Listed("gpt-4o-mini"), _Listed("gpt-4.1-2025-04-14", "2026-11-01"),
-              _Listed("whisper-1"), _Listed("ft:gpt-4o-mini-2024-07-18:org:bot:abc123")]
+    listed = [
+        _Listed(MINI, "2026-12-01"),
+        _Listed("gpt-4o-mini"),
+        _Listed("gpt-4.1-2025-04-14", "2026-11-01"),
+        _Listed("whisper-1"),
+        _Listed("ft:gpt-4o-mini-2024-07-18:org:bot:abc123"),
+    ]
     choices = launch.trainable_models(listed, today=TODAY)
     assert [c.id for c in choices] == [MINI, "ft:gpt-4o-mini-2024-07-18:org:bot:abc123"]
     assert choices[0].shutdown_date == dt.date(2026, 12, 1)
@@ -94,8 +102,14 @@ def test_small_file_is_one_files_create(sim, client, chat_bytes):
 def test_large_file_goes_through_the_uploads_api_in_parts(sim, client, chat_bytes):
     sim.clear_log()
     seen = []
-    f = launch.upload_file(client, "twi.jsonl", chat_bytes, progress=lambda a, b: seen.append(a),
-                           single_request_limit=10_000, part_size=4096)
+    f = launch.upload_file(
+        client,
+        "twi.jsonl",
+        chat_bytes,
+        progress=lambda a, b: seen.append(a),
+        single_request_limit=10_000,
+        part_size=4096,
+    )
     parts = -(-len(chat_bytes) // 4096)
     paths = [e["path"] for e in sim.request_log if e["method"] == "POST"]
     assert paths[0] == "/v1/uploads" and paths[-1].endswith("/complete")
@@ -187,25 +201,47 @@ def test_parse_number_and_metadata():
     assert [launch.parse_number(t) for t in ("auto", " ", "3", "0.5", "x")] == ["auto", "auto", 3, 0.5, "x"]
     pairs, errors = launch.parse_metadata("team=support\n\n exp = lr sweep \nbroken\nteam=again")
     assert pairs == {"team": "support", "exp": "lr sweep"}
-    assert errors == ["Metadata line 4 must look like key=value; got 'broken'.",
-                      "Metadata key 'team' appears twice (line 5)."]
+    assert errors == [
+        "Metadata line 4 must look like key=value; got 'broken'.",
+        "Metadata key 'team' appears twice (line 5).",
+    ]
 
 
 def test_supervised_request_body_is_exact():
-    form = _form(n_epochs="3", batch_size="8", learning_rate_multiplier="0.5", suffix=" bot ", seed="42",
-                 metadata="team=support")
+    form = _form(
+        n_epochs="3", batch_size="8", learning_rate_multiplier="0.5", suffix=" bot ", seed="42", metadata="team=support"
+    )
     assert launch.build_request(form, training_file="file-t", validation_file="file-v") == {
-        "model": MINI, "training_file": "file-t", "validation_file": "file-v",
-        "method": {"type": "supervised", "supervised": {"hyperparameters": {
-            "n_epochs": 3, "batch_size": 8, "learning_rate_multiplier": 0.5}}},
-        "suffix": "bot", "seed": 42, "metadata": {"team": "support"},
+        "model": MINI,
+        "training_file": "file-t",
+        "validation_file": "file-v",
+        "method": {
+            "type": "supervised",
+            "supervised": {"hyperparameters": {"n_epochs": 3, "batch_size": 8, "learning_rate_multiplier": 0.5}},
+        },
+        "suffix": "bot",
+        "seed": 42,
+        "metadata": {"team": "support"},
     }
 
 
 def test_dpo_request_body_has_beta_and_leaves_out_empty_fields():
     body = launch.build_request(_form(method="dpo", beta="0.2"), training_file="file-t")
-    assert body == {"model": MINI, "training_file": "file-t", "method": {"type": "dpo", "dpo": {"hyperparameters": {
-        "n_epochs": "auto", "batch_size": "auto", "learning_rate_multiplier": "auto", "beta": 0.2}}}}
+    assert body == {
+        "model": MINI,
+        "training_file": "file-t",
+        "method": {
+            "type": "dpo",
+            "dpo": {
+                "hyperparameters": {
+                    "n_epochs": "auto",
+                    "batch_size": "auto",
+                    "learning_rate_multiplier": "auto",
+                    "beta": 0.2,
+                }
+            },
+        },
+    }
 
 
 def test_estimate_goes_into_metadata_when_there_is_room():
@@ -213,6 +249,7 @@ def test_estimate_goes_into_metadata_when_there_is_room():
     body = launch.build_request(_form(metadata="team=a"), training_file="file-t", estimate=charge)
     assert body["metadata"] == {"team": "a", "estimated_trained_tokens": "3000", "estimated_cost_usd": "0.0090"}
     from lib import jobs  # the Jobs page reads these keys back
+
     report = jobs.job_cost({"model": MINI, "metadata": body["metadata"]})
     assert (report.estimated_tokens, report.estimated_usd) == (3000, pytest.approx(0.009))
     full = "\n".join(f"k{i}=v" for i in range(15))
@@ -221,31 +258,49 @@ def test_estimate_goes_into_metadata_when_there_is_room():
 
 
 def test_dataset_handoff_picks_the_model_and_method():
-    assert launch.settings_for_dataset("gpt-4.1-mini", "dpo", MINI, "supervised") == (
-        "gpt-4.1-mini-2025-04-14", "dpo")
+    assert launch.settings_for_dataset("gpt-4.1-mini", "dpo", MINI, "supervised") == ("gpt-4.1-mini-2025-04-14", "dpo")
     assert launch.settings_for_dataset("unknown-model", "prompt_completion", MINI, "dpo") == (MINI, "dpo")
 
 
 def test_valid_form_has_no_errors():
-    assert launch.form_errors(_form(n_epochs="50", batch_size="256", learning_rate_multiplier="0.01",
-                                    suffix="a" * 64, seed="0", metadata="k=v"), today=TODAY) == []
+    assert (
+        launch.form_errors(
+            _form(
+                n_epochs="50",
+                batch_size="256",
+                learning_rate_multiplier="0.01",
+                suffix="a" * 64,
+                seed="0",
+                metadata="k=v",
+            ),
+            today=TODAY,
+        )
+        == []
+    )
 
 
-@pytest.mark.parametrize("field, value, expected", [
-    ("n_epochs", "0", "Epochs: n_epochs must be \"auto\" or a whole number from 1 to 50; got 0."),
-    ("n_epochs", "51", "from 1 to 50; got 51"),
-    ("n_epochs", "2.5", "got 2.5"),
-    ("n_epochs", "many", "got 'many'"),
-    ("batch_size", "257", "Batch size: batch_size must be \"auto\" or a whole number from 1 to 256"),
-    ("learning_rate_multiplier", "0", "Learning-rate multiplier: learning_rate_multiplier must be \"auto\" or a number greater than 0"),
-    ("learning_rate_multiplier", "-1", "greater than 0; got -1"),
-    ("suffix", "a" * 65, "Suffix: suffix must be 1 to 64 characters"),
-    ("suffix", "my bot", "no spaces"),
-    ("seed", "-1", "Seed: seed must be a whole number from 0 to 2147483647"),
-    ("seed", "abc", "got 'abc'"),
-    ("metadata", "\n".join(f"k{i}=v" for i in range(17)), "at most 16 pairs; got 17"),
-    ("metadata", "no equals sign", "Metadata line 1 must look like key=value"),
-])
+@pytest.mark.parametrize(
+    "field, value, expected",
+    [
+        ("n_epochs", "0", 'Epochs: n_epochs must be "auto" or a whole number from 1 to 50; got 0.'),
+        ("n_epochs", "51", "from 1 to 50; got 51"),
+        ("n_epochs", "2.5", "got 2.5"),
+        ("n_epochs", "many", "got 'many'"),
+        ("batch_size", "257", 'Batch size: batch_size must be "auto" or a whole number from 1 to 256'),
+        (
+            "learning_rate_multiplier",
+            "0",
+            'Learning-rate multiplier: learning_rate_multiplier must be "auto" or a number greater than 0',
+        ),
+        ("learning_rate_multiplier", "-1", "greater than 0; got -1"),
+        ("suffix", "a" * 65, "Suffix: suffix must be 1 to 64 characters"),
+        ("suffix", "my bot", "no spaces"),
+        ("seed", "-1", "Seed: seed must be a whole number from 0 to 2147483647"),
+        ("seed", "abc", "got 'abc'"),
+        ("metadata", "\n".join(f"k{i}=v" for i in range(17)), "at most 16 pairs; got 17"),
+        ("metadata", "no equals sign", "Metadata line 1 must look like key=value"),
+    ],
+)
 def test_form_errors_are_one_sentence_each(field, value, expected):
     errors = launch.form_errors(_form(**{field: value}), today=TODAY)
     assert len(errors) == 1 and expected in errors[0], errors
@@ -264,25 +319,51 @@ def test_form_refused_after_the_cutoff():
 
 def test_prefill_from_a_real_job(client, chat_bytes):
     f = launch.upload_file(client, "twi.jsonl", chat_bytes)
-    body = launch.build_request(_form(model=DPO_MODEL, method="dpo", n_epochs="2", beta="0.3", suffix="s", seed="7",
-                                      metadata="a=1\nb=2"), training_file=f.id)
+    body = launch.build_request(
+        _form(model=DPO_MODEL, method="dpo", n_epochs="2", beta="0.3", suffix="s", seed="7", metadata="a=1\nb=2"),
+        training_file=f.id,
+    )
     job = client.fine_tuning.jobs.create(**body)
-    values = launch.prefill_form({"model": job.model, "method": job.method.model_dump(), "suffix": "s",
-                                  "seed": job.seed, "metadata": job.metadata, "training_file": f.id})
-    assert values == {"model": DPO_MODEL, "method": "dpo", "n_epochs": "2", "batch_size": "auto",
-                      "learning_rate_multiplier": "auto", "beta": "0.3", "suffix": "s", "seed": "7",
-                      "metadata": "a=1\nb=2"}
+    values = launch.prefill_form(
+        {
+            "model": job.model,
+            "method": job.method.model_dump(),
+            "suffix": "s",
+            "seed": job.seed,
+            "metadata": job.metadata,
+            "training_file": f.id,
+        }
+    )
+    assert values == {
+        "model": DPO_MODEL,
+        "method": "dpo",
+        "n_epochs": "2",
+        "batch_size": "auto",
+        "learning_rate_multiplier": "auto",
+        "beta": "0.3",
+        "suffix": "s",
+        "seed": "7",
+        "metadata": "a=1\nb=2",
+    }
     assert launch.prefill_form({"method": "supervised", "hyperparameters": {"n_epochs": 4}}) == {
-        "method": "supervised", "n_epochs": "4", "batch_size": "auto", "learning_rate_multiplier": "auto",
-        "beta": "auto", "suffix": "", "seed": "", "metadata": ""}
+        "method": "supervised",
+        "n_epochs": "4",
+        "batch_size": "auto",
+        "learning_rate_multiplier": "auto",
+        "beta": "auto",
+        "suffix": "",
+        "seed": "",
+        "metadata": "",
+    }
 
 
 # --------------------------------------------------------------------------- money
 def test_charge_matches_the_validator(chat_bytes):
     report = validate_bytes(chat_bytes, model=MINI, n_epochs=4)
     info = CAT.resolve(MINI)
-    charge = launch.estimate_charge(info, billed_tokens_per_epoch=report.billed_tokens_per_epoch,
-                                    examples=report.examples, n_epochs=4)
+    charge = launch.estimate_charge(
+        info, billed_tokens_per_epoch=report.billed_tokens_per_epoch, examples=report.examples, n_epochs=4
+    )
     assert charge.usd == pytest.approx(report.training_cost_usd)
     assert charge.usd == pytest.approx(report.billed_tokens_per_epoch * 4 * 3.00 / 1e6)
     assert "x 4 epochs x $3.00 per 1M training tokens (price as of 2026-11-26)" in charge.formula()
@@ -301,7 +382,8 @@ def test_budget_cap():
     assert launch.budget_refusal(charge, 9.0) is None
     assert launch.budget_refusal(charge, 8.99) == (
         "The estimated charge $9.00 is above your budget cap of $8.99; use fewer epochs, a smaller file or a "
-        "cheaper model, or raise the cap.")
+        "cheaper model, or raise the cap."
+    )
     assert "cannot be estimated" in launch.budget_refusal(None, 10.0)
     # One money format (lib.costs.usd): a charge under a cent keeps its digits, never "$0.00".
     assert launch.format_usd(0.004) == "$0.004" and launch.format_usd(1234.5) == "$1,234.50"
@@ -360,7 +442,8 @@ def test_blocked_organisation(sim, client, chat_bytes):
         "OpenAI refused to create the job for this organization (403): This organization is not allowed to "
         "create fine-tuning jobs. OpenAI is winding down the fine-tuning platform and only eligible "
         "organizations can still create jobs. Use the key of an organization that can still fine-tune, or try "
-        "the demo mode; your settings are kept.")
+        "the demo mode; your settings are kept."
+    )
 
 
 def test_platform_cutoff(sim, client, chat_bytes):
@@ -373,7 +456,8 @@ def test_platform_cutoff(sim, client, chat_bytes):
     assert isinstance(exc, openai.PermissionDeniedError)
     assert launch.explain_refusal(exc) == (
         "OpenAI stopped accepting new fine-tuning jobs on 2027-01-06, so this job cannot be created with any key; "
-        "models already fine-tuned keep working until 2027-01-14. Nothing was created or charged.")
+        "models already fine-tuned keep working until 2027-01-14. Nothing was created or charged."
+    )
 
 
 def test_daily_limit(sim, client, chat_bytes):
@@ -413,7 +497,8 @@ def test_network_down(sim, client, chat_bytes):
     exc = _refusal(client, params)
     assert launch.outcome_is_unknown(exc)
     assert launch.explain_refusal(exc).startswith(
-        "Could not reach the API while creating the job, so it may or may not exist")
+        "Could not reach the API while creating the job, so it may or may not exist"
+    )
 
 
 def test_unknown_outcome_retry_with_the_same_key_makes_one_job(sim, client, chat_bytes):
@@ -463,8 +548,12 @@ def test_request_fingerprint_ignores_key_order():
 
 def test_the_same_path_works_against_azure_openai(sim, chat_bytes):
     """Azure OpenAI: endpoint + api-version, paths under /openai (the simulator serves them)."""
-    azure = openai.AzureOpenAI(api_key="az-" + secrets.token_hex(8), azure_endpoint=sim.root_url,
-                               api_version="2025-04-01-preview", max_retries=0)
+    azure = openai.AzureOpenAI(
+        api_key="az-" + secrets.token_hex(8),
+        azure_endpoint=sim.root_url,
+        api_version="2025-04-01-preview",
+        max_retries=0,
+    )
     assert MINI in [c.id for c in launch.trainable_models(azure.models.list(), today=TODAY)]
     f = launch.upload_file(azure, "twi.jsonl", chat_bytes, single_request_limit=10_000, part_size=8192)
     params = launch.build_request(_form(suffix="azure"), training_file=f.id)
@@ -476,8 +565,12 @@ def test_the_same_path_works_against_azure_openai(sim, chat_bytes):
 
 # --------------------------------------------------------------------------- Azure OpenAI
 def _azure_v1(sim, name: str) -> openai.OpenAI:
-    return openai.OpenAI(api_key=f"az-launch-{name}-{secrets.token_hex(4)}", base_url=sim.root_url + "/openai/v1/",
-                         max_retries=0, timeout=20)
+    return openai.OpenAI(
+        api_key=f"az-launch-{name}-{secrets.token_hex(4)}",
+        base_url=sim.root_url + "/openai/v1/",
+        max_retries=0,
+        timeout=20,
+    )
 
 
 def test_azure_models_come_with_azures_dates(sim):
@@ -551,8 +644,9 @@ def test_dpo_rules_come_from_the_catalog():
 
 def test_the_users_azure_training_price_is_used_and_said():
     info = CAT.resolve(MINI)
-    listed = launch.estimate_charge(info, billed_tokens_per_epoch=1_000_000, examples=100, n_epochs=2,
-                                    price_per_1m=info.training_per_1m)
+    listed = launch.estimate_charge(
+        info, billed_tokens_per_epoch=1_000_000, examples=100, n_epochs=2, price_per_1m=info.training_per_1m
+    )
     assert listed.usd == pytest.approx(6.0) and "the same as OpenAI's list price" in listed.formula()
     own = launch.estimate_charge(info, billed_tokens_per_epoch=1_000_000, examples=100, n_epochs=2, price_per_1m=1.5)
     assert own.usd == pytest.approx(3.0) and "your price; OpenAI's list price is $3.00" in own.formula()
@@ -574,12 +668,16 @@ def test_both_ways_of_connecting_to_azure(sim, monkeypatch):
     local = Rules(allow_private=True)  # a visitor on this machine may call its own loopback server
     monkeypatch.setenv(SIMULATOR_URL_ENV, sim.base_url)
     for endpoint, version in ((sim.root_url, "v1"), (sim.root_url + "/openai/v1/", "2025-04-01-preview")):
-        v1 = make_client(Connection("azure", api_key="az-both-v1", azure_endpoint=endpoint, api_version=version,
-                                    outbound=local))
+        v1 = make_client(
+            Connection("azure", api_key="az-both-v1", azure_endpoint=endpoint, api_version=version, outbound=local)
+        )
         assert type(v1) is openai.OpenAI and str(v1.base_url) == sim.root_url + "/openai/v1/"
         assert MINI in [m.id for m in v1.models.list()]
-    versioned = make_client(Connection("azure", api_key="az-both-av", azure_endpoint=sim.root_url,
-                                       api_version="2025-04-01-preview", outbound=local))
+    versioned = make_client(
+        Connection(
+            "azure", api_key="az-both-av", azure_endpoint=sim.root_url, api_version="2025-04-01-preview", outbound=local
+        )
+    )
     assert isinstance(versioned, openai.AzureOpenAI)
     versioned.models.list()
     last = [e for e in sim.request_log if e["path"].endswith("/models")][-1]

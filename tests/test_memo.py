@@ -19,8 +19,10 @@ class Clock:
 def test_a_session_memo_builds_once_keeps_few_and_empties_when_idle():
     clock, builds = Clock(), []
     memo = SessionMemo(entries=2, idle_seconds=60, clock=clock)
+
     def build(key):
         return lambda: builds.append(key) or key.upper()
+
     assert memo.get("a", build("a")) == "A" and memo.get("a", build("a")) == "A"
     memo.get("b", build("b"))
     memo.get("c", build("c"))

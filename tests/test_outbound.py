@@ -28,21 +28,47 @@ from lib.outbound import (
 from tests.hardening.listener import Listener
 
 
-@pytest.mark.parametrize("address, kind", [
-    ("127.0.0.1", "loopback"), ("127.8.9.10", "loopback"), ("::1", "loopback"), ("0.0.0.0", "loopback"),
-    ("::", "loopback"), ("10.1.2.3", "private"), ("172.16.0.1", "private"), ("172.31.255.254", "private"),
-    ("192.168.1.1", "private"), ("100.64.0.1", "private"), ("100.127.255.254", "private"),
-    ("fd12:3456::1", "private"), ("fc00::1", "private"), ("169.254.1.1", "link-local"), ("fe80::1", "link-local"),
-    ("169.254.169.254", "metadata"), ("fd00:ec2::254", "metadata"), ("100.100.100.200", "metadata"),
-    ("224.0.0.251", "multicast"), ("ff02::1", "multicast"),
-    # IPv6 forms of IPv4 addresses count as the address they carry
-    ("::ffff:127.0.0.1", "loopback"), ("::ffff:10.0.0.1", "private"), ("::ffff:169.254.169.254", "metadata"),
-    ("::ffff:7f00:1", "loopback"), ("2002:a00:1::1", "private"), ("2002:7f00:1::", "loopback"),
-    ("64:ff9b::a9fe:a9fe", "metadata"), ("64:ff9b::c0a8:101", "private"),
-    # public
-    ("8.8.8.8", None), ("1.1.1.1", None), ("2606:4700:4700::1111", None), ("::ffff:8.8.8.8", None),
-    ("100.128.0.1", None), ("172.32.0.1", None),
-])
+@pytest.mark.parametrize(
+    "address, kind",
+    [
+        ("127.0.0.1", "loopback"),
+        ("127.8.9.10", "loopback"),
+        ("::1", "loopback"),
+        ("0.0.0.0", "loopback"),
+        ("::", "loopback"),
+        ("10.1.2.3", "private"),
+        ("172.16.0.1", "private"),
+        ("172.31.255.254", "private"),
+        ("192.168.1.1", "private"),
+        ("100.64.0.1", "private"),
+        ("100.127.255.254", "private"),
+        ("fd12:3456::1", "private"),
+        ("fc00::1", "private"),
+        ("169.254.1.1", "link-local"),
+        ("fe80::1", "link-local"),
+        ("169.254.169.254", "metadata"),
+        ("fd00:ec2::254", "metadata"),
+        ("100.100.100.200", "metadata"),
+        ("224.0.0.251", "multicast"),
+        ("ff02::1", "multicast"),
+        # IPv6 forms of IPv4 addresses count as the address they carry
+        ("::ffff:127.0.0.1", "loopback"),
+        ("::ffff:10.0.0.1", "private"),
+        ("::ffff:169.254.169.254", "metadata"),
+        ("::ffff:7f00:1", "loopback"),
+        ("2002:a00:1::1", "private"),
+        ("2002:7f00:1::", "loopback"),
+        ("64:ff9b::a9fe:a9fe", "metadata"),
+        ("64:ff9b::c0a8:101", "private"),
+        # public
+        ("8.8.8.8", None),
+        ("1.1.1.1", None),
+        ("2606:4700:4700::1111", None),
+        ("::ffff:8.8.8.8", None),
+        ("100.128.0.1", None),
+        ("172.32.0.1", None),
+    ],
+)
 def test_address_kinds(address, kind):
     assert address_kind(address) == kind
 
@@ -66,14 +92,21 @@ def fake_resolver(table):
         if host not in table:
             raise socket.gaierror("no such host")
         return table[host]
+
     resolve.calls = calls
     return resolve
 
 
 def test_names_are_resolved_and_every_address_checked_before_connecting():
-    resolve = fake_resolver({"api.example": ["93.184.216.34"], "inside.example": ["10.0.0.7"],
-                             "mixed.example": ["93.184.216.34", "192.168.0.2"],
-                             "meta.example": ["169.254.169.254"], "v6.example": ["::ffff:127.0.0.1"]})
+    resolve = fake_resolver(
+        {
+            "api.example": ["93.184.216.34"],
+            "inside.example": ["10.0.0.7"],
+            "mixed.example": ["93.184.216.34", "192.168.0.2"],
+            "meta.example": ["169.254.169.254"],
+            "v6.example": ["::ffff:127.0.0.1"],
+        }
+    )
     rules = Rules(resolver=resolve)
     assert check_host("api.example", 443, rules) == "93.184.216.34"
     for host in ("inside.example", "mixed.example", "meta.example", "v6.example"):
@@ -81,17 +114,31 @@ def test_names_are_resolved_and_every_address_checked_before_connecting():
             check_host(host, 443, rules)
     with pytest.raises(OutboundRefused, match="Could not find the host nowhere.example"):
         check_host("nowhere.example", 443, rules)
-    assert resolve.calls == ["api.example", "inside.example", "mixed.example", "meta.example", "v6.example",
-                             "nowhere.example"]
+    assert resolve.calls == [
+        "api.example",
+        "inside.example",
+        "mixed.example",
+        "meta.example",
+        "v6.example",
+        "nowhere.example",
+    ]
 
 
-@pytest.mark.parametrize("url, problem", [
-    ("https://api.example/v1", None), ("http://localhost:8765/v1", None), ("http://[::1]:8765/v1", None),
-    ("ftp://api.example/v1", "http:// or https://"), ("file:///etc/passwd", "http:// or https://"),
-    ("api.example/v1", "http:// or https://"), ("https://user:pw@api.example/v1", "user name or password"),
-    ("https://api.example/v1?x=", "query"), ("https://api.example/v1#frag", "fragment"),
-    ("http://api.example:99999/v1", "not valid"),
-])
+@pytest.mark.parametrize(
+    "url, problem",
+    [
+        ("https://api.example/v1", None),
+        ("http://localhost:8765/v1", None),
+        ("http://[::1]:8765/v1", None),
+        ("ftp://api.example/v1", "http:// or https://"),
+        ("file:///etc/passwd", "http:// or https://"),
+        ("api.example/v1", "http:// or https://"),
+        ("https://user:pw@api.example/v1", "user name or password"),
+        ("https://api.example/v1?x=", "query"),
+        ("https://api.example/v1#frag", "fragment"),
+        ("http://api.example:99999/v1", "not valid"),
+    ],
+)
 def test_url_problems(url, problem):
     found = url_problem(url)
     assert (found is None) if problem is None else (problem in found)
@@ -100,8 +147,15 @@ def test_url_problems(url, problem):
 # ---------------------------------------------------------------- real HTTP on loopback only
 @pytest.fixture
 def listener():
-    server = Listener(lambda path: (200, "application/json", json.dumps(
-        {"object": "list", "data": [{"id": "m-1", "object": "model", "created": 0, "owned_by": "x"}]}).encode()))
+    server = Listener(
+        lambda path: (
+            200,
+            "application/json",
+            json.dumps(
+                {"object": "list", "data": [{"id": "m-1", "object": "model", "created": 0, "owned_by": "x"}]}
+            ).encode(),
+        )
+    )
     yield server
     server.close()
 
@@ -131,7 +185,9 @@ def test_a_local_visitor_reaches_its_own_server_with_its_own_key(listener):
 
 
 def test_the_apps_own_ports_are_refused_even_for_a_local_visitor(listener):
-    check = check_connection(visitor_conn(listener.url, Rules(allow_private=True, own_ports=frozenset({listener.port}))))
+    check = check_connection(
+        visitor_conn(listener.url, Rules(allow_private=True, own_ports=frozenset({listener.port})))
+    )
     assert not check.ok and "its own ports" in check.message
     assert listener.requests == []
 
@@ -151,22 +207,32 @@ def test_redirects_are_checked_like_the_first_request(listener):
 def test_the_checked_address_is_the_one_connected_to(listener):
     """DNS rebinding: the name is resolved once, checked, and that address is used (Host header kept)."""
     resolve = fake_resolver({"rebind.invalid": ["127.0.0.1"]})
-    check = check_connection(visitor_conn(f"http://rebind.invalid:{listener.port}/v1",
-                                          Rules(allow_private=True, resolver=resolve)))
+    check = check_connection(
+        visitor_conn(f"http://rebind.invalid:{listener.port}/v1", Rules(allow_private=True, resolver=resolve))
+    )
     assert check.ok  # the system resolver does not know rebind.invalid: the pinned address was used
     assert resolve.calls == ["rebind.invalid"]
     assert listener.requests[0]["headers"]["host"] == f"rebind.invalid:{listener.port}"
 
 
-@pytest.mark.parametrize("reply, words", [
-    ((200, "text/plain", b"hello"), "not with a list of models"),
-    ((200, "text/html", b"<html><body>login</body></html>"), "not with a list of models"),
-    ((200, "application/json", b'{"data": "nope"}'), "not with a list of models"),
-    ((200, "application/json", b'[1, 2, 3]'), "not with a list of models"),
-    ((500, "text/html", b"<h1>oops</h1>"), "internal error"),
-    ((404, "application/json", json.dumps({"error": {"message": "[x](https://evil.example) " + "y" * 5000}}).encode()),
-     "Not found (404)"),
-])
+@pytest.mark.parametrize(
+    "reply, words",
+    [
+        ((200, "text/plain", b"hello"), "not with a list of models"),
+        ((200, "text/html", b"<html><body>login</body></html>"), "not with a list of models"),
+        ((200, "application/json", b'{"data": "nope"}'), "not with a list of models"),
+        ((200, "application/json", b"[1, 2, 3]"), "not with a list of models"),
+        ((500, "text/html", b"<h1>oops</h1>"), "internal error"),
+        (
+            (
+                404,
+                "application/json",
+                json.dumps({"error": {"message": "[x](https://evil.example) " + "y" * 5000}}).encode(),
+            ),
+            "Not found (404)",
+        ),
+    ],
+)
 def test_any_reply_becomes_one_short_sentence(listener, reply, words):
     listener.answer = lambda path: reply
     check = check_connection(visitor_conn(listener.url, Rules(allow_private=True)))
@@ -191,6 +257,7 @@ def test_a_reply_trickled_slowly_is_cut_at_the_deadline(listener):
             time.sleep(0.1)
             yield b" " * 10
         yield b"]}"
+
     listener.answer = lambda path: (200, "application/json", trickle())
     client = make_client(visitor_conn(listener.url, Rules(allow_private=True, max_reply_seconds=1.0)), max_retries=0)
     with pytest.raises(ReplyTooLarge) as err:

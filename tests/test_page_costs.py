@@ -65,10 +65,21 @@ def test_default_scenario_without_a_dataset():
 
 
 def test_prefilled_from_a_checked_dataset():
-    summary = DatasetSummary(name="support.jsonl", sha256="ab" * 32, model="gpt-4o-mini", format="chat",
-                             examples=500, total_tokens=260_000, billed_tokens_per_epoch=250_000, n_epochs=3,
-                             n_epochs_is_estimate=True, median_system_tokens=60, median_prompt_tokens=100,
-                             median_assistant_tokens=120, error_count=2)
+    summary = DatasetSummary(
+        name="support.jsonl",
+        sha256="ab" * 32,
+        model="gpt-4o-mini",
+        format="chat",
+        examples=500,
+        total_tokens=260_000,
+        billed_tokens_per_epoch=250_000,
+        n_epochs=3,
+        n_epochs_is_estimate=True,
+        median_system_tokens=60,
+        median_prompt_tokens=100,
+        median_assistant_tokens=120,
+        error_count=2,
+    )
     at = open_costs(summary=summary)
     assert widget(at, "number_input", "billed_tokens_per_epoch").value == 250_000
     assert widget(at, "number_input", "examples").value == 500
@@ -96,8 +107,18 @@ def test_typed_values_survive_a_page_switch():
 
 
 def test_query_params_restore_a_scenario():
-    at = open_costs({"calls": "1000", "prompt": "1500", "ft_prompt": "100", "output": "200", "tokens": "100000",
-                     "epochs": "3", "start": "2026-11-26", "model": "gpt-4o-mini"})
+    at = open_costs(
+        {
+            "calls": "1000",
+            "prompt": "1500",
+            "ft_prompt": "100",
+            "output": "200",
+            "tokens": "100000",
+            "epochs": "3",
+            "start": "2026-11-26",
+            "model": "gpt-4o-mini",
+        }
+    )
     assert widget(at, "number_input", "calls_per_month").value == 1_000
     assert widget(at, "selectbox", "epochs").value == 3
     shown = metrics(at)
@@ -156,12 +177,15 @@ def test_pasted_prompt_is_counted_with_the_model_tokenizer():
     assert widget(at, "text_area", "prompt_text").value == "hello world"
 
 
-@pytest.mark.parametrize("name, value, message", [
-    ("calls_per_month", 0, "with no calls, fine-tuning can never pay back"),
-    ("billed_tokens_per_epoch", 10**13, "implausibly large"),
-    ("base_prompt_tokens", 0, "nothing for fine-tuning to shorten"),
-    ("examples", 0, "a dataset needs examples"),
-])
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("calls_per_month", 0, "with no calls, fine-tuning can never pay back"),
+        ("billed_tokens_per_epoch", 10**13, "implausibly large"),
+        ("base_prompt_tokens", 0, "nothing for fine-tuning to shorten"),
+        ("examples", 0, "a dataset needs examples"),
+    ],
+)
 def test_bad_input_shows_one_message_and_no_charts(name, value, message):
     at = open_costs()
     widget(at, "number_input", name).set_value(value).run()
@@ -228,8 +252,17 @@ def page_text(at: AppTest) -> str:
     return "\n".join(parts)
 
 
-FAR_AWAY = {"model": MINI, "tokens": "10000000", "examples": "1000", "epochs": "3", "prompt": "2000",
-            "ft_prompt": "100", "message": "100", "output": "200", "calls": "1"}
+FAR_AWAY = {
+    "model": MINI,
+    "tokens": "10000000",
+    "examples": "1000",
+    "epochs": "3",
+    "prompt": "2000",
+    "ft_prompt": "100",
+    "message": "100",
+    "output": "200",
+    "calls": "1",
+}
 
 
 @pytest.mark.parametrize("calls", ["1", "10"])
@@ -261,8 +294,7 @@ def test_dpo_training_says_what_it_counts():
 
 def test_a_loss_says_which_date_it_is_for():
     at = open_costs({"calls": "1000", "months": "1"})
-    assert ("by the shutdown you would be $0.78 down ($0.83 by the end of your horizon, 2026-12-26)"
-            in at.error[0].value)
+    assert "by the shutdown you would be $0.78 down ($0.83 by the end of your horizon, 2026-12-26)" in at.error[0].value
     assert metrics(at)["Net by 2026-12-26"] == "-$0.83"
 
 
@@ -274,8 +306,9 @@ def test_every_figure_shows_its_source_and_date():
     model_caption = next(c.value for c in at.caption if c.value.startswith("`gpt-4o-mini-2024-07-18` on OpenAI"))
     assert pricing in model_caption and "(https://developers.openai.com/api/docs/deprecations), as of" in model_caption
     # The verdict is followed by what it rests on; the cards carry it one hover away.
-    assert any(c.value.startswith(":material/info: An estimate, not a quote.") and pricing in c.value
-               for c in at.caption)
+    assert any(
+        c.value.startswith(":material/info: An estimate, not a quote.") and pricing in c.value for c in at.caption
+    )
     for m in at.metric:
         assert "as of 2026-11-26" in m.proto.help, m.label
     assert "Training cost (estimate)" in text
@@ -326,8 +359,17 @@ def test_an_azure_connection_shows_azures_dates_and_the_hosting_fee():
 
 def test_on_azure_hosting_alone_can_outweigh_the_saving():
     # gpt-4.1-mini, 1,500 prompt tokens saved: $0.0006 a call; $1,224 of hosting needs 2.0 million calls a month.
-    at = open_azure({"model": "gpt-4.1-mini", "prompt": "2000", "ft_prompt": "500", "output": "250",
-                     "calls": "2000000", "tokens": "600000", "epochs": "3"})
+    at = open_azure(
+        {
+            "model": "gpt-4.1-mini",
+            "prompt": "2000",
+            "ft_prompt": "500",
+            "output": "250",
+            "calls": "2000000",
+            "tokens": "600000",
+            "epochs": "3",
+        }
+    )
     assert metrics(at)["Break-even"] == "never"
     assert "hosting alone outweighs the saving" in at.error[0].value
     assert "needs 2.0 million calls a month just to pay the hosting" in at.error[0].value
@@ -373,8 +415,14 @@ def test_measured_usage_from_evaluate_replaces_the_guesses():
 
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.session_state["measured_usage"] = MeasuredUsage(
-        examples=40, fine_tuned_model="ft:gpt-4o-mini-2024-07-18:acme::abc", prompted_model=MINI,
-        prompt_tokens_fine_tuned=118.4, prompt_tokens_prompted=1_612.6, completion_tokens=201.5, simulated=True)
+        examples=40,
+        fine_tuned_model="ft:gpt-4o-mini-2024-07-18:acme::abc",
+        prompted_model=MINI,
+        prompt_tokens_fine_tuned=118.4,
+        prompt_tokens_prompted=1_612.6,
+        completion_tokens=201.5,
+        simulated=True,
+    )
     at.run()
     at.switch_page(PAGE).run()
     assert any("measured on 40 examples (simulated)" in m.value for m in at.markdown)
@@ -402,14 +450,17 @@ def _random_links(seed: int, n: int) -> list[dict]:
         "epochs": lambda: rng.choice(["auto", "1", "3", "25", "0", "99"]),
         "prompt": lambda: str(rng.choice([1, 3, 2_000_000, rng.randint(1, 10**5)])),
         "ft_prompt": lambda: str(rng.choice([0, 1, 2_000_000, rng.randint(0, 10**4)])),
-        "message": lambda: str(rng.randint(0, 10**5)), "output": lambda: str(rng.choice([0, 10**6, 250])),
+        "message": lambda: str(rng.randint(0, 10**5)),
+        "output": lambda: str(rng.choice([0, 10**6, 250])),
         "cache_pct": lambda: str(rng.choice([0, 50, 100, 101, -1])),
         "calls": lambda: str(rng.choice([1, 10, 10**10, 10**11, rng.randint(1, 10**7)])),
         "start": lambda: rng.choice(["2026-11-26", "2027-01-13", "2027-06-01", "2016-01-01", "2040-01-01", "x"]),
-        "months": lambda: str(rng.choice([1, 120, 121, 0])), "method": lambda: rng.choice(["dpo", "supervised", "x"]),
+        "months": lambda: str(rng.choice([1, 120, 121, 0])),
+        "method": lambda: rng.choice(["dpo", "supervised", "x"]),
         "backend": lambda: rng.choice(["openai", "azure", "aws"]),
         "deployment": lambda: rng.choice(["standard", "developer", "global_standard", "nope"]),
-        "hosting": lambda: str(rng.choice([0, 1.7, 1000, 10**6])), "hours": lambda: str(rng.choice([1, 24, 0, 25])),
+        "hosting": lambda: str(rng.choice([0, 1.7, 1000, 10**6])),
+        "hours": lambda: str(rng.choice([1, 24, 0, 25])),
         "price_training": lambda: str(rng.choice([0, 0.5, 5000])),
     }
     links = []
@@ -419,7 +470,9 @@ def _random_links(seed: int, n: int) -> list[dict]:
     return links
 
 
-@pytest.mark.parametrize("link", _random_links(seed=12, n=16), ids=lambda link: "&".join(f"{k}={v}" for k, v in link.items())[:60])
+@pytest.mark.parametrize(
+    "link", _random_links(seed=12, n=16), ids=lambda link: "&".join(f"{k}={v}" for k, v in link.items())[:60]
+)
 def test_the_page_survives_random_links(link):
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.query_params.update(link)
@@ -439,8 +492,12 @@ def test_figures_are_built_once_per_scenario_not_on_every_visit(monkeypatch):
         real = getattr(charts, name)
         monkeypatch.setattr(charts, name, lambda *a, _real=real, _name=name, **k: built.append(_name) or _real(*a, **k))
     at = open_costs()
-    assert sorted(built) == ["cumulative_cost_chart", "model_comparison_chart", "sensitivity_chart",
-                             "sensitivity_chart"]
+    assert sorted(built) == [
+        "cumulative_cost_chart",
+        "model_comparison_chart",
+        "sensitivity_chart",
+        "sensitivity_chart",
+    ]
     at.switch_page("dashboard.py").run()
     at.switch_page(PAGE).run()
     assert len(built) == 4 and not at.exception

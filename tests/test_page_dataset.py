@@ -92,7 +92,8 @@ def test_clean_real_file_is_ready_with_figures_and_charts(validations):
     assert "No problems: every line is a valid example." in texts(at.success)
     assert at.radio(key="_dataset_handoff").options == [  # nothing to clean in a clean file
         "The files as checked: `twi.jsonl`",
-        "A seeded split of the good lines into training and validation files: 10% to validation, seed 42"]
+        "A seeded split of the good lines into training and validation files: 10% to validation, seed 42",
+    ]
     charts = at.get("plotly_chart")
     assert len(charts) == 3
     assert "limit 65,536" in json.dumps(json.loads(charts[0].proto.spec)["layout"])
@@ -194,8 +195,10 @@ def test_dpo_real_file_shows_both_answers():
 def test_validation_file_with_overlap_is_reported():
     train = (ROOT / "samples" / "support_chat.jsonl").read_bytes()
     lines = train.splitlines()
-    valid = b"\n".join([lines[4], *(ROOT / "samples" / "support_chat_valid.jsonl").read_bytes().splitlines()[:5],
-                        lines[9]]) + b"\n"
+    valid = (
+        b"\n".join([lines[4], *(ROOT / "samples" / "support_chat_valid.jsonl").read_bytes().splitlines()[:5], lines[9]])
+        + b"\n"
+    )
     at = upload(open_page(), "train.jsonl", train)
     at = upload(at, "valid.jsonl", valid, which="valid")
     no_exception(at)
@@ -256,8 +259,9 @@ def test_use_for_launch_hands_the_files_and_the_summary():
     assert valid.name == "support_chat_valid.jsonl"
     summary = at.session_state["dataset_summary"]
     assert summary.examples == 96 and summary.error_count == 0
-    assert "Handed to Launch: support_chat.jsonl (96 examples) with support_chat_valid.jsonl (24 examples)" in \
-        unescape(texts(at.success))
+    assert "Handed to Launch: support_chat.jsonl (96 examples) with support_chat_valid.jsonl (24 examples)" in unescape(
+        texts(at.success)
+    )
     link = at.get("page_link")[-1].proto
     assert (link.label, link.page) == ("Continue to Launch", "Launch")
 
@@ -363,8 +367,15 @@ def test_unreadable_files_get_one_clear_message(name, data, expected):
     assert "_dataset_use" not in [b.key for b in at.button]
 
 
-@pytest.mark.parametrize("name", ["22_empty_file.jsonl", "10_pretty_printed_fitness_es.jsonl",
-                                  "15_dpo_notes_not_jsonl.jsonl", "16_trl_style_emoji_dpo.jsonl"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "22_empty_file.jsonl",
+        "10_pretty_printed_fitness_es.jsonl",
+        "15_dpo_notes_not_jsonl.jsonl",
+        "16_trl_style_emoji_dpo.jsonl",
+    ],
+)
 def test_real_unusable_files_render_without_exception(name):
     at = upload(open_page(), name, real_file(name).read_bytes())
     no_exception(at)
@@ -374,8 +385,9 @@ def test_real_unusable_files_render_without_exception(name):
 
 
 def test_giant_line_is_checked_and_shown_cut():
-    line = json.dumps({"messages": [{"role": "user", "content": "word " * 200_000},
-                                    {"role": "assistant", "content": "ok"}]}).encode()
+    line = json.dumps(
+        {"messages": [{"role": "user", "content": "word " * 200_000}, {"role": "assistant", "content": "ok"}]}
+    ).encode()
     at = upload(open_page(), "giant.jsonl", (line + b"\n") * 10)
     no_exception(at)
     assert "more characters not shown" in texts(at.caption)

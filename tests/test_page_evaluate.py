@@ -38,9 +38,17 @@ def triage_jsonl(n: int, seed: int) -> bytes:
         intent, order = rng.choice(INTENTS), f"LC-{rng.randint(10000, 99999)}"
         user = f"[{seed}-{i}] About order {order}: my message is about {intent.replace('_', ' ')}."
         answer = {"intent": intent, "order": order, "urgent": intent == "damaged"}
-        lines.append(json.dumps({"messages": [{"role": "system", "content": SYSTEM},
-                                              {"role": "user", "content": user},
-                                              {"role": "assistant", "content": json.dumps(answer)}]}))
+        lines.append(
+            json.dumps(
+                {
+                    "messages": [
+                        {"role": "system", "content": SYSTEM},
+                        {"role": "user", "content": user},
+                        {"role": "assistant", "content": json.dumps(answer)},
+                    ]
+                }
+            )
+        )
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -70,14 +78,18 @@ def open_page(**state) -> AppTest:
 
 
 def sdk(at: AppTest) -> openai.OpenAI:
-    return openai.OpenAI(api_key=at.session_state["demo_api_key"], base_url=os.environ[SIMULATOR_URL_ENV],
-                         max_retries=0)
+    return openai.OpenAI(
+        api_key=at.session_state["demo_api_key"], base_url=os.environ[SIMULATOR_URL_ENV], max_retries=0
+    )
 
 
 def chat_calls(sim, at: AppTest) -> list[dict]:
     me = key_id(at.session_state["demo_api_key"])
-    return [e for e in sim.request_log if e["key_id"] == me and e["method"] == "POST"
-            and e["path"].endswith("/chat/completions")]
+    return [
+        e
+        for e in sim.request_log
+        if e["key_id"] == me and e["method"] == "POST" and e["path"].endswith("/chat/completions")
+    ]
 
 
 def shown(elements) -> str:
@@ -205,8 +217,7 @@ def test_jobs_hands_a_fine_tune_over_and_the_run_tells_the_story(sim):
     flips_table = table(at, "who is right")
     assert set(flips_table.columns) >= {"line", "candidate", "baseline answer", "candidate answer", "reference"}
     assert len(at.code) >= 3  # one flip read in full: baseline, candidate, reference as inert code blocks
-    assert [b.proto.label for b in at.download_button] == ["Recording (JSONL)", "Scoreboard (CSV)",
-                                                          "promptfoo config"]
+    assert [b.proto.label for b in at.download_button] == ["Recording (JSONL)", "Scoreboard (CSV)", "promptfoo config"]
     assert "Finished: every call answered." in shown(at.caption)
 
     # "Use these measurements on Costs": the measured token means, labelled simulated
@@ -263,8 +274,9 @@ def test_stop_keeps_what_finished_and_resume_sends_only_the_rest(sim):
     run_to_end(at)
     calls = chat_calls(sim, at)
     # every (example, candidate) exactly once: nothing answered before the stop was sent again
-    sent = {(c["body"]["messages"][-1]["content"], c["body"]["model"], json.dumps(c["body"]["messages"][0]))
-            for c in calls}
+    sent = {
+        (c["body"]["messages"][-1]["content"], c["body"]["model"], json.dumps(c["body"]["messages"][0])) for c in calls
+    }
     assert len(calls) == len(sent) == 16 and len(answered) == done
     assert current_run(at).progress().done == 16 and not at.exception
 
@@ -278,11 +290,14 @@ def test_a_spending_limit_below_the_estimate_blocks_the_run(sim):
     assert chat_calls(sim, at) == []
 
 
-@pytest.mark.parametrize("data, sentence", [
-    (b"", "bad.jsonl is empty"),
-    (b'{"prompt": "a", "completion": "b"}\n' * 3, "an evaluation set needs chat examples"),
-    (b'{"messages": [{"role": "user", "content": "hi"}]}\nnot json at all\n', "(first skipped line: 1)"),
-])
+@pytest.mark.parametrize(
+    "data, sentence",
+    [
+        (b"", "bad.jsonl is empty"),
+        (b'{"prompt": "a", "completion": "b"}\n' * 3, "an evaluation set needs chat examples"),
+        (b'{"messages": [{"role": "user", "content": "hi"}]}\nnot json at all\n', "(first skipped line: 1)"),
+    ],
+)
 def test_a_bad_file_is_one_sentence(sim, data, sentence):
     at = with_set(open_page(), LaunchFile.of("bad.jsonl", data))
     assert len(at.error) == 1 and sentence in shown(at.error)
@@ -367,9 +382,11 @@ def test_record_before_it_is_gone_then_compare_against_the_recording(sim):
 
 def test_a_recording_of_another_file_is_one_sentence(sim):
     at = with_set(open_page(), limit=0)
-    other = b'{"recording": "tuning-desk-evaluate", "version": 1, "eval_file": "x.jsonl", "eval_sha256": "ab",' \
-            b' "baseline": "m", "candidates": [{"label": "m", "model": "m"}]}\n' \
-            b'{"line": 1, "label": "m", "model": "m", "answer": "hi"}\n'
+    other = (
+        b'{"recording": "tuning-desk-evaluate", "version": 1, "eval_file": "x.jsonl", "eval_sha256": "ab",'
+        b' "baseline": "m", "candidates": [{"label": "m", "model": "m"}]}\n'
+        b'{"line": 1, "label": "m", "model": "m", "answer": "hi"}\n'
+    )
     at.file_uploader(key="_eval_recording_uploader").set_value(("rec.jsonl", other, "application/jsonl")).run()
     assert "The recording was made on another file (x.jsonl)" in shown(at.error)
     at.file_uploader(key="_eval_recording_uploader").set_value(("rec.jsonl", b"nope\n", "application/jsonl")).run()
@@ -415,8 +432,9 @@ def test_a_judge_is_estimated_confirmed_and_shown_as_an_opinion(sim):
     assert pending["judge_of"] == at.session_state["eval_run_id"] and sum(e.calls for e in pending["estimates"]) == 8
     assert len(chat_calls(sim, at)) == before  # nothing is sent before the confirm
     at.button(key="eval_confirm").click().run()
-    judge = at.session_state["eval_runs"].get(at.session_state["eval_judges"][at.session_state["eval_run_id"]]
-                                              ["run_id"])
+    judge = at.session_state["eval_runs"].get(
+        at.session_state["eval_judges"][at.session_state["eval_run_id"]]["run_id"]
+    )
     assert judge.wait(60)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -429,9 +447,12 @@ def test_a_judge_is_estimated_confirmed_and_shown_as_an_opinion(sim):
 
 
 def test_a_training_file_that_cannot_give_few_shot_examples_is_one_sentence(sim):
-    dpo = LaunchFile.of("pairs.jsonl", b'{"input": {"messages": [{"role": "user", "content": "hi"}]}, '
-                                       b'"preferred_output": [{"role": "assistant", "content": "a"}], '
-                                       b'"non_preferred_output": [{"role": "assistant", "content": "b"}]}\n')
+    dpo = LaunchFile.of(
+        "pairs.jsonl",
+        b'{"input": {"messages": [{"role": "user", "content": "hi"}]}, '
+        b'"preferred_output": [{"role": "assistant", "content": "a"}], '
+        b'"non_preferred_output": [{"role": "assistant", "content": "b"}]}\n',
+    )
     at = with_set(open_page(**{ui.LAUNCH_TRAINING: dpo}), limit=3)
     at.number_input(key="_eval_fewshot").set_value(2).run()
     assert not at.exception and "No few-shot examples: pairs.jsonl is in the dpo format" in shown(at.error)
@@ -461,11 +482,27 @@ def test_hostile_labels_and_answers_from_a_recording_stay_inert(sim):
     from lib.evaluate import load_eval_set
 
     examples = load_eval_set(VALID.data, name=VALID.name).examples
-    head = {"recording": "tuning-desk-evaluate", "version": 1, "eval_file": VALID.name, "eval_sha256": VALID.sha256,
-            "baseline": hostile, "candidates": [{"label": hostile, "model": "ft:gpt-4o-mini-2024-07-18:x:y:z"}]}
-    rows = [{"line": e.line, "label": hostile, "model": "ft:gpt-4o-mini-2024-07-18:x:y:z", "answer": hostile,
-             "usage": {"prompt_tokens": 10, "completion_tokens": 5}, "latency_ms": 5.0, "error": None,
-             "scores": {"exact_match": False, "similarity": 0.1}} for e in examples]
+    head = {
+        "recording": "tuning-desk-evaluate",
+        "version": 1,
+        "eval_file": VALID.name,
+        "eval_sha256": VALID.sha256,
+        "baseline": hostile,
+        "candidates": [{"label": hostile, "model": "ft:gpt-4o-mini-2024-07-18:x:y:z"}],
+    }
+    rows = [
+        {
+            "line": e.line,
+            "label": hostile,
+            "model": "ft:gpt-4o-mini-2024-07-18:x:y:z",
+            "answer": hostile,
+            "usage": {"prompt_tokens": 10, "completion_tokens": 5},
+            "latency_ms": 5.0,
+            "error": None,
+            "scores": {"exact_match": False, "similarity": 0.1},
+        }
+        for e in examples
+    ]
     recording = "\n".join(json.dumps(r) for r in [head, *rows]).encode() + b"\n"
     at = with_set(open_page(), limit=0)
     at.file_uploader(key="_eval_recording_uploader").set_value(("rec.jsonl", recording, "application/jsonl")).run()

@@ -40,8 +40,13 @@ def make_job(client, *, epochs: int | None = None, suffix: str = "page", metadat
     validation = client.files.create(file=("valid.jsonl", chat_jsonl(10, "v")), purpose="fine-tune")
     hyper = {"n_epochs": epochs} if epochs else {}
     return client.fine_tuning.jobs.create(
-        model="gpt-4o-mini-2024-07-18", training_file=training.id, validation_file=validation.id, suffix=suffix,
-        metadata=metadata, method={"type": "supervised", "supervised": {"hyperparameters": hyper}}).id
+        model="gpt-4o-mini-2024-07-18",
+        training_file=training.id,
+        validation_file=validation.id,
+        suffix=suffix,
+        metadata=metadata,
+        method={"type": "supervised", "supervised": {"hyperparameters": hyper}},
+    ).id
 
 
 def wait_status(client, job_id: str, statuses: set[str], timeout: float = 20.0) -> None:
@@ -230,8 +235,12 @@ def test_a_failed_job_says_why_in_one_sentence(sim, client, key):
 
 def test_list_pages_and_filters(sim, client, key, frozen):
     training = client.files.create(file=("train.jsonl", chat_jsonl(30)), purpose="fine-tune")
-    ids = [client.fine_tuning.jobs.create(model="gpt-4o-mini-2024-07-18", training_file=training.id,
-                                          metadata={"batch": "a" if i % 2 else "b"}).id for i in range(22)]
+    ids = [
+        client.fine_tuning.jobs.create(
+            model="gpt-4o-mini-2024-07-18", training_file=training.id, metadata={"batch": "a" if i % 2 else "b"}
+        ).id
+        for i in range(22)
+    ]
     frozen()
     at = open_jobs(sim, key)
     assert "20 of 20 loaded jobs" in texts(at.caption)

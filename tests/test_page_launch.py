@@ -59,15 +59,21 @@ def open_launch(training: LaunchFile | None = None, validation: LaunchFile | Non
 
 def sdk(at: AppTest) -> openai.OpenAI:
     """The SDK as this AppTest session's demo key (its own namespace in the simulator)."""
-    return openai.OpenAI(api_key=at.session_state["demo_api_key"], base_url=os.environ[SIMULATOR_URL_ENV],
-                         max_retries=0)
+    return openai.OpenAI(
+        api_key=at.session_state["demo_api_key"], base_url=os.environ[SIMULATOR_URL_ENV], max_retries=0
+    )
 
 
 def log_of(sim, at: AppTest, *, method: str | None = None, path: str | None = None) -> list[dict]:
     """This session's requests (the simulator logs a hash of the key, never the key)."""
     me = key_id(at.session_state["demo_api_key"])
-    return [e for e in sim.request_log if e["key_id"] == me and (method is None or e["method"] == method)
-            and (path is None or e["path"].endswith(path))]
+    return [
+        e
+        for e in sim.request_log
+        if e["key_id"] == me
+        and (method is None or e["method"] == method)
+        and (path is None or e["path"].endswith(path))
+    ]
 
 
 def creates(sim, at) -> list[dict]:
@@ -99,8 +105,15 @@ def errors(at: AppTest) -> str:
 
 # --------------------------------------------------------------------------- the happy path
 def test_handoff_to_running_job(sim, chat):
-    at = fill(open_launch(chat), n_epochs="3", batch_size="4", learning_rate_multiplier="0.5", suffix="page-sft",
-              seed="42", metadata="team=support\nrun=1")
+    at = fill(
+        open_launch(chat),
+        n_epochs="3",
+        batch_size="4",
+        learning_rate_multiplier="0.5",
+        suffix="page-sft",
+        seed="42",
+        metadata="team=support\nrun=1",
+    )
     assert at.radio(key="_launch_train_source").value == "dataset"
     assert "100 examples, chat (supervised)" in at.success[0].value
     assert at.metric[0].value == "$0.04"  # 4,070 tokens x 3 epochs x $3.00 / 1M
@@ -114,14 +127,26 @@ def test_handoff_to_running_job(sim, chat):
     assert "shuts down on 2027-01-14" in plain and "jobs from 2027-01-06" in plain and "`twi.jsonl`" in text
     assert "secondary sources" in plain  # 2027-01-06 is doubtful (issue 12, defect 8)
     request = json.loads(at.code[0].value)
-    assert request == pending.params == {
-        "model": MINI, "training_file": request["training_file"],
-        "method": {"type": "supervised", "supervised": {"hyperparameters": {
-            "n_epochs": 3, "batch_size": 4, "learning_rate_multiplier": 0.5}}},
-        "suffix": "page-sft", "seed": 42,
-        "metadata": {"team": "support", "run": "1", "estimated_trained_tokens": "12210",
-                     "estimated_cost_usd": "0.0366"},
-    }
+    assert (
+        request
+        == pending.params
+        == {
+            "model": MINI,
+            "training_file": request["training_file"],
+            "method": {
+                "type": "supervised",
+                "supervised": {"hyperparameters": {"n_epochs": 3, "batch_size": 4, "learning_rate_multiplier": 0.5}},
+            },
+            "suffix": "page-sft",
+            "seed": 42,
+            "metadata": {
+                "team": "support",
+                "run": "1",
+                "estimated_trained_tokens": "12210",
+                "estimated_cost_usd": "0.0366",
+            },
+        }
+    )
     at.button(key="launch_confirm").click().run()
     assert not at.exception
     sent = creates(sim, at)
@@ -168,8 +193,17 @@ def test_dpo_job_with_beta(sim, dpo):
     review(at)
     at.button(key="launch_confirm").click().run()
     body = creates(sim, at)[0]["body"]
-    assert body["method"] == {"type": "dpo", "dpo": {"hyperparameters": {
-        "n_epochs": "auto", "batch_size": "auto", "learning_rate_multiplier": "auto", "beta": 0.2}}}
+    assert body["method"] == {
+        "type": "dpo",
+        "dpo": {
+            "hyperparameters": {
+                "n_epochs": "auto",
+                "batch_size": "auto",
+                "learning_rate_multiplier": "auto",
+                "beta": 0.2,
+            }
+        },
+    }
     assert sdk(at).fine_tuning.jobs.list().data[0].method.type == "dpo"
 
 
@@ -180,8 +214,10 @@ def test_upload_on_the_page_and_validation_file(sim, chat):
     at.radio(key="_launch_val_source").set_value("upload").run()
     head = b"".join(chat.data.splitlines(keepends=True)[:10])
     at.file_uploader(key="_launch_val_uploader").set_value(("val.jsonl", head, "application/jsonl")).run()
-    assert [s.value for s in at.success][:2] == ["100 examples, chat (supervised), 4,070 billed tokens per epoch",
-                                                 "10 examples, chat (supervised)"]
+    assert [s.value for s in at.success][:2] == [
+        "100 examples, chat (supervised), 4,070 billed tokens per epoch",
+        "10 examples, chat (supervised)",
+    ]
     review(at)
     at.button(key="launch_confirm").click().run()
     body = creates(sim, at)[0]["body"]
@@ -256,7 +292,7 @@ def test_form_keeps_values_across_page_switches(chat):
 def test_bad_values_block_with_one_sentence_each(chat):
     at = fill(open_launch(chat), n_epochs="0", suffix="has space", metadata="nope")
     text = errors(at)
-    assert "Epochs: n_epochs must be \"auto\" or a whole number from 1 to 50; got 0." in text
+    assert 'Epochs: n_epochs must be "auto" or a whole number from 1 to 50; got 0.' in text
     assert "Suffix: suffix must be 1 to 64 characters" in text
     assert "Metadata line 1 must look like key=value" in text
     assert at.button(key="launch_review").disabled
@@ -285,10 +321,17 @@ def test_budget_cap_refuses_an_expensive_launch(chat):
 def test_prefill_from_a_cloned_job(chat):
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     at.session_state[ui.LAUNCH_PREFILL] = {
-        "model": "gpt-4.1-mini-2025-04-14", "method": {"type": "supervised", "supervised": {"hyperparameters": {
-            "n_epochs": 2, "batch_size": "auto", "learning_rate_multiplier": 0.3}}},
-        "suffix": "clone", "seed": 11, "metadata": {"from": "ftjob-1"}, "training_file": "file-gone",
-        "validation_file": None}
+        "model": "gpt-4.1-mini-2025-04-14",
+        "method": {
+            "type": "supervised",
+            "supervised": {"hyperparameters": {"n_epochs": 2, "batch_size": "auto", "learning_rate_multiplier": 0.3}},
+        },
+        "suffix": "clone",
+        "seed": 11,
+        "metadata": {"from": "ftjob-1"},
+        "training_file": "file-gone",
+        "validation_file": None,
+    }
     at.switch_page(PAGE).run()
     assert at.selectbox(key="_launch_model").value == "gpt-4.1-mini-2025-04-14"
     assert at.text_input(key="_launch_n_epochs").value == "2"
@@ -342,12 +385,21 @@ def _reviewed(chat) -> AppTest:
     return review(fill(open_launch(chat), suffix="refused", n_epochs="2", metadata="k=v"))
 
 
-@pytest.mark.parametrize("preset, sentence", [
-    ("blocked_org", "OpenAI refused to create the job for this organization (403): This organization is not "
-                    "allowed to create fine-tuning jobs."),
-    ("daily_limit", "OpenAI's daily limit of fine-tuning jobs for this model is reached (daily_rate_limit_exceeded). "
-                    "Try again tomorrow or pick another model; your settings are kept."),
-])
+@pytest.mark.parametrize(
+    "preset, sentence",
+    [
+        (
+            "blocked_org",
+            "OpenAI refused to create the job for this organization (403): This organization is not "
+            "allowed to create fine-tuning jobs.",
+        ),
+        (
+            "daily_limit",
+            "OpenAI's daily limit of fine-tuning jobs for this model is reached (daily_rate_limit_exceeded). "
+            "Try again tomorrow or pick another model; your settings are kept.",
+        ),
+    ],
+)
 def test_refusal_presets(sim, chat, preset, sentence):
     at = _reviewed(chat)
     sim.add_fault(preset=preset)
@@ -409,8 +461,9 @@ def test_account_file_that_cannot_be_read_back(sim, chat):
     """OpenAI may refuse to hand back fine-tune files: the launch goes on unchecked, a budget cap refuses it."""
     at = open_launch()
     uploaded = sdk(at).files.create(file=("theirs.jsonl", chat.data), purpose="fine-tune")
-    sim.add_fault(400, method="GET", path="/content", times=2,
-                  message="Not allowed to download files of purpose: fine-tune.")
+    sim.add_fault(
+        400, method="GET", path="/content", times=2, message="Not allowed to download files of purpose: fine-tune."
+    )
     at.radio(key="_launch_train_source").set_value("account").run()
     at.selectbox(key="_launch_train_account").set_value(uploaded.id).run()
     warning = shown(at.warning)

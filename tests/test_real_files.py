@@ -224,8 +224,11 @@ def test_18_german_unprepared_has_8_duplicates():
     assert report.errors == [] and report.format == "prompt_completion"
     assert codes(report.warnings) == {"duplicate_example": 8, "model_retired": 1}
     # gpt-4o-mini (the default) trains on chat only: the same file gets one file-level warning more.
-    (wrong,) = [f for f in validate_path(real_file("18_gendern_german_unprepared.jsonl")).warnings
-                if f.code == "format_not_supported_by_model"]
+    (wrong,) = [
+        f
+        for f in validate_path(real_file("18_gendern_german_unprepared.jsonl")).warnings
+        if f.code == "format_not_supported_by_model"
+    ]
     assert wrong.line is None and "davinci-002 or babbage-002" in wrong.message
 
 
@@ -233,7 +236,9 @@ def test_19_wrong_key_and_two_objects_on_a_line():
     report = validate_path(real_file("19_nextjs_concat_objects.jsonl"))
     assert report.lines == 42
     assert lines(report, "invalid_prompt_completion") == [1, 2, 3, 4, 5]
-    assert all('rename "answer" to "completion"' in f.message for f in report.errors if f.code == "invalid_prompt_completion")
+    assert all(
+        'rename "answer" to "completion"' in f.message for f in report.errors if f.code == "invalid_prompt_completion"
+    )
     (extra,) = [f for f in report.errors if f.code == "invalid_json"]
     assert extra.line == 6 and "Extra data" in extra.message and "more than one JSON value" in extra.message
     assert codes(report.errors) == {"invalid_prompt_completion": 5, "invalid_json": 1}

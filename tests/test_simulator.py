@@ -71,14 +71,21 @@ def metrics(c, job_id: str) -> list[dict]:
 
 # --- the happy path ------------------------------------------------------------------------------
 
+
 def test_supervised_job_runs_to_success_with_events_checkpoints_and_results(sim, key):
     c = client(sim, key)
     train = upload(c)
     valid = upload(c, jsonl(chat_lines(5, offset=100)), name="valid.jsonl")
     assert (train.purpose, train.bytes, train.status) == ("fine-tune", len(jsonl(chat_lines())), "processed")
 
-    job = c.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=train.id, validation_file=valid.id,
-                                    suffix="arith", seed=42, metadata={"team": "maths"})
+    job = c.fine_tuning.jobs.create(
+        model="gpt-4o-mini",
+        training_file=train.id,
+        validation_file=valid.id,
+        suffix="arith",
+        seed=42,
+        metadata={"team": "maths"},
+    )
     assert job.status == "validating_files"
     assert job.model == "gpt-4o-mini-2024-07-18"
     assert job.hyperparameters.n_epochs == "auto" and job.fine_tuned_model is None
@@ -172,7 +179,8 @@ def test_dpo_job_resolves_beta_and_succeeds(sim, key):
     c = client(sim, key)
     data = upload(c, dpo_jsonl(), name="prefs.jsonl")
     job = c.fine_tuning.jobs.create(
-        model="gpt-4.1-mini-2025-04-14", training_file=data.id,
+        model="gpt-4.1-mini-2025-04-14",
+        training_file=data.id,
         method={"type": "dpo", "dpo": {"hyperparameters": {"beta": "auto", "n_epochs": 2}}},
     )
     assert job.method.type == "dpo" and job.method.dpo.hyperparameters.beta == "auto"
@@ -185,8 +193,9 @@ def test_dpo_job_resolves_beta_and_succeeds(sim, key):
 
     # a chat file is not preference data: the job fails while validating files
     chat = upload(c)
-    failed = wait_for(c, c.fine_tuning.jobs.create(model="gpt-4.1-mini", training_file=chat.id,
-                                                   method={"type": "dpo"}).id)
+    failed = wait_for(
+        c, c.fine_tuning.jobs.create(model="gpt-4.1-mini", training_file=chat.id, method={"type": "dpo"}).id
+    )
     assert failed.status == "failed" and failed.error.param == "training_file"
     assert "dpo method" in failed.error.message
 
@@ -213,19 +222,24 @@ def test_invalid_training_file_fails_after_validating_naming_the_line(sim, key):
     blank = wait_for(c, c.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=upload(c, jsonl(lines)).id).id)
     assert "Line 5:" in blank.error.message
     bad_valid = upload(c, jsonl(['{"messages": 3}']), name="valid.jsonl")
-    v = wait_for(c, c.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=upload(c).id,
-                                              validation_file=bad_valid.id).id)
+    v = wait_for(
+        c, c.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=upload(c).id, validation_file=bad_valid.id).id
+    )
     assert v.status == "failed" and v.error.param == "validation_file" and "validation file. Line 1:" in v.error.message
 
 
 # --- listing -------------------------------------------------------------------------------------
 
+
 def test_jobs_list_pages_newest_first_and_filters_metadata(sim, key):
     c = client(sim, key)
     file_id = upload(c).id
-    created = [c.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=file_id,
-                                         metadata={"run": str(i), "team": "a" if i % 2 else "b"})
-               for i in range(5)]
+    created = [
+        c.fine_tuning.jobs.create(
+            model="gpt-4o-mini", training_file=file_id, metadata={"run": str(i), "team": "a" if i % 2 else "b"}
+        )
+        for i in range(5)
+    ]
     newest_first = [j.id for j in reversed(created)]
     page = c.fine_tuning.jobs.list(limit=2)
     assert [j.id for j in page.data] == newest_first[:2] and page.has_more is True
@@ -258,13 +272,18 @@ def test_files_list_filters_orders_pages_and_deletes(sim, key):
 def test_uploads_api_chunked_and_its_errors(sim, key):
     c = client(sim, key)
     data = jsonl(chat_lines(40))
-    done = c.uploads.upload_file_chunked(file=data, filename="big.jsonl", bytes=len(data), mime_type="text/jsonl",
-                                         purpose="fine-tune", part_size=1000,
-                                         md5=hashlib.md5(data).hexdigest())
+    done = c.uploads.upload_file_chunked(
+        file=data,
+        filename="big.jsonl",
+        bytes=len(data),
+        mime_type="text/jsonl",
+        purpose="fine-tune",
+        part_size=1000,
+        md5=hashlib.md5(data).hexdigest(),
+    )
     assert done.status == "completed" and done.file.bytes == len(data)
     assert c.files.content(done.file.id).read() == data
-    parts = [e for e in sim.request_log if e["key_id"] and e["path"].endswith("/parts")
-             and done.id in e["path"]]
+    parts = [e for e in sim.request_log if e["key_id"] and e["path"].endswith("/parts") and done.id in e["path"]]
     assert len(parts) == math.ceil(len(data) / 1000)
 
     short = c.uploads.create(bytes=100, filename="x.jsonl", mime_type="text/jsonl", purpose="fine-tune")
@@ -297,6 +316,7 @@ def test_models_list_retrieve_and_continue_training_from_a_fine_tune(sim, key):
 
 
 # --- user actions --------------------------------------------------------------------------------
+
 
 def test_cancel_freezes_the_job(sim, key):
     c = client(sim, key)
@@ -355,27 +375,38 @@ def test_idempotency_key_returns_the_same_job(sim, key):
     assert [j.id for j in c.fine_tuning.jobs.list()] == [first.id]
     other = c.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=file_id)
     assert other.id != first.id
-    logged = [e["idempotency_key"] for e in sim.request_log if e["path"].endswith("/fine_tuning/jobs")
-              and e["method"] == "POST" and e["key_id"] == hashlib.sha256(key.encode()).hexdigest()[:12]]
+    logged = [
+        e["idempotency_key"]
+        for e in sim.request_log
+        if e["path"].endswith("/fine_tuning/jobs")
+        and e["method"] == "POST"
+        and e["key_id"] == hashlib.sha256(key.encode()).hexdigest()[:12]
+    ]
     assert logged == ["launch-123", "launch-123", None]
 
 
 # --- request checks ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("changes, param", [
-    ({"model": "gpt-9-imaginary"}, "model"),
-    ({"model": "gpt-3.5-turbo"}, "model"),  # shut down 2026-10-23
-    ({"hyperparameters": {"n_epochs": 0}}, "hyperparameters.n_epochs"),
-    ({"method": {"type": "supervised", "supervised": {"hyperparameters": {"batch_size": 512}}}},
-     "method.supervised.hyperparameters.batch_size"),
-    ({"method": {"type": "dpo", "dpo": {"hyperparameters": {"beta": 0}}}}, "method.dpo.hyperparameters.beta"),
-    ({"method": {"type": "reinforcement", "reinforcement": {"grader": {"type": "string_check"}}}}, "method.type"),
-    ({"suffix": "my model"}, "suffix"),
-    ({"seed": 2147483648}, "seed"),
-    ({"metadata": {f"k{i}": "v" for i in range(17)}}, "metadata"),
-    ({"training_file": "file-doesnotexist"}, "training_file"),
-    ({"validation_file": "file-doesnotexist"}, "validation_file"),
-])
+
+@pytest.mark.parametrize(
+    "changes, param",
+    [
+        ({"model": "gpt-9-imaginary"}, "model"),
+        ({"model": "gpt-3.5-turbo"}, "model"),  # shut down 2026-10-23
+        ({"hyperparameters": {"n_epochs": 0}}, "hyperparameters.n_epochs"),
+        (
+            {"method": {"type": "supervised", "supervised": {"hyperparameters": {"batch_size": 512}}}},
+            "method.supervised.hyperparameters.batch_size",
+        ),
+        ({"method": {"type": "dpo", "dpo": {"hyperparameters": {"beta": 0}}}}, "method.dpo.hyperparameters.beta"),
+        ({"method": {"type": "reinforcement", "reinforcement": {"grader": {"type": "string_check"}}}}, "method.type"),
+        ({"suffix": "my model"}, "suffix"),
+        ({"seed": 2147483648}, "seed"),
+        ({"metadata": {f"k{i}": "v" for i in range(17)}}, "metadata"),
+        ({"training_file": "file-doesnotexist"}, "training_file"),
+        ({"validation_file": "file-doesnotexist"}, "validation_file"),
+    ],
+)
 def test_create_refuses_bad_requests_with_the_param(sim, key, changes, param):
     c = client(sim, key)
     model = "gpt-4.1-mini" if "dpo" in param else "gpt-4o-mini"  # DPO exists on the gpt-4.1 family only
@@ -415,6 +446,7 @@ def test_job_creation_is_refused_from_the_platform_deadline():
 
 
 # --- faults, auth, isolation ---------------------------------------------------------------------
+
 
 def test_fault_presets_surface_as_typed_sdk_errors(sim, key):
     c = client(sim, key)
@@ -505,9 +537,14 @@ def test_two_keys_see_disjoint_objects(sim):
     assert [j.id for j in alice.fine_tuning.jobs.list()] == [job.id]
     assert file_id not in {f.id for f in bob.files.list()}
     assert done.fine_tuned_model not in {m.id for m in bob.models.list()}
-    for call in (lambda: bob.fine_tuning.jobs.retrieve(job.id), lambda: bob.fine_tuning.jobs.cancel(job.id),
-                 lambda: bob.fine_tuning.jobs.list_events(job.id), lambda: bob.files.retrieve(file_id),
-                 lambda: bob.files.content(file_id), lambda: bob.models.retrieve(done.fine_tuned_model)):
+    for call in (
+        lambda: bob.fine_tuning.jobs.retrieve(job.id),
+        lambda: bob.fine_tuning.jobs.cancel(job.id),
+        lambda: bob.fine_tuning.jobs.list_events(job.id),
+        lambda: bob.files.retrieve(file_id),
+        lambda: bob.files.content(file_id),
+        lambda: bob.models.retrieve(done.fine_tuned_model),
+    ):
         with pytest.raises(openai.NotFoundError):
             call()
     with pytest.raises(openai.BadRequestError) as err:  # Bob cannot train on Alice's file or model
@@ -572,8 +609,12 @@ def test_storage_limits_protect_a_public_demo():
 
 def test_least_recently_used_and_idle_namespaces_are_dropped():
     wall = [1_000_000.0]
-    service = Service(VirtualClock(1.0, wall=lambda: wall[0]), dt.date.today,
-                      SimLimits(max_total_bytes=5000, namespace_idle_seconds=3600), wall=lambda: wall[0])
+    service = Service(
+        VirtualClock(1.0, wall=lambda: wall[0]),
+        dt.date.today,
+        SimLimits(max_total_bytes=5000, namespace_idle_seconds=3600),
+        wall=lambda: wall[0],
+    )
     data = jsonl(chat_lines())  # about 1.8 kB
     for name in ("sk-a", "sk-b", "sk-c"):
         ns = service.namespace(name)
@@ -613,15 +654,28 @@ def test_unknown_paths_and_bad_json_get_error_envelopes(sim, key):
 
 # --- clock, time model and process helpers -------------------------------------------------------
 
+
 def test_huge_jobs_keep_true_step_counts_with_a_bounded_number_of_events():
     clock = VirtualClock(1.0)
     job = Job(
-        id="ftjob-huge", org_id="org-x", model="gpt-4o-mini-2024-07-18", base_model="gpt-4o-mini-2024-07-18",
-        training_file="file-x", validation_file=None, method_type="supervised",
-        requested_hyperparameters={}, resolved_hyperparameters=resolve_hyperparameters(
-            {"batch_size": 1, "n_epochs": 3}, 200_000),
-        suffix=None, seed=1, metadata=None, integrations=None, created_v=clock.now() - 10_000, created_at=0,
-        examples=200_000, billed_tokens_per_epoch=1, fine_tuned_model_name="ft:gpt-4o-mini-2024-07-18:p::x",
+        id="ftjob-huge",
+        org_id="org-x",
+        model="gpt-4o-mini-2024-07-18",
+        base_model="gpt-4o-mini-2024-07-18",
+        training_file="file-x",
+        validation_file=None,
+        method_type="supervised",
+        requested_hyperparameters={},
+        resolved_hyperparameters=resolve_hyperparameters({"batch_size": 1, "n_epochs": 3}, 200_000),
+        suffix=None,
+        seed=1,
+        metadata=None,
+        integrations=None,
+        created_v=clock.now() - 10_000,
+        created_at=0,
+        examples=200_000,
+        billed_tokens_per_epoch=1,
+        fine_tuned_model_name="ft:gpt-4o-mini-2024-07-18:p::x",
     )
     events = job.events(clock.now(), clock)
     rows = [e["data"] for e in events if e["type"] == "metrics"]
@@ -664,8 +718,13 @@ def test_ensure_demo_simulator_starts_one_per_process():
 
 
 def test_command_line_prints_how_to_connect():
-    proc = subprocess.Popen([sys.executable, "-m", "lib.simulator", "--port", "0", "--speed", "10"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lib.simulator", "--port", "0", "--speed", "10"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         lines = [proc.stdout.readline() for _ in range(3)]
         assert "listening on http://127.0.0.1:" in lines[0] and "speed 10" in lines[0]
@@ -696,8 +755,9 @@ def test_azure_paths_give_azure_ids_dates_and_columns(sim, way):
     c = v1 if way == "v1" else versioned
     f = upload(c)
     assert re.fullmatch(r"file-[0-9a-f]{32}", f.id)
-    job = c.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=f.id, suffix="x" * 40,
-                                    extra_body={"trainingType": "GlobalStandard"})
+    job = c.fine_tuning.jobs.create(
+        model="gpt-4o-mini", training_file=f.id, suffix="x" * 40, extra_body={"trainingType": "GlobalStandard"}
+    )
     assert re.fullmatch(r"ftjob-[0-9a-f]{32}", job.id) and job.model_extra["trainingType"] == "GlobalStandard"
     done = wait_for(c, job.id)
     assert done.status == "succeeded"
@@ -707,8 +767,10 @@ def test_azure_paths_give_azure_ids_dates_and_columns(sim, way):
     assert checkpoints and all(re.fullmatch(r"ftchkpt-[0-9a-f]{32}", k.id) for k in checkpoints)
     assert all(k.fine_tuned_model_checkpoint.startswith(done.fine_tuned_model + ":ckpt-step-") for k in checkpoints)
     csv_text = base64.b64decode(c.files.content(done.result_files[0]).read()).decode()
-    assert csv_text.splitlines()[0] == ("step,train_loss,train_mean_token_accuracy,valid_loss,"
-                                        "validation_mean_token_accuracy,full_valid_loss,full_valid_mean_token_accuracy")
+    assert csv_text.splitlines()[0] == (
+        "step,train_loss,train_mean_token_accuracy,valid_loss,"
+        "validation_mean_token_accuracy,full_valid_loss,full_valid_mean_token_accuracy"
+    )
     # the models API shows Azure's dates, not OpenAI's 2027-01-14
     models = {m.id: m for m in c.models.list()}
     mine = models[done.fine_tuned_model].model_extra["deprecation"]

@@ -18,9 +18,11 @@ SIM_SPEED = 1000.0
 MINI = "gpt-4.1-mini-2025-04-14"
 MINI_FT = "ft:gpt-4.1-mini-2025-04-14:personal:desk:abc123"
 SHORT = "Extract the order as JSON."
-LONG = ("You extract orders from customer messages. Answer with one JSON object and nothing else: no Markdown, "
-        "no code fence, no words before or after. Keys: order (the order number as written), item (the product, "
-        "lower case), quantity (a whole number), express (true when the customer asks for fast delivery). ") * 3
+LONG = (
+    "You extract orders from customer messages. Answer with one JSON object and nothing else: no Markdown, "
+    "no code fence, no words before or after. Keys: order (the order number as written), item (the product, "
+    "lower case), quantity (a whole number), express (true when the customer asks for fast delivery). "
+) * 3
 
 
 def examples(n: int = 60):
@@ -29,10 +31,20 @@ def examples(n: int = 60):
     out = []
     for i in range(n):
         answer = {"order": f"LC-{40000 + i}", "item": items[i % 6], "quantity": 1 + i % 4, "express": i % 3 == 0}
-        user = (f"Hi, order LC-{40000 + i}: please send {answer['quantity']} x {answer['item']}"
-                + (" as fast as you can" if answer["express"] else "") + ".")
-        out.append({"messages": [{"role": "system", "content": SHORT}, {"role": "user", "content": user},
-                                 {"role": "assistant", "content": json.dumps(answer)}]})
+        user = (
+            f"Hi, order LC-{40000 + i}: please send {answer['quantity']} x {answer['item']}"
+            + (" as fast as you can" if answer["express"] else "")
+            + "."
+        )
+        out.append(
+            {
+                "messages": [
+                    {"role": "system", "content": SHORT},
+                    {"role": "user", "content": user},
+                    {"role": "assistant", "content": json.dumps(answer)},
+                ]
+            }
+        )
     return out
 
 
@@ -57,8 +69,14 @@ def story(sim):
     c = client(sim, "sk-story")
     data = examples()
     c.files.create(file=("valid.jsonl", jsonl(data)), purpose="fine-tune")
-    schema = {"type": "json_schema", "json_schema": {"name": "answer", "strict": True, "schema": {
-        "type": "object", "properties": {"order": {"type": "string"}}, "required": ["order"]}}}
+    schema = {
+        "type": "json_schema",
+        "json_schema": {
+            "name": "answer",
+            "strict": True,
+            "schema": {"type": "object", "properties": {"order": {"type": "string"}}, "required": ["order"]},
+        },
+    }
     answers = {"ft": [], "base": [], "long": [], "schema": []}
     for example in data:
         answers["ft"].append(ask(c, MINI_FT, example).choices[0].message.content)
@@ -138,13 +156,35 @@ def test_the_fine_tune_of_a_succeeded_job_knows_its_training_file(sim):
 
 def test_tool_call_references(sim):
     c = client(sim, "sk-tools")
-    tools = [{"type": "function", "function": {"name": "lookup_order", "description": "Find an order.",
-                                               "parameters": {"type": "object", "properties": {
-                                                   "order": {"type": "string"}}}}}]
-    rows = [{"messages": [{"role": "user", "content": f"Where is LC-{i}?"},
-                          {"role": "assistant", "tool_calls": [{"id": "call_1", "type": "function", "function": {
-                              "name": "lookup_order", "arguments": json.dumps({"order": f"LC-{i}"})}}]}],
-             "tools": tools} for i in range(12)]
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": "lookup_order",
+                "description": "Find an order.",
+                "parameters": {"type": "object", "properties": {"order": {"type": "string"}}},
+            },
+        }
+    ]
+    rows = [
+        {
+            "messages": [
+                {"role": "user", "content": f"Where is LC-{i}?"},
+                {
+                    "role": "assistant",
+                    "tool_calls": [
+                        {
+                            "id": "call_1",
+                            "type": "function",
+                            "function": {"name": "lookup_order", "arguments": json.dumps({"order": f"LC-{i}"})},
+                        }
+                    ],
+                },
+            ],
+            "tools": tools,
+        }
+        for i in range(12)
+    ]
     c.files.create(file=("tools.jsonl", jsonl(rows)), purpose="fine-tune")
     right = 0
     for row in rows:
@@ -154,7 +194,8 @@ def test_tool_call_references(sim):
             assert choice.finish_reason == "tool_calls" and choice.message.content is None
             call = choice.message.tool_calls[0]
             right += call.function.name == "lookup_order" and json.loads(call.function.arguments) == json.loads(
-                row["messages"][1]["tool_calls"][0]["function"]["arguments"])
+                row["messages"][1]["tool_calls"][0]["function"]["arguments"]
+            )
     assert right >= 8
 
 
@@ -226,8 +267,9 @@ def test_faults_and_bad_requests(sim, story):
 
 def test_azure_deployment_path(sim, story):
     data, references, _ = story
-    azure = openai.AzureOpenAI(azure_endpoint=sim.root_url, api_key="sk-story", api_version="2025-04-01-preview",
-                               max_retries=0)
+    azure = openai.AzureOpenAI(
+        azure_endpoint=sim.root_url, api_key="sk-story", api_version="2025-04-01-preview", max_retries=0
+    )
     response = azure.chat.completions.create(model=MINI_FT, messages=data[0]["messages"][:-1])
     assert response.system_fingerprint == "simulated"
     log = [e for e in sim.request_log if e["path"].startswith("/openai/deployments/")]
@@ -236,12 +278,27 @@ def test_azure_deployment_path(sim, story):
 
 def test_legacy_function_call_references(sim):
     c = client(sim, "sk-functions")
-    functions = [{"name": "lookup_order", "description": "Find an order.",
-                  "parameters": {"type": "object", "properties": {"order": {"type": "string"}}}}]
-    rows = [{"messages": [{"role": "user", "content": f"Status of LC-{i}?"},
-                          {"role": "assistant", "content": None, "function_call": {
-                              "name": "lookup_order", "arguments": json.dumps({"order": f"LC-{i}"})}}],
-             "functions": functions} for i in range(10)]
+    functions = [
+        {
+            "name": "lookup_order",
+            "description": "Find an order.",
+            "parameters": {"type": "object", "properties": {"order": {"type": "string"}}},
+        }
+    ]
+    rows = [
+        {
+            "messages": [
+                {"role": "user", "content": f"Status of LC-{i}?"},
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "function_call": {"name": "lookup_order", "arguments": json.dumps({"order": f"LC-{i}"})},
+                },
+            ],
+            "functions": functions,
+        }
+        for i in range(10)
+    ]
     c.files.create(file=("functions.jsonl", jsonl(rows)), purpose="fine-tune")
     right = 0
     for row in rows:

@@ -240,7 +240,9 @@ def test_toktok_still_miscounts_unicode_17_characters(encoding):
 def test_count_many_equals_tiktoken_including_unicode_17(encoding):
     rng = random.Random(17)
     texts = [random_unicode(rng, rng.randint(0, 300), unicode_17=True) for _ in range(1500)]
-    texts += [chr(low) + "'l" for low, _ in TOKTOK_DIVERGENT_RANGES] + [chr(high) + "x" for _, high in TOKTOK_DIVERGENT_RANGES]
+    texts += [chr(low) + "'l" for low, _ in TOKTOK_DIVERGENT_RANGES] + [
+        chr(high) + "x" for _, high in TOKTOK_DIVERGENT_RANGES
+    ]
     enc = tokens.get_encoding(encoding)
     assert tokens.count_many(texts, encoding) == [len(enc.encode_ordinary(t)) for t in texts]
 

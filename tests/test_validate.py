@@ -72,7 +72,10 @@ def test_crafted_line_gives_its_code_on_its_line(code):
 def test_unrecognized_role_message_names_line_message_and_role():
     report = check(*CRAFTED["unrecognized_role"])
     (finding,) = found(report, "unrecognized_role")
-    assert finding.message == f'line {BAD_LINE}: message 2 has role "bot"; expected system, user, assistant, tool or function'
+    assert (
+        finding.message
+        == f'line {BAD_LINE}: message 2 has role "bot"; expected system, user, assistant, tool or function'
+    )
 
 
 def test_invalid_dpo():
@@ -297,7 +300,9 @@ def test_message_unrecognized_key_names_the_key_and_allowed_keys():
     ],
 )
 def test_missing_content_variants(message):
-    line = chat(sys_msg(), user(), bot(), message) if message["role"] == "assistant" else chat(sys_msg(), message, bot())
+    line = (
+        chat(sys_msg(), user(), bot(), message) if message["role"] == "assistant" else chat(sys_msg(), message, bot())
+    )
     assert lines_of(check(line), "missing_content") == {BAD_LINE}
 
 
@@ -335,7 +340,7 @@ def test_all_weights_zero_is_a_warning():
         (call(arguments="{city: Paris}"), "not valid JSON"),
         (call(arguments="[1, 2]"), "encodes a list"),
         ({"type": "function", "function": {"name": "f", "arguments": "{}"}}, 'no "id"'),
-        ({"id": "c", "type": "web", "function": {"name": "f", "arguments": "{}"}}, "expected \"function\""),
+        ({"id": "c", "type": "web", "function": {"name": "f", "arguments": "{}"}}, 'expected "function"'),
         ({"id": "c", "type": "function", "function": {"arguments": "{}"}}, 'no function "name"'),
     ],
 )
@@ -536,7 +541,9 @@ def test_chat_tokens_equal_the_cookbook_recipe(model):
     encoding = catalog.load_catalog().resolve(model).encoding
     enc = get_encoding(encoding)
     examples = [
-        chat(sys_msg("Tu es un assistant. Réponds en français."), user("Qu'est-ce qu'un café ☕?"), bot("Une boisson.")),
+        chat(
+            sys_msg("Tu es un assistant. Réponds en français."), user("Qu'est-ce qu'un café ☕?"), bot("Une boisson.")
+        ),
         chat({**user("hi"), "name": "alice"}, bot("Hello, Alice! 👋"), user("東京はどこ?"), bot("日本です。")),
         chat(sys_msg("x" * 5000), user("  spaces\n\nand\ttabs  "), bot("ok")),
     ]
@@ -579,7 +586,9 @@ def test_tool_definitions_follow_the_cookbook_constants():
     expected = 7 + len(enc.encode("get_weather:Get the weather"))
     expected += 3
     expected += 3 + len(enc.encode("city:string:City name"))
-    expected += 3 - 3 + 3 + len(enc.encode("celsius")) + 3 + len(enc.encode("fahrenheit")) + len(enc.encode("unit:string:Unit"))
+    expected += (
+        3 - 3 + 3 + len(enc.encode("celsius")) + 3 + len(enc.encode("fahrenheit")) + len(enc.encode("unit:string:Unit"))
+    )
     expected += 12
     assert report.per_example_tokens[1] - report.per_example_tokens[0] == expected
 
@@ -621,8 +630,12 @@ def test_stats_are_true_percentiles():
     values = np.array(report.per_example_tokens)
     stats = report.stats
     assert stats["min"] == values.min() and stats["max"] == values.max()
-    assert stats["p5"] == pytest.approx(np.percentile(values, 5)) and stats["p95"] == pytest.approx(np.percentile(values, 95))
-    assert stats["median"] == pytest.approx(np.median(values)) and stats["mean"] == pytest.approx(values.mean(), abs=0.01)
+    assert stats["p5"] == pytest.approx(np.percentile(values, 5)) and stats["p95"] == pytest.approx(
+        np.percentile(values, 95)
+    )
+    assert stats["median"] == pytest.approx(np.median(values)) and stats["mean"] == pytest.approx(
+        values.mean(), abs=0.01
+    )
     assert stats["p5"] != pytest.approx(np.quantile(values, 0.1))  # the cookbook's p10 bug is not repeated
 
 
@@ -630,7 +643,10 @@ def test_lines_and_per_example_columns():
     data = jsonl(good(1), b"not json", good(2))
     report = validate_bytes(data)
     assert report.lines == 3 and report.examples == 2
-    assert report.per_example_tokens[1] is None and None not in (report.per_example_tokens[0], report.per_example_tokens[2])
+    assert report.per_example_tokens[1] is None and None not in (
+        report.per_example_tokens[0],
+        report.per_example_tokens[2],
+    )
     assert len(report.assistant_tokens) == len(report.system_tokens) == len(report.n_messages) == 3
     assert validate_bytes(data.rstrip(b"\n")).lines == 3  # no final newline: same count
     assert validate_bytes(b"").lines == 0
@@ -715,7 +731,9 @@ def test_validate_path_equals_validate_bytes(tmp_path):
     other = tmp_path / "valid.jsonl"
     other.write_bytes(jsonl(good(2)))
     from_disk = validate_path(path, validation=other).to_json()
-    in_memory = validate_bytes(data, validation=jsonl(good(2)), name="train.jsonl", validation_name="valid.jsonl").to_json()
+    in_memory = validate_bytes(
+        data, validation=jsonl(good(2)), name="train.jsonl", validation_name="valid.jsonl"
+    ).to_json()
     assert from_disk == in_memory
     assert from_disk["sha256"] == __import__("hashlib").sha256(data).hexdigest()
 
@@ -736,8 +754,14 @@ def test_to_json_has_the_contract_keys_and_is_json():
     assert {"format", "model", "encoding", "lines", "examples", "errors", "warnings", "tokens", "billing"} <= set(data)
     assert {"total", "per_example", "assistant_total", "stats"} <= set(data["tokens"])
     assert set(data["tokens"]["stats"]) == {"min", "max", "mean", "median", "p5", "p95"}
-    assert {"n_epochs", "billed_tokens_per_epoch", "billed_tokens", "training_cost_usd", "price_as_of"} <= set(data["billing"])
-    assert data["errors"][0] == {"line": BAD_LINE, "code": "unrecognized_role", "message": found(report, "unrecognized_role")[0].message}
+    assert {"n_epochs", "billed_tokens_per_epoch", "billed_tokens", "training_cost_usd", "price_as_of"} <= set(
+        data["billing"]
+    )
+    assert data["errors"][0] == {
+        "line": BAD_LINE,
+        "code": "unrecognized_role",
+        "message": found(report, "unrecognized_role")[0].message,
+    }
     assert len(data["tokens"]["per_example"]) == data["lines"]
 
 
@@ -795,12 +819,20 @@ def test_conversation_for_each_format():
     bubbles = conversation(tool_chat)
     assert [b["role"] for b in bubbles] == ["system", "user", "assistant", "tool", "assistant"]
     assert bubbles[1]["text"] == "see" and bubbles[1]["images"] == 1
-    assert bubbles[2]["weight"] == 0 and bubbles[2]["tool_calls"] == [{"name": "get_weather", "arguments": '{"city": "Paris"}'}]
+    assert bubbles[2]["weight"] == 0 and bubbles[2]["tool_calls"] == [
+        {"name": "get_weather", "arguments": '{"city": "Paris"}'}
+    ]
     pair = conversation(dpo(3))
     assert [(b["role"], b.get("preference")) for b in pair] == [
         ("system", None), ("user", None), ("assistant", "preferred"), ("assistant", "non_preferred")]  # fmt: skip
-    assert conversation({"prompt": "p", "completion": "c"}) == [{"role": "user", "text": "p"}, {"role": "assistant", "text": "c"}]
-    assert conversation({"input": "q", "preferred_output": "a", "non_preferred_output": "b"})[0] == {"role": "user", "text": "q"}
+    assert conversation({"prompt": "p", "completion": "c"}) == [
+        {"role": "user", "text": "p"},
+        {"role": "assistant", "text": "c"},
+    ]
+    assert conversation({"input": "q", "preferred_output": "a", "non_preferred_output": "b"})[0] == {
+        "role": "user",
+        "text": "q",
+    }
     for junk in ({}, {"messages": [5, None, {"role": 3}]}, {"messages": "x"}, {"text": "t"}):
         conversation(junk)  # never raises
 

@@ -84,9 +84,15 @@ def tokens_histogram(per_example: list, limit: int | None, validation: list | No
     largest = max(train + valid)
     if limit:
         if largest >= limit / 2:
-            fig.add_vline(x=limit, line_color=COLORS["limit"], line_dash="dash", line_width=2,
-                          annotation_text=f"limit {limit:,}", annotation_position="top left",
-                          annotation_font_color=COLORS["limit"])
+            fig.add_vline(
+                x=limit,
+                line_color=COLORS["limit"],
+                line_dash="dash",
+                line_width=2,
+                annotation_text=f"limit {limit:,}",
+                annotation_position="top left",
+                annotation_font_color=COLORS["limit"],
+            )
         else:
             fig.add_annotation(
                 xref="paper", yref="paper", x=0.99, y=0.86, xanchor="right", yanchor="top", showarrow=False,

@@ -36,8 +36,13 @@ def candidate_color(index: int) -> str:
 
 
 def _layout(fig: go.Figure, title: str, *, height: int = 420) -> go.Figure:
-    fig.update_layout(template=TEMPLATE, title=dict(text=title, x=0, xanchor="left"), height=height,
-                      margin=dict(l=10, r=10, t=60, b=10), showlegend=False)
+    fig.update_layout(
+        template=TEMPLATE,
+        title=dict(text=title, x=0, xanchor="left"),
+        height=height,
+        margin=dict(l=10, r=10, t=60, b=10),
+        showlegend=False,
+    )
     return fig
 
 
@@ -62,32 +67,69 @@ def score_cost_figure(document: dict, score: str = "exact_match", *, simulated: 
         interval = (cand.get("ci95") or {}).get(score)
         error_y = None
         if interval and interval[0] is not None and interval[1] is not None:
-            error_y = dict(type="data", symmetric=False, array=[interval[1] - value],
-                           arrayminus=[value - interval[0]], thickness=1.5, width=6)
+            error_y = dict(
+                type="data",
+                symmetric=False,
+                array=[interval[1] - value],
+                arrayminus=[value - interval[0]],
+                thickness=1.5,
+                width=6,
+            )
         baseline = index == 0
-        fig.add_trace(go.Scatter(
-            x=[cost], y=[value], mode="markers+text", name=label, text=[label],
-            # labels of points in the right half grow leftwards, so long names stay inside the plot
-            textposition="top left" if widest and cost > widest / 2 else "top right", error_y=error_y,
-            marker=dict(size=16 if baseline else 13, symbol="diamond" if baseline else "circle",
-                        color=candidate_color(index), line=dict(width=1, color="white")),
-            hovertemplate=(f"<b>%{{text}}</b>{' (baseline)' if baseline else ''}<br>"
-                           f"{SCORE_LABELS.get(score, score)}: %{{y:.1%}}<br>"
-                           "Cost per 1,000 calls: $%{x:,.4f}<extra></extra>")))
+        fig.add_trace(
+            go.Scatter(
+                x=[cost],
+                y=[value],
+                mode="markers+text",
+                name=label,
+                text=[label],
+                # labels of points in the right half grow leftwards, so long names stay inside the plot
+                textposition="top left" if widest and cost > widest / 2 else "top right",
+                error_y=error_y,
+                marker=dict(
+                    size=16 if baseline else 13,
+                    symbol="diamond" if baseline else "circle",
+                    color=candidate_color(index),
+                    line=dict(width=1, color="white"),
+                ),
+                hovertemplate=(
+                    f"<b>%{{text}}</b>{' (baseline)' if baseline else ''}<br>"
+                    f"{SCORE_LABELS.get(score, score)}: %{{y:.1%}}<br>"
+                    "Cost per 1,000 calls: $%{x:,.4f}<extra></extra>"
+                ),
+            )
+        )
     title = f"{SCORE_LABELS.get(score, score)} vs cost per 1,000 calls"
     if simulated:
         title += " (simulated)"
     _layout(fig, title)
-    fig.update_xaxes(title_text="USD per 1,000 calls (catalog list prices)", tickprefix="$",
-                     range=[-0.05 * (widest or 1), 1.15 * (widest or 1)])
+    fig.update_xaxes(
+        title_text="USD per 1,000 calls (catalog list prices)",
+        tickprefix="$",
+        range=[-0.05 * (widest or 1), 1.15 * (widest or 1)],
+    )
     fig.update_yaxes(title_text=SCORE_LABELS.get(score, score), range=[-0.05, 1.1], tickformat=".0%")
     if left_out:
-        fig.add_annotation(text="Not placed (no price or no score): " + ", ".join(left_out), showarrow=False,
-                           xref="paper", yref="paper", x=0, y=-0.02, xanchor="left", yanchor="top",
-                           font=dict(size=11, color=COLORS["base"]))
+        fig.add_annotation(
+            text="Not placed (no price or no score): " + ", ".join(left_out),
+            showarrow=False,
+            xref="paper",
+            yref="paper",
+            x=0,
+            y=-0.02,
+            xanchor="left",
+            yanchor="top",
+            font=dict(size=11, color=COLORS["base"]),
+        )
     if not fig.data:
-        fig.add_annotation(text="No candidate has both a score and a price yet.", showarrow=False,
-                           xref="paper", yref="paper", x=0.5, y=0.5)
+        fig.add_annotation(
+            text="No candidate has both a score and a price yet.",
+            showarrow=False,
+            xref="paper",
+            yref="paper",
+            x=0.5,
+            y=0.5,
+        )
     return fig
 
 
@@ -99,17 +141,29 @@ def similarity_figure(rows: list[dict], labels: list[str], *, simulated: bool = 
     """
     fig = go.Figure()
     for index, label in enumerate(labels):
-        points = [(r["line"], r["scores"]["similarity"]) for r in rows
-                  if r.get("label") == label and (r.get("scores") or {}).get("similarity") is not None]
+        points = [
+            (r["line"], r["scores"]["similarity"])
+            for r in rows
+            if r.get("label") == label and (r.get("scores") or {}).get("similarity") is not None
+        ]
         shown = plain(label)
-        fig.add_trace(go.Box(
-            y=[s for _, s in points], x=[shown] * len(points), name=shown, customdata=[line for line, _ in points],
-            boxpoints="all", jitter=0.4, pointpos=0, marker=dict(size=5, color=candidate_color(index), opacity=0.7),
-            line=dict(color=candidate_color(index)), fillcolor="rgba(0,0,0,0)",
-            hovertemplate="line %{customdata}: %{y:.2f}<extra>%{x}</extra>"))
+        fig.add_trace(
+            go.Box(
+                y=[s for _, s in points],
+                x=[shown] * len(points),
+                name=shown,
+                customdata=[line for line, _ in points],
+                boxpoints="all",
+                jitter=0.4,
+                pointpos=0,
+                marker=dict(size=5, color=candidate_color(index), opacity=0.7),
+                line=dict(color=candidate_color(index)),
+                fillcolor="rgba(0,0,0,0)",
+                hovertemplate="line %{customdata}: %{y:.2f}<extra>%{x}</extra>",
+            )
+        )
     _layout(fig, "Similarity to the reference, per example" + (" (simulated)" if simulated else ""))
     fig.update_yaxes(title_text="Similarity (1 = identical)", range=[-0.03, 1.05])
     if not any(trace.y is not None and len(trace.y) for trace in fig.data):
-        fig.add_annotation(text="No answers to compare yet.", showarrow=False, xref="paper", yref="paper",
-                           x=0.5, y=0.5)
+        fig.add_annotation(text="No answers to compare yet.", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
     return fig

@@ -61,15 +61,19 @@ def comparison_table(comparison: Comparison) -> list[dict[str, object]]:
         }
         if p.backend == "azure":
             row["Hosting a month"] = round(p.hosting_per_month, 2)
-        row.update({
-            "Break-even calls": p.break_even_calls,
-            "Break-even date": p.break_even_date,
-            "Net by": p.horizon_end,
-            "Net": round(p.net_saving_at_horizon, 2),
-            "Outcome": p.outcome.label,
-            "Prices as of": min((f.as_of for f in p.prices.figures if f.value is not None and not f.overridden),
-                                default="your prices"),
-        })
+        row.update(
+            {
+                "Break-even calls": p.break_even_calls,
+                "Break-even date": p.break_even_date,
+                "Net by": p.horizon_end,
+                "Net": round(p.net_saving_at_horizon, 2),
+                "Outcome": p.outcome.label,
+                "Prices as of": min(
+                    (f.as_of for f in p.prices.figures if f.value is not None and not f.overridden),
+                    default="your prices",
+                ),
+            }
+        )
         rows.append(row)
     return rows
 
@@ -87,7 +91,7 @@ class SensitivityPoint:
 class Sensitivity:
     """How break-even and the net result move as one input varies."""
 
-    variable: str                 # "tokens_saved_per_call" or "calls_per_month"
+    variable: str  # "tokens_saved_per_call" or "calls_per_month"
     label: str
     current: float
     points: tuple[SensitivityPoint, ...]
@@ -96,19 +100,26 @@ class Sensitivity:
     hosting_needs_calls_per_month: int | None = None  # Azure: below this volume hosting alone outweighs the saving
 
 
-def _sensitivity(scenario: Scenario, variable: str, label: str, current: float,
-                 variants: list[tuple[float, Scenario]]) -> Sensitivity:
+def _sensitivity(
+    scenario: Scenario, variable: str, label: str, current: float, variants: list[tuple[float, Scenario]]
+) -> Sensitivity:
     points = []
     for x, variant in variants:
         p = project(variant)
-        points.append(SensitivityPoint(x, p.break_even_calls, p.months_to_break_even, p.net_saving_at_horizon,
-                                       p.outcome))
+        points.append(
+            SensitivityPoint(x, p.break_even_calls, p.months_to_break_even, p.net_saving_at_horizon, p.outcome)
+        )
     base = project(scenario)
-    until_shutdown = (float(months_between(scenario.start_date, base.shutdown_date))
-                      if base.shutdown_date else None)
-    return Sensitivity(variable, label, current, tuple(points), until_shutdown,
-                       float(months_between(scenario.start_date, base.horizon_end)),
-                       base.hosting_needs_calls_per_month)
+    until_shutdown = float(months_between(scenario.start_date, base.shutdown_date)) if base.shutdown_date else None
+    return Sensitivity(
+        variable,
+        label,
+        current,
+        tuple(points),
+        until_shutdown,
+        float(months_between(scenario.start_date, base.horizon_end)),
+        base.hosting_needs_calls_per_month,
+    )
 
 
 def sensitivity_to_prompt_savings(scenario: Scenario, steps: int = 21) -> Sensitivity:
@@ -117,11 +128,13 @@ def sensitivity_to_prompt_savings(scenario: Scenario, steps: int = 21) -> Sensit
     ``x`` is prompt tokens saved per call (0 to the whole current prompt).
     """
     full = scenario.base_prompt_tokens
-    saved_values = sorted({round(full * i / (steps - 1)) for i in range(steps)} |
-                          {max(0, scenario.tokens_saved_per_call)})
+    saved_values = sorted(
+        {round(full * i / (steps - 1)) for i in range(steps)} | {max(0, scenario.tokens_saved_per_call)}
+    )
     variants = [(saved, replace(scenario, fine_tuned_prompt_tokens=full - saved)) for saved in saved_values]
-    return _sensitivity(scenario, "tokens_saved_per_call", "Prompt tokens saved per call",
-                        scenario.tokens_saved_per_call, variants)
+    return _sensitivity(
+        scenario, "tokens_saved_per_call", "Prompt tokens saved per call", scenario.tokens_saved_per_call, variants
+    )
 
 
 def sensitivity_to_volume(scenario: Scenario, steps: int = 25, spread: float = 10.0) -> Sensitivity:

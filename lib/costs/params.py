@@ -88,6 +88,7 @@ def scenario_from_params(params: Mapping[str, str | list[str]], defaults: Scenar
     Unknown parameters are ignored. Price overrides in the link replace the
     defaults' overrides. Raises :class:`CostInputError` naming the bad value.
     """
+
     def text(name: str) -> str:
         value = params[name]
         return str(value[-1] if isinstance(value, list) else value)
@@ -105,20 +106,23 @@ def scenario_from_params(params: Mapping[str, str | list[str]], defaults: Scenar
             try:
                 changes[name] = dt.date.fromisoformat(raw.strip())
             except ValueError:
-                raise CostInputError(f"The start date in the link, {raw!r}, is not a date like "
-                                     f"{catalog_lib.today():%Y-%m-%d}.") from None
+                raise CostInputError(
+                    f"The start date in the link, {raw!r}, is not a date like {catalog_lib.today():%Y-%m-%d}."
+                ) from None
         elif name in _PERCENT_FIELDS:
             number = _parse_number(raw)
             if isinstance(number, (int, float)):
                 if not 0 <= number <= 100:
-                    raise CostInputError(f"The {input_bounds()[name].label} must be a percentage from 0 to 100, "
-                                         f"not {raw}.")
+                    raise CostInputError(
+                        f"The {input_bounds()[name].label} must be a percentage from 0 to 100, not {raw}."
+                    )
                 number = number / 100
             changes[name] = number
         else:
             changes[name] = _parse_number(raw)
-    overrides = {key[len(PRICE_PARAM_PREFIX):]: _parse_number(text(key))
-                 for key in params if key.startswith(PRICE_PARAM_PREFIX)}
+    overrides = {
+        key[len(PRICE_PARAM_PREFIX) :]: _parse_number(text(key)) for key in params if key.startswith(PRICE_PARAM_PREFIX)
+    }
     if overrides:
         changes["price_overrides"] = overrides
     if "model" in changes or "backend" in changes:
@@ -157,20 +161,26 @@ def scenario_csv(s: Scenario, p: Projection) -> str:
         ("base_cost_per_call_usd", f"{p.base_call.cost:.8f}", ""),
         ("fine_tuned_cost_per_call_usd", f"{p.fine_tuned_call.cost:.8f}", ""),
         ("saving_per_call_usd", f"{p.saving_per_call:.8f}", ""),
-        ("break_even_calls", "" if p.break_even_calls is None else p.break_even_calls,
-         "never" if p.break_even_calls is None else ""),
+        (
+            "break_even_calls",
+            "" if p.break_even_calls is None else p.break_even_calls,
+            "never" if p.break_even_calls is None else "",
+        ),
         ("break_even_date", "" if p.break_even_date is None else p.break_even_date.isoformat(), p.outcome.value),
         ("shutdown_date", "" if p.shutdown_date is None else p.shutdown_date.isoformat(), ""),
         ("horizon_end", p.horizon_end.isoformat(), "cut at the shutdown" if p.horizon_capped else ""),
         ("calls_by_horizon", f"{p.calls_by_horizon:.0f}", ""),
         ("net_saving_at_horizon_usd", f"{p.net_saving_at_horizon:.2f}", "negative is a loss"),
-        ("net_saving_by_shutdown_usd",
-         "" if p.net_saving_by_shutdown is None else f"{p.net_saving_by_shutdown:.2f}",
-         "if calls go on until the shutdown"),
+        (
+            "net_saving_by_shutdown_usd",
+            "" if p.net_saving_by_shutdown is None else f"{p.net_saving_by_shutdown:.2f}",
+            "if calls go on until the shutdown",
+        ),
     ]
     if p.backend == "azure":
-        results.insert(5, ("hosting_per_month_usd", f"{p.hosting_per_month:.2f}",
-                           f"{hosting_hours_per_month()} hours a month"))
+        results.insert(
+            5, ("hosting_per_month_usd", f"{p.hosting_per_month:.2f}", f"{hosting_hours_per_month()} hours a month")
+        )
     for item, value, note in results:
         w.writerow(["result", item, value, note])
     return out.getvalue()

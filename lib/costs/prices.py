@@ -16,8 +16,8 @@ from lib.catalog import ModelInfo, UnknownModelError
 class PriceKey:
     key: str
     label: str
-    kind: str      # "training", "base" or "fine_tuned"
-    field: str     # attribute of catalog.Prices, or "training"
+    kind: str  # "training", "base" or "fine_tuned"
+    field: str  # attribute of catalog.Prices, or "training"
 
 
 PRICE_KEYS: tuple[PriceKey, ...] = (
@@ -30,8 +30,10 @@ PRICE_KEYS: tuple[PriceKey, ...] = (
     PriceKey("fine_tuned_output", "Fine-tuned output", "fine_tuned", "output"),
 )
 PRICE_LABELS = {p.key: p.label for p in PRICE_KEYS}
-AZURE_TRAINING_NOTE = ("OpenAI's list price, prefilled: Azure publishes no per-model training price; enter the "
-                       "price of your Azure agreement")
+AZURE_TRAINING_NOTE = (
+    "OpenAI's list price, prefilled: Azure publishes no per-model training price; enter the "
+    "price of your Azure agreement"
+)
 
 
 @dataclass(frozen=True)
@@ -40,13 +42,13 @@ class PriceFigure:
 
     key: str
     label: str
-    value: float | None           # None: the catalog has no such price (e.g. no cached-input discount)
+    value: float | None  # None: the catalog has no such price (e.g. no cached-input discount)
     catalog_value: float | None
     source: str
     as_of: str
     doubtful: bool = False
     doubt: str = ""
-    note: str = ""                # how the figure was chosen, when it is not simply the catalog's
+    note: str = ""  # how the figure was chosen, when it is not simply the catalog's
 
     @property
     def overridden(self) -> bool:
@@ -85,14 +87,16 @@ def check_price_overrides(overrides: Mapping[str, object] | None) -> dict[str, f
     for key, value in (overrides or {}).items():
         if key not in PRICE_LABELS:
             raise CostInputError(f"There is no price called {key!r}; known prices: {', '.join(PRICE_LABELS)}.")
-        bound = Bound(f"the {PRICE_LABELS[key].lower()} price", 0, MAX_PRICE_PER_1M, integer=False,
-                      max_hint="USD per 1M tokens")
+        bound = Bound(
+            f"the {PRICE_LABELS[key].lower()} price", 0, MAX_PRICE_PER_1M, integer=False, max_hint="USD per 1M tokens"
+        )
         clean[key] = bound.check(value)
     return clean
 
 
-def price_sheet(model: ModelInfo | str, overrides: Mapping[str, object] | None = None,
-                backend: str = "openai") -> PriceSheet:
+def price_sheet(
+    model: ModelInfo | str, overrides: Mapping[str, object] | None = None, backend: str = "openai"
+) -> PriceSheet:
     """The catalog prices of ``model`` on ``backend`` with the user's ``overrides`` applied.
 
     An override equal to the catalog figure is no override. Doubtful catalog
@@ -109,7 +113,12 @@ def price_sheet(model: ModelInfo | str, overrides: Mapping[str, object] | None =
         note = ""
         if price.kind == "training":
             catalog_value, source, as_of, doubtful, doubt = (
-                info.training_per_1m, info.training_source, info.training_as_of, False, "")
+                info.training_per_1m,
+                info.training_source,
+                info.training_as_of,
+                False,
+                "",
+            )
             if backend == "azure":
                 note = AZURE_TRAINING_NOTE
         else:
@@ -120,9 +129,19 @@ def price_sheet(model: ModelInfo | str, overrides: Mapping[str, object] | None =
             if backend == "azure" and price.kind == "fine_tuned":
                 note = "Azure bills a fine-tune's tokens at the base model's rate (plus hosting)."
         value = clean.get(price.key, catalog_value)
-        figures.append(PriceFigure(price.key, price.label, value, catalog_value, source, as_of,
-                                   doubtful and value == catalog_value, doubt if value == catalog_value else "",
-                                   note if value == catalog_value else ""))
+        figures.append(
+            PriceFigure(
+                price.key,
+                price.label,
+                value,
+                catalog_value,
+                source,
+                as_of,
+                doubtful and value == catalog_value,
+                doubt if value == catalog_value else "",
+                note if value == catalog_value else "",
+            )
+        )
     return PriceSheet(info.id, tuple(figures))
 
 
@@ -137,10 +156,18 @@ def batch_price_figures(model: ModelInfo | str) -> tuple[PriceFigure, ...]:
     if batch is None:
         return ()
     return tuple(
-        PriceFigure(f"fine_tuned_batch_{name}", f"Fine-tuned batch {label}", getattr(batch, name),
-                    getattr(batch, name), batch.source, batch.as_of, name in batch.doubtful,
-                    batch.doubt if name in batch.doubtful else "")
-        for name, label in (("input", "input"), ("cached_input", "cached input"), ("output", "output")))
+        PriceFigure(
+            f"fine_tuned_batch_{name}",
+            f"Fine-tuned batch {label}",
+            getattr(batch, name),
+            getattr(batch, name),
+            batch.source,
+            batch.as_of,
+            name in batch.doubtful,
+            batch.doubt if name in batch.doubtful else "",
+        )
+        for name, label in (("input", "input"), ("cached_input", "cached input"), ("output", "output"))
+    )
 
 
 def resolve_model(name: str) -> ModelInfo:
@@ -156,7 +183,7 @@ def resolve_model(name: str) -> ModelInfo:
 class Dated:
     """A catalog date or fee with where it comes from: shown next to every figure that uses it."""
 
-    value: object            # a date, a fee per hour, or None (nothing announced)
+    value: object  # a date, a fee per hour, or None (nothing announced)
     source: str
     as_of: str
     doubtful: bool = False
@@ -181,8 +208,7 @@ def training_until(model: ModelInfo | str, backend: str = "openai") -> Dated:
     """The first day no new job for ``model`` can start on ``backend`` (None: no end announced), with its source."""
     info = resolve_model(model) if isinstance(model, str) else model
     life = info.lifecycle(backend)
-    return Dated(life.training_until, life.source, life.as_of, "training_until" in life.doubtful_fields,
-                 life.note)
+    return Dated(life.training_until, life.source, life.as_of, "training_until" in life.doubtful_fields, life.note)
 
 
 def trainable_models(backend: str = "openai", today: dt.date | None = None) -> list[ModelInfo]:

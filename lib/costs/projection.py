@@ -47,17 +47,21 @@ def date_after_months(start: dt.date, months: Fraction | float) -> dt.date:
 
 
 class Outcome(str, Enum):
-    PAYS_OFF = "pays_off"              # break-even on or before the horizon
+    PAYS_OFF = "pays_off"  # break-even on or before the horizon
     NOT_BY_HORIZON = "not_by_horizon"  # break-even after the horizon, but before the shutdown
     AFTER_SHUTDOWN = "after_shutdown"  # break-even would come after the model is shut down: a loss
-    NEVER = "never"                    # a fine-tuned call costs as much as a base call, or more
-    HOSTING = "hosting"                # the monthly saving does not even cover the hosting fee (Azure)
+    NEVER = "never"  # a fine-tuned call costs as much as a base call, or more
+    HOSTING = "hosting"  # the monthly saving does not even cover the hosting fee (Azure)
 
     @property
     def label(self) -> str:
-        return {"pays_off": "pays off", "not_by_horizon": "after your horizon",
-                "after_shutdown": "too late: shutdown", "never": "never pays",
-                "hosting": "hosting outweighs the saving"}[self.value]
+        return {
+            "pays_off": "pays off",
+            "not_by_horizon": "after your horizon",
+            "after_shutdown": "too late: shutdown",
+            "never": "never pays",
+            "hosting": "hosting outweighs the saving",
+        }[self.value]
 
 
 @dataclass(frozen=True)
@@ -76,19 +80,19 @@ class Projection:
     base_call: CallCost
     fine_tuned_call: CallCost
     saving_per_call: float
-    break_even_calls: int | None      # calls after which savings have repaid training (and hosting); None: never
-    break_even_date: dt.date | None   # the date those calls are reached at the given volume
+    break_even_calls: int | None  # calls after which savings have repaid training (and hosting); None: never
+    break_even_date: dt.date | None  # the date those calls are reached at the given volume
     start_date: dt.date
     calls_per_month: int
     shutdown_date: dt.date | None
     requested_horizon_end: dt.date
-    horizon_end: dt.date              # the requested horizon, cut at the shutdown
+    horizon_end: dt.date  # the requested horizon, cut at the shutdown
     calls_by_horizon: float
-    net_saving_at_horizon: float      # savings on those calls minus training and hosting; negative is a loss
+    net_saving_at_horizon: float  # savings on those calls minus training and hosting; negative is a loss
     outcome: Outcome
     exact_break_even_calls: Fraction | None = field(default=None, repr=False, compare=False)
     backend: str = "openai"
-    hosting_per_month: float = 0.0    # Azure's fee for one deployment over a month (hosting_hours_per_month())
+    hosting_per_month: float = 0.0  # Azure's fee for one deployment over a month (hosting_hours_per_month())
     hosting_needs_calls_per_month: int | None = None  # calls a month whose saving just pays the hosting
     net_saving_by_shutdown: float | None = None  # the same net if calls go on until the shutdown
     exact_hosting_per_month: Fraction = field(default=Fraction(0), repr=False, compare=False)
@@ -116,13 +120,22 @@ class Projection:
 
 def _call_costs(scenario: Scenario, sheet: PriceSheet) -> tuple[CallCost, CallCost]:
     """One call of the base model (with the long prompt) and of the fine-tune (with the short one)."""
-    base = call_cost(scenario.base_input_tokens, scenario.output_tokens,
-                     input_per_1m=sheet.value("base_input"), cached_input_per_1m=sheet.value("base_cached_input"),
-                     output_per_1m=sheet.value("base_output"), cached_share=scenario.base_cached_share)
-    tuned = call_cost(scenario.fine_tuned_input_tokens, scenario.output_tokens,
-                      input_per_1m=sheet.value("fine_tuned_input"),
-                      cached_input_per_1m=sheet.value("fine_tuned_cached_input"),
-                      output_per_1m=sheet.value("fine_tuned_output"), cached_share=scenario.fine_tuned_cached_share)
+    base = call_cost(
+        scenario.base_input_tokens,
+        scenario.output_tokens,
+        input_per_1m=sheet.value("base_input"),
+        cached_input_per_1m=sheet.value("base_cached_input"),
+        output_per_1m=sheet.value("base_output"),
+        cached_share=scenario.base_cached_share,
+    )
+    tuned = call_cost(
+        scenario.fine_tuned_input_tokens,
+        scenario.output_tokens,
+        input_per_1m=sheet.value("fine_tuned_input"),
+        cached_input_per_1m=sheet.value("fine_tuned_cached_input"),
+        output_per_1m=sheet.value("fine_tuned_output"),
+        cached_share=scenario.fine_tuned_cached_share,
+    )
     return base, tuned
 
 
@@ -143,9 +156,11 @@ def project(scenario: Scenario) -> Projection:
         raise CostInputError(
             f"{info.label} shuts down on {shutdown:%Y-%m-%d} on {BACKENDS[scenario.backend]} (its fine-tunes stop "
             f"answering), on or before your start date {start:%Y-%m-%d}; pick an earlier start date or another "
-            "model.")
-    training = training_cost(scenario.billed_tokens_per_epoch, scenario.epochs, sheet.value("training"),
-                             scenario.examples, scenario.method)
+            "model."
+        )
+    training = training_cost(
+        scenario.billed_tokens_per_epoch, scenario.epochs, sheet.value("training"), scenario.examples, scenario.method
+    )
     base, tuned = _call_costs(scenario, sheet)
     saving = base.exact_cost - tuned.exact_cost
     hosting = scenario.hosting_per_month
@@ -155,8 +170,7 @@ def project(scenario: Scenario) -> Projection:
     horizon_end = min(requested_end, shutdown) if shutdown else requested_end
     months_by_horizon = months_between(start, horizon_end)
     net = months_by_horizon * monthly_margin - training.exact_cost
-    net_by_shutdown = (months_between(start, shutdown) * monthly_margin - training.exact_cost
-                       if shutdown else None)
+    net_by_shutdown = months_between(start, shutdown) * monthly_margin - training.exact_cost if shutdown else None
     hosting_needs = math.ceil(hosting / saving) if hosting > 0 and saving > 0 else None
 
     exact_calls = break_even_calls = break_even_date = None
@@ -179,15 +193,30 @@ def project(scenario: Scenario) -> Projection:
         else:
             outcome = Outcome.PAYS_OFF
     return Projection(
-        model_id=info.id, model_label=info.label, prices=sheet, training=training, base_call=base,
-        fine_tuned_call=tuned, saving_per_call=float(saving), break_even_calls=break_even_calls,
-        break_even_date=break_even_date, start_date=start, calls_per_month=scenario.calls_per_month,
-        shutdown_date=shutdown, requested_horizon_end=requested_end, horizon_end=horizon_end,
-        calls_by_horizon=float(scenario.calls_per_month * months_by_horizon), net_saving_at_horizon=float(net),
-        outcome=outcome, exact_break_even_calls=exact_calls, backend=scenario.backend,
-        hosting_per_month=float(hosting), hosting_needs_calls_per_month=hosting_needs,
+        model_id=info.id,
+        model_label=info.label,
+        prices=sheet,
+        training=training,
+        base_call=base,
+        fine_tuned_call=tuned,
+        saving_per_call=float(saving),
+        break_even_calls=break_even_calls,
+        break_even_date=break_even_date,
+        start_date=start,
+        calls_per_month=scenario.calls_per_month,
+        shutdown_date=shutdown,
+        requested_horizon_end=requested_end,
+        horizon_end=horizon_end,
+        calls_by_horizon=float(scenario.calls_per_month * months_by_horizon),
+        net_saving_at_horizon=float(net),
+        outcome=outcome,
+        exact_break_even_calls=exact_calls,
+        backend=scenario.backend,
+        hosting_per_month=float(hosting),
+        hosting_needs_calls_per_month=hosting_needs,
         net_saving_by_shutdown=None if net_by_shutdown is None else float(net_by_shutdown),
-        exact_hosting_per_month=hosting)
+        exact_hosting_per_month=hosting,
+    )
 
 
 def hosting_text(p: Projection) -> str:
@@ -195,41 +224,61 @@ def hosting_text(p: Projection) -> str:
     if p.hosting_per_month <= 0:
         return ""
     if p.hosting_needs_calls_per_month is None:
-        return (f"The deployment's hosting fee of {usd(p.hosting_per_month)} a month is never paid back: a "
-                "fine-tuned call saves nothing.")
-    return (f"Hosting costs {usd(p.hosting_per_month)} a month ({hosting_hours_per_month()} hours): it needs "
-            f"{calls_text(p.hosting_needs_calls_per_month)} calls a month just to pay the hosting, before any "
-            "call repays the training.")
+        return (
+            f"The deployment's hosting fee of {usd(p.hosting_per_month)} a month is never paid back: a "
+            "fine-tuned call saves nothing."
+        )
+    return (
+        f"Hosting costs {usd(p.hosting_per_month)} a month ({hosting_hours_per_month()} hours): it needs "
+        f"{calls_text(p.hosting_needs_calls_per_month)} calls a month just to pay the hosting, before any "
+        "call repays the training."
+    )
 
 
 def verdict(p: Projection) -> str:
     """One plain sentence: does it pay, when, and what it comes to by which date."""
     if p.outcome is Outcome.NEVER:
-        return (f"Fine-tuning never pays here: a fine-tuned call costs {usd(p.fine_tuned_call.cost)} against "
-                f"{usd(p.base_call.cost)} for the base model with the long prompt, so every call adds to the "
-                f"{usd(p.training.cost)} training cost instead of repaying it.")
+        return (
+            f"Fine-tuning never pays here: a fine-tuned call costs {usd(p.fine_tuned_call.cost)} against "
+            f"{usd(p.base_call.cost)} for the base model with the long prompt, so every call adds to the "
+            f"{usd(p.training.cost)} training cost instead of repaying it."
+        )
     if p.outcome is Outcome.HOSTING:
-        return (f"Fine-tuning never pays here: hosting alone outweighs the saving. At {p.calls_per_month:,} calls "
-                f"a month the calls save {usd(p.calls_per_month * p.saving_per_call)} a month against "
-                f"{usd(p.hosting_per_month)} of hosting; it needs {calls_text(p.hosting_needs_calls_per_month)} "
-                f"calls a month just to pay the hosting. By {p.horizon_end:%Y-%m-%d} you would be "
-                f"{usd(-p.net_saving_at_horizon)} down.")
+        return (
+            f"Fine-tuning never pays here: hosting alone outweighs the saving. At {p.calls_per_month:,} calls "
+            f"a month the calls save {usd(p.calls_per_month * p.saving_per_call)} a month against "
+            f"{usd(p.hosting_per_month)} of hosting; it needs {calls_text(p.hosting_needs_calls_per_month)} "
+            f"calls a month just to pay the hosting. By {p.horizon_end:%Y-%m-%d} you would be "
+            f"{usd(-p.net_saving_at_horizon)} down."
+        )
     if p.outcome is Outcome.AFTER_SHUTDOWN:
-        when = (f"which at your volume lasts until {p.break_even_date:%Y-%m-%d}" if p.break_even_date
-                else f"more than {MAX_HORIZON_MONTHS // 12} years of calls at your volume")
+        when = (
+            f"which at your volume lasts until {p.break_even_date:%Y-%m-%d}"
+            if p.break_even_date
+            else f"more than {MAX_HORIZON_MONTHS // 12} years of calls at your volume"
+        )
         loss = f"by the shutdown you would be {usd(-p.net_saving_by_shutdown)} down"
         if p.requested_horizon_end < p.shutdown_date:
             loss += f" ({usd(-p.net_saving_at_horizon)} by the end of your horizon, {p.horizon_end:%Y-%m-%d})"
-        return (f"Fine-tuning does not pay: repaying the training takes {p.break_even_calls:,} calls, {when}, "
-                f"after {p.model_label} shuts down on {p.shutdown_date:%Y-%m-%d}; {loss}.")
+        return (
+            f"Fine-tuning does not pay: repaying the training takes {p.break_even_calls:,} calls, {when}, "
+            f"after {p.model_label} shuts down on {p.shutdown_date:%Y-%m-%d}; {loss}."
+        )
     if p.outcome is Outcome.NOT_BY_HORIZON:
-        when = (f"on {p.break_even_date:%Y-%m-%d}" if p.break_even_date
-                else f"more than {MAX_HORIZON_MONTHS // 12} years from the start")
-        return (f"Fine-tuning pays back after {p.break_even_calls:,} calls, {when}: after your horizon "
-                f"({p.horizon_end:%Y-%m-%d}), by which it is still {usd(-p.net_saving_at_horizon)} short.")
+        when = (
+            f"on {p.break_even_date:%Y-%m-%d}"
+            if p.break_even_date
+            else f"more than {MAX_HORIZON_MONTHS // 12} years from the start"
+        )
+        return (
+            f"Fine-tuning pays back after {p.break_even_calls:,} calls, {when}: after your horizon "
+            f"({p.horizon_end:%Y-%m-%d}), by which it is still {usd(-p.net_saving_at_horizon)} short."
+        )
     end = "the shutdown" if p.horizon_capped else "your horizon"
-    return (f"Fine-tuning pays for itself after {p.break_even_calls:,} calls, on {p.break_even_date:%Y-%m-%d}, "
-            f"and saves {usd(p.net_saving_at_horizon)} net by {end} ({p.horizon_end:%Y-%m-%d}).")
+    return (
+        f"Fine-tuning pays for itself after {p.break_even_calls:,} calls, on {p.break_even_date:%Y-%m-%d}, "
+        f"and saves {usd(p.net_saving_at_horizon)} net by {end} ({p.horizon_end:%Y-%m-%d})."
+    )
 
 
 _KIND_LABELS = {"training": "training price", "base": "base-model prices", "fine_tuned": "fine-tuned prices"}
@@ -252,8 +301,10 @@ def sources_used(p: Projection) -> list[Dated]:
         key = (shutdown.source, shutdown.as_of)
         groups.setdefault(key, []).append("shutdown date")
         doubtful[key] = doubtful.get(key) or shutdown.doubtful
-    return [Dated(" and ".join(labels), source, as_of, doubtful[(source, as_of)])
-            for (source, as_of), labels in groups.items()]
+    return [
+        Dated(" and ".join(labels), source, as_of, doubtful[(source, as_of)])
+        for (source, as_of), labels in groups.items()
+    ]
 
 
 @dataclass(frozen=True)
@@ -302,10 +353,17 @@ def cumulative_costs(p: Projection, end: dt.date | None = None) -> list[Timeline
     for d in sorted(dates):
         months = months_between(p.start_date, d)
         calls = p.calls_per_month * months
-        points.append(TimelinePoint(
-            date=d, calls=float(calls), base_cost=float(calls * p.base_call.exact_cost),
-            fine_tuned_cost=float(training + calls * p.fine_tuned_call.exact_cost + months * p.exact_hosting_per_month),
-            after_shutdown=p.shutdown_date is not None and d > p.shutdown_date))
+        points.append(
+            TimelinePoint(
+                date=d,
+                calls=float(calls),
+                base_cost=float(calls * p.base_call.exact_cost),
+                fine_tuned_cost=float(
+                    training + calls * p.fine_tuned_call.exact_cost + months * p.exact_hosting_per_month
+                ),
+                after_shutdown=p.shutdown_date is not None and d > p.shutdown_date,
+            )
+        )
     return points
 
 

@@ -84,7 +84,8 @@ class Scenario:
         if self.examples > self.billed_tokens_per_epoch:
             raise CostInputError(
                 f"{self.examples:,} examples cannot fit in {self.billed_tokens_per_epoch:,} billed tokens per "
-                "epoch; every example has at least one token.")
+                "epoch; every example has at least one token."
+            )
         set_(self, "start_date", check_start_date(self.start_date))
         set_(self, "price_overrides", check_price_overrides(self.price_overrides))
         if self.shutdown_date is None:
@@ -132,9 +133,19 @@ def default_scenario(today: dt.date | None = None) -> Scenario:
     cat = catalog_lib.load_catalog()
     trainable = cat.trainable(today)
     model = trainable[0].id if trainable else next(iter(cat.models))
-    return Scenario(model=model, billed_tokens_per_epoch=100_000, examples=100, epochs=None,
-                    base_prompt_tokens=1_500, fine_tuned_prompt_tokens=100, message_tokens=0,
-                    output_tokens=200, calls_per_month=100_000, start_date=today, horizon_months=12)
+    return Scenario(
+        model=model,
+        billed_tokens_per_epoch=100_000,
+        examples=100,
+        epochs=None,
+        base_prompt_tokens=1_500,
+        fine_tuned_prompt_tokens=100,
+        message_tokens=0,
+        output_tokens=200,
+        calls_per_month=100_000,
+        start_date=today,
+        horizon_months=12,
+    )
 
 
 def prefill_from_dataset(summary: DatasetSummary, today: dt.date | None = None) -> dict[str, object]:
@@ -195,6 +206,8 @@ def measured_label(measured: MeasuredUsage) -> str:
 def count_prompt_tokens(text: str, model: str) -> int:
     """Exact tokens of ``text`` with ``model``'s tokenizer (offline)."""
     if len(text) > MAX_PASTED_PROMPT_CHARS:
-        raise CostInputError(f"That text is {len(text):,} characters long; paste at most "
-                             f"{MAX_PASTED_PROMPT_CHARS:,} (no prompt is that long).")
+        raise CostInputError(
+            f"That text is {len(text):,} characters long; paste at most "
+            f"{MAX_PASTED_PROMPT_CHARS:,} (no prompt is that long)."
+        )
     return tokens.count_text(text, resolve_model(model).encoding)

@@ -66,17 +66,24 @@ class TrainingCost:
     @property
     def counted(self) -> str:
         """What the billed tokens count, and why the figure is an estimate (one sentence, no period)."""
-        parts = ["billed tokens are the training file's tokens, each example capped at the model's limit; "
-                 "validation tokens are free"]
+        parts = [
+            "billed tokens are the training file's tokens, each example capped at the model's limit; "
+            "validation tokens are free"
+        ]
         if self.method == "dpo":
             parts.append(DPO_BILLING_NOTE)
         if self.epochs_is_estimate:
-            parts.append("\"auto\" epochs are estimated with the cookbook rule, as OpenAI does not publish its own")
+            parts.append('"auto" epochs are estimated with the cookbook rule, as OpenAI does not publish its own')
         return "; ".join(parts)
 
 
-def training_cost(billed_tokens_per_epoch: int, epochs: int | None, price_per_1m: float,
-                  examples: int | None = None, method: str = "supervised") -> TrainingCost:
+def training_cost(
+    billed_tokens_per_epoch: int,
+    epochs: int | None,
+    price_per_1m: float,
+    examples: int | None = None,
+    method: str = "supervised",
+) -> TrainingCost:
     """Billed tokens per epoch x epochs x training price per 1M tokens.
 
     ``epochs=None`` ("auto") is estimated from ``examples`` with the cookbook
@@ -85,14 +92,17 @@ def training_cost(billed_tokens_per_epoch: int, epochs: int | None, price_per_1m
     """
     bounds = input_bounds()
     billed = Bound("billed tokens per epoch", 0, bounds["billed_tokens_per_epoch"].maximum).check(
-        billed_tokens_per_epoch)
+        billed_tokens_per_epoch
+    )
     if price_per_1m is None:
-        raise CostInputError("This model is not billed per training token, so its training cost cannot be "
-                             "estimated here; enter a training price to override.")
+        raise CostInputError(
+            "This model is not billed per training token, so its training cost cannot be "
+            "estimated here; enter a training price to override."
+        )
     price = Bound("the training price", 0, MAX_PRICE_PER_1M, integer=False).check(price_per_1m)
     if epochs is None:
         if examples is None:
-            raise CostInputError("Estimating \"auto\" epochs needs the number of training examples.")
+            raise CostInputError('Estimating "auto" epochs needs the number of training examples.')
         n_epochs, estimate = catalog_lib.auto_epochs(bounds["examples"].check(examples)), True
     else:
         n_epochs, estimate = bounds["epochs"].check(epochs), False
@@ -111,8 +121,15 @@ class CallCost:
     exact_cost: Fraction = field(repr=False, compare=False, default=Fraction(0))
 
 
-def call_cost(input_tokens: int, output_tokens: int, *, input_per_1m: float, output_per_1m: float,
-              cached_input_per_1m: float | None = None, cached_share: float = 0.0) -> CallCost:
+def call_cost(
+    input_tokens: int,
+    output_tokens: int,
+    *,
+    input_per_1m: float,
+    output_per_1m: float,
+    cached_input_per_1m: float | None = None,
+    cached_share: float = 0.0,
+) -> CallCost:
     """Cost of one call: uncached input, cached input and output at their prices.
 
     ``cached_share`` of the input is billed at ``cached_input_per_1m``; a model
@@ -124,10 +141,15 @@ def call_cost(input_tokens: int, output_tokens: int, *, input_per_1m: float, out
     outputs = _check_count("output_tokens", output_tokens)
     input_price = _check_price("input_per_1m", input_per_1m)
     output_price = _check_price("output_per_1m", output_per_1m)
-    cached_price = input_price if cached_input_per_1m is None else _check_price("cached_input_per_1m",
-                                                                                cached_input_per_1m)
-    if isinstance(cached_share, bool) or not isinstance(cached_share, (int, float, Fraction)) \
-            or not math.isfinite(cached_share) or not 0 <= cached_share <= 1:
+    cached_price = (
+        input_price if cached_input_per_1m is None else _check_price("cached_input_per_1m", cached_input_per_1m)
+    )
+    if (
+        isinstance(cached_share, bool)
+        or not isinstance(cached_share, (int, float, Fraction))
+        or not math.isfinite(cached_share)
+        or not 0 <= cached_share <= 1
+    ):
         raise CostInputError(f"cached_share must be a fraction from 0 to 1, not {cached_share!r}.")
     share = _exact(cached_share)
     cached_tokens = inputs * share

@@ -1,4 +1,4 @@
-"""Evaluate: measure, on the user's own examples, whether a fine-tune beats a prompt (``shared/spec/evaluation.md``).
+"""Evaluate: measure, on the user's own examples, whether a fine-tune beats a prompt.
 
 One implementation for the Evaluate page and ``python -m lib evaluate``. Import from the
 modules (``from lib.evaluate.runner import Run``) or from here (everything below is re-exported).
@@ -83,8 +83,15 @@ Public API
 """
 
 from lib.evaluate.candidates import (
-    Candidate, CandidateSpecError, build_request, check_labels, default_max_tokens, few_shot_system, infer_schema,
-    is_reasoning_model, parse_candidate_spec,
+    Candidate,
+    CandidateSpecError,
+    build_request,
+    check_labels,
+    default_max_tokens,
+    few_shot_system,
+    infer_schema,
+    is_reasoning_model,
+    parse_candidate_spec,
 )
 from lib.evaluate.evalset import EvalInputError, EvalSet, Example, Reference, load_eval_set
 from lib.evaluate.export import promptfoo_config
@@ -92,11 +99,25 @@ from lib.evaluate.judge import DEFAULT_RUBRIC, GradingSet, Judge, apply_verdicts
 from lib.evaluate.pricing import CandidateEstimate, call_cost, estimate, total_estimate, usage_of
 from lib.evaluate.recording import Recording, RecordingError, RecordingWriter, load_recording, recording_bytes
 from lib.evaluate.report import (
-    CandidateStats, Flip, Report, flips, scoreboard_csv, scoreboard_rows, summarize, text_table,
+    CandidateStats,
+    Flip,
+    Report,
+    flips,
+    scoreboard_csv,
+    scoreboard_rows,
+    summarize,
+    text_table,
 )
 from lib.evaluate.runner import CallResult, OverBudget, Progress, Run
 from lib.evaluate.scores import (
-    SCORE_NAMES, exact_match, json_fields, json_valid, mcnemar_exact_p, score_answer, similarity, tool_calls_match,
+    SCORE_NAMES,
+    exact_match,
+    json_fields,
+    json_valid,
+    mcnemar_exact_p,
+    score_answer,
+    similarity,
+    tool_calls_match,
     wilson_interval,
 )
 
@@ -112,22 +133,69 @@ def measured_usage(report: Report, *, fine_tuned_label: str, prompted_label: str
     stats = report.by_label()
     tuned, prompted = stats[fine_tuned_label], stats[prompted_label]
     return MeasuredUsage(
-        examples=min(tuned.answered, prompted.answered), fine_tuned_model=tuned.model, prompted_model=prompted.model,
+        examples=min(tuned.answered, prompted.answered),
+        fine_tuned_model=tuned.model,
+        prompted_model=prompted.model,
         prompt_tokens_fine_tuned=tuned.mean_usage("prompt_tokens") or 0.0,
         prompt_tokens_prompted=prompted.mean_usage("prompt_tokens") or 0.0,
         completion_tokens=prompted.mean_usage("completion_tokens") or 0.0,
-        reasoning_tokens=prompted.mean_usage("reasoning_tokens") or 0.0, simulated=report.simulated,
+        reasoning_tokens=prompted.mean_usage("reasoning_tokens") or 0.0,
+        simulated=report.simulated,
     )
 
 
 __all__ = [
-    "Candidate", "CandidateSpecError", "build_request", "check_labels", "default_max_tokens", "few_shot_system",
-    "infer_schema", "is_reasoning_model", "parse_candidate_spec", "EvalInputError", "EvalSet", "Example",
-    "Reference", "load_eval_set", "promptfoo_config", "CandidateEstimate", "call_cost", "estimate",
-    "total_estimate", "usage_of", "Recording", "RecordingError", "RecordingWriter", "load_recording",
-    "recording_bytes", "CandidateStats", "Flip", "Report", "flips", "scoreboard_csv", "scoreboard_rows",
-    "summarize", "text_table", "CallResult", "OverBudget", "Progress", "Run", "SCORE_NAMES", "exact_match",
-    "json_fields", "json_valid", "mcnemar_exact_p", "score_answer", "similarity", "tool_calls_match",
-    "wilson_interval", "measured_usage", "DEFAULT_RUBRIC", "GradingSet", "Judge", "apply_verdicts", "grading_set",
+    "Candidate",
+    "CandidateSpecError",
+    "build_request",
+    "check_labels",
+    "default_max_tokens",
+    "few_shot_system",
+    "infer_schema",
+    "is_reasoning_model",
+    "parse_candidate_spec",
+    "EvalInputError",
+    "EvalSet",
+    "Example",
+    "Reference",
+    "load_eval_set",
+    "promptfoo_config",
+    "CandidateEstimate",
+    "call_cost",
+    "estimate",
+    "total_estimate",
+    "usage_of",
+    "Recording",
+    "RecordingError",
+    "RecordingWriter",
+    "load_recording",
+    "recording_bytes",
+    "CandidateStats",
+    "Flip",
+    "Report",
+    "flips",
+    "scoreboard_csv",
+    "scoreboard_rows",
+    "summarize",
+    "text_table",
+    "CallResult",
+    "OverBudget",
+    "Progress",
+    "Run",
+    "SCORE_NAMES",
+    "exact_match",
+    "json_fields",
+    "json_valid",
+    "mcnemar_exact_p",
+    "score_answer",
+    "similarity",
+    "tool_calls_match",
+    "wilson_interval",
+    "measured_usage",
+    "DEFAULT_RUBRIC",
+    "GradingSet",
+    "Judge",
+    "apply_verdicts",
+    "grading_set",
     "verdict_score",
 ]

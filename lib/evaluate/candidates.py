@@ -1,4 +1,4 @@
-"""Candidates: a model plus how its prompt is built, and the request each example becomes (contract section 2).
+"""Candidates: a model plus how its prompt is built, and the request each example becomes.
 
 ``SPEC = MODEL[,system=PATH][,schema=auto|PATH][,label=NAME][,temperature=T][,max_tokens=N][,reasoning_effort=E]``
 is the command line's way to write one; the page builds :class:`Candidate` directly.
@@ -54,9 +54,15 @@ class Candidate:
 
     def settings(self) -> dict:
         """The candidate as plain data (for a recording's header); the system prompt in full."""
-        return {"label": self.display_label, "model": self.model, "system": self.system, "schema": self.schema,
-                "temperature": self.temperature, "max_tokens": self.max_tokens,
-                "reasoning_effort": self.reasoning_effort}
+        return {
+            "label": self.display_label,
+            "model": self.model,
+            "system": self.system,
+            "schema": self.schema,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "reasoning_effort": self.reasoning_effort,
+        }
 
 
 def _read_text(path: str) -> str:
@@ -77,8 +83,9 @@ def parse_candidate_spec(spec: str, *, read_file: Callable[[str], str] = _read_t
         key, sep, value = part.partition("=")
         key = key.strip()
         if not sep or key not in SPEC_KEYS:
-            raise CandidateSpecError(f"Candidate {spec!r}: {part!r} is not one of "
-                                     f"{', '.join(k + '=...' for k in SPEC_KEYS)}.")
+            raise CandidateSpecError(
+                f"Candidate {spec!r}: {part!r} is not one of {', '.join(k + '=...' for k in SPEC_KEYS)}."
+            )
         if key in values:
             raise CandidateSpecError(f"Candidate {spec!r} sets {key} twice.")
         values[key] = value.strip()
@@ -95,8 +102,9 @@ def parse_candidate_spec(spec: str, *, read_file: Callable[[str], str] = _read_t
         try:
             kwargs["temperature"] = float(values["temperature"])
         except ValueError:
-            raise CandidateSpecError(f"Candidate {spec!r}: temperature must be a number, not "
-                                     f"{values['temperature']!r}.") from None
+            raise CandidateSpecError(
+                f"Candidate {spec!r}: temperature must be a number, not {values['temperature']!r}."
+            ) from None
         if not 0 <= kwargs["temperature"] <= 2:
             raise CandidateSpecError(f"Candidate {spec!r}: temperature must be between 0 and 2.")
     if "max_tokens" in values:
@@ -105,12 +113,14 @@ def parse_candidate_spec(spec: str, *, read_file: Callable[[str], str] = _read_t
         except ValueError:
             kwargs["max_tokens"] = 0
         if kwargs["max_tokens"] < 1:
-            raise CandidateSpecError(f"Candidate {spec!r}: max_tokens must be a whole number of at least 1, not "
-                                     f"{values['max_tokens']!r}.")
+            raise CandidateSpecError(
+                f"Candidate {spec!r}: max_tokens must be a whole number of at least 1, not {values['max_tokens']!r}."
+            )
     if "reasoning_effort" in values:
         if values["reasoning_effort"] not in REASONING_EFFORTS:
-            raise CandidateSpecError(f"Candidate {spec!r}: reasoning_effort must be one of "
-                                     f"{', '.join(REASONING_EFFORTS)}.")
+            raise CandidateSpecError(
+                f"Candidate {spec!r}: reasoning_effort must be one of {', '.join(REASONING_EFFORTS)}."
+            )
         kwargs["reasoning_effort"] = values["reasoning_effort"]
     return Candidate(**kwargs)
 
@@ -242,7 +252,8 @@ def _schema_of(values: list) -> dict:
 
 
 def infer_schema(eval_set: EvalSet) -> dict | None:
-    """A strict JSON Schema the references share (Structured Outputs ``schema=auto``), or None when they aren't JSON objects."""
+    """A strict JSON Schema the references share (Structured Outputs ``schema=auto``), or None when they
+    aren't JSON objects."""
     objects = []
     for example in eval_set.examples:
         if example.reference.is_tool_calls:
@@ -260,8 +271,10 @@ def response_format(candidate: Candidate, eval_set: EvalSet) -> dict | None:
         return None
     schema = infer_schema(eval_set) if candidate.schema == "auto" else candidate.schema
     if schema is None:
-        raise CandidateSpecError(f"Candidate {candidate.display_label!r}: schema=auto needs references that are "
-                                 "all JSON objects, and these are not.")
+        raise CandidateSpecError(
+            f"Candidate {candidate.display_label!r}: schema=auto needs references that are "
+            "all JSON objects, and these are not."
+        )
     return {"type": "json_schema", "json_schema": {"name": "answer", "strict": True, "schema": schema}}
 
 
@@ -278,8 +291,14 @@ def prompt_messages(candidate: Candidate, example: Example) -> list[dict]:
     return [system, *messages]
 
 
-def build_request(candidate: Candidate, example: Example, eval_set: EvalSet, *,
-                  max_tokens: int | None = None, response_format_value: dict | None = None) -> dict:
+def build_request(
+    candidate: Candidate,
+    example: Example,
+    eval_set: EvalSet,
+    *,
+    max_tokens: int | None = None,
+    response_format_value: dict | None = None,
+) -> dict:
     """The keyword arguments of ``client.chat.completions.create`` for one example and candidate.
 
     ``max_tokens`` and ``response_format_value`` let a run compute the set-wide values once

@@ -1,4 +1,4 @@
-"""``python -m lib evaluate EVAL.jsonl --candidate SPEC [...]``: the evaluation from the command line (contract section 6).
+"""``python -m lib evaluate EVAL.jsonl --candidate SPEC [...]``: the evaluation from the command line.
 
 Connection as the SDK reads it (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``OPENAI_ORG_ID``,
 ``OPENAI_PROJECT_ID``; Azure when ``AZURE_OPENAI_ENDPOINT`` is set, with ``AZURE_OPENAI_API_KEY``
@@ -31,8 +31,10 @@ from lib.evaluate.report import summarize, text_table
 from lib.evaluate.runner import DEFAULT_CONCURRENCY, OverBudget, Run
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_UNUSABLE = 0, 1, 2
-USAGE = ("python -m lib evaluate EVAL.jsonl --candidate SPEC [--candidate SPEC ...] [--limit N] [--seed S] "
-         "[--concurrency C] [--max-spend USD] [--recording OUT.jsonl] [--against RECORDING.jsonl] [--json] [--demo]")
+USAGE = (
+    "python -m lib evaluate EVAL.jsonl --candidate SPEC [--candidate SPEC ...] [--limit N] [--seed S] "
+    "[--concurrency C] [--max-spend USD] [--recording OUT.jsonl] [--against RECORDING.jsonl] [--json] [--demo]"
+)
 
 
 class _UsageError(Exception):
@@ -51,18 +53,30 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m lib evaluate", description="Score candidates on your own chat examples.")
     parser.add_argument("file", help="the evaluation set (chat JSONL)")
-    parser.add_argument("--candidate", action="append", default=[], metavar="SPEC",
-                        help="MODEL[,system=PATH][,schema=auto|PATH][,label=NAME][,temperature=T][,max_tokens=N]"
-                             "[,reasoning_effort=E]; the first is the baseline")
+    parser.add_argument(
+        "--candidate",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="MODEL[,system=PATH][,schema=auto|PATH][,label=NAME][,temperature=T][,max_tokens=N]"
+        "[,reasoning_effort=E]; the first is the baseline",
+    )
     parser.add_argument("--limit", type=int, help="a seeded random sample of N examples")
     parser.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
-    parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY,
-                        help=f"calls in flight at most (default {DEFAULT_CONCURRENCY})")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=DEFAULT_CONCURRENCY,
+        help=f"calls in flight at most (default {DEFAULT_CONCURRENCY})",
+    )
     parser.add_argument("--max-spend", dest="max_spend", type=float, help="stop before spending more (USD)")
     parser.add_argument("--recording", help="write every answer to this JSONL file")
     parser.add_argument("--against", help="use a recording's answers as the references")
-    parser.add_argument("--against-label", dest="against_label",
-                        help="which recorded candidate's answers (default: the recording's baseline)")
+    parser.add_argument(
+        "--against-label",
+        dest="against_label",
+        help="which recorded candidate's answers (default: the recording's baseline)",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
     parser.add_argument("--demo", action="store_true", help="use the built-in simulator (no key, no cost)")
     return parser
@@ -124,8 +138,14 @@ def main(argv: list[str]) -> int:
             against = None
             if args.against:
                 against = load_recording(_read(args.against, "recording"), name=args.against)
-            eval_set = load_eval_set(data, name=Path(args.file).name, limit=args.limit, seed=args.seed,
-                                     against=against, against_label=args.against_label)
+            eval_set = load_eval_set(
+                data,
+                name=Path(args.file).name,
+                limit=args.limit,
+                seed=args.seed,
+                against=against,
+                against_label=args.against_label,
+            )
             if args.demo:
                 demo_sim, demo_key = _start_demo()
             make_client, calendar = _client_factory(demo_sim, demo_key if args.demo else None)
@@ -133,8 +153,14 @@ def main(argv: list[str]) -> int:
                 unpriced = [e.model for e in estimate(eval_set, candidates, calendar=calendar) if e.cost_usd is None]
                 if unpriced:
                     raise _UsageError(f"--max-spend cannot be kept: the catalog has no price for {unpriced[0]}")
-            run = Run(eval_set, candidates, make_client, concurrency=args.concurrency, max_spend=args.max_spend,
-                      calendar=calendar)
+            run = Run(
+                eval_set,
+                candidates,
+                make_client,
+                concurrency=args.concurrency,
+                max_spend=args.max_spend,
+                calendar=calendar,
+            )
             run.check_budget()
         except _UsageError as exc:
             _say(f"{exc} (usage: {USAGE})")
@@ -144,8 +170,9 @@ def main(argv: list[str]) -> int:
             return EXIT_UNUSABLE
         if demo_sim is not None:
             # the simulated fine-tunes know the examples of files in their key's space, as after training
-            make_client().files.create(file=(eval_set.name if eval_set.name.endswith(".jsonl") else "eval.jsonl",
-                                             data), purpose="fine-tune")
+            make_client().files.create(
+                file=(eval_set.name if eval_set.name.endswith(".jsonl") else "eval.jsonl", data), purpose="fine-tune"
+            )
         return _execute(args, eval_set, candidates, run, calendar, demo=demo_sim is not None)
     finally:
         if demo_sim is not None:
@@ -153,9 +180,15 @@ def main(argv: list[str]) -> int:
 
 
 def _execute(args, eval_set, candidates, run: Run, calendar: str, *, demo: bool) -> int:
-    settings = {"limit": args.limit, "seed": args.seed, "concurrency": args.concurrency,
-                "max_spend": args.max_spend, "calendar": calendar, "demo": demo,
-                "against": Path(args.against).name if args.against else None}
+    settings = {
+        "limit": args.limit,
+        "seed": args.seed,
+        "concurrency": args.concurrency,
+        "max_spend": args.max_spend,
+        "calendar": calendar,
+        "demo": demo,
+        "against": Path(args.against).name if args.against else None,
+    }
     out = None
     try:
         if args.recording:
@@ -185,17 +218,24 @@ def _execute(args, eval_set, candidates, run: Run, calendar: str, *, demo: bool)
     else:
         print(text_table(report))
         if demo:
-            print("Demo: answers came from the built-in simulator; nothing was charged (costs are what the calls "
-                  "would cost).")
+            print(
+                "Demo: answers came from the built-in simulator; nothing was charged (costs are what the calls "
+                "would cost)."
+            )
     progress = run.progress()
     if progress.stopped_reason == "max_spend" and progress.done < progress.total:
-        print(f"stopped: the measured spend reached --max-spend ${args.max_spend:g} after {progress.done} of "
-              f"{progress.total} calls", file=sys.stderr)
+        print(
+            f"stopped: the measured spend reached --max-spend ${args.max_spend:g} after {progress.done} of "
+            f"{progress.total} calls",
+            file=sys.stderr,
+        )
     failed = progress.errors + (progress.total - progress.done)
     if run.problem:
         print(run.problem, file=sys.stderr)
     if progress.errors:
         first = next((r.error for r in run.results() if r.error), None)
-        print(f"{progress.errors} of {progress.total} calls failed" + (f"; first: {first}" if first else ""),
-              file=sys.stderr)
+        print(
+            f"{progress.errors} of {progress.total} calls failed" + (f"; first: {first}" if first else ""),
+            file=sys.stderr,
+        )
     return EXIT_SOME_FAILED if failed else EXIT_OK

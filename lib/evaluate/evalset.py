@@ -1,4 +1,4 @@
-"""The evaluation set: prompts and references from a chat fine-tuning JSONL file (contract section 1).
+"""The evaluation set: prompts and references from a chat fine-tuning JSONL file.
 
 For each example the **prompt** is every message before the last assistant message and the
 **reference** is that assistant message (its text, or its ``tool_calls``). Examples the project's
@@ -102,8 +102,9 @@ def _example_from(obj: dict, line: int) -> Example | None:
     messages = obj.get("messages")
     if not isinstance(messages, list):
         return None
-    last = max((i for i, m in enumerate(messages) if isinstance(m, dict) and m.get("role") == "assistant"),
-               default=None)
+    last = max(
+        (i for i, m in enumerate(messages) if isinstance(m, dict) and m.get("role") == "assistant"), default=None
+    )
     if last is None or last == 0:
         return None
     answer = messages[last]
@@ -114,9 +115,14 @@ def _example_from(obj: dict, line: int) -> Example | None:
     if calls is None and text is None:
         return None
     prompt = tuple(_sendable(m) for m in messages[:last])
-    return Example(line=line, prompt_messages=prompt, tools=obj.get("tools"), functions=obj.get("functions"),
-                   reference=Reference(text=text if calls is None else text, tool_calls=calls),
-                   parallel_tool_calls=obj.get("parallel_tool_calls"))
+    return Example(
+        line=line,
+        prompt_messages=prompt,
+        tools=obj.get("tools"),
+        functions=obj.get("functions"),
+        reference=Reference(text=text if calls is None else text, tool_calls=calls),
+        parallel_tool_calls=obj.get("parallel_tool_calls"),
+    )
 
 
 def _sendable(message: dict) -> dict:
@@ -124,8 +130,15 @@ def _sendable(message: dict) -> dict:
     return {k: v for k, v in message.items() if k != "weight"}
 
 
-def load_eval_set(data: bytes, *, name: str, limit: int | None = None, seed: int = 0,
-                  against: "Recording | None" = None, against_label: str | None = None) -> EvalSet:
+def load_eval_set(
+    data: bytes,
+    *,
+    name: str,
+    limit: int | None = None,
+    seed: int = 0,
+    against: "Recording | None" = None,
+    against_label: str | None = None,
+) -> EvalSet:
     """Read a chat JSONL evaluation file.
 
     Lines the validator rejects (except for training-only findings such as a file too small to
@@ -139,19 +152,24 @@ def load_eval_set(data: bytes, *, name: str, limit: int | None = None, seed: int
     """
     data = bytes(data)
     if not data.strip():
-        raise EvalInputError(f"{name or 'The file'} is empty: an evaluation set needs chat examples, one JSON object a line.")
+        raise EvalInputError(
+            f"{name or 'The file'} is empty: an evaluation set needs chat examples, one JSON object a line."
+        )
     if limit is not None and limit < 1:
         raise EvalInputError(f"The limit must be at least 1 example, not {limit}.")
     report = validate_bytes(data, name=name)
     if report.format not in ("chat", "dpo", "prompt_completion"):
         first = next((f for f in report.errors if f.line is not None), None)
         problem = f": {first.message}" if first else ""
-        raise EvalInputError(f"{name or 'The file'} has no usable example{problem} (an evaluation set needs chat "
-                             "examples, one JSON object a line).")
+        raise EvalInputError(
+            f"{name or 'The file'} has no usable example{problem} (an evaluation set needs chat "
+            "examples, one JSON object a line)."
+        )
     if report.format != "chat":
         raise EvalInputError(
             f"{name or 'The file'} is in the {report.format} format; an evaluation set needs chat examples "
-            "(a \"messages\" list ending with the assistant's answer).")
+            '(a "messages" list ending with the assistant\'s answer).'
+        )
     rejected = {f.line for f in report.errors if f.line is not None and f.code not in TRAINING_ONLY_CODES}
     examples: list[Example] = []
     skipped: list[int] = []
@@ -178,24 +196,36 @@ def load_eval_set(data: bytes, *, name: str, limit: int | None = None, seed: int
         skipped = sorted(set(skipped) | set(more_skipped))
     if not examples:
         first = f" (first skipped line: {skipped[0]})" if skipped else ""
-        raise EvalInputError(f"{name or 'The file'} has no usable example: every line was rejected or has no "
-                             f"assistant message to compare with{first}.")
+        raise EvalInputError(
+            f"{name or 'The file'} has no usable example: every line was rejected or has no "
+            f"assistant message to compare with{first}."
+        )
     if limit is not None and limit < len(examples):
         chosen = sorted(random.Random(seed).sample(range(len(examples)), limit))
         examples = [examples[i] for i in chosen]
-    return EvalSet(name=name, sha256=sha256, examples=tuple(examples), skipped=tuple(skipped),
-                   lines=report.lines, references_from=references_from)
+    return EvalSet(
+        name=name,
+        sha256=sha256,
+        examples=tuple(examples),
+        skipped=tuple(skipped),
+        lines=report.lines,
+        references_from=references_from,
+    )
 
 
 def _use_recording(examples: list[Example], recording: "Recording", label: str | None, sha256: str, name: str):
     """The examples with the recording's answers of ``label`` as references; lines it has no answer for are skipped."""
     if recording.eval_sha256 and recording.eval_sha256 != sha256:
-        raise EvalInputError(f"The recording was made on another file (sha256 {recording.eval_sha256[:12]}...), "
-                             f"not on {name or 'this file'} ({sha256[:12]}...): use the same evaluation file.")
+        raise EvalInputError(
+            f"The recording was made on another file (sha256 {recording.eval_sha256[:12]}...), "
+            f"not on {name or 'this file'} ({sha256[:12]}...): use the same evaluation file."
+        )
     label = label or recording.baseline
     if label not in recording.labels:
-        raise EvalInputError(f"The recording has no candidate labelled {label!r}; it has "
-                             f"{', '.join(repr(x) for x in recording.labels) or 'none'}.")
+        raise EvalInputError(
+            f"The recording has no candidate labelled {label!r}; it has "
+            f"{', '.join(repr(x) for x in recording.labels) or 'none'}."
+        )
     answers = recording.answers(label)
     kept, skipped = [], []
     for example in examples:
@@ -204,6 +234,14 @@ def _use_recording(examples: list[Example], recording: "Recording", label: str |
             skipped.append(example.line)
             continue
         reference = Reference(text=None, tool_calls=answer) if isinstance(answer, list) else Reference(text=answer)
-        kept.append(Example(example.line, example.prompt_messages, example.tools, example.functions, reference,
-                            example.parallel_tool_calls))
+        kept.append(
+            Example(
+                example.line,
+                example.prompt_messages,
+                example.tools,
+                example.functions,
+                reference,
+                example.parallel_tool_calls,
+            )
+        )
     return kept, skipped, f"recording {label}"

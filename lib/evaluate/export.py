@@ -24,15 +24,23 @@ def promptfoo_config(eval_set: EvalSet, candidates: list[Candidate]) -> str:
     providers, prompts = [], []
     for index, candidate in enumerate(candidates):
         prompt_id = f"messages for {candidate.display_label}"
-        config: dict = {"temperature": candidate.temperature,
-                        "max_tokens": candidate.max_tokens or default_max_tokens(eval_set, candidate.model)}
+        config: dict = {
+            "temperature": candidate.temperature,
+            "max_tokens": candidate.max_tokens or default_max_tokens(eval_set, candidate.model),
+        }
         if candidate.reasoning_effort:
             config["reasoning_effort"] = candidate.reasoning_effort
         fmt = response_format(candidate, eval_set)
         if fmt is not None:
             config["response_format"] = fmt
-        providers.append({"id": f"openai:chat:{candidate.model}", "label": candidate.display_label,
-                          "prompts": [prompt_id], "config": config})
+        providers.append(
+            {
+                "id": f"openai:chat:{candidate.model}",
+                "label": candidate.display_label,
+                "prompts": [prompt_id],
+                "config": config,
+            }
+        )
         # the messages of each test are a variable; this candidate's system prompt (if any) replaces the file's
         prompts.append({"label": prompt_id, "raw": "{{ messages_" + str(index + 1) + " | dump }}"})
     tests = []
@@ -60,6 +68,8 @@ def promptfoo_config(eval_set: EvalSet, candidates: list[Candidate]) -> str:
         tests.append(test)
     config = {
         "description": f"Tuning Desk evaluation of {eval_set.name} ({len(eval_set.examples)} examples)",
-        "prompts": prompts, "providers": providers, "tests": tests,
+        "prompts": prompts,
+        "providers": providers,
+        "tests": tests,
     }
     return json.dumps(config, indent=2, ensure_ascii=False) + "\n"

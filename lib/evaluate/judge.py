@@ -72,19 +72,30 @@ def grading_set(eval_set: EvalSet, candidates: list[Candidate], results: list[Ca
             result = found.get((example.line, label))
             if result is None:
                 continue
-            question = next((m.get("content") for m in reversed(example.prompt_messages) if m.get("role") == "user"),
-                            "")
+            question = next(
+                (m.get("content") for m in reversed(example.prompt_messages) if m.get("role") == "user"), ""
+            )
             reference = examples_by_line[example.line].reference
-            prompt = (f"Question:\n{_as_text(question)}\n\nReference answer:\n"
-                      f"{_as_text(reference.tool_calls or reference.text)}\n\nAnswer to grade:\n{_as_text(result.answer)}")
+            prompt = (
+                f"Question:\n{_as_text(question)}\n\nReference answer:\n"
+                f"{_as_text(reference.tool_calls or reference.text)}\n\nAnswer to grade:\n{_as_text(result.answer)}"
+            )
             number = len(grading) + 1
             keys[number] = (example.line, label)
-            grading.append(Example(line=number, prompt_messages=({"role": "system", "content": judge.rubric},
-                                                                 {"role": "user", "content": prompt}),
-                                   reference=Reference(text='{"score": 1, "reason": ""}')))
+            grading.append(
+                Example(
+                    line=number,
+                    prompt_messages=({"role": "system", "content": judge.rubric}, {"role": "user", "content": prompt}),
+                    reference=Reference(text='{"score": 1, "reason": ""}'),
+                )
+            )
     grader = Candidate(judge.model, schema=VERDICT_SCHEMA, label=judge.label, max_tokens=VERDICT_MAX_TOKENS)
-    grading_eval = EvalSet(name=f"{eval_set.name} (graded by {judge.model})", sha256=eval_set.sha256,
-                           examples=tuple(grading), lines=len(grading))
+    grading_eval = EvalSet(
+        name=f"{eval_set.name} (graded by {judge.model})",
+        sha256=eval_set.sha256,
+        examples=tuple(grading),
+        lines=len(grading),
+    )
     return GradingSet(grading_eval, grader, keys)
 
 

@@ -1,4 +1,4 @@
-"""What calls cost: the measured cost of one call from its usage, and the estimate before a run (contract section 5).
+"""What calls cost: the measured cost of one call from its usage, and the estimate before a run.
 
 Prices come from ``lib.catalog.inference_prices`` (per 1M tokens); a model the catalog doesn't
 know has no price (``None`` and a sentence), never a made-up one. Prompt tokens are counted with
@@ -15,7 +15,13 @@ import orjson
 from lib import tokens
 from lib.catalog import inference_prices, load_catalog
 from lib.evaluate.candidates import (
-    Candidate, build_request, default_max_tokens, encoding_of, is_fine_tunable, reference_as_text, response_format,
+    Candidate,
+    build_request,
+    default_max_tokens,
+    encoding_of,
+    is_fine_tunable,
+    reference_as_text,
+    response_format,
 )
 from lib.evaluate.evalset import EvalSet
 from lib.validate import DEFAULT_MODEL, validate_bytes
@@ -51,14 +57,19 @@ def call_cost(model: str, usage: dict, *, calendar: str = "openai", fine_tuned: 
         return None
     cached = usage.get("cached_tokens", 0)
     cached_price = prices.input if prices.cached_input is None else prices.cached_input
-    return ((usage.get("prompt_tokens", 0) - cached) * prices.input + cached * cached_price
-            + usage.get("completion_tokens", 0) * prices.output) / PER_MILLION
+    return (
+        (usage.get("prompt_tokens", 0) - cached) * prices.input
+        + cached * cached_price
+        + usage.get("completion_tokens", 0) * prices.output
+    ) / PER_MILLION
 
 
 def unknown_price_sentence(model: str) -> str:
     """Why a model has no cost: the catalog has no price for it."""
-    return (f"No price for {model}: the catalog (prices as of {load_catalog().as_of}) doesn't know this model, "
-            "so its cost is not shown rather than guessed.")
+    return (
+        f"No price for {model}: the catalog (prices as of {load_catalog().as_of}) doesn't know this model, "
+        "so its cost is not shown rather than guessed."
+    )
 
 
 def prompt_tokens_per_request(requests: list[dict], model: str) -> list[int]:
@@ -112,8 +123,9 @@ class CandidateEstimate:
         return None if self.cost_usd is None or not self.calls else self.cost_usd / self.calls * 1000
 
 
-def estimate(eval_set: EvalSet, candidates: list[Candidate], *, calendar: str = "openai",
-             lines: set[int] | None = None) -> list[CandidateEstimate]:
+def estimate(
+    eval_set: EvalSet, candidates: list[Candidate], *, calendar: str = "openai", lines: set[int] | None = None
+) -> list[CandidateEstimate]:
     """Estimated tokens and cost per candidate: prompt tokens exact, output as long as the references.
 
     ``lines`` restricts the estimate to those examples (a resumed run's remaining calls; per
@@ -127,8 +139,9 @@ def estimate(eval_set: EvalSet, candidates: list[Candidate], *, calendar: str = 
     for candidate in candidates:
         fmt = response_format(candidate, eval_set)
         limit = candidate.max_tokens or default_max_tokens(eval_set, candidate.model)
-        requests = [build_request(candidate, e, eval_set, max_tokens=limit, response_format_value=fmt)
-                    for e in examples]
+        requests = [
+            build_request(candidate, e, eval_set, max_tokens=limit, response_format_value=fmt) for e in examples
+        ]
         prompt = sum(prompt_tokens_per_request(requests, candidate.model))
         encoding = encoding_of(candidate.model)
         output = sum(min(limit, tokens.count_text(reference_as_text(e), encoding)) for e in examples)
@@ -139,7 +152,9 @@ def estimate(eval_set: EvalSet, candidates: list[Candidate], *, calendar: str = 
             note = unknown_price_sentence(candidate.model)
         elif is_reasoning_model(candidate.model):
             note = "A reasoning model also bills its reasoning tokens as output; the estimate cannot foresee them."
-        out.append(CandidateEstimate(candidate.display_label, candidate.model, len(examples), prompt, output, cost, note))
+        out.append(
+            CandidateEstimate(candidate.display_label, candidate.model, len(examples), prompt, output, cost, note)
+        )
     return out
 
 

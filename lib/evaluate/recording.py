@@ -1,4 +1,4 @@
-"""Recordings: every answer of a run in a JSONL file, to keep, reload and compare against (contract section 6).
+"""Recordings: every answer of a run in a JSONL file, to keep, reload and compare against.
 
 Line 1 is a header ``{"recording": "tuning-desk-evaluate", "version": 1, "eval_file", "eval_sha256",
 "examples", "skipped", "baseline", "candidates": [settings...], "settings": {...}, "created_at"}``;
@@ -31,11 +31,16 @@ class RecordingError(ValueError):
 def header(eval_set: EvalSet, candidates: list[Candidate], settings: dict | None = None) -> dict:
     """The first line of a recording: the run's settings and the evaluation file's sha256."""
     return {
-        "recording": FORMAT_NAME, "version": FORMAT_VERSION, "eval_file": eval_set.name,
-        "eval_sha256": eval_set.sha256, "examples": len(eval_set.examples), "skipped": list(eval_set.skipped),
+        "recording": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "eval_file": eval_set.name,
+        "eval_sha256": eval_set.sha256,
+        "examples": len(eval_set.examples),
+        "skipped": list(eval_set.skipped),
         "references_from": eval_set.references_from,
         "baseline": candidates[0].display_label if candidates else None,
-        "candidates": [c.settings() for c in candidates], "settings": dict(settings or {}),
+        "candidates": [c.settings() for c in candidates],
+        "settings": dict(settings or {}),
         "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
 
@@ -55,8 +60,9 @@ class RecordingWriter:
             self._out.flush()
 
 
-def recording_bytes(eval_set: EvalSet, candidates: list[Candidate], results: Iterable[CallResult],
-                    settings: dict | None = None) -> bytes:
+def recording_bytes(
+    eval_set: EvalSet, candidates: list[Candidate], results: Iterable[CallResult], settings: dict | None = None
+) -> bytes:
     """A whole recording as bytes (the page's download)."""
     lines = [orjson.dumps(header(eval_set, candidates, settings))]
     lines += [orjson.dumps(r.to_record()) for r in results]
@@ -104,9 +110,17 @@ class Recording:
         out = []
         for raw in self.header.get("candidates", []):
             if isinstance(raw, dict) and isinstance(raw.get("model"), str):
-                out.append(Candidate(model=raw["model"], system=raw.get("system"), schema=raw.get("schema"),
-                                     label=raw.get("label"), temperature=float(raw.get("temperature") or 0.0),
-                                     max_tokens=raw.get("max_tokens"), reasoning_effort=raw.get("reasoning_effort")))
+                out.append(
+                    Candidate(
+                        model=raw["model"],
+                        system=raw.get("system"),
+                        schema=raw.get("schema"),
+                        label=raw.get("label"),
+                        temperature=float(raw.get("temperature") or 0.0),
+                        max_tokens=raw.get("max_tokens"),
+                        reasoning_effort=raw.get("reasoning_effort"),
+                    )
+                )
         return out
 
 
@@ -120,11 +134,12 @@ def load_recording(data: bytes, *, name: str = "the recording") -> Recording:
     except orjson.JSONDecodeError:
         raise RecordingError(f"{name}, line 1: not JSON, so not a recording made by Tuning Desk.") from None
     if not isinstance(head, dict) or head.get("recording") != FORMAT_NAME:
-        raise RecordingError(f"{name}, line 1: not a recording header (expected \"recording\": "
-                             f"\"{FORMAT_NAME}\").")
+        raise RecordingError(f'{name}, line 1: not a recording header (expected "recording": "{FORMAT_NAME}").')
     if head.get("version") != FORMAT_VERSION:
-        raise RecordingError(f"{name}, line 1: recording version {head.get('version')!r} is not supported "
-                             f"(this version reads {FORMAT_VERSION}).")
+        raise RecordingError(
+            f"{name}, line 1: recording version {head.get('version')!r} is not supported "
+            f"(this version reads {FORMAT_VERSION})."
+        )
     results = []
     for number, raw in enumerate(lines[1:], 2):
         if not raw.strip():
@@ -134,13 +149,22 @@ def load_recording(data: bytes, *, name: str = "the recording") -> Recording:
         except orjson.JSONDecodeError:
             raise RecordingError(f"{name}, line {number}: not JSON.") from None
         if not isinstance(row, dict) or not isinstance(row.get("line"), int) or not isinstance(row.get("label"), str):
-            raise RecordingError(f"{name}, line {number}: a result needs a whole-number \"line\" and a \"label\".")
+            raise RecordingError(f'{name}, line {number}: a result needs a whole-number "line" and a "label".')
         answer = row.get("answer")
         if answer is not None and not isinstance(answer, (str, list)):
-            raise RecordingError(f"{name}, line {number}: \"answer\" must be text, a list of tool calls or null.")
-        results.append(CallResult(
-            line=row["line"], label=row["label"], model=str(row.get("model") or ""), answer=answer,
-            finish_reason=row.get("finish_reason"), usage=row.get("usage"), latency_ms=row.get("latency_ms"),
-            error=row.get("error"), scores=row.get("scores"), refusal=row.get("refusal"),
-        ))
+            raise RecordingError(f'{name}, line {number}: "answer" must be text, a list of tool calls or null.')
+        results.append(
+            CallResult(
+                line=row["line"],
+                label=row["label"],
+                model=str(row.get("model") or ""),
+                answer=answer,
+                finish_reason=row.get("finish_reason"),
+                usage=row.get("usage"),
+                latency_ms=row.get("latency_ms"),
+                error=row.get("error"),
+                scores=row.get("scores"),
+                refusal=row.get("refusal"),
+            )
+        )
     return Recording(header=head, results=tuple(results))

@@ -1,4 +1,4 @@
-"""Running an evaluation: every (example, candidate) call once, concurrently, stoppable and resumable (contract section 3).
+"""Running an evaluation: every (example, candidate) call once, concurrently, stoppable and resumable.
 
 A :class:`Run` sends one ``chat.completions.create`` per example and candidate through the
 official SDK (its retries handle 429 with ``Retry-After`` and 5xx), with at most
@@ -30,7 +30,12 @@ import openai
 from lib.costs import usd
 from lib.errors import explain
 from lib.evaluate.candidates import (
-    Candidate, build_request, check_labels, default_max_tokens, is_reasoning_model, response_format,
+    Candidate,
+    build_request,
+    check_labels,
+    default_max_tokens,
+    is_reasoning_model,
+    response_format,
 )
 from lib.evaluate.evalset import EvalSet
 from lib.evaluate.pricing import call_cost, estimate, total_estimate, usage_of
@@ -71,11 +76,19 @@ class CallResult:
         return self.error is None
 
     def to_record(self) -> dict:
-        """The recording line's fields (contract section 6)."""
-        return {"line": self.line, "label": self.label, "model": self.model, "answer": self.answer,
-                "finish_reason": self.finish_reason, "usage": self.usage, "latency_ms": self.latency_ms,
-                "error": self.error, "scores": self.scores,
-                **({"refusal": self.refusal} if self.refusal else {})}
+        """The recording line's fields."""
+        return {
+            "line": self.line,
+            "label": self.label,
+            "model": self.model,
+            "answer": self.answer,
+            "finish_reason": self.finish_reason,
+            "usage": self.usage,
+            "latency_ms": self.latency_ms,
+            "error": self.error,
+            "scores": self.scores,
+            **({"refusal": self.refusal} if self.refusal else {}),
+        }
 
 
 @dataclass(frozen=True)
@@ -100,10 +113,20 @@ class Progress:
 class Run:
     """One evaluation run; see the module docstring."""
 
-    def __init__(self, eval_set: EvalSet, candidates: list[Candidate], make_client: Callable[[], openai.OpenAI], *,
-                 concurrency: int = DEFAULT_CONCURRENCY, max_spend: float | None = None, calendar: str = "openai",
-                 results: Iterable[CallResult] = (), on_result: Callable[[CallResult], None] | None = None,
-                 max_retries: int = DEFAULT_MAX_RETRIES, timeout: float = DEFAULT_TIMEOUT_S):
+    def __init__(
+        self,
+        eval_set: EvalSet,
+        candidates: list[Candidate],
+        make_client: Callable[[], openai.OpenAI],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        max_spend: float | None = None,
+        calendar: str = "openai",
+        results: Iterable[CallResult] = (),
+        on_result: Callable[[CallResult], None] | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        timeout: float = DEFAULT_TIMEOUT_S,
+    ):
         """``results`` are earlier results to resume from (answered ones are never sent again);
         ``on_result`` is called once per finished call, in the worker thread (e.g. a recording writer)."""
         check_labels(candidates)
@@ -153,19 +176,27 @@ class Run:
         return out
 
     def check_budget(self) -> None:
-        """Raise :class:`OverBudget` when spend so far plus the estimate of the remaining calls exceeds ``max_spend``."""
+        """Raise :class:`OverBudget` when spend so far plus the estimate of the remaining calls exceeds
+        ``max_spend``."""
         if self.max_spend is None:
             return
         lines_by_label: dict[str, set[int]] = {}
         for candidate, line in self.remaining():
             lines_by_label.setdefault(candidate.display_label, set()).add(line)
-        estimates = [est for candidate in self.candidates if candidate.display_label in lines_by_label
-                     for est in estimate(self.eval_set, [candidate], calendar=self.calendar,
-                                         lines=lines_by_label[candidate.display_label])]
+        estimates = [
+            est
+            for candidate in self.candidates
+            if candidate.display_label in lines_by_label
+            for est in estimate(
+                self.eval_set, [candidate], calendar=self.calendar, lines=lines_by_label[candidate.display_label]
+            )
+        ]
         planned = (total_estimate(estimates) or 0.0) + self._spend
         if planned > self.max_spend:
-            raise OverBudget(f"The estimated cost, {usd(planned)}, is above the spending limit of "
-                             f"{usd(self.max_spend)}; no call was made (raise the limit or evaluate fewer examples).")
+            raise OverBudget(
+                f"The estimated cost, {usd(planned)}, is above the spending limit of "
+                f"{usd(self.max_spend)}; no call was made (raise the limit or evaluate fewer examples)."
+            )
 
     # -- driving --------------------------------------------------------------------------------
     def start(self) -> bool:
@@ -188,7 +219,8 @@ class Run:
                 if candidate.display_label not in self._prepared:
                     self._prepared[candidate.display_label] = (
                         candidate.max_tokens or default_max_tokens(self.eval_set, candidate.model),
-                        response_format(candidate, self.eval_set))
+                        response_format(candidate, self.eval_set),
+                    )
             index_of_line = {e.line: i for i, e in enumerate(self.eval_set.examples)}
             index_of_label = {c.display_label: i for i, c in enumerate(self.candidates)}
             # example-major order, so every candidate advances together; popped from the end
@@ -201,8 +233,10 @@ class Run:
                 self.problem = None
                 self._started_at = time.monotonic()
                 self._done_this_start = 0
-                self._threads = [threading.Thread(target=self._worker, name=f"evaluate-{n}", daemon=True)
-                                 for n in range(min(self.concurrency, len(pending)))]
+                self._threads = [
+                    threading.Thread(target=self._worker, name=f"evaluate-{n}", daemon=True)
+                    for n in range(min(self.concurrency, len(pending)))
+                ]
                 for thread in self._threads:
                     thread.start()
         return True
@@ -237,8 +271,12 @@ class Run:
         """One result per finished (example, candidate), in candidate then file order."""
         with self._lock:
             found = dict(self._results)
-        return [found[(e.line, c.display_label)] for c in self.candidates for e in self.eval_set.examples
-                if (e.line, c.display_label) in found]
+        return [
+            found[(e.line, c.display_label)]
+            for c in self.candidates
+            for e in self.eval_set.examples
+            if (e.line, c.display_label) in found
+        ]
 
     def progress(self) -> Progress:
         """Calls done (answered or failed) of the total, errors, spend, and time left at the current pace."""
@@ -300,8 +338,10 @@ class Run:
                 try:
                     self.on_result(result)
                 except Exception as exc:  # noqa: BLE001 - e.g. the disk is full: stop rather than lose answers
-                    self._halt("recording_failed", f"Could not record an answer ({exc}); the run stopped, and "
-                                                   "what finished is kept.")
+                    self._halt(
+                        "recording_failed",
+                        f"Could not record an answer ({exc}); the run stopped, and what finished is kept.",
+                    )
                     return
 
     def _halt(self, reason: str, sentence: str) -> None:
@@ -329,15 +369,25 @@ class Run:
         try:
             return self._result_of(response, example, candidate, latency_ms)
         except Exception:  # noqa: BLE001 - a server that answers something else than a chat completion
-            return CallResult(example.line, label, candidate.model, latency_ms=latency_ms,
-                              error="The API's answer is not a chat completion, so there is no answer to score.")
+            return CallResult(
+                example.line,
+                label,
+                candidate.model,
+                latency_ms=latency_ms,
+                error="The API's answer is not a chat completion, so there is no answer to score.",
+            )
 
     def _result_of(self, response, example, candidate: Candidate, latency_ms: float) -> CallResult:
         label = candidate.display_label
         choices = getattr(response, "choices", None) or []
         if not choices:
-            return CallResult(example.line, label, candidate.model, latency_ms=latency_ms,
-                              error="The API answered without a choice, so there is no answer to score.")
+            return CallResult(
+                example.line,
+                label,
+                candidate.model,
+                latency_ms=latency_ms,
+                error="The API answered without a choice, so there is no answer to score.",
+            )
         choice = choices[0]
         message = choice.message
         answer = _answer_of(message)
@@ -347,18 +397,31 @@ class Run:
         refusal = getattr(message, "refusal", None) if answer is None else None
         reference = example.reference
         scores = score_answer(answer, reference.text, reference.tool_calls)
-        return CallResult(example.line, label, candidate.model, answer=answer, finish_reason=choice.finish_reason,
-                          usage=usage, latency_ms=latency_ms, cost_usd=cost, scores=scores,
-                          system_fingerprint=getattr(response, "system_fingerprint", None),
-                          refusal=str(refusal) if refusal else None)
+        return CallResult(
+            example.line,
+            label,
+            candidate.model,
+            answer=answer,
+            finish_reason=choice.finish_reason,
+            usage=usage,
+            latency_ms=latency_ms,
+            cost_usd=cost,
+            scores=scores,
+            system_fingerprint=getattr(response, "system_fingerprint", None),
+            refusal=str(refusal) if refusal else None,
+        )
 
 
 def _answer_of(message) -> str | list | None:
-    """The answer text, or the tool calls (``[{"type", "function": {"name", "arguments"}}]``) when the model called tools."""
+    """The answer text, or the tool calls (``[{"type", "function": {"name", "arguments"}}]``) when the
+    model called tools."""
     calls = getattr(message, "tool_calls", None)
     if calls:
-        return [{"type": "function", "function": {"name": c.function.name, "arguments": c.function.arguments}}
-                for c in calls if getattr(c, "function", None) is not None]
+        return [
+            {"type": "function", "function": {"name": c.function.name, "arguments": c.function.arguments}}
+            for c in calls
+            if getattr(c, "function", None) is not None
+        ]
     function_call = getattr(message, "function_call", None)
     if function_call is not None:
         return [{"type": "function", "function": {"name": function_call.name, "arguments": function_call.arguments}}]

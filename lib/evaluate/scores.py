@@ -1,4 +1,4 @@
-"""Scores of one answer against its reference, and the statistics over many (contract section 4).
+"""Scores of one answer against its reference, and the statistics over many.
 
 Pure functions, no I/O. A score that does not apply to an example is ``None``
 (``json_valid`` where the reference is not JSON, ``tool_calls`` where it calls
@@ -136,8 +136,11 @@ def _call_parts(call: Any) -> tuple[str | None, Any]:
         return None, _NOT_JSON
     function = call.get("function") if isinstance(call.get("function"), dict) else call
     arguments = function.get("arguments")
-    parsed = parse_json_strict(arguments) if isinstance(arguments, str) else (
-        arguments if arguments is not None else _NOT_JSON)
+    parsed = (
+        parse_json_strict(arguments)
+        if isinstance(arguments, str)
+        else (arguments if arguments is not None else _NOT_JSON)
+    )
     return function.get("name"), parsed
 
 
@@ -157,8 +160,11 @@ def tool_calls_match(answer_calls: list | None, reference_calls: list | None) ->
     return True
 
 
-def score_answer(answer: str | list | None, reference_text: str | None, reference_tool_calls: list | None = None,
-                 ) -> dict[str, float | bool | None]:
+def score_answer(
+    answer: str | list | None,
+    reference_text: str | None,
+    reference_tool_calls: list | None = None,
+) -> dict[str, float | bool | None]:
     """Every score of one answer: ``{name: value}`` for :data:`SCORE_NAMES`, ``None`` where it doesn't apply.
 
     ``answer`` is the answer text, or a list of tool calls when the model called tools. Against a
@@ -168,8 +174,14 @@ def score_answer(answer: str | list | None, reference_text: str | None, referenc
     if reference_tool_calls:
         calls = answer if isinstance(answer, list) else None
         match = bool(tool_calls_match(calls, reference_tool_calls))
-        return {"exact_match": match, "json_valid": None, "json_fields": None, "similarity": None,
-                "tool_calls": match, "judge": None}
+        return {
+            "exact_match": match,
+            "json_valid": None,
+            "json_fields": None,
+            "similarity": None,
+            "tool_calls": match,
+            "judge": None,
+        }
     text = answer if isinstance(answer, str) else None
     reference = reference_text or ""
     return {
@@ -206,4 +218,4 @@ def mcnemar_exact_p(wins: int, losses: int) -> float | None:
     for i in range(k + 1):
         total += term
         term = term * (n - i) // (i + 1)
-    return min(1.0, 2 * total / 2 ** n)  # int / int: exact, then one rounding
+    return min(1.0, 2 * total / 2**n)  # int / int: exact, then one rounding

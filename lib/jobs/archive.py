@@ -22,15 +22,26 @@ def archive_name(job: dict) -> str:
     return f"{job.get('id', 'job')}-archive.zip"
 
 
-def archive_readme(job: dict, today: dt.date, *, events: int, checkpoints: int, result_files: list[str],
-                   catalog: Catalog | None = None, calendar: str = "openai") -> str:
+def archive_readme(
+    job: dict,
+    today: dt.date,
+    *,
+    events: int,
+    checkpoints: int,
+    result_files: list[str],
+    catalog: Catalog | None = None,
+    calendar: str = "openai",
+) -> str:
     """The README.txt of a job archive: what is inside and why it matters now."""
     note = shutdown_note(job.get("model") or "", today, catalog, calendar)
     cost = job_cost(job, catalog, calendar)
-    why = ("OpenAI is winding down its fine-tuning platform. Fine-tuned models, their checkpoints and the\n"
-           "job records that describe them go away when the base model is shut down. " if calendar == "openai" else
-           "Azure OpenAI retires fine-tuned deployments of these base models on fixed dates; the models,\n"
-           "their checkpoints and the job records that describe them go away then. ")
+    why = (
+        "OpenAI is winding down its fine-tuning platform. Fine-tuned models, their checkpoints and the\n"
+        "job records that describe them go away when the base model is shut down. "
+        if calendar == "openai"
+        else "Azure OpenAI retires fine-tuned deployments of these base models on fixed dates; the models,\n"
+        "their checkpoints and the job records that describe them go away then. "
+    )
     trained = job.get("trained_tokens")
     lines = [
         f"Fine-tuning job {job.get('id')} — archived {today.isoformat()} by Tuning Desk",
@@ -84,9 +95,17 @@ def metrics_csv(rows: list[dict]) -> str:
     return out.getvalue()
 
 
-def build_archive(job: dict, events: list[dict], checkpoints: list[dict], result_files: dict[str, str],
-                  files: dict[str, dict], *, today: dt.date, catalog: Catalog | None = None,
-                  calendar: str = "openai") -> bytes:
+def build_archive(
+    job: dict,
+    events: list[dict],
+    checkpoints: list[dict],
+    result_files: dict[str, str],
+    files: dict[str, dict],
+    *,
+    today: dt.date,
+    catalog: Catalog | None = None,
+    calendar: str = "openai",
+) -> bytes:
     """One zip with everything about a job: job.json, events.jsonl, metrics.csv, checkpoints.json,
     files.json, results/*.csv and a README.txt. ``events`` are newest first (as the API and
     :class:`EventLog` keep them); the zip holds them oldest first.
@@ -95,11 +114,22 @@ def build_archive(job: dict, events: list[dict], checkpoints: list[dict], result
     buffer = io.BytesIO()
     folder = job.get("id", "job")
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+
         def put(name: str, text: str) -> None:
             zf.writestr(f"{folder}/{name}", text)
 
-        put("README.txt", archive_readme(job, today, events=len(events), checkpoints=len(checkpoints),
-                                         result_files=list(result_files), catalog=catalog, calendar=calendar))
+        put(
+            "README.txt",
+            archive_readme(
+                job,
+                today,
+                events=len(events),
+                checkpoints=len(checkpoints),
+                result_files=list(result_files),
+                catalog=catalog,
+                calendar=calendar,
+            ),
+        )
         put("job.json", json.dumps(job, indent=2, sort_keys=True))
         put("events.jsonl", "".join(json.dumps(e, sort_keys=True) + "\n" for e in ordered))
         put("metrics.csv", metrics_csv(metric_rows(ordered)))

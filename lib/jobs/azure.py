@@ -16,8 +16,11 @@ from lib.catalog import (
 
 _DEPLOYMENT_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 # Placeholders the user fills in; shown as they are, never guessed.
-AZURE_PLACEHOLDERS = {"subscription": "<subscription-id>", "resource_group": "<resource-group>",
-                      "account": "<azure-openai-resource>"}
+AZURE_PLACEHOLDERS = {
+    "subscription": "<subscription-id>",
+    "resource_group": "<resource-group>",
+    "account": "<azure-openai-resource>",
+}
 
 
 @dataclass(frozen=True)
@@ -52,24 +55,32 @@ def azure_deployment(model: str, *, deployment: str | None = None, catalog: Cata
     catalog = catalog or load_catalog()
     name = _DEPLOYMENT_NAME.sub("-", deployment or deployment_name_for(model))[:64]
     url = catalog.azure.deploy_url_template.format(deployment=name, **AZURE_PLACEHOLDERS)
-    body = {"sku": {"name": "standard", "capacity": 1},
-            "properties": {"model": {"format": "OpenAI", "name": model, "version": "1"}}}
-    curl = "\n".join([
-        f"curl -X PUT {shlex.quote(url)} \\",
-        '  -H "Authorization: Bearer $(az account get-access-token --query accessToken -o tsv)" \\',
-        '  -H "Content-Type: application/json" \\',
-        f"  -d {shlex.quote(json.dumps(body))}",
-    ])
+    body = {
+        "sku": {"name": "standard", "capacity": 1},
+        "properties": {"model": {"format": "OpenAI", "name": model, "version": "1"}},
+    }
+    curl = "\n".join(
+        [
+            f"curl -X PUT {shlex.quote(url)} \\",
+            '  -H "Authorization: Bearer $(az account get-access-token --query accessToken -o tsv)" \\',
+            '  -H "Content-Type: application/json" \\',
+            f"  -d {shlex.quote(json.dumps(body))}",
+        ]
+    )
     group, account = AZURE_PLACEHOLDERS["resource_group"], AZURE_PLACEHOLDERS["account"]
-    az_command = "\n".join([
-        "az cognitiveservices account deployment create \\",
-        f"  --resource-group {shlex.quote(group)} --name {shlex.quote(account)} \\",
-        f"  --deployment-name {shlex.quote(name)} \\",
-        f"  --model-name {shlex.quote(model)} --model-version 1 --model-format OpenAI \\",
-        "  --sku-name standard --sku-capacity 1",
-    ])
-    az_delete = (f"az cognitiveservices account deployment delete --resource-group {shlex.quote(group)} "
-                 f"--name {shlex.quote(account)} --deployment-name {shlex.quote(name)}")
+    az_command = "\n".join(
+        [
+            "az cognitiveservices account deployment create \\",
+            f"  --resource-group {shlex.quote(group)} --name {shlex.quote(account)} \\",
+            f"  --deployment-name {shlex.quote(name)} \\",
+            f"  --model-name {shlex.quote(model)} --model-version 1 --model-format OpenAI \\",
+            "  --sku-name standard --sku-capacity 1",
+        ]
+    )
+    az_delete = (
+        f"az cognitiveservices account deployment delete --resource-group {shlex.quote(group)} "
+        f"--name {shlex.quote(account)} --deployment-name {shlex.quote(name)}"
+    )
     return AzureDeployment(model, name, url, body, curl, az_command, az_delete)
 
 
@@ -93,14 +104,27 @@ def azure_hosting_costs(catalog: Catalog | None = None) -> list[HostingCost]:
     720-hour month), from the catalog with its doubts."""
     catalog = catalog or load_catalog()
     hours = catalog.azure.hours_per_month
-    return [HostingCost(fee.deployment_type, fee.label, fee.usd_per_hour, fee.per_month(hours), hours, fee.doubtful,
-                        fee.note, fee.source, fee.as_of)
-            for fee in catalog.azure.hosting.values()]
+    return [
+        HostingCost(
+            fee.deployment_type,
+            fee.label,
+            fee.usd_per_hour,
+            fee.per_month(hours),
+            hours,
+            fee.doubtful,
+            fee.note,
+            fee.source,
+            fee.as_of,
+        )
+        for fee in catalog.azure.hosting.values()
+    ]
 
 
 def azure_charges_note(catalog: Catalog | None = None) -> str:
     """The sentence every Azure user must read: a job's end does not end a deployment's bill."""
     catalog = catalog or load_catalog()
-    return ("Cancelling or finishing a job does not stop a deployment's charges: the hourly hosting fee runs for as "
-            "long as the deployment exists, called or not. Delete the deployment when you no longer need it. "
-            + catalog.azure.idle_deletion_note)
+    return (
+        "Cancelling or finishing a job does not stop a deployment's charges: the hourly hosting fee runs for as "
+        "long as the deployment exists, called or not. Delete the deployment when you no longer need it. "
+        + catalog.azure.idle_deletion_note
+    )

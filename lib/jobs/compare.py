@@ -9,18 +9,38 @@ from lib.jobs.events import METRIC_KEYS, METRIC_LABELS
 from lib.jobs.facts import hyperparameters, method_type
 from lib.jobs.status import suffix_of
 
-COMPARE_SETTINGS = ("status", "model", "method", "n_epochs", "batch_size", "learning_rate_multiplier", "beta",
-                    "suffix", "seed", "training_file", "validation_file", "trained_tokens", "metadata")
+COMPARE_SETTINGS = (
+    "status",
+    "model",
+    "method",
+    "n_epochs",
+    "batch_size",
+    "learning_rate_multiplier",
+    "beta",
+    "suffix",
+    "seed",
+    "training_file",
+    "validation_file",
+    "trained_tokens",
+    "metadata",
+)
 
 
 def _settings(job: dict) -> dict[str, Any]:
     hyper = hyperparameters(job)
     values = {
-        "status": job.get("status"), "model": job.get("model"), "method": method_type(job),
-        "n_epochs": hyper.get("n_epochs"), "batch_size": hyper.get("batch_size"),
-        "learning_rate_multiplier": hyper.get("learning_rate_multiplier"), "beta": hyper.get("beta"),
-        "suffix": suffix_of(job), "seed": job.get("seed"), "training_file": job.get("training_file"),
-        "validation_file": job.get("validation_file"), "trained_tokens": job.get("trained_tokens"),
+        "status": job.get("status"),
+        "model": job.get("model"),
+        "method": method_type(job),
+        "n_epochs": hyper.get("n_epochs"),
+        "batch_size": hyper.get("batch_size"),
+        "learning_rate_multiplier": hyper.get("learning_rate_multiplier"),
+        "beta": hyper.get("beta"),
+        "suffix": suffix_of(job),
+        "seed": job.get("seed"),
+        "training_file": job.get("training_file"),
+        "validation_file": job.get("validation_file"),
+        "trained_tokens": job.get("trained_tokens"),
         "metadata": ", ".join(f"{k}={v}" for k, v in sorted((job.get("metadata") or {}).items())) or None,
     }
     return values
@@ -37,8 +57,7 @@ def final_metrics(rows: list[dict]) -> dict[str, float | None]:
     return out
 
 
-def compare_table(jobs: list[dict], rows_by_job: dict[str, list[dict]], *,
-                  only_differences: bool = True) -> list[dict]:
+def compare_table(jobs: list[dict], rows_by_job: dict[str, list[dict]], *, only_differences: bool = True) -> list[dict]:
     """Rows ``{"setting": name, <job id>: value, ...}``: settings (only those that differ) then final metrics."""
     table = []
     for name in COMPARE_SETTINGS:

@@ -17,8 +17,12 @@ from lib.jobs.status import as_dict, format_time
 # The largest events page the API is known to accept (the maximum is undocumented).
 EVENTS_PAGE_LIMIT = 100
 METRIC_KEYS = (
-    "train_loss", "valid_loss", "full_valid_loss",
-    "train_mean_token_accuracy", "valid_mean_token_accuracy", "full_valid_mean_token_accuracy",
+    "train_loss",
+    "valid_loss",
+    "full_valid_loss",
+    "train_mean_token_accuracy",
+    "valid_mean_token_accuracy",
+    "full_valid_mean_token_accuracy",
 )
 METRIC_LABELS = {
     "train_loss": "Train loss",
@@ -106,8 +110,9 @@ def _page(result: Any, limit: int) -> tuple[list[dict], bool]:
     return data, bool(has_more)
 
 
-def fetch_events_page(client, job_id: str, log: EventLog, *, newest: bool = False,
-                      limit: int = EVENTS_PAGE_LIMIT) -> str | None:
+def fetch_events_page(
+    client, job_id: str, log: EventLog, *, newest: bool = False, limit: int = EVENTS_PAGE_LIMIT
+) -> str | None:
     """One ``GET .../events`` at ``log.cursor`` (or the newest page), merged into ``log``; returns the next cursor."""
     after = None if newest else log.cursor
     params: dict[str, Any] = {"limit": limit}
@@ -117,8 +122,7 @@ def fetch_events_page(client, job_id: str, log: EventLog, *, newest: bool = Fals
     return log.merge_page(data, has_more, after=after)
 
 
-def fetch_all_events(client, job_id: str, log: EventLog | None = None, *,
-                     limit: int = EVENTS_PAGE_LIMIT) -> EventLog:
+def fetch_all_events(client, job_id: str, log: EventLog | None = None, *, limit: int = EVENTS_PAGE_LIMIT) -> EventLog:
     """Bring ``log`` (or a new one) fully up to date: the newest page, then every gap down to the first event."""
     log = log or EventLog()
     fetch_events_page(client, job_id, log, newest=True, limit=limit)
@@ -174,8 +178,9 @@ def level_counts(events: Iterable[dict]) -> dict[str, int]:
     return counts
 
 
-def events_table(events: Iterable[dict], levels: Iterable[str] | None = None,
-                 tz: dt.tzinfo | None = None) -> list[dict]:
+def events_table(
+    events: Iterable[dict], levels: Iterable[str] | None = None, tz: dt.tzinfo | None = None
+) -> list[dict]:
     """Rows (time, level, type, message) for the events log, newest first, optionally filtered by level."""
     wanted = set(levels) if levels is not None else None
     rows = []
@@ -183,6 +188,12 @@ def events_table(events: Iterable[dict], levels: Iterable[str] | None = None,
         level = event.get("level") or "info"
         if wanted is not None and level not in wanted:
             continue
-        rows.append({"time": format_time(event.get("created_at"), tz), "level": level,
-                     "type": event.get("type") or "message", "message": str(event.get("message") or "")})
+        rows.append(
+            {
+                "time": format_time(event.get("created_at"), tz),
+                "level": level,
+                "type": event.get("type") or "message",
+                "message": str(event.get("message") or ""),
+            }
+        )
     return rows

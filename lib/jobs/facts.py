@@ -60,8 +60,9 @@ def clone_prefill(job: dict) -> dict:
         "suffix": suffix_of(job),
         "seed": job.get("seed"),
         # the pre-launch estimate belongs to the old job; Launch computes a new one
-        "metadata": {k: v for k, v in (job.get("metadata") or {}).items()
-                     if k not in (ESTIMATE_TOKENS_KEY, ESTIMATE_USD_KEY)},
+        "metadata": {
+            k: v for k, v in (job.get("metadata") or {}).items() if k not in (ESTIMATE_TOKENS_KEY, ESTIMATE_USD_KEY)
+        },
         "training_file": job.get("training_file"),
         "validation_file": job.get("validation_file"),
     }
@@ -87,23 +88,35 @@ def shutdown_note(model: str, today: dt.date, catalog: Catalog | None = None, ca
     try:
         info = catalog.resolve(base)
     except UnknownModelError:
-        return ShutdownNote(base, None, None,
-                            f"{base or 'This model'} is not in the app's catalog, so its shutdown date is unknown; "
-                            "check OpenAI's deprecations page.")
+        return ShutdownNote(
+            base,
+            None,
+            None,
+            f"{base or 'This model'} is not in the app's catalog, so its shutdown date is unknown; "
+            "check OpenAI's deprecations page.",
+        )
     if info.shutdown_date is None:
         return ShutdownNote(info.id, None, None, f"No shutdown date is announced for {info.id}.")
     days = (info.shutdown_date - today).days
     date = info.shutdown_date.isoformat()
     if days <= 0:
-        text = (f"{info.id} was shut down on {date}: fine-tuned models and checkpoints based on it "
-                "no longer answer. Only the records you archived remain.")
+        text = (
+            f"{info.id} was shut down on {date}: fine-tuned models and checkpoints based on it "
+            "no longer answer. Only the records you archived remain."
+        )
     else:
-        retirement = (f" This is the {catalog.retirement_date.isoformat()} retirement of gpt-4o, gpt-4o-mini, "
-                      "gpt-4.1 and gpt-4.1-mini." if info.shutdown_date == catalog.retirement_date else "")
-        text = (f"{info.id} shuts down on {date} ({days} days from today), and every fine-tune of it with it: "
-                f"this job's fine-tuned model and its checkpoints stop answering that day, and the job's "
-                f"records become the only trace.{retirement} Download the archive to keep them, and plan "
-                "the move to another model before then.")
+        retirement = (
+            f" This is the {catalog.retirement_date.isoformat()} retirement of gpt-4o, gpt-4o-mini, "
+            "gpt-4.1 and gpt-4.1-mini."
+            if info.shutdown_date == catalog.retirement_date
+            else ""
+        )
+        text = (
+            f"{info.id} shuts down on {date} ({days} days from today), and every fine-tune of it with it: "
+            f"this job's fine-tuned model and its checkpoints stop answering that day, and the job's "
+            f"records become the only trace.{retirement} Download the archive to keep them, and plan "
+            "the move to another model before then."
+        )
     return ShutdownNote(info.id, info.shutdown_date, days, text)
 
 
@@ -119,8 +132,10 @@ def _azure_shutdown_note(model: str, today: dt.date, catalog: Catalog) -> Shutdo
         return ShutdownNote(dates.model_id, None, None, sentence)
     days = (date - today).days
     if days > 0:
-        sentence += (f" That is {days} days from today; after it the deployment stops answering and the job's "
-                     "records become the only trace. Download the archive to keep them.")
+        sentence += (
+            f" That is {days} days from today; after it the deployment stops answering and the job's "
+            "records become the only trace. Download the archive to keep them."
+        )
     return ShutdownNote(dates.model_id, date, days, sentence)
 
 
@@ -177,8 +192,10 @@ def job_cost(job: dict, catalog: Catalog | None = None, calendar: str = "openai"
     elif price is None:
         note = "No training price is known for this model, so the cost cannot be computed."
     elif trained is None:
-        note = (f"At {usd_per_1m(price, 'trained tokens')} (price as of {as_of}); "
-                "the actual cost is known when the job reports trained tokens at the end.")
+        note = (
+            f"At {usd_per_1m(price, 'trained tokens')} (price as of {as_of}); "
+            "the actual cost is known when the job reports trained tokens at the end."
+        )
     else:
         note = f"{trained:,} trained tokens x {usd_per_1m(price)} (price as of {as_of})."
     if calendar == "azure" and price is not None and method_type(job) != "reinforcement":
@@ -192,9 +209,12 @@ def checkpoint_rows(checkpoints: Iterable[dict]) -> list[dict]:
     rows = []
     for ckpt in checkpoints:
         metrics = ckpt.get("metrics") or {}
-        row = {"step": int(ckpt.get("step_number") or metrics.get("step") or 0),
-               "checkpoint": ckpt.get("fine_tuned_model_checkpoint"), "id": ckpt.get("id"),
-               "created_at": ckpt.get("created_at")}
+        row = {
+            "step": int(ckpt.get("step_number") or metrics.get("step") or 0),
+            "checkpoint": ckpt.get("fine_tuned_model_checkpoint"),
+            "id": ckpt.get("id"),
+            "created_at": ckpt.get("created_at"),
+        }
         for key in METRIC_KEYS:
             value = metrics.get(key)
             row[key] = float(value) if isinstance(value, (int, float)) else None

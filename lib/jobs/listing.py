@@ -37,8 +37,9 @@ def parse_metadata_filter(text: str) -> dict[str, str]:
     return pairs
 
 
-def list_jobs_page(client, *, after: str | None = None, limit: int = 20,
-                   metadata: dict[str, str] | None = None) -> JobsPage:
+def list_jobs_page(
+    client, *, after: str | None = None, limit: int = 20, metadata: dict[str, str] | None = None
+) -> JobsPage:
     """One page of the account's jobs, newest first; ``metadata`` filters on the server."""
     params: dict[str, Any] = {"limit": limit}
     if after:
@@ -57,8 +58,7 @@ def merge_job_lists(known: list[dict], fresh: list[dict]) -> list[dict]:
     return new + [fresh_by_id.get(j["id"], j) for j in known]
 
 
-def filter_jobs(jobs: Iterable[dict], *, statuses: Iterable[str] | None = None,
-                model: str | None = None) -> list[dict]:
+def filter_jobs(jobs: Iterable[dict], *, statuses: Iterable[str] | None = None, model: str | None = None) -> list[dict]:
     """Jobs whose status is in ``statuses`` and whose base model is ``model`` (None = any)."""
     wanted = set(statuses) if statuses else None
     out = []
@@ -73,15 +73,18 @@ def filter_jobs(jobs: Iterable[dict], *, statuses: Iterable[str] | None = None,
 
 def jobs_table(jobs: Iterable[dict], tz: dt.tzinfo | None = None) -> list[dict]:
     """Rows for the jobs list: status, model, created, fine-tuned model, trained tokens, id."""
-    return [{
-        "status": job.get("status"),
-        "model": job.get("model"),
-        "created": format_time(job.get("created_at"), tz),
-        "fine_tuned_model": job.get("fine_tuned_model") or "",
-        "trained_tokens": job.get("trained_tokens"),
-        "id": job.get("id"),
-        "metadata": ", ".join(f"{k}={v}" for k, v in (job.get("metadata") or {}).items()),
-    } for job in jobs]
+    return [
+        {
+            "status": job.get("status"),
+            "model": job.get("model"),
+            "created": format_time(job.get("created_at"), tz),
+            "fine_tuned_model": job.get("fine_tuned_model") or "",
+            "trained_tokens": job.get("trained_tokens"),
+            "id": job.get("id"),
+            "metadata": ", ".join(f"{k}={v}" for k, v in (job.get("metadata") or {}).items()),
+        }
+        for job in jobs
+    ]
 
 
 @dataclass
@@ -94,9 +97,18 @@ class Listing:
     fetched_at: float = 0.0
 
 
-def update_listing(client, listing: Listing | None, key: tuple, metadata: dict[str, str] | None, *, now: float,
-                   older: bool = False, refresh: bool = False, max_age_s: float = 30.0,
-                   page_size: int = 20) -> Listing:
+def update_listing(
+    client,
+    listing: Listing | None,
+    key: tuple,
+    metadata: dict[str, str] | None,
+    *,
+    now: float,
+    older: bool = False,
+    refresh: bool = False,
+    max_age_s: float = 30.0,
+    page_size: int = 20,
+) -> Listing:
     """The list for ``key``, read from the API only as far as needed.
 
     A new key reads the newest page. Otherwise ``older`` appends the next older page (when there is one),

@@ -37,8 +37,13 @@ class JobWatch:
     @property
     def final_loaded(self) -> bool:
         """True once the records of an ended job (all events, checkpoints, results, files) are loaded."""
-        return (self.terminal and self.log.complete and self.checkpoints is not None
-                and self.result_files is not None and all(i in self.files for i in file_ids(self.job)))
+        return (
+            self.terminal
+            and self.log.complete
+            and self.checkpoints is not None
+            and self.result_files is not None
+            and all(i in self.files for i in file_ids(self.job))
+        )
 
     def update(self, job: dict, at: float) -> None:
         """Keep a freshly fetched job (``at``: when, as ``time.time()``)."""

@@ -35,7 +35,8 @@ class FileCheck:
 
 
 def format_mismatch(file_format: str | None, method: str, *, model: str) -> str | None:
-    """Why a file of ``file_format`` cannot train ``model`` with ``method``, or None (:func:`lib.jobspec.takes_format`)."""
+    """Why a file of ``file_format`` cannot train ``model`` with ``method``, or None
+    (:func:`lib.jobspec.takes_format`)."""
     try:
         info = load_catalog().resolve(model)
     except UnknownModelError:
@@ -45,14 +46,20 @@ def format_mismatch(file_format: str | None, method: str, *, model: str) -> str 
         return None
     have = jobspec.FORMAT_DESCRIPTIONS.get(file_format or "", file_format or "an unknown format")
     if method == "dpo":
-        return (f"The DPO method needs preference pairs (input, preferred_output, non_preferred_output), "
-                f"but this file is {have}; pick a DPO file or the supervised method.")
+        return (
+            f"The DPO method needs preference pairs (input, preferred_output, non_preferred_output), "
+            f"but this file is {have}; pick a DPO file or the supervised method."
+        )
     if wanted == ("chat",):
         other = " or the DPO method" if "dpo" in info.methods else ""
-        return (f"The supervised method needs chat examples ({{\"messages\": [...]}}), but this file is {have}; "
-                f"pick a chat file{other}.")
+        return (
+            f'The supervised method needs chat examples ({{"messages": [...]}}), but this file is {have}; '
+            f"pick a chat file{other}."
+        )
     needs = " or ".join(jobspec.FORMAT_DESCRIPTIONS[f] for f in wanted) or "a format it does not offer"
-    return f"The {method} method of {info.id} needs {needs} examples, but this file is {have}; pick another file or model."
+    return (
+        f"The {method} method of {info.id} needs {needs} examples, but this file is {have}; pick another file or model."
+    )
 
 
 def _with_line(finding: Any) -> str:
@@ -78,8 +85,14 @@ def _file_check(report: Any, *, name: str, method: str, max_problems: int) -> Fi
     )
 
 
-def check_files(training: tuple[str, bytes], validation: tuple[str, bytes] | None = None, *, model: str,
-                method: str, max_problems: int = 3) -> tuple[FileCheck, FileCheck | None]:
+def check_files(
+    training: tuple[str, bytes],
+    validation: tuple[str, bytes] | None = None,
+    *,
+    model: str,
+    method: str,
+    max_problems: int = 3,
+) -> tuple[FileCheck, FileCheck | None]:
     """Validate the training (and validation) file for ``model`` and ``method`` with :mod:`lib.validate`.
 
     ``training`` and ``validation`` are ``(name, bytes)``. Blocking problems
@@ -90,9 +103,13 @@ def check_files(training: tuple[str, bytes], validation: tuple[str, bytes] | Non
     from lib.validate import validate_bytes  # heavy (numpy, tokenizers): load on first use
 
     name, data = training
-    report = validate_bytes(data, model=model, name=name,
-                            validation=validation[1] if validation else None,
-                            validation_name=validation[0] if validation else "")
+    report = validate_bytes(
+        data,
+        model=model,
+        name=name,
+        validation=validation[1] if validation else None,
+        validation_name=validation[0] if validation else "",
+    )
     train_check = _file_check(report, name=name, method=method, max_problems=max_problems)
     val_check = None
     if validation is not None and report.validation is not None:

@@ -23,6 +23,7 @@ _DEAD_STATUSES = ("failed", "cancelled")
 # How far back an identical job counts as "you already launched this".
 DUPLICATE_WINDOW = dt.timedelta(hours=24)
 
+
 def new_idempotency_key() -> str:
     """A fresh key for one confirmed request (send it again only with the same body)."""
     return f"tuning-desk-{uuid.uuid4()}"
@@ -48,7 +49,8 @@ def create_job(client: openai.OpenAI, params: dict, *, idempotency_key: str):
     # Azure's training tier is not an SDK parameter: it travels in the body as extra_body.
     extra_body = {key: params.pop(key) for key in (jobspec.AZURE_TRAINING_TYPE_KEY,) if key in params}
     return calls.CREATE.apply(client).fine_tuning.jobs.create(
-        **params, extra_headers={IDEMPOTENCY_HEADER: idempotency_key}, extra_body=extra_body or None)
+        **params, extra_headers={IDEMPOTENCY_HEADER: idempotency_key}, extra_body=extra_body or None
+    )
 
 
 def outcome_is_unknown(exc: BaseException) -> bool:
@@ -79,29 +81,40 @@ def explain_refusal(exc: BaseException, calendar: str = "openai") -> str:
     code = _status_code(exc)
     message = str(getattr(exc, "message", "") or "")
     if code == jobspec.CREATION_CLOSED_CODE or (
-            isinstance(exc, openai.PermissionDeniedError) and "no longer be created" in message):
+        isinstance(exc, openai.PermissionDeniedError) and "no longer be created" in message
+    ):
         if calendar == "azure":
-            return (f"Azure OpenAI refused new fine-tuning jobs: {_detail(exc)}. Nothing was created or charged.")
-        return (f"OpenAI stopped accepting new fine-tuning jobs on {catalog.no_new_jobs_from:%Y-%m-%d}, so this job "
-                f"cannot be created with any key; models already fine-tuned keep working until "
-                f"{catalog.retirement_date:%Y-%m-%d}. Nothing was created or charged.")
+            return f"Azure OpenAI refused new fine-tuning jobs: {_detail(exc)}. Nothing was created or charged."
+        return (
+            f"OpenAI stopped accepting new fine-tuning jobs on {catalog.no_new_jobs_from:%Y-%m-%d}, so this job "
+            f"cannot be created with any key; models already fine-tuned keep working until "
+            f"{catalog.retirement_date:%Y-%m-%d}. Nothing was created or charged."
+        )
     if isinstance(exc, openai.PermissionDeniedError):
         detail = _detail(exc) or "this organization may not create fine-tuning jobs"
-        return (f"OpenAI refused to create the job for this organization (403): {detail}. Use the key of an "
-                "organization that can still fine-tune, or try the demo mode; your settings are kept.")
+        return (
+            f"OpenAI refused to create the job for this organization (403): {detail}. Use the key of an "
+            "organization that can still fine-tune, or try the demo mode; your settings are kept."
+        )
     if isinstance(exc, openai.BadRequestError) and getattr(exc, "param", None) in ("training_file", "validation_file"):
         which = "training" if exc.param == "training_file" else "validation"
-        return (f"The API refused the {which} file: {_detail(exc)}. Check and fix it on the Dataset page, then "
-                "choose it again here; your settings are kept.")
+        return (
+            f"The API refused the {which} file: {_detail(exc)}. Check and fix it on the Dataset page, then "
+            "choose it again here; your settings are kept."
+        )
     retry = "confirm again; the same request key is reused, so this cannot create a second job."
     if isinstance(exc, openai.APITimeoutError):
         return f"The API did not answer in time while creating the job, so it may or may not exist: {retry}"
     if isinstance(exc, openai.APIConnectionError):
-        return ("Could not reach the API while creating the job, so it may or may not exist: check your network "
-                f"and the connection settings in the sidebar, then {retry}")
+        return (
+            "Could not reach the API while creating the job, so it may or may not exist: check your network "
+            f"and the connection settings in the sidebar, then {retry}"
+        )
     if isinstance(exc, openai.InternalServerError):
-        return (f"The API had an internal error ({exc.status_code}) while creating the job, so it may or may not "
-                f"exist: wait a minute, then {retry}")
+        return (
+            f"The API had an internal error ({exc.status_code}) while creating the job, so it may or may not "
+            f"exist: wait a minute, then {retry}"
+        )
     sentence = explain(exc, action="create the job")
     if "kept" not in sentence:
         sentence = sentence.rstrip(".") + ". Your settings are kept."
@@ -137,8 +150,14 @@ def _suffix_of(job: Any) -> str | None:
     return extra.get("user_provided_suffix") or extra.get("suffix")
 
 
-def find_duplicate(jobs: Iterable[Any], params: dict, *, now: dt.datetime | None = None,
-                   window: dt.timedelta = DUPLICATE_WINDOW, same_file: FileComparer | None = None) -> Any | None:
+def find_duplicate(
+    jobs: Iterable[Any],
+    params: dict,
+    *,
+    now: dt.datetime | None = None,
+    window: dt.timedelta = DUPLICATE_WINDOW,
+    same_file: FileComparer | None = None,
+) -> Any | None:
     """A live job created within ``window`` like ``params``: same model, method, suffix, seed, metadata and files.
 
     Shown in the confirmation as a warning: it catches the one repeat an

@@ -17,6 +17,7 @@ from lib.display import human_size
 JSONL_MIME = "text/jsonl"
 ProgressCallback = Callable[[int, int], None]
 
+
 @dataclass(frozen=True)
 class AccountFile:
     """A ``fine-tune`` file already on the account."""
@@ -30,8 +31,6 @@ class AccountFile:
         """``train.jsonl · 1.2 MB · 2026-11-20 14:03 · file-abc``."""
         created = dt.datetime.fromtimestamp(self.created_at, dt.timezone.utc)
         return f"{self.filename} · {human_size(self.bytes)} · {created:%Y-%m-%d %H:%M} UTC · {self.id}"
-
-
 
 
 def list_training_files(client: openai.OpenAI, *, limit: int = 200) -> list[AccountFile]:
@@ -81,12 +80,14 @@ def upload_file(
     if total <= single:
         created = client.files.create(file=(name, data, JSONL_MIME), purpose="fine-tune")
         report(total, total)
-        return AccountFile(created.id, created.filename or name, int(created.bytes or total), int(created.created_at or 0))
+        return AccountFile(
+            created.id, created.filename or name, int(created.bytes or total), int(created.created_at or 0)
+        )
     upload = client.uploads.create(bytes=total, filename=name, mime_type=JSONL_MIME, purpose="fine-tune")
     try:
         part_ids = []
         for offset in range(0, total, part):
-            chunk = data[offset:offset + part]
+            chunk = data[offset : offset + part]
             part_ids.append(client.uploads.parts.create(upload.id, data=chunk).id)
             report(offset + len(chunk), total)
         done = client.uploads.complete(upload.id, part_ids=part_ids, md5=hashlib.md5(data).hexdigest())

@@ -20,6 +20,7 @@ from lib.jobs import ESTIMATE_TOKENS_KEY, ESTIMATE_USD_KEY
 # The methods Launch offers (which file format each reads is lib.jobspec's table).
 METHOD_LABELS = {"supervised": "Supervised (SFT)", "dpo": "DPO (preference pairs)"}
 
+
 @dataclass(frozen=True)
 class LaunchForm:
     """The form's raw values, as typed (strings), before they become a request."""
@@ -36,16 +37,21 @@ class LaunchForm:
     training_type: str = ""  # Azure OpenAI's trainingType ("" on OpenAI)
 
     def hyperparameter_texts(self) -> dict[str, str]:
-        texts = {"n_epochs": self.n_epochs, "batch_size": self.batch_size,
-                 "learning_rate_multiplier": self.learning_rate_multiplier}
+        texts = {
+            "n_epochs": self.n_epochs,
+            "batch_size": self.batch_size,
+            "learning_rate_multiplier": self.learning_rate_multiplier,
+        }
         if self.method == "dpo":
             texts["beta"] = self.beta
         return texts
 
 
-def settings_for_dataset(model: str, file_format: str, current_model: str | None,
-                         current_method: str) -> tuple[str | None, str]:
-    """(model, method) for a file handed over by the Dataset page: the model it was checked for, the method its format needs.
+def settings_for_dataset(
+    model: str, file_format: str, current_model: str | None, current_method: str
+) -> tuple[str | None, str]:
+    """(model, method) for a file handed over by the Dataset page: the model it was checked for, the method its
+    format needs.
 
     Unknown models, and formats the model does not take, leave the current choice alone.
     """
@@ -103,8 +109,13 @@ def _parse_seed(text: str) -> Any:
         return value
 
 
-def build_request(form: LaunchForm, *, training_file: str, validation_file: str | None = None,
-                  estimate: "ChargeEstimate | None" = None) -> dict:
+def build_request(
+    form: LaunchForm,
+    *,
+    training_file: str,
+    validation_file: str | None = None,
+    estimate: "ChargeEstimate | None" = None,
+) -> dict:
     """The exact JSON body of ``POST /fine_tuning/jobs`` for ``form``.
 
     Hyperparameters go inside ``method`` (the top-level field is deprecated)
@@ -146,14 +157,23 @@ def estimate_metadata(estimate: "ChargeEstimate", metadata: dict[str, str]) -> d
     limit = load_catalog().limits["metadata_max_pairs"]
     if len(metadata) + 2 > limit or ESTIMATE_TOKENS_KEY in metadata or ESTIMATE_USD_KEY in metadata:
         return {}
-    return {ESTIMATE_TOKENS_KEY: str(estimate.billed_tokens_per_epoch * estimate.n_epochs),
-            ESTIMATE_USD_KEY: f"{estimate.usd:.4f}"}
+    return {
+        ESTIMATE_TOKENS_KEY: str(estimate.billed_tokens_per_epoch * estimate.n_epochs),
+        ESTIMATE_USD_KEY: f"{estimate.usd:.4f}",
+    }
 
 
 _FIELD_LABELS = {
-    "n_epochs": "Epochs", "batch_size": "Batch size", "learning_rate_multiplier": "Learning-rate multiplier",
-    "beta": "Beta", "suffix": "Suffix", "seed": "Seed", "metadata": "Metadata", "model": "Model",
-    "method.type": "Method", jobspec.AZURE_TRAINING_TYPE_KEY: "Training tier",
+    "n_epochs": "Epochs",
+    "batch_size": "Batch size",
+    "learning_rate_multiplier": "Learning-rate multiplier",
+    "beta": "Beta",
+    "suffix": "Suffix",
+    "seed": "Seed",
+    "metadata": "Metadata",
+    "model": "Model",
+    "method.type": "Method",
+    jobspec.AZURE_TRAINING_TYPE_KEY: "Training tier",
 }
 
 

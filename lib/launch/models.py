@@ -43,8 +43,11 @@ class ModelChoice:
         name = f"Continue training {self.id}" if self.fine_tuned else f"{self.info.label} ({self.id})"
         if self.calendar == "azure":
             price = f"OpenAI list {costs.usd_price(self.info.training_per_1m)}/1M tokens"
-            shutdown = (f"deployments answer until {self.shutdown_date:%Y-%m-%d}" if self.shutdown_date
-                        else "no retirement announced")
+            shutdown = (
+                f"deployments answer until {self.shutdown_date:%Y-%m-%d}"
+                if self.shutdown_date
+                else "no retirement announced"
+            )
         else:
             price = f"{costs.usd_price(self.info.training_per_1m)}/1M tokens"
             shutdown = f"shuts down {self.shutdown_date:%Y-%m-%d}" if self.shutdown_date else "no shutdown announced"
@@ -105,8 +108,11 @@ def trainable_models(account_models: Iterable[Any], *, today: dt.date, calendar:
 
 def catalog_models(*, today: dt.date, calendar: str = "openai") -> list[ModelChoice]:
     """The catalog's trainable models, for when the account's list cannot be read."""
-    return [ModelChoice(m.id, m, m.lifecycle(calendar).inference_until, calendar)
-            for m in load_catalog().trainable(today, calendar) if any(k in METHOD_LABELS for k in m.methods)]
+    return [
+        ModelChoice(m.id, m, m.lifecycle(calendar).inference_until, calendar)
+        for m in load_catalog().trainable(today, calendar)
+        if any(k in METHOD_LABELS for k in m.methods)
+    ]
 
 
 def training_tiers() -> list[TrainingTier]:
@@ -128,18 +134,25 @@ def deadline_lines(model: str, calendar: str, today: dt.date) -> list[str]:
     lines = []
     if calendar == "azure":
         if dates.inference_until:
-            lines.append(f"On Azure OpenAI, this fine-tune's deployment answers until {dates.inference_until:%Y-%m-%d}.")
+            lines.append(
+                f"On Azure OpenAI, this fine-tune's deployment answers until {dates.inference_until:%Y-%m-%d}."
+            )
         if dates.training_until:
             days = (dates.training_until - today).days
-            lines.append(f"Azure OpenAI trains {dates.model_id} until no earlier than {dates.training_until:%Y-%m-%d} "
-                         f"({days} days left, existing customers only).")
+            lines.append(
+                f"Azure OpenAI trains {dates.model_id} until no earlier than {dates.training_until:%Y-%m-%d} "
+                f"({days} days left, existing customers only)."
+            )
     else:
         if dates.inference_until:
-            lines.append(f"{model} shuts down on {dates.inference_until:%Y-%m-%d}, and with it every model trained "
-                         "from it.")
+            lines.append(
+                f"{model} shuts down on {dates.inference_until:%Y-%m-%d}, and with it every model trained from it."
+            )
         if dates.training_until:
             days = (dates.training_until - today).days
-            lines.append(f"OpenAI accepts no new fine-tuning jobs from {dates.training_until:%Y-%m-%d} ({days} days left).")
+            lines.append(
+                f"OpenAI accepts no new fine-tuning jobs from {dates.training_until:%Y-%m-%d} ({days} days left)."
+            )
     if dates.doubtful and dates.note:
         lines.append(f"Doubtful: {dates.note}")
     return lines
@@ -150,8 +163,10 @@ def azure_hosting_warning() -> str:
     catalog = load_catalog()
     fee = catalog.hosting_fee("standard")
     hours = catalog.azure.hours_per_month
-    return (f"On Azure OpenAI a fine-tuned model answers only once it is deployed, and a Standard or Global Standard "
-            f"deployment costs {format_usd(fee.usd_per_hour)} per hour ({format_usd(fee.per_month(hours))} per "
-            f"{hours}-hour month) "
-            f"whether or not it is called, on top of tokens at the base model's rate. "
-            f"{catalog.azure.idle_deletion_note}")
+    return (
+        f"On Azure OpenAI a fine-tuned model answers only once it is deployed, and a Standard or Global Standard "
+        f"deployment costs {format_usd(fee.usd_per_hour)} per hour ({format_usd(fee.per_month(hours))} per "
+        f"{hours}-hour month) "
+        f"whether or not it is called, on top of tokens at the base model's rate. "
+        f"{catalog.azure.idle_deletion_note}"
+    )

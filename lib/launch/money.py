@@ -30,14 +30,22 @@ class ChargeEstimate:
         if self.n_epochs_is_estimate:
             epochs += ' (estimate of "auto")'
         source = self.price_note or f"price as of {self.price_as_of}"
-        text = (f"{self.billed_tokens_per_epoch:,} billed tokens per epoch x {epochs} x "
-                f"{costs.usd_per_1m(self.price_per_1m, 'training tokens')} ({source})")
+        text = (
+            f"{self.billed_tokens_per_epoch:,} billed tokens per epoch x {epochs} x "
+            f"{costs.usd_per_1m(self.price_per_1m, 'training tokens')} ({source})"
+        )
         return text + (f"; an estimate: {costs.DPO_BILLING_NOTE}" if self.method == "dpo" else "")
 
 
-def estimate_charge(model: ModelInfo, *, billed_tokens_per_epoch: int, examples: int,
-                    n_epochs: Any = "auto", price_per_1m: float | None = None,
-                    method: str = "supervised") -> ChargeEstimate | None:
+def estimate_charge(
+    model: ModelInfo,
+    *,
+    billed_tokens_per_epoch: int,
+    examples: int,
+    n_epochs: Any = "auto",
+    price_per_1m: float | None = None,
+    method: str = "supervised",
+) -> ChargeEstimate | None:
     """The training charge (computed by :func:`lib.costs.training_cost`) from the catalog price;
     ``"auto"`` epochs use the cookbook estimate. None for a file with no examples: nothing to train.
 
@@ -52,12 +60,15 @@ def estimate_charge(model: ModelInfo, *, billed_tokens_per_epoch: int, examples:
     price = model.training_per_1m if price_per_1m is None else float(price_per_1m)
     note = ""
     if price_per_1m is not None:
-        note = ("your price, the same as OpenAI's list price as of " + str(model.training_as_of)
-                if price == model.training_per_1m else
-                f"your price; OpenAI's list price is {costs.usd_price(model.training_per_1m)}")
+        note = (
+            "your price, the same as OpenAI's list price as of " + str(model.training_as_of)
+            if price == model.training_per_1m
+            else f"your price; OpenAI's list price is {costs.usd_price(model.training_per_1m)}"
+        )
     cost = costs.training_cost(billed_tokens_per_epoch, None if estimate else int(n_epochs), price, examples, method)
-    return ChargeEstimate(cost.billed_tokens_per_epoch, cost.epochs, estimate, price, model.training_as_of,
-                          cost.cost, method, note)
+    return ChargeEstimate(
+        cost.billed_tokens_per_epoch, cost.epochs, estimate, price, model.training_as_of, cost.cost, method, note
+    )
 
 
 def budget_refusal(charge: ChargeEstimate | None, cap_usd: float | None) -> str | None:
@@ -65,9 +76,13 @@ def budget_refusal(charge: ChargeEstimate | None, cap_usd: float | None) -> str 
     if cap_usd is None:
         return None
     if charge is None:
-        return (f"Your budget cap is {format_usd(cap_usd)}, but this job's charge cannot be estimated (the training "
-                "file could not be read); choose the file from the Dataset page or upload it, or clear the cap.")
+        return (
+            f"Your budget cap is {format_usd(cap_usd)}, but this job's charge cannot be estimated (the training "
+            "file could not be read); choose the file from the Dataset page or upload it, or clear the cap."
+        )
     if charge.usd > cap_usd:
-        return (f"The estimated charge {format_usd(charge.usd)} is above your budget cap of {format_usd(cap_usd)}; "
-                "use fewer epochs, a smaller file or a cheaper model, or raise the cap.")
+        return (
+            f"The estimated charge {format_usd(charge.usd)} is above your budget cap of {format_usd(cap_usd)}; "
+            "use fewer epochs, a smaller file or a cheaper model, or raise the cap."
+        )
     return None

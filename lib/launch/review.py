@@ -47,18 +47,30 @@ class PendingLaunch:
         return line + " · no validation file"
 
 
-def prepare_review(client: openai.OpenAI, form: LaunchForm, *, training_file: str, validation_file: str | None,
-                   training_name: str, validation_name: str | None, training_examples: int | None,
-                   charge: ChargeEstimate | None, record_estimate: bool, budget: float | None,
-                   connection: str, retry: UnknownOutcome | None) -> PendingLaunch:
+def prepare_review(
+    client: openai.OpenAI,
+    form: LaunchForm,
+    *,
+    training_file: str,
+    validation_file: str | None,
+    training_name: str,
+    validation_name: str | None,
+    training_examples: int | None,
+    charge: ChargeEstimate | None,
+    record_estimate: bool,
+    budget: float | None,
+    connection: str,
+    retry: UnknownOutcome | None,
+) -> PendingLaunch:
     """The exact request for ``form`` and the uploaded files, ready for the confirmation.
 
     Looks once (no retry, short timeout) for a live twin job to warn about; a failed look only drops
     the warning. The idempotency key is new, unless ``retry`` holds the key of the same request on
     the same connection whose outcome is unknown.
     """
-    params = build_request(form, training_file=training_file, validation_file=validation_file,
-                           estimate=charge if record_estimate else None)
+    params = build_request(
+        form, training_file=training_file, validation_file=validation_file, estimate=charge if record_estimate else None
+    )
     duplicate = None
     try:
         quick = calls.PROBE.apply(client)
@@ -68,5 +80,13 @@ def prepare_review(client: openai.OpenAI, form: LaunchForm, *, training_file: st
     except Exception:
         pass
     same = retry is not None and retry.connection == connection and retry.request == request_fingerprint(params)
-    return PendingLaunch(params, retry.key if same else new_idempotency_key(), charge, budget, duplicate,
-                         training_name, training_examples, validation_name)
+    return PendingLaunch(
+        params,
+        retry.key if same else new_idempotency_key(),
+        charge,
+        budget,
+        duplicate,
+        training_name,
+        training_examples,
+        validation_name,
+    )

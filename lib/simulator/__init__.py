@@ -60,7 +60,8 @@ sha256), never the key. Limits (:class:`SimLimits`): 64 MB and 200 files
 per key, 500 jobs per key (the oldest finished job makes room), 512 MB for
 all keys together (least recently used keys are dropped first), keys idle
 for 6 hours are dropped; beyond 2000 keys only a key idle for 30 minutes makes
-room for a new one (a space in use is never dropped; the new key gets 503), the log keeps the last 5000 requests. Metrics
+room for a new one (a space in use is never dropped; the new key gets 503), the log keeps the last 5000
+requests. Metrics
 events are capped at about 1000 per job (every k-th step plus every epoch
 end beyond that); ``total_steps`` stays exact.
 

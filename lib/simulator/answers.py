@@ -46,12 +46,16 @@ def _p_exact(caller, own_training: bool, long_prompt: bool, schema, reasoning: b
     return min(p, 0.9)
 
 
-def answer_from_reference(caller, reference: dict, file_system: str, own_training: bool, messages: list, schema,
-            rng: random.Random) -> dict:
+def answer_from_reference(
+    caller, reference: dict, file_system: str, own_training: bool, messages: list, schema, rng: random.Random
+) -> dict:
     """The assistant message: the reference, or a near miss of the kind this caller makes."""
     system = system_text(messages)
-    long_prompt = bool(system) and system != file_system and (
-        tokens.count_text(system, caller.encoding) >= 2 * max(1, tokens.count_text(file_system, caller.encoding)))
+    long_prompt = (
+        bool(system)
+        and system != file_system
+        and (tokens.count_text(system, caller.encoding) >= 2 * max(1, tokens.count_text(file_system, caller.encoding)))
+    )
     right = rng.random() < _p_exact(caller, own_training, long_prompt, schema, caller.reasoning)
     calls = reference.get("tool_calls")
     legacy = not calls and isinstance(reference.get("function_call"), dict)  # the deprecated functions API
@@ -153,16 +157,24 @@ def plausible_answer(messages: list, schema, body: dict, rng: random.Random) -> 
     user = user if isinstance(user, str) else ""
     words = user.split()[:12]
     topic = " ".join(words) + ("..." if len(user.split()) > 12 else "")
-    return {"content": f"Thanks for your message about \"{topic}\". Here is what I can tell you: "
-                       f"{rng.choice(('it is on its way', 'we can help with that', 'that is possible'))}."}
+    return {
+        "content": f'Thanks for your message about "{topic}". Here is what I can tell you: '
+        f"{rng.choice(('it is on its way', 'we can help with that', 'that is possible'))}."
+    }
 
 
 def _fill(schema: dict, rng: random.Random, depth: int = 0):
     kind = schema.get("type")
     kind = next((k for k in kind if k != "null"), "string") if isinstance(kind, list) else kind
     if kind == "object" or (kind is None and "properties" in schema):
-        return {k: _fill(v if isinstance(v, dict) else {}, rng, depth + 1)
-                for k, v in (schema.get("properties") or {}).items()} if depth < 8 else {}
+        return (
+            {
+                k: _fill(v if isinstance(v, dict) else {}, rng, depth + 1)
+                for k, v in (schema.get("properties") or {}).items()
+            }
+            if depth < 8
+            else {}
+        )
     if kind == "array":
         return [_fill(schema.get("items") or {}, rng, depth + 1)] if depth < 8 else []
     if kind == "integer":

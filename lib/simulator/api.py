@@ -23,7 +23,17 @@ from lib import jobspec
 from lib.catalog import is_fine_tuned_name, load_catalog
 from lib.simulator.filecheck import check_file, failure_message
 from lib.simulator.state import (
-    TERMINAL_STATUSES, ApiError, Job, Namespace, StoredFile, Upload, VirtualClock, key_id, new_hex, new_id, stable_hex,
+    TERMINAL_STATUSES,
+    ApiError,
+    Job,
+    Namespace,
+    StoredFile,
+    Upload,
+    VirtualClock,
+    key_id,
+    new_hex,
+    new_id,
+    stable_hex,
     stable_id,
 )
 
@@ -105,10 +115,16 @@ def azure_model_object(info, created: int, name: str | None = None, owned_by: st
         return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp()) if day else None
 
     fine_tuned = name is not None and name != info.id
-    return {"id": name or info.id, "object": "model", "created": created, "owned_by": owned_by,
-            "status": "succeeded", "lifecycle_status": "deprecated" if dates.training_until else "generally-available",
-            "capabilities": {"fine_tune": info.fine_tunable and not fine_tuned, "inference": True},
-            "deprecation": {"fine_tune": stamp(dates.training_until), "inference": stamp(dates.inference_until)}}
+    return {
+        "id": name or info.id,
+        "object": "model",
+        "created": created,
+        "owned_by": owned_by,
+        "status": "succeeded",
+        "lifecycle_status": "deprecated" if dates.training_until else "generally-available",
+        "capabilities": {"fine_tune": info.fine_tunable and not fine_tuned, "inference": True},
+        "deprecation": {"fine_tune": stamp(dates.training_until), "inference": stamp(dates.inference_until)},
+    }
 
 
 @dataclass
@@ -129,21 +145,22 @@ def _int_param(query: dict, name: str, default: int, low: int, high: int | None 
     try:
         value = int(raw)
     except ValueError:
-        raise ApiError(400, f"Invalid '{name}': expected an integer, got {raw!r}.", param=name, code="invalid_value") from None
+        raise ApiError(
+            400, f"Invalid '{name}': expected an integer, got {raw!r}.", param=name, code="invalid_value"
+        ) from None
     if value < low:
         raise ApiError(400, f"Invalid '{name}': must be at least {low}.", param=name, code="invalid_value")
     return value if high is None else min(value, high)
 
 
-def _page(items: list[dict], query: dict, *, default_limit: int, max_limit: int | None,
-          with_ids: bool = False) -> dict:
+def _page(items: list[dict], query: dict, *, default_limit: int, max_limit: int | None, with_ids: bool = False) -> dict:
     """A cursor page: the items after ``after`` (an id), at most ``limit`` of them."""
     limit = _int_param(query, "limit", default_limit, 1, max_limit)
     after = query.get("after")
     if after:
         ids = [item["id"] for item in items]
         # An unknown cursor gives an empty page rather than an error, so iteration just ends.
-        items = items[ids.index(after) + 1:] if after in ids else []
+        items = items[ids.index(after) + 1 :] if after in ids else []
     page = items[:limit]
     out = {"object": "list", "data": page, "has_more": len(items) > limit}
     if with_ids:
@@ -162,8 +179,13 @@ def _model_created(model_id: str, fallback: dt.date) -> int:
 class Service:
     """All namespaces of one simulator and the operations on them."""
 
-    def __init__(self, clock: VirtualClock, today: Callable[[], dt.date], limits: SimLimits | None = None,
-                 wall: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        clock: VirtualClock,
+        today: Callable[[], dt.date],
+        limits: SimLimits | None = None,
+        wall: Callable[[], float] = time.time,
+    ):
         self.clock = clock
         self.today = today
         self.limits = limits or SimLimits()
@@ -186,8 +208,12 @@ class Service:
                     # Only an idle space makes room: a space in use is never dropped for a new key.
                     oldest_kid, oldest = next(iter(self.namespaces.items()))
                     if now - oldest.last_used < self.limits.namespace_min_idle_seconds:
-                        raise ApiError(503, "The demo is full right now; try again in a few minutes.",
-                                       type="server_error", code="demo_full")
+                        raise ApiError(
+                            503,
+                            "The demo is full right now; try again in a few minutes.",
+                            type="server_error",
+                            code="demo_full",
+                        )
                     del self.namespaces[oldest_kid]
                 ns = Namespace(key_id=kid, org_id=org, last_used=now)
                 self.namespaces[kid] = ns
@@ -210,7 +236,8 @@ class Service:
                 400,
                 f"Storage limit of this demo reached: a key may keep {self.limits.max_namespace_bytes // MIB} MB "
                 "of files. Delete some files and try again.",
-                param="file", code="storage_limit_exceeded",
+                param="file",
+                code="storage_limit_exceeded",
             )
 
     def _make_room(self, ns: Namespace, extra: int) -> None:
@@ -226,16 +253,21 @@ class Service:
             if kid != ns.key_id and now - other.last_used >= self.limits.namespace_min_idle_seconds:
                 total -= self.namespaces.pop(kid).stored_bytes
         if total > self.limits.max_total_bytes:
-            raise ApiError(503, "The demo's storage is full right now; try again in a few minutes.",
-                           type="server_error", code="demo_full")
+            raise ApiError(
+                503,
+                "The demo's storage is full right now; try again in a few minutes.",
+                type="server_error",
+                code="demo_full",
+            )
 
     def settle(self, ns: Namespace, v: float) -> None:
         """Materialise what finished jobs leave behind: result files and fine-tuned models."""
         for job in ns.jobs.values():
             if job.result_file_id is None and job.status(v) == "succeeded":
                 finished = int(self.clock.wall_time_of(job.finished_v(v)))
-                result = StoredFile(new_file_id(job.flavor), "step_metrics.csv", "fine-tune-results",
-                                    job.results_file_bytes(), finished)
+                result = StoredFile(
+                    new_file_id(job.flavor), "step_metrics.csv", "fine-tune-results", job.results_file_bytes(), finished
+                )
                 ns.files[result.id] = result
                 job.result_file_id = result.id
                 ns.models[job.fine_tuned_model_name] = (finished, job)
@@ -311,14 +343,28 @@ class Service:
                 continue
             shutdown = info.shutdown_date.isoformat() if info.shutdown_date else None
             for name in (info.id, *info.aliases):
-                out.append({"id": name, "object": "model", "created": _model_created(info.id, fallback),
-                            "owned_by": "system", "shutdown_date": shutdown})
+                out.append(
+                    {
+                        "id": name,
+                        "object": "model",
+                        "created": _model_created(info.id, fallback),
+                        "owned_by": "system",
+                        "shutdown_date": shutdown,
+                    }
+                )
         for name, (created, job) in ns.models.items():
             info = catalog.models[job.base_model]
             if info.is_retired(today):
                 continue
-            out.append({"id": name, "object": "model", "created": created, "owned_by": ns.org_id,
-                        "shutdown_date": info.shutdown_date.isoformat() if info.shutdown_date else None})
+            out.append(
+                {
+                    "id": name,
+                    "object": "model",
+                    "created": created,
+                    "owned_by": ns.org_id,
+                    "shutdown_date": info.shutdown_date.isoformat() if info.shutdown_date else None,
+                }
+            )
         return out
 
     def _azure_model_objects(self, ns: Namespace) -> list[dict]:
@@ -344,31 +390,52 @@ class Service:
         for model in self._model_objects(ns, request.flavor):
             if model["id"] == model_id:
                 return Response(200, model)
-        raise ApiError(404, f"The model `{model_id}` does not exist or you do not have access to it.",
-                       param=None, code="model_not_found")
+        raise ApiError(
+            404,
+            f"The model `{model_id}` does not exist or you do not have access to it.",
+            param=None,
+            code="model_not_found",
+        )
 
     def delete_model(self, ns, request, v, model_id):
         if model_id not in ns.models:
-            raise ApiError(404, f"The model `{model_id}` does not exist or you do not have access to it.",
-                           code="model_not_found")
+            raise ApiError(
+                404, f"The model `{model_id}` does not exist or you do not have access to it.", code="model_not_found"
+            )
         del ns.models[model_id]
         return Response(200, {"id": model_id, "object": "model", "deleted": True})
 
     # -- files ------------------------------------------------------------------------------------
-    def _store_file(self, ns: Namespace, filename: str, purpose: str, data: bytes,
-                    expires_at: int | None = None, flavor: str = "openai") -> StoredFile:
+    def _store_file(
+        self,
+        ns: Namespace,
+        filename: str,
+        purpose: str,
+        data: bytes,
+        expires_at: int | None = None,
+        flavor: str = "openai",
+    ) -> StoredFile:
         limits = load_catalog().limits
         if purpose == "fine-tune" and not filename.lower().endswith(".jsonl"):
-            raise ApiError(400, "Invalid file format for Fine-Tuning API. Must be .jsonl", param="file",
-                           code="invalid_file_format")
+            raise ApiError(
+                400, "Invalid file format for Fine-Tuning API. Must be .jsonl", param="file", code="invalid_file_format"
+            )
         if len(data) > limits["max_file_bytes"]:
-            raise ApiError(400, f"File is too large: {len(data)} bytes; the Files API takes up to "
-                                f"{limits['max_file_bytes'] // MIB} MB (use the Uploads API for more).",
-                           param="file", code="file_too_large")
+            raise ApiError(
+                400,
+                f"File is too large: {len(data)} bytes; the Files API takes up to "
+                f"{limits['max_file_bytes'] // MIB} MB (use the Uploads API for more).",
+                param="file",
+                code="file_too_large",
+            )
         if sum(1 for f in ns.files.values()) >= self.limits.max_files_per_namespace:
-            raise ApiError(400, f"File limit of this demo reached: a key may keep "
-                                f"{self.limits.max_files_per_namespace} files. Delete some and try again.",
-                           param="file", code="storage_limit_exceeded")
+            raise ApiError(
+                400,
+                f"File limit of this demo reached: a key may keep "
+                f"{self.limits.max_files_per_namespace} files. Delete some and try again.",
+                param="file",
+                code="storage_limit_exceeded",
+            )
         self._make_room(ns, len(data))
         stored = StoredFile(new_file_id(flavor), filename, purpose, data, int(self.wall()), expires_at)
         ns.files[stored.id] = stored
@@ -383,11 +450,16 @@ class Service:
         if not isinstance(upload, tuple):
             raise ApiError(400, "Missing required parameter: 'file'.", param="file", code="missing_required_parameter")
         if not isinstance(purpose, str) or not purpose:
-            raise ApiError(400, "Missing required parameter: 'purpose'.", param="purpose",
-                           code="missing_required_parameter")
+            raise ApiError(
+                400, "Missing required parameter: 'purpose'.", param="purpose", code="missing_required_parameter"
+            )
         if purpose not in FILE_PURPOSES:
-            raise ApiError(400, f"'{purpose}' is not one of {', '.join(FILE_PURPOSES)} - 'purpose'",
-                           param="purpose", code="invalid_value")
+            raise ApiError(
+                400,
+                f"'{purpose}' is not one of {', '.join(FILE_PURPOSES)} - 'purpose'",
+                param="purpose",
+                code="invalid_value",
+            )
         expires_at = None
         seconds = form.get("expires_after[seconds]")
         if seconds is not None:
@@ -397,12 +469,17 @@ class Service:
             except (TypeError, ValueError):
                 seconds = -1
             if not low <= seconds <= high:
-                raise ApiError(400, f"expires_after.seconds must be between {low} and {high}.",
-                               param="expires_after.seconds", code="invalid_value")
+                raise ApiError(
+                    400,
+                    f"expires_after.seconds must be between {low} and {high}.",
+                    param="expires_after.seconds",
+                    code="invalid_value",
+                )
             expires_at = int(self.wall()) + seconds
         filename, data = upload
-        return Response(200, self._store_file(ns, filename or "upload.jsonl", purpose, data, expires_at,
-                                              request.flavor).to_dict())
+        return Response(
+            200, self._store_file(ns, filename or "upload.jsonl", purpose, data, expires_at, request.flavor).to_dict()
+        )
 
     def _file(self, ns: Namespace, file_id: str) -> StoredFile:
         stored = ns.files.get(file_id)
@@ -416,12 +493,16 @@ class Service:
             raise ApiError(400, "Invalid 'order': expected 'asc' or 'desc'.", param="order", code="invalid_value")
         purpose = request.query.get("purpose")
         now = self.wall()
-        files = [f for f in ns.files.values()
-                 if (not purpose or f.purpose == purpose) and (f.expires_at is None or now < f.expires_at)]
+        files = [
+            f
+            for f in ns.files.values()
+            if (not purpose or f.purpose == purpose) and (f.expires_at is None or now < f.expires_at)
+        ]
         if order == "desc":
             files.reverse()  # insertion order is creation order
-        return Response(200, _page([f.to_dict() for f in files], request.query, default_limit=10000,
-                                   max_limit=10000, with_ids=True))
+        return Response(
+            200, _page([f.to_dict() for f in files], request.query, default_limit=10000, max_limit=10000, with_ids=True)
+        )
 
     def retrieve_file(self, ns, request, v, file_id):
         return Response(200, self._file(ns, file_id).to_dict())
@@ -447,37 +528,60 @@ class Service:
         limits = load_catalog().limits
         for name in ("bytes", "filename", "mime_type", "purpose"):
             if body.get(name) in (None, ""):
-                raise ApiError(400, f"Missing required parameter: '{name}'.", param=name,
-                               code="missing_required_parameter")
+                raise ApiError(
+                    400, f"Missing required parameter: '{name}'.", param=name, code="missing_required_parameter"
+                )
         size = body["bytes"]
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             raise ApiError(400, "'bytes' must be a non-negative integer.", param="bytes", code="invalid_value")
         if size > limits["max_upload_bytes"]:
-            raise ApiError(400, f"An Upload can hold at most {limits['max_upload_bytes']} bytes.", param="bytes",
-                           code="invalid_value")
+            raise ApiError(
+                400,
+                f"An Upload can hold at most {limits['max_upload_bytes']} bytes.",
+                param="bytes",
+                code="invalid_value",
+            )
         if body["purpose"] not in FILE_PURPOSES:
             raise ApiError(400, f"'{body['purpose']}' is not a valid purpose.", param="purpose", code="invalid_value")
         if body["purpose"] == "fine-tune" and not str(body["filename"]).lower().endswith(".jsonl"):
-            raise ApiError(400, "Invalid file format for Fine-Tuning API. Must be .jsonl", param="filename",
-                           code="invalid_file_format")
+            raise ApiError(
+                400,
+                "Invalid file format for Fine-Tuning API. Must be .jsonl",
+                param="filename",
+                code="invalid_file_format",
+            )
         self._check_quota(ns, size)  # the declared size must fit before any part arrives
         pending = [u for u in ns.uploads.values() if u.status == "pending"]
         if len(ns.uploads) >= self.limits.max_uploads_per_namespace:
             for old in [u for u in ns.uploads.values() if u.status != "pending"]:
                 del ns.uploads[old.id]
             if len(pending) >= self.limits.max_uploads_per_namespace:
-                raise ApiError(400, "Too many pending uploads for this demo key; complete or cancel some first.",
-                               code="storage_limit_exceeded")
+                raise ApiError(
+                    400,
+                    "Too many pending uploads for this demo key; complete or cancel some first.",
+                    code="storage_limit_exceeded",
+                )
         now = int(self.wall())
-        upload = Upload(new_id("upload_"), str(body["filename"]), body["purpose"], size, str(body["mime_type"]),
-                        now, now + UPLOAD_LIFETIME_SECONDS)
+        upload = Upload(
+            new_id("upload_"),
+            str(body["filename"]),
+            body["purpose"],
+            size,
+            str(body["mime_type"]),
+            now,
+            now + UPLOAD_LIFETIME_SECONDS,
+        )
         ns.uploads[upload.id] = upload
         return Response(200, upload.to_dict())
 
     def _pending(self, upload: Upload, action: str) -> None:
         if upload.status != "pending":
-            raise ApiError(400, f"Cannot {action} upload {upload.id}: it is {upload.status}.", param="upload_id",
-                           code="invalid_state")
+            raise ApiError(
+                400,
+                f"Cannot {action} upload {upload.id}: it is {upload.status}.",
+                param="upload_id",
+                code="invalid_state",
+            )
 
     def add_upload_part(self, ns, request, v, upload_id):
         upload = self._upload(ns, upload_id)
@@ -492,8 +596,9 @@ class Service:
         self._make_room(ns, len(chunk))
         part_id = new_id("part_")
         upload.parts[part_id] = chunk
-        return Response(200, {"id": part_id, "object": "upload.part", "created_at": int(self.wall()),
-                              "upload_id": upload.id})
+        return Response(
+            200, {"id": part_id, "object": "upload.part", "created_at": int(self.wall()), "upload_id": upload.id}
+        )
 
     def complete_upload(self, ns, request, v, upload_id):
         upload = self._upload(ns, upload_id)
@@ -501,20 +606,27 @@ class Service:
         body = request.json or {}
         part_ids = body.get("part_ids")
         if not isinstance(part_ids, list):
-            raise ApiError(400, "Missing required parameter: 'part_ids'.", param="part_ids",
-                           code="missing_required_parameter")
+            raise ApiError(
+                400, "Missing required parameter: 'part_ids'.", param="part_ids", code="missing_required_parameter"
+            )
         unknown = [p for p in part_ids if p not in upload.parts]
         if unknown:
-            raise ApiError(400, f"Unknown part id {unknown[0]!r} for upload {upload.id}.", param="part_ids",
-                           code="invalid_value")
+            raise ApiError(
+                400, f"Unknown part id {unknown[0]!r} for upload {upload.id}.", param="part_ids", code="invalid_value"
+            )
         data = b"".join(upload.parts[p] for p in part_ids)
         if len(data) != upload.declared_bytes:
-            raise ApiError(400, f"The uploaded parts hold {len(data)} bytes but the upload declared "
-                                f"{upload.declared_bytes} bytes.", param="part_ids", code="invalid_value")
+            raise ApiError(
+                400,
+                f"The uploaded parts hold {len(data)} bytes but the upload declared {upload.declared_bytes} bytes.",
+                param="part_ids",
+                code="invalid_value",
+            )
         md5 = body.get("md5")
         if md5 and hashlib.md5(data).hexdigest() != str(md5).lower():
-            raise ApiError(400, "The md5 checksum does not match the uploaded bytes.", param="md5",
-                           code="invalid_value")
+            raise ApiError(
+                400, "The md5 checksum does not match the uploaded bytes.", param="md5", code="invalid_value"
+            )
         upload.parts.clear()  # the bytes move into the file
         try:
             upload.file = self._store_file(ns, upload.filename, upload.purpose, data, flavor=request.flavor)
@@ -535,26 +647,38 @@ class Service:
     def _job(self, ns: Namespace, job_id: str) -> Job:
         job = ns.jobs.get(job_id)
         if job is None:
-            raise ApiError(404, f"Could not find fine-tuning job {job_id}.", param="fine_tuning_job_id",
-                           code="fine_tuning_job_not_found")
+            raise ApiError(
+                404,
+                f"Could not find fine-tuning job {job_id}.",
+                param="fine_tuning_job_id",
+                code="fine_tuning_job_not_found",
+            )
         return job
 
     def _owned_model(self, ns: Namespace, name: str, v: float) -> bool:
         if name in ns.models:
             return True
-        return any(ckpt["fine_tuned_model_checkpoint"] == name
-                   for job in ns.jobs.values() for ckpt in job.checkpoints(v, self.clock))
+        return any(
+            ckpt["fine_tuned_model_checkpoint"] == name
+            for job in ns.jobs.values()
+            for ckpt in job.checkpoints(v, self.clock)
+        )
 
     def _training_input(self, ns: Namespace, file_id: str | None, param: str) -> StoredFile | None:
         if file_id is None:
             return None
         stored = ns.files.get(file_id)
         if stored is None:
-            raise ApiError(400, f"invalid {param}: {file_id} (no such file for this key).", param=param,
-                           code="file_not_found")
+            raise ApiError(
+                400, f"invalid {param}: {file_id} (no such file for this key).", param=param, code="file_not_found"
+            )
         if stored.purpose != "fine-tune":
-            raise ApiError(400, f"invalid {param}: {file_id} has purpose '{stored.purpose}'; "
-                                "upload it with purpose 'fine-tune'.", param=param, code="invalid_file_purpose")
+            raise ApiError(
+                400,
+                f"invalid {param}: {file_id} has purpose '{stored.purpose}'; upload it with purpose 'fine-tune'.",
+                param=param,
+                code="invalid_file_purpose",
+            )
         return stored
 
     def create_job(self, ns: Namespace, request: Request) -> Response:
@@ -571,15 +695,22 @@ class Service:
             if refusal:
                 raise ApiError(jobspec.CREATION_CLOSED_STATUS, refusal, code=jobspec.CREATION_CLOSED_CODE)
             if body is None:
-                raise ApiError(400, "We could not parse the JSON body of your request. The API expects a JSON "
-                                    "object.", code="invalid_json")
+                raise ApiError(
+                    400,
+                    "We could not parse the JSON body of your request. The API expects a JSON object.",
+                    code="invalid_json",
+                )
             errors = jobspec.validate_create_params(body, today=self.today(), calendar=calendar)
             if errors:
                 raise ApiError(400, errors[0].message, param=errors[0].param, code=errors[0].code)
             model = body["model"]
             if is_fine_tuned_name(model) and not self._owned_model(ns, model, v):
-                raise ApiError(400, f"Model {model} is not available for fine-tuning or does not exist.",
-                               param="model", code="model_not_available")
+                raise ApiError(
+                    400,
+                    f"Model {model} is not available for fine-tuning or does not exist.",
+                    param="model",
+                    code="model_not_available",
+                )
             training = self._training_input(ns, body["training_file"], "training_file")
             validation = self._training_input(ns, body.get("validation_file"), "validation_file")
         spec = jobspec.method_of(body)
@@ -591,14 +722,18 @@ class Service:
                 continue
             cache_key = (base, spec.type, which)
             if cache_key not in stored.checks:
-                stored.checks[cache_key] = check_file(stored.data, model=model, method_type=spec.type,
-                                                      is_validation_file=which == "validation")
+                stored.checks[cache_key] = check_file(
+                    stored.data, model=model, method_type=spec.type, is_validation_file=which == "validation"
+                )
             checks.append((stored.checks[cache_key], which))
         failure = None
         for check, which in checks:
             if not check.ok:
-                failure = {"code": f"invalid_{which}_file", "message": failure_message(check, which),
-                           "param": f"{which}_file"}
+                failure = {
+                    "code": f"invalid_{which}_file",
+                    "message": failure_message(check, which),
+                    "param": f"{which}_file",
+                }
                 break
         training_check = checks[0][0]
         with self.lock:
@@ -607,21 +742,35 @@ class Service:
                 return Response(200, ns.jobs[ns.idempotency[idem]].to_dict(v, self.clock))
             self._make_job_room(ns, v)
             job_id = new_job_id(request.flavor)
-            requested = {key: spec.hyperparameters.get(key, "auto")
-                         for key in jobspec.resolve_hyperparameters({}, 1, spec.type)}
+            requested = {
+                key: spec.hyperparameters.get(key, "auto") for key in jobspec.resolve_hyperparameters({}, 1, spec.type)
+            }
             resolved = jobspec.resolve_hyperparameters(spec.hyperparameters, training_check.examples, spec.type)
             seed = body.get("seed")
             if seed is None:
                 seed = secrets.randbelow(load_catalog().limits["seed"][1] + 1)
             job = Job(
-                id=job_id, org_id=ns.org_id, model=model if is_fine_tuned_name(model) else base, base_model=base,
-                training_file=training.id, validation_file=validation.id if validation else None,
-                method_type=spec.type, requested_hyperparameters=requested, resolved_hyperparameters=resolved,
-                suffix=body.get("suffix"), seed=seed, metadata=body.get("metadata"),
-                integrations=body.get("integrations"), created_v=v, created_at=int(self.wall()),
-                examples=training_check.examples, billed_tokens_per_epoch=training_check.billed_tokens_per_epoch,
+                id=job_id,
+                org_id=ns.org_id,
+                model=model if is_fine_tuned_name(model) else base,
+                base_model=base,
+                training_file=training.id,
+                validation_file=validation.id if validation else None,
+                method_type=spec.type,
+                requested_hyperparameters=requested,
+                resolved_hyperparameters=resolved,
+                suffix=body.get("suffix"),
+                seed=seed,
+                metadata=body.get("metadata"),
+                integrations=body.get("integrations"),
+                created_v=v,
+                created_at=int(self.wall()),
+                examples=training_check.examples,
+                billed_tokens_per_epoch=training_check.billed_tokens_per_epoch,
                 fine_tuned_model_name=fine_tuned_name_for(request.flavor, base, body.get("suffix"), job_id),
-                failure=failure, flavor=request.flavor, training_type=body.get(jobspec.AZURE_TRAINING_TYPE_KEY),
+                failure=failure,
+                flavor=request.flavor,
+                training_type=body.get(jobspec.AZURE_TRAINING_TYPE_KEY),
             )
             ns.jobs[job_id] = job
             if idem:
@@ -635,12 +784,19 @@ class Service:
             if job.status(v) in TERMINAL_STATUSES:
                 del ns.jobs[job.id]
                 return
-        raise ApiError(400, f"Job limit of this demo reached: a key may keep {self.limits.max_jobs_per_namespace} "
-                            "jobs. Cancel some and try again.", code="job_limit_exceeded")
+        raise ApiError(
+            400,
+            f"Job limit of this demo reached: a key may keep {self.limits.max_jobs_per_namespace} "
+            "jobs. Cancel some and try again.",
+            code="job_limit_exceeded",
+        )
 
     def list_jobs(self, ns, request, v):
-        wanted = {k[len("metadata["):-1]: value for k, value in request.query.items()
-                  if k.startswith("metadata[") and k.endswith("]")}
+        wanted = {
+            k[len("metadata[") : -1]: value
+            for k, value in request.query.items()
+            if k.startswith("metadata[") and k.endswith("]")
+        }
         without_metadata = request.query.get("metadata") == "null"
         jobs = []
         for job in reversed(list(ns.jobs.values())):  # newest first
@@ -658,9 +814,13 @@ class Service:
         job = self._job(ns, job_id)
         status = job.status(v)
         if status in TERMINAL_STATUSES:
-            raise ApiError(400, f"Job {job_id} has already {'been ' if status == 'cancelled' else ''}{status}; "
-                                "only running or queued jobs can be cancelled.", param="fine_tuning_job_id",
-                           code="invalid_job_state")
+            raise ApiError(
+                400,
+                f"Job {job_id} has already {'been ' if status == 'cancelled' else ''}{status}; "
+                "only running or queued jobs can be cancelled.",
+                param="fine_tuning_job_id",
+                code="invalid_job_state",
+            )
         job.cancel(v)
         return Response(200, job.to_dict(v, self.clock))
 
@@ -668,8 +828,12 @@ class Service:
         job = self._job(ns, job_id)
         status = job.status(v)
         if status != "running":
-            raise ApiError(400, f"Job {job_id} is {status}; only a running job can be paused.",
-                           param="fine_tuning_job_id", code="invalid_job_state")
+            raise ApiError(
+                400,
+                f"Job {job_id} is {status}; only a running job can be paused.",
+                param="fine_tuning_job_id",
+                code="invalid_job_state",
+            )
         job.pause(v)
         return Response(200, job.to_dict(v, self.clock))
 
@@ -677,8 +841,12 @@ class Service:
         job = self._job(ns, job_id)
         status = job.status(v)
         if status != "paused":
-            raise ApiError(400, f"Job {job_id} is {status}; only a paused job can be resumed.",
-                           param="fine_tuning_job_id", code="invalid_job_state")
+            raise ApiError(
+                400,
+                f"Job {job_id} is {status}; only a paused job can be resumed.",
+                param="fine_tuning_job_id",
+                code="invalid_job_state",
+            )
         job.resume(v)
         return Response(200, job.to_dict(v, self.clock))
 

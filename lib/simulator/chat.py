@@ -63,9 +63,15 @@ _seen_prefixes: OrderedDict = OrderedDict()  # (key id, model, prefix hash) -> T
 
 def prompt_key(messages: list) -> str:
     """What identifies an example's prompt whatever system prompt is sent: its non-system messages."""
-    kept = [{k: m.get(k) for k in ("role", "content", "tool_calls", "tool_call_id", "name", "function_call")
-             if m.get(k) is not None}
-            for m in messages if isinstance(m, dict) and m.get("role") not in ("system", "developer")]
+    kept = [
+        {
+            k: m.get(k)
+            for k in ("role", "content", "tool_calls", "tool_call_id", "name", "function_call")
+            if m.get(k) is not None
+        }
+        for m in messages
+        if isinstance(m, dict) and m.get("role") not in ("system", "developer")
+    ]
     return hashlib.sha256(orjson.dumps(kept, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
@@ -88,8 +94,9 @@ def _index_of(key_id: str, stored) -> dict:
         messages = obj.get("messages") if isinstance(obj, dict) else None
         if not isinstance(messages, list):
             continue
-        last = max((i for i, m in enumerate(messages) if isinstance(m, dict) and m.get("role") == "assistant"),
-                   default=None)
+        last = max(
+            (i for i, m in enumerate(messages) if isinstance(m, dict) and m.get("role") == "assistant"), default=None
+        )
         if last:
             system = system_text(messages[:last])
             index.setdefault(prompt_key(messages[:last]), (messages[last], systems.setdefault(system, system)))
@@ -128,11 +135,13 @@ class _Caller:
         try:
             self.info = catalog.resolve(base_model_name(model))
         except UnknownModelError:
-            raise ApiError(404, f"The model `{model}` does not exist or you do not have access to it.",
-                           code="model_not_found") from None
+            raise ApiError(
+                404, f"The model `{model}` does not exist or you do not have access to it.", code="model_not_found"
+            ) from None
         if _is_retired(self.info, service.today(), calendar):
-            raise ApiError(404, f"The model `{model}` has been deprecated and no longer answers.",
-                           code="model_not_found")
+            raise ApiError(
+                404, f"The model `{model}` has been deprecated and no longer answers.", code="model_not_found"
+            )
         self.fine_tuned = owned is not None or is_fine_tuned_name(model)
         self.replacement = not self.fine_tuned and not is_fine_tunable(self.info)
         self.reasoning = is_reasoning(self.info)
@@ -153,22 +162,37 @@ class _Caller:
 
 def _check_body(body: dict | None, model: str | None) -> tuple[str, list]:
     if body is None:
-        raise ApiError(400, "We could not parse the JSON body of your request. The API expects a JSON payload.",
-                       code="invalid_json")
+        raise ApiError(
+            400,
+            "We could not parse the JSON body of your request. The API expects a JSON payload.",
+            code="invalid_json",
+        )
     if not model:
         raise ApiError(400, "Missing required parameter: 'model'.", param="model", code="missing_required_parameter")
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
-        raise ApiError(400, "Missing required parameter: 'messages'.", param="messages",
-                       code="missing_required_parameter")
+        raise ApiError(
+            400, "Missing required parameter: 'messages'.", param="messages", code="missing_required_parameter"
+        )
     for index, message in enumerate(messages):
         if not isinstance(message, dict) or message.get("role") not in (
-                "system", "developer", "user", "assistant", "tool", "function"):
-            raise ApiError(400, f"Invalid value for 'messages[{index}].role'.", param=f"messages[{index}].role",
-                           code="invalid_value")
+            "system",
+            "developer",
+            "user",
+            "assistant",
+            "tool",
+            "function",
+        ):
+            raise ApiError(
+                400,
+                f"Invalid value for 'messages[{index}].role'.",
+                param=f"messages[{index}].role",
+                code="invalid_value",
+            )
     if body.get("stream"):
-        raise ApiError(400, "This simulator does not stream; call without stream=true.", param="stream",
-                       code="unsupported_value")
+        raise ApiError(
+            400, "This simulator does not stream; call without stream=true.", param="stream", code="unsupported_value"
+        )
     return model, messages
 
 
@@ -184,10 +208,15 @@ def create_completion(service, ns, request, segments: list[str]):
     # Azure's paths answer on Azure's calendar (its shutdown dates differ from OpenAI's)
     caller = _Caller(service, ns, model, "azure" if getattr(request, "flavor", "openai") == "azure" else "openai")
     if body.get("reasoning_effort") is not None and not caller.reasoning:
-        raise ApiError(400, "Unsupported parameter: 'reasoning_effort' is not supported with this model.",
-                       param="reasoning_effort", code="unsupported_parameter")
-    seed = hashlib.sha256(orjson.dumps([model, messages, body.get("response_format"), body.get("tools")],
-                                       option=orjson.OPT_SORT_KEYS)).digest()
+        raise ApiError(
+            400,
+            "Unsupported parameter: 'reasoning_effort' is not supported with this model.",
+            param="reasoning_effort",
+            code="unsupported_parameter",
+        )
+    seed = hashlib.sha256(
+        orjson.dumps([model, messages, body.get("response_format"), body.get("tools")], option=orjson.OPT_SORT_KEYS)
+    ).digest()
     rng = random.Random(seed)
     schema = schema_of(body.get("response_format"))
     found = caller.reference(messages)
@@ -228,20 +257,31 @@ def _completion(caller: _Caller, body: dict, messages: list, answer: dict, rng: 
     message: dict = {"role": "assistant", "content": content, "refusal": None, "annotations": []}
     if calls:
         message["content"] = None
-        message["tool_calls"] = [{"id": "call_" + new_id("", 24), "type": "function",
-                                  "function": c.get("function", {})} for c in calls]
+        message["tool_calls"] = [
+            {"id": "call_" + new_id("", 24), "type": "function", "function": c.get("function", {})} for c in calls
+        ]
     if function_call:
         message["content"] = None
         message["function_call"] = function_call
     return {
-        "id": new_id("chatcmpl-", 29), "object": "chat.completion", "created": int(time.time()),
-        "model": caller.model, "system_fingerprint": SIMULATED_FINGERPRINT, "service_tier": "default",
+        "id": new_id("chatcmpl-", 29),
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": caller.model,
+        "system_fingerprint": SIMULATED_FINGERPRINT,
+        "service_tier": "default",
         "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
         "usage": {
-            "prompt_tokens": prompt, "completion_tokens": output + reasoning, "total_tokens": prompt + output + reasoning,
+            "prompt_tokens": prompt,
+            "completion_tokens": output + reasoning,
+            "total_tokens": prompt + output + reasoning,
             "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
-            "completion_tokens_details": {"reasoning_tokens": reasoning, "audio_tokens": 0,
-                                          "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
+            "completion_tokens_details": {
+                "reasoning_tokens": reasoning,
+                "audio_tokens": 0,
+                "accepted_prediction_tokens": 0,
+                "rejected_prediction_tokens": 0,
+            },
         },
     }
 

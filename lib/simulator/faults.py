@@ -70,8 +70,9 @@ class Fault:
         kind = self.type or _default_type(self.status)
         headers = {}
         if self.retry_after is not None:
-            headers["Retry-After"] = str(int(self.retry_after)) if float(self.retry_after).is_integer() \
-                else str(self.retry_after)
+            headers["Retry-After"] = (
+                str(int(self.retry_after)) if float(self.retry_after).is_integer() else str(self.retry_after)
+            )
         return ApiError(self.status, message, type=kind, code=self.code, headers=headers)
 
 
@@ -99,11 +100,22 @@ def preset_fault(name: str, **overrides) -> Fault:
     """A named, realistic fault: blocked_org, daily_limit, rate_limit, server_error, drop, slow."""
     presets = {
         # job creation refused for an organization the wind-down has locked out
-        "blocked_org": dict(status=403, method="POST", path="/fine_tuning/jobs$", code="organization_not_eligible",
-                            message=BLOCKED_ORG_MESSAGE, type="invalid_request_error"),
+        "blocked_org": dict(
+            status=403,
+            method="POST",
+            path="/fine_tuning/jobs$",
+            code="organization_not_eligible",
+            message=BLOCKED_ORG_MESSAGE,
+            type="invalid_request_error",
+        ),
         # daily per-model job limit: a 429 that needs user action, so no Retry-After
-        "daily_limit": dict(status=429, method="POST", path="/fine_tuning/jobs$", code="daily_rate_limit_exceeded",
-                            type="invalid_request_error"),
+        "daily_limit": dict(
+            status=429,
+            method="POST",
+            path="/fine_tuning/jobs$",
+            code="daily_rate_limit_exceeded",
+            type="invalid_request_error",
+        ),
         "rate_limit": dict(status=429, code="rate_limit_exceeded", retry_after=1, type="requests"),
         "server_error": dict(status=500, type="server_error"),
         "drop": dict(drop=True),

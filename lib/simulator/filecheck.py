@@ -39,8 +39,9 @@ def check_file(data: bytes, *, model: str, method_type: str, is_validation_file:
             wanted = (check.format,)
         if check.format not in wanted:
             needs = " or ".join(wanted) or "no format it offers"
-            check.first_error = (f"The file is in {check.format} format, but the {method_type} method of "
-                                 f"{model} needs {needs} examples.")
+            check.first_error = (
+                f"The file is in {check.format} format, but the {method_type} method of {model} needs {needs} examples."
+            )
     return check
 
 

@@ -31,7 +31,9 @@ MISSING_KEY_MESSAGE = (
     "Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or in the api-key header."
 )
 # Never echo the key (not even masked, as the real service does): logs and screenshots leak.
-INVALID_KEY_MESSAGE = "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys."
+INVALID_KEY_MESSAGE = (
+    "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys."
+)
 
 
 def parse_multipart(body: bytes, content_type: str) -> dict:
@@ -52,7 +54,9 @@ def parse_multipart(body: bytes, content_type: str) -> dict:
         if content.endswith(b"\r\n"):
             content = content[:-2]
         headers = head.decode("utf-8", errors="replace")
-        disposition = next((line for line in headers.split("\r\n") if line.lower().startswith("content-disposition")), "")
+        disposition = next(
+            (line for line in headers.split("\r\n") if line.lower().startswith("content-disposition")), ""
+        )
         name = re.search(r'\bname="([^"]*)"', disposition)
         if not name:
             continue
@@ -70,7 +74,7 @@ def api_path_of(path: str) -> str | None:
     """The path below the API root (``/v1/files`` -> ``files``), or None outside it."""
     for prefix in API_PREFIXES:
         if path.startswith(prefix) or path == prefix.rstrip("/"):
-            return path[len(prefix):]
+            return path[len(prefix) :]
     return None
 
 
@@ -157,8 +161,9 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         return self.rfile.read(length) if length else b""
 
-    def _send(self, status: int, body: dict | bytes, content_type: str = "application/json",
-              headers: dict | None = None) -> None:
+    def _send(
+        self, status: int, body: dict | bytes, content_type: str = "application/json", headers: dict | None = None
+    ) -> None:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
@@ -189,17 +194,23 @@ class _Handler(BaseHTTPRequestHandler):
         query = dict(parse_qsl(url.query, keep_blank_values=True))
         api_key = self._api_key()
         entry = {
-            "time": started, "method": self.command, "path": url.path, "query": query, "body": None,
+            "time": started,
+            "method": self.command,
+            "path": url.path,
+            "query": query,
+            "body": None,
             "key_id": key_id(api_key) if api_key else None,
-            "idempotency_key": self.headers.get("Idempotency-Key"), "status": None,
+            "idempotency_key": self.headers.get("Idempotency-Key"),
+            "status": None,
         }
         sim._record(entry)
         body = self._read_body(sim.service.limits.max_request_bytes)
         if body is None:
             self.close_connection = True
             entry["status"] = 413
-            self._send(413, ApiError(413, "The request body is too large for this simulator.",
-                                     code="request_too_large").body())
+            self._send(
+                413, ApiError(413, "The request body is too large for this simulator.", code="request_too_large").body()
+            )
             return
         request = Request(self.command, "", query, idempotency_key=entry["idempotency_key"])
         content_type = self.headers.get("Content-Type", "")
@@ -213,8 +224,11 @@ class _Handler(BaseHTTPRequestHandler):
                 try:
                     request.json = json.loads(body)
                 except ValueError:
-                    raise ApiError(400, "We could not parse the JSON body of your request. The API expects a "
-                                        "JSON payload.", code="invalid_json") from None
+                    raise ApiError(
+                        400,
+                        "We could not parse the JSON body of your request. The API expects a JSON payload.",
+                        code="invalid_json",
+                    ) from None
                 entry["body"] = request.json
                 if not isinstance(request.json, dict):
                     raise ApiError(400, "The request body must be a JSON object.", code="invalid_json")
@@ -223,7 +237,10 @@ class _Handler(BaseHTTPRequestHandler):
             answer = Response(error.status, error.body()), error.headers
         except Exception:  # a simulator bug must still look like a server error, not a hang
             traceback.print_exc(file=sys.stderr)
-            answer = Response(500, ApiError(500, "The simulator hit an internal error.", type="server_error").body()), {}
+            answer = (
+                Response(500, ApiError(500, "The simulator hit an internal error.", type="server_error").body()),
+                {},
+            )
         if answer is None:  # dropped connection
             self.close_connection = True
             return
@@ -259,8 +276,15 @@ class _Handler(BaseHTTPRequestHandler):
 class Simulator:
     """A local OpenAI fine-tuning API; see the package docstring for the whole contract."""
 
-    def __init__(self, speed: float = 1.0, *, today: dt.date | None = None, known_keys=None,
-                 key_check: Callable[[str], bool] | None = None, limits: SimLimits | None = None):
+    def __init__(
+        self,
+        speed: float = 1.0,
+        *,
+        today: dt.date | None = None,
+        known_keys=None,
+        key_check: Callable[[str], bool] | None = None,
+        limits: SimLimits | None = None,
+    ):
         self._clock = VirtualClock(speed)
         self._today = today
         self.known_keys = set(known_keys) if known_keys is not None else None
@@ -332,8 +356,9 @@ class Simulator:
         server = _Server((host, port), _Handler, self)
         self._server = server
         self.host, self.port = host, server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name=f"simulator-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.1}, name=f"simulator-{self.port}", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -349,20 +374,48 @@ class Simulator:
             self._thread.join(timeout=5)
 
     # -- faults --
-    def add_fault(self, status: int | None = None, *, method: str | None = None, path: str | None = None,
-                  times: int | None = 1, retry_after: float | None = None, code: str | None = None,
-                  message: str | None = None, latency: float | None = None, drop: bool = False,
-                  preset: str | None = None) -> Fault:
+    def add_fault(
+        self,
+        status: int | None = None,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        times: int | None = 1,
+        retry_after: float | None = None,
+        code: str | None = None,
+        message: str | None = None,
+        latency: float | None = None,
+        drop: bool = False,
+        preset: str | None = None,
+    ) -> Fault:
         """Make the next ``times`` matching requests fail (see :mod:`lib.simulator.faults`)."""
         if preset is not None:
-            fault = preset_fault(preset, status=status, method=method, path=path, retry_after=retry_after,
-                                 code=code, message=message, latency=latency, drop=drop or None)
+            fault = preset_fault(
+                preset,
+                status=status,
+                method=method,
+                path=path,
+                retry_after=retry_after,
+                code=code,
+                message=message,
+                latency=latency,
+                drop=drop or None,
+            )
             fault.times = times
         else:
             if status is None and latency is None and not drop:
                 raise ValueError("a fault needs a status, a latency, drop=True or a preset")
-            fault = Fault(status=status, method=method, path=path, times=times, retry_after=retry_after,
-                          code=code, message=message, latency=latency, drop=drop)
+            fault = Fault(
+                status=status,
+                method=method,
+                path=path,
+                times=times,
+                retry_after=retry_after,
+                code=code,
+                message=message,
+                latency=latency,
+                drop=drop,
+            )
         with self._fault_lock:
             self._faults.append(fault)
         return fault

@@ -66,8 +66,16 @@ def _memo(key: tuple, compute):
 class ApiError(Exception):
     """An error answer of the API: HTTP status plus the ``error`` object fields."""
 
-    def __init__(self, status: int, message: str, *, type: str = "invalid_request_error",
-                 param: str | None = None, code: str | None = None, headers: dict | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type: str = "invalid_request_error",
+        param: str | None = None,
+        code: str | None = None,
+        headers: dict | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.message = message
@@ -158,6 +166,7 @@ class VirtualClock:
 
 # --- files and uploads ---------------------------------------------------------------------------
 
+
 @dataclass
 class FileCheck:
     """What the service learns from a training (or validation) file while validating it."""
@@ -185,9 +194,15 @@ class StoredFile:
 
     def to_dict(self) -> dict:
         return {
-            "id": self.id, "object": "file", "bytes": len(self.data), "created_at": self.created_at,
-            "filename": self.filename, "purpose": self.purpose, "status": "processed",
-            "status_details": None, "expires_at": self.expires_at,
+            "id": self.id,
+            "object": "file",
+            "bytes": len(self.data),
+            "created_at": self.created_at,
+            "filename": self.filename,
+            "purpose": self.purpose,
+            "status": "processed",
+            "status_details": None,
+            "expires_at": self.expires_at,
         }
 
 
@@ -215,13 +230,20 @@ class Upload:
 
     def to_dict(self) -> dict:
         return {
-            "id": self.id, "object": "upload", "bytes": self.declared_bytes, "created_at": self.created_at,
-            "expires_at": self.expires_at, "filename": self.filename, "purpose": self.purpose,
-            "status": self.status, "file": self.file.to_dict() if self.file else None,
+            "id": self.id,
+            "object": "upload",
+            "bytes": self.declared_bytes,
+            "created_at": self.created_at,
+            "expires_at": self.expires_at,
+            "filename": self.filename,
+            "purpose": self.purpose,
+            "status": self.status,
+            "file": self.file.to_dict() if self.file else None,
         }
 
 
 # --- the loss curve ------------------------------------------------------------------------------
+
 
 def reported_steps(total_steps: int, per_epoch: int) -> list[int]:
     """The steps that get a metrics event: all of them, or every k-th plus epoch ends."""
@@ -232,8 +254,9 @@ def reported_steps(total_steps: int, per_epoch: int) -> list[int]:
     return sorted(steps)
 
 
-def metrics_curve(seed: int, total_steps: int, per_epoch: int, *, with_validation: bool,
-                  method_type: str = "supervised") -> list[dict]:
+def metrics_curve(
+    seed: int, total_steps: int, per_epoch: int, *, with_validation: bool, method_type: str = "supervised"
+) -> list[dict]:
     """Metrics for each reported step: a noisy, decreasing loss, the same for the same seed."""
     rng = random.Random(seed)
     # DPO's loss starts at ln 2 (no preference yet); supervised loss starts around 2.
@@ -247,12 +270,18 @@ def metrics_curve(seed: int, total_steps: int, per_epoch: int, *, with_validatio
         mean = floor + (start - floor) * math.exp(-decay * progress)
         train_loss = max(0.01, mean * (1 + rng.gauss(0, 0.09)))
         accuracy = min(0.999, max(0.0, 1 - 0.42 * mean + rng.gauss(0, 0.02)))
-        row = {"step": step, "train_loss": round(train_loss, 4),
-               "train_mean_token_accuracy": round(accuracy, 4), "total_steps": total_steps}
+        row = {
+            "step": step,
+            "train_loss": round(train_loss, 4),
+            "train_mean_token_accuracy": round(accuracy, 4),
+            "total_steps": total_steps,
+        }
         if with_validation:
             valid_mean = mean * (1.04 + overfit * progress)
             row["valid_loss"] = round(max(0.01, valid_mean * (1 + rng.gauss(0, 0.12))), 4)
-            row["valid_mean_token_accuracy"] = round(min(0.999, max(0.0, 1 - 0.45 * valid_mean + rng.gauss(0, 0.03))), 4)
+            row["valid_mean_token_accuracy"] = round(
+                min(0.999, max(0.0, 1 - 0.45 * valid_mean + rng.gauss(0, 0.03))), 4
+            )
             if step % per_epoch == 0:
                 row["full_valid_loss"] = round(valid_mean * 1.02, 4)
                 row["full_valid_mean_token_accuracy"] = round(min(0.999, max(0.0, 1 - 0.45 * valid_mean)), 4)
@@ -273,12 +302,21 @@ def metrics_message(row: dict) -> str:
 # The result CSV's columns: OpenAI's (the guide) and Azure OpenAI's spelling of the same metrics.
 RESULT_COLUMNS = {
     "openai": ("step", "train_loss", "train_accuracy", "valid_loss", "valid_mean_token_accuracy"),
-    "azure": ("step", "train_loss", "train_mean_token_accuracy", "valid_loss", "validation_mean_token_accuracy",
-              "full_valid_loss", "full_valid_mean_token_accuracy"),
+    "azure": (
+        "step",
+        "train_loss",
+        "train_mean_token_accuracy",
+        "valid_loss",
+        "validation_mean_token_accuracy",
+        "full_valid_loss",
+        "full_valid_mean_token_accuracy",
+    ),
 }
 # Which curve value each column holds.
-_COLUMN_SOURCE = {"train_accuracy": "train_mean_token_accuracy",
-                  "validation_mean_token_accuracy": "valid_mean_token_accuracy"}
+_COLUMN_SOURCE = {
+    "train_accuracy": "train_mean_token_accuracy",
+    "validation_mean_token_accuracy": "valid_mean_token_accuracy",
+}
 
 
 def results_csv(rows: list[dict], flavor: str = "openai") -> bytes:
@@ -295,6 +333,7 @@ def results_csv(rows: list[dict], flavor: str = "openai") -> bytes:
 
 
 # --- jobs ----------------------------------------------------------------------------------------
+
 
 @dataclass
 class Hold:
@@ -409,10 +448,16 @@ class Job:
 
     # -- what happened --
     def curve(self) -> list[dict]:
-        return _memo((self.id, "curve"), lambda: metrics_curve(
-            self.seed, self.total_steps, self.per_epoch,
-            with_validation=self.validation_file is not None, method_type=self.method_type,
-        ))
+        return _memo(
+            (self.id, "curve"),
+            lambda: metrics_curve(
+                self.seed,
+                self.total_steps,
+                self.per_epoch,
+                with_validation=self.validation_file is not None,
+                method_type=self.method_type,
+            ),
+        )
 
     def checkpoint_steps(self) -> list[int]:
         epochs = self.resolved_hyperparameters["n_epochs"]
@@ -440,12 +485,23 @@ class Job:
             total_steps = self.total_steps
             for row in self.curve():
                 work = self.step_work(row["step"], total_steps)
-                events.append(TimelineEvent(work, f"step-{row['step']}", metrics_message(row), type="metrics", data=row))
+                events.append(
+                    TimelineEvent(work, f"step-{row['step']}", metrics_message(row), type="metrics", data=row)
+                )
                 if row["step"] in checkpoints:
-                    events.append(TimelineEvent(work, f"ckpt-{row['step']}", f"Checkpoint created at step {row['step']}"))
-            events.append(TimelineEvent(RUN_ENDS_AT, "model", f"New fine-tuned model created: {self.fine_tuned_model_name}"))
-            events.append(TimelineEvent(RUN_ENDS_AT + FINALIZING_SECONDS / 2, "usage",
-                                        "Usage policy evaluations completed, model is now enabled for sampling"))
+                    events.append(
+                        TimelineEvent(work, f"ckpt-{row['step']}", f"Checkpoint created at step {row['step']}")
+                    )
+            events.append(
+                TimelineEvent(RUN_ENDS_AT, "model", f"New fine-tuned model created: {self.fine_tuned_model_name}")
+            )
+            events.append(
+                TimelineEvent(
+                    RUN_ENDS_AT + FINALIZING_SECONDS / 2,
+                    "usage",
+                    "Usage policy evaluations completed, model is now enabled for sampling",
+                )
+            )
             events.append(TimelineEvent(JOB_ENDS_AT, "succeeded", "The job has successfully completed"))
         for event in events:
             event.id = stable_id("ftevent-", self.id, event.label)
@@ -462,20 +518,33 @@ class Job:
         for seq, hold in enumerate(self.holds):
             if hold.start > v:
                 continue
-            label, message = (("paused", "Fine-tuning job paused") if hold.kind == "paused"
-                              else ("resumed", "Fine-tuning job resumed"))
-            keyed.append(((hold.start, 1, seq), stable_id("ftevent-", self.id, f"{label}-{seq}"),
-                          TimelineEvent(0, "", message)))
+            label, message = (
+                ("paused", "Fine-tuning job paused")
+                if hold.kind == "paused"
+                else ("resumed", "Fine-tuning job resumed")
+            )
+            keyed.append(
+                ((hold.start, 1, seq), stable_id("ftevent-", self.id, f"{label}-{seq}"), TimelineEvent(0, "", message))
+            )
         if self.cancelled_v is not None and self.cancelled_v <= v:
-            keyed.append(((self.cancelled_v, 2, 0), stable_id("ftevent-", self.id, "cancelled"),
-                          TimelineEvent(0, "", "Fine-tuning job cancelled")))
+            keyed.append(
+                (
+                    (self.cancelled_v, 2, 0),
+                    stable_id("ftevent-", self.id, "cancelled"),
+                    TimelineEvent(0, "", "Fine-tuning job cancelled"),
+                )
+            )
         keyed.sort(key=lambda item: item[0])
         out = []
         for (event_v, _, _), event_id, event in reversed(keyed):
             item = {
-                "id": event_id, "object": "fine_tuning.job.event",
-                "created_at": int(clock.wall_time_of(event_v)), "level": event.level,
-                "message": event.message, "type": event.type, "data": dict(event.data) if event.data else {},
+                "id": event_id,
+                "object": "fine_tuning.job.event",
+                "created_at": int(clock.wall_time_of(event_v)),
+                "level": event.level,
+                "message": event.message,
+                "type": event.type,
+                "data": dict(event.data) if event.data else {},
             }
             out.append(item)
         return out
@@ -492,16 +561,29 @@ class Job:
             if work > done:
                 continue
             row = rows[step]
-            metrics = {key: row.get(key) for key in (
-                "train_loss", "train_mean_token_accuracy", "valid_loss", "valid_mean_token_accuracy",
-                "full_valid_loss", "full_valid_mean_token_accuracy")}
+            metrics = {
+                key: row.get(key)
+                for key in (
+                    "train_loss",
+                    "train_mean_token_accuracy",
+                    "valid_loss",
+                    "valid_mean_token_accuracy",
+                    "full_valid_loss",
+                    "full_valid_mean_token_accuracy",
+                )
+            }
             metrics["step"] = float(step)
-            out.append({
-                "id": self.checkpoint_id(step), "object": "fine_tuning.job.checkpoint",
-                "created_at": int(clock.wall_time_of(self.virtual_time_of(work))),
-                "fine_tuned_model_checkpoint": checkpoint_model_name(self.fine_tuned_model_name, step),
-                "fine_tuning_job_id": self.id, "metrics": metrics, "step_number": step,
-            })
+            out.append(
+                {
+                    "id": self.checkpoint_id(step),
+                    "object": "fine_tuning.job.checkpoint",
+                    "created_at": int(clock.wall_time_of(self.virtual_time_of(work))),
+                    "fine_tuned_model_checkpoint": checkpoint_model_name(self.fine_tuned_model_name, step),
+                    "fine_tuning_job_id": self.id,
+                    "metrics": metrics,
+                    "step_number": step,
+                }
+            )
         return out
 
     def results_file_bytes(self) -> bytes:
@@ -517,9 +599,11 @@ class Job:
     def to_dict(self, v: float, clock: VirtualClock) -> dict:
         status = self.status(v)
         started = self.work(v) >= RUN_STARTS_AT and not self.failure
-        hyper = dict(self.resolved_hyperparameters) if started else {
-            key: self.requested_hyperparameters.get(key, "auto") for key in self.resolved_hyperparameters
-        }
+        hyper = (
+            dict(self.resolved_hyperparameters)
+            if started
+            else {key: self.requested_hyperparameters.get(key, "auto") for key in self.resolved_hyperparameters}
+        )
         finished_v = self.finished_v(v)
         estimated = None
         if status == "running":
@@ -527,18 +611,27 @@ class Job:
         succeeded = status == "succeeded"
         top_level = {k: hyper[k] for k in ("batch_size", "learning_rate_multiplier", "n_epochs")}
         return {
-            "id": self.id, "object": "fine_tuning.job", "created_at": self.created_at,
-            "model": self.model, "organization_id": self.org_id, "status": status,
-            "training_file": self.training_file, "validation_file": self.validation_file,
+            "id": self.id,
+            "object": "fine_tuning.job",
+            "created_at": self.created_at,
+            "model": self.model,
+            "organization_id": self.org_id,
+            "status": status,
+            "training_file": self.training_file,
+            "validation_file": self.validation_file,
             "hyperparameters": top_level,
             "method": {"type": self.method_type, self.method_type: {"hyperparameters": hyper}},
             "fine_tuned_model": self.fine_tuned_model_name if succeeded else None,
             "finished_at": int(clock.wall_time_of(finished_v)) if finished_v is not None else None,
             "estimated_finish": estimated,
-            "trained_tokens": self.billed_tokens_per_epoch * self.resolved_hyperparameters["n_epochs"] if succeeded else None,
+            "trained_tokens": self.billed_tokens_per_epoch * self.resolved_hyperparameters["n_epochs"]
+            if succeeded
+            else None,
             "result_files": [self.result_file_id] if succeeded and self.result_file_id else [],
             "error": dict(self.failure) if status == "failed" else None,
-            "seed": self.seed, "metadata": self.metadata, "integrations": self.integrations,
+            "seed": self.seed,
+            "metadata": self.metadata,
+            "integrations": self.integrations,
             "user_provided_suffix": self.suffix,
             **({"trainingType": self.training_type} if self.training_type else {}),
         }

@@ -62,7 +62,7 @@ class ChatChecks:
                 message += (
                     f" — it looks like reinforcement fine-tuning (RFT) data ({join_words(hints, 'and')}): that "
                     "format is "
-                    "graded rather than imitated and needs method \"reinforcement\" on an RFT model; for "
+                    'graded rather than imitated and needs method "reinforcement" on an RFT model; for '
                     "supervised fine-tuning add the assistant answer to learn"
                 )
             self._add(ex.ln, "example_missing_assistant_message", message, ex.findings)

@@ -52,6 +52,7 @@ IMAGE_DETAILS = ("low", "high", "auto")
 OTHER, ASSISTANT, SYSTEM = 0, 1, 2
 ROLE_KIND = {"assistant": ASSISTANT, "system": SYSTEM, "developer": SYSTEM}
 
+
 class FileUnreadable(Exception):
     """The file cannot be read at all (missing, a folder, no permission). The message is one line."""
 

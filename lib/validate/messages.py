@@ -23,7 +23,12 @@ def type_name(value) -> str:
     if value is None:
         return "null"
     return {
-        bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list", dict: "an object"
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "an object",
     }.get(type(value), type(value).__name__)
 
 
@@ -118,7 +123,7 @@ def json_error_message(raw: bytes, exc: Exception) -> tuple[str, str]:
 
 
 def _at_column(parser_message: str) -> str:
-    """"Expecting value: line 1 column 14 (char 13)" -> "Expecting value at column 14".
+    """ "Expecting value: line 1 column 14 (char 13)" -> "Expecting value at column 14".
 
     The parser's "line 1" would name the wrong line: each JSONL line is parsed on its own.
     """
@@ -138,7 +143,7 @@ def unknown_format_hint(obj: dict) -> str:
             "non_preferred_output"
         )
     if "conversations" in keys:
-        return base + ". This looks like ShareGPT data: rename \"conversations\" to \"messages\" and use role/content"
+        return base + '. This looks like ShareGPT data: rename "conversations" to "messages" and use role/content'
     if {"instruction", "output"} <= keys:
         return base + ". This looks like Alpaca data: turn instruction/input into a user message and output into " \
                       "an assistant message"  # fmt: skip
@@ -146,7 +151,7 @@ def unknown_format_hint(obj: dict) -> str:
         return base + ". This is a single message, not an example; if the file is pretty-printed, each example " \
                       "must be on one line"  # fmt: skip
     if "text" in keys:
-        return base + ". Plain-text data is not accepted: wrap it as a conversation in \"messages\""
+        return base + '. Plain-text data is not accepted: wrap it as a conversation in "messages"'
     return base
 
 

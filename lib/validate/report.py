@@ -94,8 +94,11 @@ class Report:
             "examples": self.examples,
             "valid_examples": self.valid_examples,
             "ok": self.ok,
-            **({"errors": [f.to_json() for f in self.errors],
-                "warnings": [f.to_json() for f in self.warnings]} if findings else {}),
+            **(
+                {"errors": [f.to_json() for f in self.errors], "warnings": [f.to_json() for f in self.warnings]}
+                if findings
+                else {}
+            ),
             "tokens": {
                 "total": self.total_tokens,
                 "per_example": self.per_example_tokens,
@@ -234,13 +237,17 @@ def _format_for_model(scanner: Scanner) -> None:
     label = FORMAT_LABELS[file_format]
     if method not in info.methods:
         supported = join_words(info.methods) if info.methods else "no"
-        message = (f"this is {label} data for {method} training, but {info.id} is not listed for it "
-                   f"(it supports {supported} training)")
+        message = (
+            f"this is {label} data for {method} training, but {info.id} is not listed for it "
+            f"(it supports {supported} training)"
+        )
     else:  # the model trains with this method on another format (chat versus legacy prompt/completion)
         wanted = join_words([FORMAT_LABELS[f] for f in jobspec.formats_for_method(info, method)])
         others = join_words([m.id for m in jobspec.models_for_format(file_format)] or ["no listed model"])
-        message = (f"this is {label} data, but {method} training of {info.id} reads {wanted} examples only "
-                   f"({label} data is for {others})")
+        message = (
+            f"this is {label} data, but {method} training of {info.id} reads {wanted} examples only "
+            f"({label} data is for {others})"
+        )
     scanner.file_finding("format_not_supported_by_model", message)
 
 

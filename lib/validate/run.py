@@ -203,4 +203,4 @@ def _find_overlap(report: Report, train_keys, validation_keys) -> None:
             "\"the same data should not be present in both train and validation files\"",
             "warning",
         ))  # fmt: skip
-    report.warnings.sort(key=lambda f: (f.line or 0))
+    report.warnings.sort(key=lambda f: f.line or 0)

@@ -52,8 +52,10 @@ class ToolChecks:
         if parallel is not None and type(parallel) is not bool:
             problems.append(("invalid_tools", f'{prefix}"parallel_tool_calls" must be true or false'))
         definitions = _definitions(tools, functions, prefix, problems)
-        const = sum(_definition_tokens(where, function, self.tool_constants, problems, strings)
-                    for where, function in definitions)
+        const = sum(
+            _definition_tokens(where, function, self.tool_constants, problems, strings)
+            for where, function in definitions
+        )
         if definitions:
             const += self.tool_constants["func_end"]
         names = frozenset(f.get("name") for _, f in definitions if type(f.get("name")) is str)

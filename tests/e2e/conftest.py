@@ -8,8 +8,19 @@ Playwright's sync API refuses in one process.
 import pytest
 
 from tests.browser import (  # noqa: F401  (helpers some test files import from here)
-    ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, E2E_REQUIRED, ROOT, assert_no_exception, choose_file, fit_to_content,
-    free_port, open_page, shot, start_streamlit, wait_for_app_run,
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    E2E_REQUIRED,
+    ROOT,
+    assert_no_exception,
+    choose_file,
+    fit_to_content,
+    free_port,
+    open_page,
+    shot,
+    start_streamlit,
+    wait_for_app_run,
 )
 
 

@@ -12,9 +12,19 @@ from tests.browser import assert_no_exception, open_page, shot, wait_for_app_run
 # gpt-4.1-mini, 600,000 billed tokens x 3 epochs x $5 = $9.00 of training. A 2,000-token prompt cut to
 # 150 saves $0.00016 a call ($0.00132 -> $0.00116), so break-even needs 56,250 calls: 2.8 months at
 # 20,000 a month, after the 2027-01-14 shutdown.
-SCENARIO = {"model": "gpt-4.1-mini-2025-04-14", "tokens": "600000", "examples": "400", "epochs": "auto",
-            "prompt": "2000", "ft_prompt": "150", "message": "300", "output": "250", "calls": "20000",
-            "start": "2026-11-26", "months": "6"}
+SCENARIO = {
+    "model": "gpt-4.1-mini-2025-04-14",
+    "tokens": "600000",
+    "examples": "400",
+    "epochs": "auto",
+    "prompt": "2000",
+    "ft_prompt": "150",
+    "message": "300",
+    "output": "250",
+    "calls": "20000",
+    "start": "2026-11-26",
+    "months": "6",
+}
 
 
 WAIT = 30_000  # ms; the machine may be busy with other suites, and a first run draws five charts
@@ -71,17 +81,28 @@ def test_bad_link_shows_one_message_not_a_traceback(page, app_url):
     open_page(page, app_url, "Costs", query="calls=-5")
     assert_no_exception(page)
     alert = page.get_by_test_id("stAlertContentError").first
-    expect(alert).to_contain_text("The link's scenario was not loaded: Calls per month cannot be negative",
-                                  timeout=WAIT)
+    expect(alert).to_contain_text(
+        "The link's scenario was not loaded: Calls per month cannot be negative", timeout=WAIT
+    )
     expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=WAIT)
 
 
 # gpt-4.1-mini on Azure: 1,500 prompt tokens saved at the base rate ($0.40 per 1M) save $0.0006 a call;
 # one Standard deployment costs $1.70 an hour, $1,224 a month (720 hours): 2.0 million calls a month just
 # to pay the hosting. At 2,500,000 calls the calls save $1,500 a month, $276 over the hosting.
-AZURE_SCENARIO = {"model": "gpt-4.1-mini-2025-04-14", "tokens": "600000", "examples": "400", "epochs": "3",
-                  "prompt": "2000", "ft_prompt": "500", "message": "0", "output": "250", "calls": "2500000",
-                  "start": "2026-11-26", "months": "12"}
+AZURE_SCENARIO = {
+    "model": "gpt-4.1-mini-2025-04-14",
+    "tokens": "600000",
+    "examples": "400",
+    "epochs": "3",
+    "prompt": "2000",
+    "ft_prompt": "500",
+    "message": "0",
+    "output": "250",
+    "calls": "2500000",
+    "start": "2026-11-26",
+    "months": "12",
+}
 
 
 def connect_azure(page, endpoint: str) -> None:
@@ -108,8 +129,9 @@ def test_costs_on_azure_weigh_the_hosting_fee_against_the_saving(page, app_url, 
     main = page.get_by_test_id("stMain")
     # Billing follows the connection: Azure's date, the hosting card, the saving against the fee.
     expect(main.get_by_text("answer until 2027-10-14").first).to_be_visible(timeout=WAIT)
-    expect(main.get_by_test_id("stMetric").filter(has_text="Hosting a month")).to_contain_text("$1,224.00",
-                                                                                               timeout=WAIT)
+    expect(main.get_by_test_id("stMetric").filter(has_text="Hosting a month")).to_contain_text(
+        "$1,224.00", timeout=WAIT
+    )
     expect(main.get_by_text("2.0 million calls a month just to pay the hosting").first).to_be_visible(timeout=WAIT)
     expect(main.get_by_text("Fine-tuning pays for itself").first).to_be_visible(timeout=WAIT)
     chart = main.get_by_test_id("stPlotlyChart").first

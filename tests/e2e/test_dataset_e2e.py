@@ -12,7 +12,13 @@ from playwright.sync_api import expect
 from lib import validate
 from tests.conftest import ROOT, real_file
 from tests.browser import (
-    assert_no_exception, choose_file, fit_to_content, go_to, open_page, shot, wait_for_app_run,
+    assert_no_exception,
+    choose_file,
+    fit_to_content,
+    go_to,
+    open_page,
+    shot,
+    wait_for_app_run,
 )
 
 SAMPLES = ROOT / "samples"

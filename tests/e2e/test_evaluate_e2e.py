@@ -65,8 +65,13 @@ def test_a_demo_evaluation_end_to_end(page, app_url, simulator):
     page.get_by_role("dialog").get_by_role("button", name="Confirm and create the job").click()
     page.get_by_text("created (validating_files)").wait_for(timeout=30_000)
     wait_for_app_run(page)
-    create = [e for e in simulator.request_log if e["method"] == "POST" and e["path"].endswith("/fine_tuning/jobs")
-              and (e["body"] or {}).get("suffix") == suffix]
+    create = [
+        e
+        for e in simulator.request_log
+        if e["method"] == "POST"
+        and e["path"].endswith("/fine_tuning/jobs")
+        and (e["body"] or {}).get("suffix") == suffix
+    ]
     me = create[0]["key_id"]  # this browser's demo space
 
     # Jobs: watched until it succeeds, then "Evaluate this model"

@@ -60,9 +60,13 @@ def create_job(client, examples: int = 120, epochs: int | None = None, suffix: s
     training = client.files.create(file=("train.jsonl", chat_jsonl(examples)), purpose="fine-tune")
     validation = client.files.create(file=("valid.jsonl", chat_jsonl(10, "v")), purpose="fine-tune")
     hyper = {"n_epochs": epochs} if epochs else {}
-    job = client.fine_tuning.jobs.create(model="gpt-4o-mini-2024-07-18", training_file=training.id,
-                                         validation_file=validation.id, suffix=suffix,
-                                         method={"type": "supervised", "supervised": {"hyperparameters": hyper}})
+    job = client.fine_tuning.jobs.create(
+        model="gpt-4o-mini-2024-07-18",
+        training_file=training.id,
+        validation_file=validation.id,
+        suffix=suffix,
+        method={"type": "supervised", "supervised": {"hyperparameters": hyper}},
+    )
     return job.id
 
 

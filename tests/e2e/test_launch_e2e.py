@@ -17,7 +17,14 @@ from playwright.sync_api import expect
 
 from tests.conftest import real_file
 from tests.browser import (
-    assert_no_exception, choose_file, creates_with, fit_to_content, open_confirmation, open_page, shot, type_into,
+    assert_no_exception,
+    choose_file,
+    creates_with,
+    fit_to_content,
+    open_confirmation,
+    open_page,
+    shot,
+    type_into,
     wait_for_app_run,
 )
 
@@ -85,8 +92,11 @@ def test_supervised_launch_and_double_click_makes_one_job(page, simulator, accou
 
     # the create call is made slow so that the second click lands while it runs
     simulator.add_fault(latency=1.5, method="POST", path="/fine_tuning/jobs$")
-    dialog = open_confirmation(page, {"Epochs": "3", "Suffix": suffix, "Seed": "42"},
-                               shows=('"n_epochs": 3', f'"suffix": "{suffix}"', '"seed": 42', '"team": "support"'))
+    dialog = open_confirmation(
+        page,
+        {"Epochs": "3", "Suffix": suffix, "Seed": "42"},
+        shows=('"n_epochs": 3', f'"suffix": "{suffix}"', '"seed": 42', '"team": "support"'),
+    )
     page.set_viewport_size({"width": 1400, "height": 1100})
     assert "Estimated charge" in dialog.inner_text() and "$0.04" in dialog.inner_text()
     assert "2027-01-14" in dialog.inner_text() and "2027-01-06" in dialog.inner_text()
@@ -99,12 +109,22 @@ def test_supervised_launch_and_double_click_makes_one_job(page, simulator, accou
     sent = creates_with(simulator, suffix)
     upload = account.files.list().data[0]
     expected = {
-        "model": MINI, "training_file": upload.id,
-        "method": {"type": "supervised", "supervised": {"hyperparameters": {
-            "n_epochs": 3, "batch_size": "auto", "learning_rate_multiplier": "auto"}}},
-        "suffix": suffix, "seed": 42, "metadata": {"team": "support", "run": "e2e",
-                                                   "estimated_trained_tokens": "12210",
-                                                   "estimated_cost_usd": "0.0366"},
+        "model": MINI,
+        "training_file": upload.id,
+        "method": {
+            "type": "supervised",
+            "supervised": {
+                "hyperparameters": {"n_epochs": 3, "batch_size": "auto", "learning_rate_multiplier": "auto"}
+            },
+        },
+        "suffix": suffix,
+        "seed": 42,
+        "metadata": {
+            "team": "support",
+            "run": "e2e",
+            "estimated_trained_tokens": "12210",
+            "estimated_cost_usd": "0.0366",
+        },
     }
     assert sent and all(e["body"] == expected for e in sent)
     assert len({e["idempotency_key"] for e in sent}) == 1  # however many clicks got through, one key
@@ -139,10 +159,21 @@ def test_dpo_launch(page, simulator, account):
     sent = creates_with(simulator, suffix)
     assert len(sent) == 1
     assert sent[0]["body"] == {
-        "model": DPO_MODEL, "training_file": account.files.list().data[0].id,
-        "method": {"type": "dpo", "dpo": {"hyperparameters": {
-            "n_epochs": "auto", "batch_size": "auto", "learning_rate_multiplier": "auto", "beta": 0.2}}},
-        "suffix": suffix, "metadata": sent[0]["body"]["metadata"],
+        "model": DPO_MODEL,
+        "training_file": account.files.list().data[0].id,
+        "method": {
+            "type": "dpo",
+            "dpo": {
+                "hyperparameters": {
+                    "n_epochs": "auto",
+                    "batch_size": "auto",
+                    "learning_rate_multiplier": "auto",
+                    "beta": 0.2,
+                }
+            },
+        },
+        "suffix": suffix,
+        "metadata": sent[0]["body"]["metadata"],
     }
     assert set(sent[0]["body"]["metadata"]) == {"estimated_trained_tokens", "estimated_cost_usd"}
     assert [j.method.type for j in account.fine_tuning.jobs.list()] == ["dpo"]
@@ -153,7 +184,9 @@ def test_blocked_organisation_is_one_sentence_and_the_form_stays(page, simulator
     choose_file(page, real_file("09_twi_tutor.jsonl"))
     type_into(page, "Suffix", suffix)
     type_into(page, "Epochs", "2")
-    dialog = open_confirmation(page, {"Suffix": suffix, "Epochs": "2"}, shows=(f'"suffix": "{suffix}"', '"n_epochs": 2'))
+    dialog = open_confirmation(
+        page, {"Suffix": suffix, "Epochs": "2"}, shows=(f'"suffix": "{suffix}"', '"n_epochs": 2')
+    )
     simulator.add_fault(preset="blocked_org")
     dialog.get_by_role("button", name="Confirm and create the job").click()
     alert = page.get_by_text("OpenAI refused to create the job for this organization (403)")
@@ -214,8 +247,11 @@ def test_dataset_handoff_to_a_job_in_demo_mode(page, app_url, simulator):
     assert_no_exception(page)
     sent = creates_with(simulator, suffix)
     assert len(sent) == 1
-    upload = [e for e in simulator.request_log if e["method"] == "POST" and e["path"] == "/v1/files"
-              and e["key_id"] == sent[0]["key_id"]]
+    upload = [
+        e
+        for e in simulator.request_log
+        if e["method"] == "POST" and e["path"] == "/v1/files" and e["key_id"] == sent[0]["key_id"]
+    ]
     assert len(upload) == 1 and sent[0]["body"]["model"] == MINI
 
 
@@ -250,7 +286,12 @@ def test_launch_on_azure_with_a_training_tier(page, app_url, simulator):
     assert "2027-01-14" not in text and "2027-01-06" not in text
     dialog.get_by_role("button", name="Confirm and create the job").click()
     page.get_by_text("created (validating_files)").wait_for(timeout=30_000)
-    sent = [e for e in simulator.request_log if e["method"] == "POST" and e["path"].endswith("/fine_tuning/jobs")
-            and (e["body"] or {}).get("suffix") == suffix]
+    sent = [
+        e
+        for e in simulator.request_log
+        if e["method"] == "POST"
+        and e["path"].endswith("/fine_tuning/jobs")
+        and (e["body"] or {}).get("suffix") == suffix
+    ]
     assert len(sent) == 1 and sent[0]["path"] == "/openai/fine_tuning/jobs" and sent[0]["query"].get("api-version")
     assert sent[0]["body"]["trainingType"] == "GlobalStandard"

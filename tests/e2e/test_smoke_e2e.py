@@ -7,8 +7,13 @@ from playwright.sync_api import expect
 
 from tests.browser import assert_no_exception, go_to, open_page, shot, sidebar_link, wait_for_app_run
 
-PAGES = [("", "home", "Tuning Desk"), ("Dataset", "dataset", "Dataset"), ("Costs", "costs-page", "Costs"),
-         ("Launch", "launch-page", "Launch"), ("Jobs", "jobs-page", "Jobs")]
+PAGES = [
+    ("", "home", "Tuning Desk"),
+    ("Dataset", "dataset", "Dataset"),
+    ("Costs", "costs-page", "Costs"),
+    ("Launch", "launch-page", "Launch"),
+    ("Jobs", "jobs-page", "Jobs"),
+]
 
 
 @pytest.mark.parametrize("path, name, heading", PAGES)
@@ -24,8 +29,14 @@ def test_page_opens_by_deep_link_with_the_shared_sidebar(page, app_url, path, na
     shot(page, f"smoke-{name}", readme=(name == "home"))
 
 
-MENU = [("Dataset", "/Dataset", "Dataset"), ("Costs", "/Costs", "Costs"), ("Launch", "/Launch", "Launch"),
-        ("Jobs", "/Jobs", "Jobs"), ("Evaluate", "/Evaluate", "Evaluate"), ("Home", "/", "Home")]
+MENU = [
+    ("Dataset", "/Dataset", "Dataset"),
+    ("Costs", "/Costs", "Costs"),
+    ("Launch", "/Launch", "Launch"),
+    ("Jobs", "/Jobs", "Jobs"),
+    ("Evaluate", "/Evaluate", "Evaluate"),
+    ("Home", "/", "Home"),
+]
 
 
 def test_sidebar_menu_says_home_and_each_link_opens_its_page(page, app_url):
@@ -35,7 +46,13 @@ def test_sidebar_menu_says_home_and_each_link_opens_its_page(page, app_url):
     links = sidebar.get_by_test_id("stPageLink-NavLink")
     expect(links).to_have_count(6)
     assert [t.strip().splitlines()[-1] for t in links.all_inner_texts()] == [
-        "Home", "Dataset", "Costs", "Launch", "Jobs", "Evaluate"]
+        "Home",
+        "Dataset",
+        "Costs",
+        "Launch",
+        "Jobs",
+        "Evaluate",
+    ]
     expect(sidebar.get_by_text("dashboard", exact=True)).to_have_count(0)
     shot(page, "nav-home")
     for label, path, title in MENU:
@@ -44,8 +61,10 @@ def test_sidebar_menu_says_home_and_each_link_opens_its_page(page, app_url):
         assert page.title() == f"{title} · Tuning Desk"
         assert_no_exception(page)
         # the current page is marked: its label is bold, the others are not
-        weights = {t: sidebar_link(page, t).get_by_text(t, exact=True).evaluate(
-            "e => Number(getComputedStyle(e).fontWeight)") for t in ("Home", label)}
+        weights = {
+            t: sidebar_link(page, t).get_by_text(t, exact=True).evaluate("e => Number(getComputedStyle(e).fontWeight)")
+            for t in ("Home", label)
+        }
         assert label == "Home" or weights[label] > weights["Home"], weights
         if label == "Costs":
             shot(page, "nav-costs")

@@ -49,24 +49,32 @@ def _passed(cases: list[Case]) -> str:
 
 
 def _faults(cases: list[Case]) -> str:
-    return (f"faults: {_passed(cases)} recovered (one sentence, no traceback, form and dataset kept); "
-            f"slowest answer {_max(cases, 'seconds'):.1f} s")
+    return (
+        f"faults: {_passed(cases)} recovered (one sentence, no traceback, form and dataset kept); "
+        f"slowest answer {_max(cases, 'seconds'):.1f} s"
+    )
 
 
 def _bad_files(cases: list[Case]) -> str:
-    return (f"bad files: {_passed(cases)} answered in <= {_max(cases, 'seconds'):.1f} s, "
-            f"peak +{_max(cases, 'peak_mb'):.0f} MB (page), +{_max(cases, 'cli_peak_mb'):.0f} MB (command line); "
-            "the page stayed usable after each")
+    return (
+        f"bad files: {_passed(cases)} answered in <= {_max(cases, 'seconds'):.1f} s, "
+        f"peak +{_max(cases, 'peak_mb'):.0f} MB (page), +{_max(cases, 'cli_peak_mb'):.0f} MB (command line); "
+        "the page stayed usable after each"
+    )
 
 
 def _many_users(cases: list[Case]) -> str:
-    return (f"many users: {_max(cases, 'sessions'):.0f} sessions at once, {_sum(cases, 'crossings'):.0f} crossings "
-            f"in {_sum(cases, 'checks'):.0f} checks ({_passed(cases)} cases)")
+    return (
+        f"many users: {_max(cases, 'sessions'):.0f} sessions at once, {_sum(cases, 'crossings'):.0f} crossings "
+        f"in {_sum(cases, 'checks'):.0f} checks ({_passed(cases)} cases)"
+    )
 
 
 def _leaks(cases: list[Case]) -> str:
-    return (f"leaks: {_sum(cases, 'leaks'):.0f} ({_sum(cases, 'places'):.0f} places scanned, "
-            f"{_sum(cases, 'bytes') / 2**20:.1f} MB read; {_passed(cases)} cases)")
+    return (
+        f"leaks: {_sum(cases, 'leaks'):.0f} ({_sum(cases, 'places'):.0f} places scanned, "
+        f"{_sum(cases, 'bytes') / 2**20:.1f} MB read; {_passed(cases)} cases)"
+    )
 
 
 def _injection(cases: list[Case]) -> str:
@@ -78,18 +86,24 @@ def _money(cases: list[Case]) -> str:
 
 
 def _owner_key(cases: list[Case]) -> str:
-    return (f"owner key: {_sum(cases, 'left'):.0f} of {_sum(cases, 'calls'):.0f} calls left the owner's endpoint "
-            f"({_passed(cases)} cases: OpenAI and Azure, environment and secrets file, every page)")
+    return (
+        f"owner key: {_sum(cases, 'left'):.0f} of {_sum(cases, 'calls'):.0f} calls left the owner's endpoint "
+        f"({_passed(cases)} cases: OpenAI and Azure, environment and secrets file, every page)"
+    )
 
 
 def _outbound(cases: list[Case]) -> str:
-    return (f"outbound: {_sum(cases, 'reached'):.0f} of {_sum(cases, 'private'):.0f} private addresses reached "
-            f"({_passed(cases)} cases)")
+    return (
+        f"outbound: {_sum(cases, 'reached'):.0f} of {_sum(cases, 'private'):.0f} private addresses reached "
+        f"({_passed(cases)} cases)"
+    )
 
 
 def _demo_keys(cases: list[Case]) -> str:
-    return (f"demo keys: {_sum(cases, 'served'):.0f} of {_sum(cases, 'forged'):.0f} forged keys served, "
-            f"{_sum(cases, 'evicted'):.0f} live spaces dropped ({_passed(cases)} cases)")
+    return (
+        f"demo keys: {_sum(cases, 'served'):.0f} of {_sum(cases, 'forged'):.0f} forged keys served, "
+        f"{_sum(cases, 'evicted'):.0f} live spaces dropped ({_passed(cases)} cases)"
+    )
 
 
 def _memory(cases: list[Case]) -> str:
@@ -102,9 +116,19 @@ def _second_visitor(cases: list[Case]) -> str:
     return "second visitor: " + ("; ".join(parts) if parts else f"{_passed(cases)} cases")
 
 
-AREAS = {"faults": _faults, "bad files": _bad_files, "many users": _many_users, "leaks": _leaks,
-         "injection": _injection, "money": _money, "owner key": _owner_key, "outbound": _outbound,
-         "demo keys": _demo_keys, "memory": _memory, "second visitor": _second_visitor}
+AREAS = {
+    "faults": _faults,
+    "bad files": _bad_files,
+    "many users": _many_users,
+    "leaks": _leaks,
+    "injection": _injection,
+    "money": _money,
+    "owner key": _owner_key,
+    "outbound": _outbound,
+    "demo keys": _demo_keys,
+    "memory": _memory,
+    "second visitor": _second_visitor,
+}
 
 
 def summary_lines() -> list[str]:

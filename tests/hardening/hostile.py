@@ -54,8 +54,10 @@ def nested(path: Path) -> None:
     deep: object = "bottom"
     for _ in range(200):
         deep = {"inner": deep}
-    _write(path, _line({"messages": [{"role": "user", "content": deep}, {"role": "assistant", "content": "ok"}]})
-           + GOOD * 10)
+    _write(
+        path,
+        _line({"messages": [{"role": "user", "content": deep}, {"role": "assistant", "content": "ok"}]}) + GOOD * 10,
+    )
 
 
 def pretty_printed(path: Path) -> None:
@@ -84,23 +86,33 @@ def line_100mb(path: Path) -> None:
 
 def nesting_10k(path: Path) -> None:
     """10,000 levels of arrays inside a message: deeper than any JSON parser's recursion limit."""
-    _write(path, b'{"messages": [{"role": "user", "content": ' + b"[" * 10_000 + b"]" * 10_000 + b"}]}\n"
-           + GOOD * 10)
+    _write(path, b'{"messages": [{"role": "user", "content": ' + b"[" * 10_000 + b"]" * 10_000 + b"}]}\n" + GOOD * 10)
 
 
 def invalid_surrogates(path: Path) -> None:
     """Lone surrogates, both as JSON escapes and as raw (CESU-8 style) bytes."""
-    escaped = b'{"messages": [{"role": "user", "content": "half a pair \\ud800 here"}, ' \
-              b'{"role": "assistant", "content": "\\udfff"}]}\n'
-    raw = b'{"messages": [{"role": "user", "content": "raw \xed\xa0\x80 bytes"}, ' \
-          b'{"role": "assistant", "content": "ok"}]}\n'
+    escaped = (
+        b'{"messages": [{"role": "user", "content": "half a pair \\ud800 here"}, '
+        b'{"role": "assistant", "content": "\\udfff"}]}\n'
+    )
+    raw = (
+        b'{"messages": [{"role": "user", "content": "raw \xed\xa0\x80 bytes"}, '
+        b'{"role": "assistant", "content": "ok"}]}\n'
+    )
     _write(path, GOOD * 10 + escaped + raw)
 
 
 def nul_bytes(path: Path) -> None:
     """NUL bytes between lines, inside a line, and as a JSON escape."""
-    _write(path, GOOD * 10 + b"\x00\x00\x00\n" + GOOD[:30] + b"\x00" + GOOD[30:]
-           + b'{"messages": [{"role": "user", "content": "a\\u0000b"}, {"role": "assistant", "content": "ok"}]}\n')
+    _write(
+        path,
+        GOOD * 10
+        + b"\x00\x00\x00\n"
+        + GOOD[:30]
+        + b"\x00"
+        + GOOD[30:]
+        + b'{"messages": [{"role": "user", "content": "a\\u0000b"}, {"role": "assistant", "content": "ok"}]}\n',
+    )
 
 
 def really_a_zip(path: Path) -> None:

@@ -11,8 +11,10 @@ import http.server
 import json
 import threading
 
-_MODELS = {"object": "list", "data": [{"id": "gpt-4o-mini-2024-07-18", "object": "model", "created": 0,
-                                       "owned_by": "listener"}]}
+_MODELS = {
+    "object": "list",
+    "data": [{"id": "gpt-4o-mini-2024-07-18", "object": "model", "created": 0, "owned_by": "listener"}],
+}
 _EMPTY = {"object": "list", "data": [], "has_more": False, "first_id": None, "last_id": None}
 
 
@@ -40,8 +42,13 @@ class Listener:
                 length = int(self.headers.get("Content-Length") or 0)
                 if length:
                     self.rfile.read(length)
-                listener.requests.append({"method": self.command, "path": self.path,
-                                          "headers": {k.lower(): v for k, v in self.headers.items()}})
+                listener.requests.append(
+                    {
+                        "method": self.command,
+                        "path": self.path,
+                        "headers": {k.lower(): v for k, v in self.headers.items()},
+                    }
+                )
                 status, ctype, body = listener.answer(self.path)
                 self.send_response(status)
                 if status in (301, 302, 307):

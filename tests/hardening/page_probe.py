@@ -82,13 +82,19 @@ def main() -> int:
     # Still usable: a sample replaces the file and is checked as usual.
     at.selectbox(key="_dataset_sample").set_value("support_chat").run()
     after = [str(a.value) for a in at.success]
-    print(json.dumps({
-        "seconds": round(seconds, 2), "rerun_seconds": round(rerun_seconds, 2),
-        "peak_delta_mb": round(max(0, peak - before) / 2**20, 1) if measured else None,
-        "verdict": alerts[0].replace("\\", "") if alerts else "",
-        "alerts": len(alerts), "exceptions": exceptions + [str(e.value)[:300] for e in at.exception],
-        "usable_after": bool(after) and after[0].startswith("Ready to train"),
-    }))
+    print(
+        json.dumps(
+            {
+                "seconds": round(seconds, 2),
+                "rerun_seconds": round(rerun_seconds, 2),
+                "peak_delta_mb": round(max(0, peak - before) / 2**20, 1) if measured else None,
+                "verdict": alerts[0].replace("\\", "") if alerts else "",
+                "alerts": len(alerts),
+                "exceptions": exceptions + [str(e.value)[:300] for e in at.exception],
+                "usable_after": bool(after) and after[0].startswith("Ready to train"),
+            }
+        )
+    )
     return 0
 
 

@@ -51,14 +51,23 @@ def run_measured(module_args: list[str], timeout: float, tmp: Path) -> tuple[int
     peak_file.unlink(missing_ok=True)
     started = time.perf_counter()
     try:
-        done = subprocess.run([sys.executable, "-m", "tests.hardening.measure", str(peak_file), *module_args],
-                              cwd=ROOT, capture_output=True, timeout=timeout)
+        done = subprocess.run(
+            [sys.executable, "-m", "tests.hardening.measure", str(peak_file), *module_args],
+            cwd=ROOT,
+            capture_output=True,
+            timeout=timeout,
+        )
     except subprocess.TimeoutExpired:
         raise AssertionError(f"{' '.join(module_args)} did not finish within {timeout:.0f} s") from None
     seconds = time.perf_counter() - started
     peak_mb = int(peak_file.read_text()) / MB if peak_file.exists() else 0.0
-    return (done.returncode, seconds, peak_mb, done.stdout.decode(errors="replace"),
-            done.stderr.decode(errors="replace"))
+    return (
+        done.returncode,
+        seconds,
+        peak_mb,
+        done.stdout.decode(errors="replace"),
+        done.stderr.decode(errors="replace"),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +87,9 @@ def cli_baseline(files) -> float:
 
 def check_cli(path: Path, seconds_budget: float) -> tuple[float, float]:
     """The command line on ``path``: one answer, never a traceback. Returns (seconds, peak MB)."""
-    code, seconds, peak, out, err = run_measured(["lib", "validate", str(path), "--json"], 4 * seconds_budget + 30,
-                                                 path.parent)
+    code, seconds, peak, out, err = run_measured(
+        ["lib", "validate", str(path), "--json"], 4 * seconds_budget + 30, path.parent
+    )
     assert "Traceback" not in err, err[-2000:]
     assert code in (0, 1, 2), (code, err[-500:])
     if code == 2:

@@ -23,10 +23,14 @@ FLOOD = 2_001
 
 
 def forged_keys(real: str, n: int) -> list[str]:
-    space, signature = real[len("sk-demo-"):].split("-")
-    shapes = [lambda i: f"sk-flood-{i}", lambda i: f"sk-demo-{secrets.token_hex(12)}-{secrets.token_hex(16)}",
-              lambda i: f"sk-demo-{space}-{secrets.token_hex(16)}", lambda i: f"sk-demo-{secrets.token_hex(12)}-{signature}",
-              lambda i: real + str(i)]
+    space, signature = real[len("sk-demo-") :].split("-")
+    shapes = [
+        lambda i: f"sk-flood-{i}",
+        lambda i: f"sk-demo-{secrets.token_hex(12)}-{secrets.token_hex(16)}",
+        lambda i: f"sk-demo-{space}-{secrets.token_hex(16)}",
+        lambda i: f"sk-demo-{secrets.token_hex(12)}-{signature}",
+        lambda i: real + str(i),
+    ]
     return [shapes[i % len(shapes)](i) for i in range(n)]
 
 
@@ -58,8 +62,9 @@ def test_the_in_app_demo_simulator_refuses_forged_keys_and_keeps_the_visitors_jo
 
 
 def test_beyond_the_space_limit_a_live_space_is_never_dropped():
-    sim = Simulator(speed=1.0, key_check=lambda key: key.startswith("sk-minted-"),
-                    limits=SimLimits(max_namespaces=5)).start()
+    sim = Simulator(
+        speed=1.0, key_check=lambda key: key.startswith("sk-minted-"), limits=SimLimits(max_namespaces=5)
+    ).start()
     try:
         with figures.case("demo keys", "minted keys beyond the space limit") as case:
             live = openai.OpenAI(api_key="sk-minted-live", base_url=sim.base_url, max_retries=0)

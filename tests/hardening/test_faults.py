@@ -290,13 +290,29 @@ SURFACES = [
     Surface("sidebar connection test", "GET", "/models", _prepare_home, _test_connection, _connection_works),
     Surface("Launch model list", "GET", "/models", _prepare_launch, _refresh_models, _models_listed),
     Surface("Launch upload", "POST", "/files", _prepare_launch, _review, _reviewed),
-    Surface("Launch create", "POST", "/fine_tuning/jobs$", _prepare_launch, _confirm, _created_once,
-            before=_open_confirmation,
-            phrases={"403": "OpenAI refused to create the job for this organization (403)",
-                     "500": "internal error (500) while creating the job, so it may or may not exist"}),
+    Surface(
+        "Launch create",
+        "POST",
+        "/fine_tuning/jobs$",
+        _prepare_launch,
+        _confirm,
+        _created_once,
+        before=_open_confirmation,
+        phrases={
+            "403": "OpenAI refused to create the job for this organization (403)",
+            "500": "internal error (500) while creating the job, so it may or may not exist",
+        },
+    ),
     Surface("Jobs list", "GET", "/fine_tuning/jobs", _prepare_jobs, _refresh_list, _list_works),
-    Surface("Jobs open a job", "GET", "/fine_tuning/jobs/{job}", _prepare_jobs, _open_new_job, _job_opens,
-            before=_prepare_next_job),
+    Surface(
+        "Jobs open a job",
+        "GET",
+        "/fine_tuning/jobs/{job}",
+        _prepare_jobs,
+        _open_new_job,
+        _job_opens,
+        before=_prepare_next_job,
+    ),
     Surface("Jobs cancel", "POST", "/cancel", _prepare_jobs, _cancel, _cancelled, before=_ask_to_cancel),
 ]
 
@@ -359,9 +375,20 @@ def test_a_silent_backend_costs_one_bounded_wait_on_every_surface(sim, frozen, t
     for i, surface in enumerate(SURFACES):
         log = (tmp_path / f"session-{i}.log").open("w")
         procs[surface.name] = subprocess.Popen(
-            [sys.executable, "-m", "tests.hardening.slow_session", surface.name, sim.base_url,
-             f"sk-slow-{i}-0123456789"], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
-            text=True)
+            [
+                sys.executable,
+                "-m",
+                "tests.hardening.slow_session",
+                surface.name,
+                sim.base_url,
+                f"sk-slow-{i}-0123456789",
+            ],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
 
     def step(name: str) -> dict[str, dict]:
         answers = {}
@@ -404,6 +431,7 @@ def test_a_silent_backend_costs_one_bounded_wait_on_every_surface(sim, frozen, t
 
 
 # --------------------------------------------------------------------------- live polling, in the browser
+
 
 @pytest.mark.e2e
 def test_backend_gone_during_live_polling_is_one_sentence_and_polling_recovers(page, app_url, simulator):

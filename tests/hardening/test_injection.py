@@ -47,12 +47,20 @@ FILE_NAME = "evil <img src=x onerror=window.__pwned=6> [f](https://evil.example/
 
 def hostile_dataset() -> bytes:
     def chat(user: str, answer: str = "Noted.", system: str = "You answer briefly.") -> dict:
-        return {"messages": [{"role": "system", "content": system}, {"role": "user", "content": user},
-                             {"role": "assistant", "content": answer}]}
+        return {
+            "messages": [
+                {"role": "system", "content": system},
+                {"role": "user", "content": user},
+                {"role": "assistant", "content": answer},
+            ]
+        }
 
     lines = [
-        chat(f"{SCRIPT} {HANDLER} {LINK} {IMAGE} {ANCHOR} {DIRECTIVE} {LONG_WORD}", f"ok {FRAME} {LONG_URL}",
-             system="You are <b>bold</b> and <style>h1 {color: red}</style>"),
+        chat(
+            f"{SCRIPT} {HANDLER} {LINK} {IMAGE} {ANCHOR} {DIRECTIVE} {LONG_WORD}",
+            f"ok {FRAME} {LONG_URL}",
+            system="You are <b>bold</b> and <style>h1 {color: red}</style>",
+        ),
         {"messages": [{"role": ROLE_LINK, "content": "hi"}, {"role": "assistant", "content": "hello"}]},
         {"messages": [{"role": ROLE_HANDLER, "content": "hi"}, {"role": "assistant", "content": "hello"}]},
     ]
@@ -155,8 +163,11 @@ def test_hostile_text_is_inert_and_readable_everywhere(page, app_url, simulator,
     with figures.case("injection", "Jobs: a failed job's error, metadata and file name"):
         training = sdk.files.create(file=(FILE_NAME, hostile_file.read_bytes()), purpose="fine-tune")
         job = sdk.fine_tuning.jobs.create(
-            model=MINI, training_file=training.id, suffix="injection",
-            metadata={"note": SCRIPT, "link": LINK, "image": IMAGE, "word": LONG_WORD[:500]})
+            model=MINI,
+            training_file=training.id,
+            suffix="injection",
+            metadata={"note": SCRIPT, "link": LINK, "image": IMAGE, "word": LONG_WORD[:500]},
+        )
         go_to(page, "Jobs")
         expect(page.get_by_role("heading", name=job.id)).to_be_visible()
         expect(page.get_by_test_id("stAlert").filter(has_text="The job failed").first).to_be_visible(timeout=30_000)

@@ -36,8 +36,9 @@ from tests.factories import chat_jsonl
 MINI = "gpt-4o-mini-2024-07-18"
 APP_FILES = [ROOT / "dashboard.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "lib").rglob("*.py"))]
 # What a cached function must not touch: per-session state, keys, connections and clients.
-PER_USER = re.compile(r"session_state|\bss\b|api_key|\bkey\b|\bconn(ection)?\b|\bclient\b|secrets|cookies|headers",
-                      re.IGNORECASE)
+PER_USER = re.compile(
+    r"session_state|\bss\b|api_key|\bkey\b|\bconn(ection)?\b|\bclient\b|secrets|cookies|headers", re.IGNORECASE
+)
 
 
 # --------------------------------------------------------------------------- the cache_resource trap
@@ -143,8 +144,12 @@ class Person:
         self.html[label] = self.page.content()
 
     def markers(self) -> dict[str, str]:
-        found = {"file name": self.file_name, "suffix": self.suffix, "dataset text": self.marker,
-                 **{f"job {j}": j for j in self.jobs}}
+        found = {
+            "file name": self.file_name,
+            "suffix": self.suffix,
+            "dataset text": self.marker,
+            **{f"job {j}": j for j in self.jobs},
+        }
         if self.key:
             found["key"] = self.key
         return found
@@ -165,8 +170,9 @@ def test_three_people_on_one_server_see_only_their_own(browser, app_url, simulat
             for person in (alice, bob):  # a job each, made with their own key outside the app
                 sdk = openai.OpenAI(api_key=person.key, base_url=simulator.base_url, max_retries=0)
                 training = sdk.files.create(file=(person.file_name, person.content), purpose="fine-tune")
-                person.jobs.append(sdk.fine_tuning.jobs.create(model=MINI, training_file=training.id,
-                                                               suffix=person.suffix).id)
+                person.jobs.append(
+                    sdk.fine_tuning.jobs.create(model=MINI, training_file=training.id, suffix=person.suffix).id
+                )
             for label in ("Launch", "Jobs", "Dataset"):
                 for person in people:
                     person.look(label)

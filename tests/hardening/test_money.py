@@ -123,7 +123,8 @@ def test_a_create_slower_than_the_timeout_confirmed_again_makes_one_job(page, si
         started = time.perf_counter()
         dialog.get_by_role("button", name="Confirm and create the job").click()
         expect(page.get_by_text("did not answer in time while creating the job")).to_be_visible(
-            timeout=int((CALL_TIMEOUT_S + 15) * 1000))
+            timeout=int((CALL_TIMEOUT_S + 15) * 1000)
+        )
         case.figures["seconds"] = time.perf_counter() - started
         assert_no_exception(page)
         assert jobs_with(client, suffix) == []  # the first request is still being served

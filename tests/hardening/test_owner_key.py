@@ -29,8 +29,13 @@ from tests.hardening.listener import Listener
 PAGES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))
 OWNER_OPENAI = "sk-owner-openai-" + secrets.token_hex(12)
 OWNER_AZURE = "owner-azure-" + secrets.token_hex(16)
-POLICY_NAMES = ("TUNING_DESK_BACKENDS", "TUNING_DESK_OWNER_KEY_USERS", "TUNING_DESK_CUSTOM_URLS",
-                "TUNING_DESK_PRIVATE_URLS", "TUNING_DESK_LOCAL_VISITORS")
+POLICY_NAMES = (
+    "TUNING_DESK_BACKENDS",
+    "TUNING_DESK_OWNER_KEY_USERS",
+    "TUNING_DESK_CUSTOM_URLS",
+    "TUNING_DESK_PRIVATE_URLS",
+    "TUNING_DESK_LOCAL_VISITORS",
+)
 
 
 @pytest.fixture
@@ -60,8 +65,11 @@ def widget(at: AppTest, key: str):
 def visit_as_attacker(at: AppTest, listener: Listener) -> list[str]:
     """Type the listener's address wherever the sidebar offers a field, test, open every page."""
     typed = []
-    for key, value in (("_openai_base_url", listener.url), ("_azure_endpoint", listener.root_url),
-                       ("_custom_base_url", listener.url)):
+    for key, value in (
+        ("_openai_base_url", listener.url),
+        ("_azure_endpoint", listener.root_url),
+        ("_custom_base_url", listener.url),
+    ):
         box = widget(at, key)
         if box is not None:
             box.set_value(value)
@@ -96,8 +104,12 @@ def test_the_owner_key_never_reaches_a_visitors_address(sim, listener, monkeypat
                 at.secrets[name] = value
         at.session_state["backend"] = backend
         # What an old sidebar kept: the visitor's address in the session's settings.
-        for name, value in (("openai_base_url", listener.url), ("azure_endpoint", listener.root_url),
-                            ("custom_base_url", listener.url), ("openai_organization", "org-attacker")):
+        for name, value in (
+            ("openai_base_url", listener.url),
+            ("azure_endpoint", listener.root_url),
+            ("custom_base_url", listener.url),
+            ("openai_organization", "org-attacker"),
+        ):
             at.session_state[name] = value
         at.run()
         before = owner_key_calls(sim, key)
@@ -124,7 +136,9 @@ def test_a_remote_visitor_of_a_public_app_does_not_get_the_owners_key(sim, liste
         at.sidebar.selectbox(key="_backend").set_value("openai").run()
         before = owner_key_calls(sim, OWNER_OPENAI)
         visit_as_attacker(at, listener)
-        case.figures.update(calls=owner_key_calls(sim, OWNER_OPENAI) - before, left=len(listener.carrying(OWNER_OPENAI)))
+        case.figures.update(
+            calls=owner_key_calls(sim, OWNER_OPENAI) - before, left=len(listener.carrying(OWNER_OPENAI))
+        )
         assert owner_key_calls(sim, OWNER_OPENAI) == before and listener.carrying(OWNER_OPENAI) == []
         assert widget(at, "_openai_api_key") is not None  # asked for the visitor's own key instead
 
@@ -172,11 +186,24 @@ def test_a_remote_visitor_cannot_reach_private_addresses(listener, monkeypatch):
         reached = len(listener.requests)
         # every other kind of private address, as the app's rules for this visitor see it (no connection)
         rules = visitor_rules(VisitorSettings(is_local=False), Policy())
-        private = ["10.0.0.1", "172.16.5.4", "192.168.1.1", "100.64.0.1", "169.254.169.254", "fd00:ec2::254",
-                   "fe80::1", "fc00::1", "::ffff:10.0.0.1", "::ffff:127.0.0.1", "0.0.0.0", "224.0.0.1"]
+        private = [
+            "10.0.0.1",
+            "172.16.5.4",
+            "192.168.1.1",
+            "100.64.0.1",
+            "169.254.169.254",
+            "fd00:ec2::254",
+            "fe80::1",
+            "fc00::1",
+            "::ffff:10.0.0.1",
+            "::ffff:127.0.0.1",
+            "0.0.0.0",
+            "224.0.0.1",
+        ]
         table = {f"h{i}.example": [a] for i, a in enumerate(private)}
-        rules = outbound.Rules(allow_private=rules.allow_private, own_ports=rules.own_ports,
-                               resolver=lambda host, port: table[host])
+        rules = outbound.Rules(
+            allow_private=rules.allow_private, own_ports=rules.own_ports, resolver=lambda host, port: table[host]
+        )
         for host in table:
             with pytest.raises(outbound.OutboundRefused):
                 outbound.check_url(f"http://{host}/v1", rules)

@@ -45,8 +45,12 @@ def listener():
 
 def owner_server(simulator, tmp_path, **policy):
     secrets_toml = f'OPENAI_API_KEY = "{OWNER_KEY}"\nOPENAI_BASE_URL = "{simulator.base_url}"\n'
-    env = {"AZURE_OPENAI_API_KEY": AZURE_KEY, "AZURE_OPENAI_ENDPOINT": simulator.root_url,
-           "TUNING_DESK_SIMULATOR_URL": simulator.base_url, **policy}
+    env = {
+        "AZURE_OPENAI_API_KEY": AZURE_KEY,
+        "AZURE_OPENAI_ENDPOINT": simulator.root_url,
+        "TUNING_DESK_SIMULATOR_URL": simulator.base_url,
+        **policy,
+    }
     return start_streamlit(tmp_path, env, secrets_toml=secrets_toml)
 
 
@@ -57,14 +61,17 @@ def choose_backend(page, name: str) -> None:
 
 
 def test_a_local_browser_uses_the_owners_account_without_seeing_or_changing_its_address(
-        page, simulator, listener, tmp_path):
+    page, simulator, listener, tmp_path
+):
     proc, url, _ = owner_server(simulator, tmp_path)
     try:
         with figures.case("owner key", "browser, local visitor, secrets file and environment") as case:
             before = sum(1 for r in simulator.request_log if r["key_id"] in (key_id(OWNER_KEY), key_id(AZURE_KEY)))
             open_page(page, url)
             sidebar = page.get_by_test_id("stSidebar")
-            expect(sidebar.get_by_text("Using the key configured by the app owner, with the owner's settings")).to_be_visible()
+            expect(
+                sidebar.get_by_text("Using the key configured by the app owner, with the owner's settings")
+            ).to_be_visible()
             assert sidebar.get_by_role("textbox", name="Base URL").count() == 0
             assert simulator.base_url not in page.content()
             sidebar.get_by_role("button", name="Test connection").click()
@@ -85,8 +92,9 @@ def test_a_local_browser_uses_the_owners_account_without_seeing_or_changing_its_
             wait_for_app_run(page)
             sidebar.get_by_role("button", name="Test connection").click()
             expect(sidebar.get_by_text("Enter an API key")).to_be_visible()
-            used = sum(1 for r in simulator.request_log
-                       if r["key_id"] in (key_id(OWNER_KEY), key_id(AZURE_KEY))) - before
+            used = (
+                sum(1 for r in simulator.request_log if r["key_id"] in (key_id(OWNER_KEY), key_id(AZURE_KEY))) - before
+            )
             stolen = len(listener.carrying(OWNER_KEY)) + len(listener.carrying(AZURE_KEY))
             case.figures.update(calls=used + stolen, left=stolen)
             assert stolen == 0 and used > 0 and listener.requests == []
@@ -125,8 +133,9 @@ def test_a_remote_browser_brings_its_own_key_and_reaches_no_private_address(page
 def test_a_browser_behind_a_proxy_is_remote(browser, simulator, listener, tmp_path):
     """Default policy; the browser's requests carry a proxy's X-Forwarded-For: not local any more."""
     proc, url, _ = owner_server(simulator, tmp_path)
-    context = browser.new_context(viewport={"width": 1400, "height": 1000},
-                                  extra_http_headers={"X-Forwarded-For": "203.0.113.9"})
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 1000}, extra_http_headers={"X-Forwarded-For": "203.0.113.9"}
+    )
     context.set_default_timeout(30_000)
     try:
         with figures.case("owner key", "browser behind a proxy (X-Forwarded-For)") as case:

@@ -41,8 +41,7 @@ pytestmark = pytest.mark.e2e
 OWNER_KEY = "sk-owner-secretsfile-" + secrets.token_hex(12)
 AZURE_KEY = "azure-env-" + secrets.token_hex(16)
 PASTED_KEY = "sk-pasted-sidebar-" + secrets.token_hex(12)
-KEYS = {"owner key (secrets file)": OWNER_KEY, "Azure key (environment)": AZURE_KEY,
-        "pasted key (sidebar)": PASTED_KEY}
+KEYS = {"owner key (secrets file)": OWNER_KEY, "Azure key (environment)": AZURE_KEY, "pasted key (sidebar)": PASTED_KEY}
 
 
 def needles() -> dict[str, str]:
@@ -101,12 +100,23 @@ def keyed_server(simulator, tmp_path):
     home.mkdir()
     temp.mkdir()
     secrets_toml = f'OPENAI_API_KEY = "{OWNER_KEY}"\nOPENAI_BASE_URL = "{simulator.base_url}"\n'
-    env = {"AZURE_OPENAI_API_KEY": AZURE_KEY, "AZURE_OPENAI_ENDPOINT": simulator.root_url, "HOME": str(home),
-           "TMPDIR": str(temp), "TUNING_DESK_SIMULATOR_URL": simulator.base_url}
+    env = {
+        "AZURE_OPENAI_API_KEY": AZURE_KEY,
+        "AZURE_OPENAI_ENDPOINT": simulator.root_url,
+        "HOME": str(home),
+        "TMPDIR": str(temp),
+        "TUNING_DESK_SIMULATOR_URL": simulator.base_url,
+    }
     before = snapshot(ROOT)
     proc, url, log_path = start_streamlit(tmp_path, env, secrets_toml=secrets_toml)
-    server = {"url": url, "log": log_path, "proc": proc, "dirs": (home, temp), "before": before,
-              "secrets_file": tmp_path / "secrets.toml"}
+    server = {
+        "url": url,
+        "log": log_path,
+        "proc": proc,
+        "dirs": (home, temp),
+        "before": before,
+        "secrets_file": tmp_path / "secrets.toml",
+    }
     yield server
     if proc.poll() is None:
         proc.terminate()
@@ -171,13 +181,18 @@ def test_owner_env_and_pasted_keys_leak_nowhere(browser, simulator, keyed_server
             page = context.new_page()
             connect_custom(page, url, simulator.base_url, PASTED_KEY)
             masked = f"{PASTED_KEY[:8]}****{PASTED_KEY[-4:]}"
-            simulator.add_fault(401, method="GET", path="/models",
-                                message=f"Incorrect API key provided: {masked}. You can find your API key at ...")
+            simulator.add_fault(
+                401,
+                method="GET",
+                path="/models",
+                message=f"Incorrect API key provided: {masked}. You can find your API key at ...",
+            )
             page.get_by_test_id("stSidebar").get_by_role("button", name="Test connection").click()
             expect(page.get_by_text("The API key was rejected (401)")).to_be_visible()
             pages["pasted: Home, 401"] = page.content()
-            simulator.add_fault(404, method="GET", path="/fine_tuning/jobs", times=2,
-                                message=f"No jobs for key {PASTED_KEY} ({masked})")
+            simulator.add_fault(
+                404, method="GET", path="/fine_tuning/jobs", times=2, message=f"No jobs for key {PASTED_KEY} ({masked})"
+            )
             go_to(page, "Jobs")
             expect(page.get_by_text("Not found (404)")).to_be_visible()
             pages["pasted: Jobs, 404"] = page.content()
@@ -214,8 +229,10 @@ def test_owner_env_and_pasted_keys_leak_nowhere(browser, simulator, keyed_server
         assert not scan.leaks, scan.leaks
         control = Scan()  # the search does find a key where there is one: the secrets file given to the server
         control.file(keyed_server["secrets_file"], "secrets file")
-        assert control.leaks == ["owner key (secrets file) in secrets file",
-                                 "owner key (secrets file), middle part in secrets file"]
+        assert control.leaks == [
+            "owner key (secrets file) in secrets file",
+            "owner key (secrets file), middle part in secrets file",
+        ]
 
 
 def test_error_details_are_hidden_from_users(browser, tmp_path):
@@ -230,7 +247,8 @@ def test_error_details_are_hidden_from_users(browser, tmp_path):
         (app_dir / "dashboard.py").write_text(
             "import streamlit as st\n"
             "st.title('Raiser')\n"
-            f"raise RuntimeError('the SDK said: Incorrect API key provided: {PASTED_KEY}')\n")
+            f"raise RuntimeError('the SDK said: Incorrect API key provided: {PASTED_KEY}')\n"
+        )
         proc, url, log_path = start_streamlit(app_dir, {}, cwd=app_dir)
         try:
             context = browser.new_context()
