@@ -148,7 +148,7 @@ def test_hostile_text_is_inert_and_readable_everywhere(page, app_url, simulator,
         wait_for_app_run(page)
         expect(page.get_by_role("link", name="Continue to Launch")).to_be_visible()
         assert_inert(page)
-        go_to(page, "dashboard")
+        go_to(page, "Home")
         assert_inert(page, FILE_NAME.removesuffix(".jsonl"))
 
     with figures.case("injection", "Launch: file names and the problems that block it"):
