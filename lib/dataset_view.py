@@ -2,88 +2,44 @@
 
 The page is a story (read state, call ``lib``, draw); this module holds the
 small decisions in between: the verdict sentence, the size guide, the problems
-table and its counts, duplicate and overlap tables, the bundled samples, and
-the chat-bubble data of one example. Nothing here imports Streamlit, so all of
-it is tested with plain pytest.
+table and its counts, duplicate and overlap tables, the captions of cleaning
+and splitting. Nothing here imports Streamlit, so all of it is tested with
+plain pytest. The bundled samples (:mod:`lib.bundled_samples`) and one
+example's raw line and chat bubbles (:mod:`lib.example_view`) have modules of
+their own; their names are importable from here too.
 
-Dataset text is user input. Nothing here builds HTML; bubble text is returned
-as plain text for ``st.text`` and tool calls as JSON for ``st.code``.
+Dataset text is user input. Nothing here builds HTML.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
-from array import array
 from collections import Counter
-from dataclasses import dataclass
-from pathlib import Path
 
+from lib.bundled_samples import SAMPLES as SAMPLES
+from lib.bundled_samples import SAMPLES_BY_KEY as SAMPLES_BY_KEY
+from lib.bundled_samples import SAMPLES_DIR as SAMPLES_DIR
+from lib.bundled_samples import Sample as Sample
+from lib.bundled_samples import load_sample as load_sample
+from lib.catalog import Catalog, ModelInfo
 from lib.costs import usd, usd_per_1m, usd_price
 from lib.display import human_size
-from lib.catalog import Catalog, ModelInfo
+from lib.example_view import MAX_BUBBLE_CHARS as MAX_BUBBLE_CHARS
+from lib.example_view import MAX_RAW_CHARS as MAX_RAW_CHARS
+from lib.example_view import Bubble as Bubble
+from lib.example_view import LineIndex
+from lib.example_view import bubbles as bubbles
 from lib.jobspec import FORMAT_DESCRIPTIONS
 from lib.memo import SharedCache
 
-SAMPLES_DIR = Path(__file__).resolve().parents[1] / "samples"
-
-# One bubble shows at most this much text: a 10 MB line must not freeze the browser.
-MAX_BUBBLE_CHARS = 20_000
-# The raw-line view and table previews are cut shorter still.
-MAX_RAW_CHARS = 5_000
 PREVIEW_CHARS = 90
 # Tables list at most this many rows; the counts above them always cover everything.
 MAX_TABLE_ROWS = 5_000
 
-
-# --------------------------------------------------------------------------- samples
-@dataclass(frozen=True)
-class Sample:
-    """A dataset shipped in ``samples/`` for visitors without a file of their own."""
-
-    key: str
-    label: str
-    description: str
-    training: str
-    validation: str | None = None
-
-
-SAMPLES = (
-    Sample("support_chat", "Support chat: clean (96 examples + validation file)",
-           "Customer-support conversations of a fictional bike shop with a shared system prompt; "
-           "a 24-example validation file comes with it.",
-           "support_chat.jsonl", "support_chat_valid.jsonl"),
-    Sample("support_chat_faulty", "Support chat with a dozen typical faults",
-           "The same conversations with the mistakes real files have: a cut-off line, a blank line, "
-           "a missing answer, a bad role, weight 2, a duplicate, null content and more. Its validation "
-           "file shares two examples with it.",
-           "support_chat_faulty.jsonl", "support_chat_faulty_valid.jsonl"),
-    Sample("support_dpo", "Support DPO pairs (30 preference pairs)",
-           "Preferred and non-preferred answers to the same questions, for direct preference optimization.",
-           "support_dpo.jsonl"),
-    Sample("support_tools", "Support with tool calls (40 examples)",
-           "Conversations where the assistant looks up orders, checks stock and starts returns through tools.",
-           "support_tools.jsonl"),
-)  # fmt: skip
-SAMPLES_BY_KEY = {s.key: s for s in SAMPLES}
-
 # Validator reports shared between sessions (the same sample or file checked by several visitors),
 # bounded by the bytes of the files they came from (lib/memo.py).
 SHARED_REPORTS = SharedCache()
-
-
-def load_sample(key: str) -> tuple[tuple[str, bytes], tuple[str, bytes] | None]:
-    """((name, bytes) of the training file, (name, bytes) of its validation file or None).
-
-    Raises ``KeyError`` for an unknown key.
-    """
-    sample = SAMPLES_BY_KEY[key]
-    training = (sample.training, (SAMPLES_DIR / sample.training).read_bytes())
-    validation = None
-    if sample.validation:
-        validation = (sample.validation, (SAMPLES_DIR / sample.validation).read_bytes())
-    return training, validation
 
 
 # --------------------------------------------------------------------------- inputs
@@ -325,42 +281,6 @@ def findings_on_line(report, line: int) -> list:
 
 
 # --------------------------------------------------------------------------- duplicates and overlap
-class LineIndex:
-    """Random access to the physical lines of a JSONL file held in memory (built once, O(lines))."""
-
-    def __init__(self, data: bytes):
-        self.data = data
-        starts = array("q", [0])  # 8 bytes a line (a list of ints took about 36)
-        find = data.find
-        pos = find(b"\n")
-        while pos != -1:
-            starts.append(pos + 1)
-            pos = find(b"\n", pos + 1)
-        if data.endswith(b"\n"):
-            starts.pop()  # a final newline does not start a line
-        if not data:
-            starts = array("q")
-        self.starts = starts
-
-    def __len__(self) -> int:
-        return len(self.starts)
-
-    def raw(self, line: int) -> bytes:
-        """The bytes of 1-based ``line`` without its newline (b'' outside the file)."""
-        if not 1 <= line <= len(self.starts):
-            return b""
-        start = self.starts[line - 1]
-        end = self.data.find(b"\n", start)
-        return self.data[start:] if end == -1 else self.data[start:end]
-
-    def text(self, line: int, limit: int = MAX_RAW_CHARS) -> tuple[str, int]:
-        """(decoded text of ``line`` cut to ``limit`` characters, number of characters cut off)."""
-        text = self.raw(line).decode("utf-8", errors="replace").rstrip("\r")
-        if len(text) > limit:
-            return text[:limit], len(text) - limit
-        return text, 0
-
-
 def _preview(index: LineIndex, line: int) -> str:
     """The first user (or input) text of an example, one line, for tables."""
     from lib.validate import conversation, read_example
@@ -392,92 +312,6 @@ def overlap_rows(report, data: bytes, index: LineIndex | None = None) -> list[di
 
 
 # --------------------------------------------------------------------------- example viewer
-@dataclass(frozen=True)
-class Bubble:
-    """One chat bubble: ``role`` for ``st.chat_message``, an icon, a caption and plain text."""
-
-    role: str  # "user" | "assistant" | any other name (system, tool, ...)
-    avatar: str | None
-    caption: str
-    text: str
-    code: str = ""  # JSON of tool calls, shown with st.code
-    cut_chars: int = 0  # characters not shown (text over MAX_BUBBLE_CHARS)
-    side: str = ""  # "" | "preferred" | "non_preferred" (DPO answers)
-
-
-_AVATARS = {
-    "system": ":material/settings:",
-    "developer": ":material/code:",
-    "tool": ":material/build:",
-    "function": ":material/build:",
-}
-
-
-def bubbles(example: dict | None) -> list[Bubble]:
-    """Chat bubbles of a parsed example (any format) from :func:`lib.validate.conversation`."""
-    from lib.validate import conversation
-
-    if example is None:
-        return []
-    out = []
-    for b in conversation(example):
-        role = str(b.get("role") or "unknown")
-        notes = [role]
-        if b.get("name"):
-            notes.append(f"name {b['name']}")
-        if "weight" in b:
-            weight = b["weight"]
-            notes.append(
-                "weight 0: not trained"
-                if weight == 0
-                else "weight 1: trained"
-                if weight == 1
-                else f"weight {json.dumps(weight)}: invalid"
-            )
-        if b.get("tool_call_id"):
-            notes.append(f"result of {b['tool_call_id']}")
-        if b.get("images"):
-            notes.append(f"{b['images']} image{'s' if b['images'] != 1 else ''} (not loaded)")
-        side = b.get("preference") or ""
-        if side == "preferred":
-            notes.append("preferred answer")
-        elif side == "non_preferred":
-            notes.append("non-preferred answer")
-        text = b.get("text") or ""
-        cut = 0
-        if len(text) > MAX_BUBBLE_CHARS:
-            text, cut = text[:MAX_BUBBLE_CHARS], len(text) - MAX_BUBBLE_CHARS
-        code = ""
-        if b.get("tool_calls"):
-            code = json.dumps([_readable_call(c) for c in b["tool_calls"]], ensure_ascii=False, indent=2)
-            notes.append("calls " + ", ".join(str(c.get("name")) for c in b["tool_calls"]))
-            if len(code) > MAX_BUBBLE_CHARS:
-                code = code[:MAX_BUBBLE_CHARS] + "\n…"
-        if role in ("user", "assistant"):
-            chat_role, avatar = role, None
-        else:
-            chat_role, avatar = role, _AVATARS.get(role, ":material/help:")
-        out.append(Bubble(chat_role, avatar, " · ".join(notes), text, code, cut, side))
-    return out
-
-
-def _readable_call(call: dict) -> dict:
-    """A tool call with its ``arguments`` string shown as the object it encodes.
-
-    Only a string that decodes to an object is unpacked: a double-encoded
-    string (a real fault) or broken JSON stays exactly as written.
-    """
-    arguments = call.get("arguments")
-    if isinstance(arguments, str):
-        try:
-            decoded = json.loads(arguments)
-        except ValueError:
-            decoded = None
-        if isinstance(decoded, dict):
-            return {**call, "arguments": decoded}
-    return call
-
-
 def viewer_lines(report) -> list[int]:
     """Lines worth jumping to in the example viewer: those with findings, in order, then none."""
     lines = sorted({f.line for f in report.findings() if f.line is not None})
