@@ -20,3 +20,16 @@ COLORS = {
 # Built once: a template given by name is looked up and copied for every figure (about a fifth
 # of a second per page run on the Costs page), the object is only validated.
 TEMPLATE = pio.templates["plotly_white"]
+
+
+def titled_layout(fig, title: str, *, height: int = 420, **more):
+    """``fig`` in the product's look: its template, ``title`` at the top left, ``height`` pixels high and
+    narrow margins; ``more`` are further ``update_layout`` settings (hover mode, legend)."""
+    fig.update_layout(
+        template=TEMPLATE,
+        title=dict(text=title, x=0, xanchor="left"),
+        height=height,
+        margin=dict(l=10, r=10, t=60, b=10),
+        **more,
+    )
+    return fig

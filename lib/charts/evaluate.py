@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from lib.charts import COLORS, TEMPLATE
+from lib.charts import COLORS, titled_layout
 
 SCORE_LABELS = {
     "exact_match": "Exact match",
@@ -36,14 +36,7 @@ def candidate_color(index: int) -> str:
 
 
 def _layout(fig: go.Figure, title: str, *, height: int = 420) -> go.Figure:
-    fig.update_layout(
-        template=TEMPLATE,
-        title=dict(text=title, x=0, xanchor="left"),
-        height=height,
-        margin=dict(l=10, r=10, t=60, b=10),
-        showlegend=False,
-    )
-    return fig
+    return titled_layout(fig, title, height=height, showlegend=False)
 
 
 def score_cost_figure(document: dict, score: str = "exact_match", *, simulated: bool = False) -> go.Figure:
@@ -60,45 +53,10 @@ def score_cost_figure(document: dict, score: str = "exact_match", *, simulated: 
     for index, cand in enumerate(document.get("candidates") or []):
         value = (cand.get("scores") or {}).get(score)
         cost = cand.get("cost_per_1k_calls_usd")
-        label = plain(cand["label"])
         if value is None or cost is None:
-            left_out.append(label)
+            left_out.append(plain(cand["label"]))
             continue
-        interval = (cand.get("ci95") or {}).get(score)
-        error_y = None
-        if interval and interval[0] is not None and interval[1] is not None:
-            error_y = dict(
-                type="data",
-                symmetric=False,
-                array=[interval[1] - value],
-                arrayminus=[value - interval[0]],
-                thickness=1.5,
-                width=6,
-            )
-        baseline = index == 0
-        fig.add_trace(
-            go.Scatter(
-                x=[cost],
-                y=[value],
-                mode="markers+text",
-                name=label,
-                text=[label],
-                # labels of points in the right half grow leftwards, so long names stay inside the plot
-                textposition="top left" if widest and cost > widest / 2 else "top right",
-                error_y=error_y,
-                marker=dict(
-                    size=16 if baseline else 13,
-                    symbol="diamond" if baseline else "circle",
-                    color=candidate_color(index),
-                    line=dict(width=1, color="white"),
-                ),
-                hovertemplate=(
-                    f"<b>%{{text}}</b>{' (baseline)' if baseline else ''}<br>"
-                    f"{SCORE_LABELS.get(score, score)}: %{{y:.1%}}<br>"
-                    "Cost per 1,000 calls: $%{x:,.4f}<extra></extra>"
-                ),
-            )
-        )
+        fig.add_trace(_candidate_point(cand, index, score, value, cost, widest))
     title = f"{SCORE_LABELS.get(score, score)} vs cost per 1,000 calls"
     if simulated:
         title += " (simulated)"
@@ -110,17 +68,7 @@ def score_cost_figure(document: dict, score: str = "exact_match", *, simulated: 
     )
     fig.update_yaxes(title_text=SCORE_LABELS.get(score, score), range=[-0.05, 1.1], tickformat=".0%")
     if left_out:
-        fig.add_annotation(
-            text="Not placed (no price or no score): " + ", ".join(left_out),
-            showarrow=False,
-            xref="paper",
-            yref="paper",
-            x=0,
-            y=-0.02,
-            xanchor="left",
-            yanchor="top",
-            font=dict(size=11, color=COLORS["base"]),
-        )
+        _note_left_out(fig, left_out)
     if not fig.data:
         fig.add_annotation(
             text="No candidate has both a score and a price yet.",
@@ -131,6 +79,62 @@ def score_cost_figure(document: dict, score: str = "exact_match", *, simulated: 
             y=0.5,
         )
     return fig
+
+
+def _candidate_point(cand: dict, index: int, score: str, value: float, cost: float, widest: float) -> go.Scatter:
+    """One candidate's point at (cost, score) with its label, its 95% interval as an error bar, and its hover."""
+    label = plain(cand["label"])
+    baseline = index == 0
+    return go.Scatter(
+        x=[cost],
+        y=[value],
+        mode="markers+text",
+        name=label,
+        text=[label],
+        # labels of points in the right half grow leftwards, so long names stay inside the plot
+        textposition="top left" if widest and cost > widest / 2 else "top right",
+        error_y=_interval_bar((cand.get("ci95") or {}).get(score), value),
+        marker=dict(
+            size=16 if baseline else 13,
+            symbol="diamond" if baseline else "circle",
+            color=candidate_color(index),
+            line=dict(width=1, color="white"),
+        ),
+        hovertemplate=(
+            f"<b>%{{text}}</b>{' (baseline)' if baseline else ''}<br>"
+            f"{SCORE_LABELS.get(score, score)}: %{{y:.1%}}<br>"
+            "Cost per 1,000 calls: $%{x:,.4f}<extra></extra>"
+        ),
+    )
+
+
+def _interval_bar(interval, value: float) -> dict | None:
+    """The error bar of a 95% interval ``[low, high]`` around ``value``; None without a whole interval."""
+    if not (interval and interval[0] is not None and interval[1] is not None):
+        return None
+    return dict(
+        type="data",
+        symmetric=False,
+        array=[interval[1] - value],
+        arrayminus=[value - interval[0]],
+        thickness=1.5,
+        width=6,
+    )
+
+
+def _note_left_out(fig: go.Figure, left_out: list[str]) -> None:
+    """The candidates not placed (no price or no score), named under the plot."""
+    fig.add_annotation(
+        text="Not placed (no price or no score): " + ", ".join(left_out),
+        showarrow=False,
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=-0.02,
+        xanchor="left",
+        yanchor="top",
+        font=dict(size=11, color=COLORS["base"]),
+    )
 
 
 def similarity_figure(rows: list[dict], labels: list[str], *, simulated: bool = False) -> go.Figure:
