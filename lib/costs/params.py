@@ -12,7 +12,7 @@ from lib.costs.azure import hosting_hours_per_month
 from lib.costs.inputs import CostInputError, input_bounds
 from lib.costs.projection import Projection
 from lib.costs.scenario import Scenario
-from lib.costs.training import _exact
+from lib.costs.training import exact_fraction
 
 from lib import catalog as catalog_lib
 
@@ -61,7 +61,7 @@ def scenario_to_params(s: Scenario) -> dict[str, str]:
         elif name in _TEXT_FIELDS:
             params[param] = value
         elif name in _PERCENT_FIELDS:
-            params[param] = _param_number(float(_exact(value) * 100))
+            params[param] = _param_number(float(exact_fraction(value) * 100))
         else:
             params[param] = _param_number(value)
     for key, value in s.price_overrides.items():

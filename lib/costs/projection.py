@@ -14,7 +14,7 @@ from lib.costs.inputs import BACKENDS, MAX_CALLS_PER_MONTH, MAX_HORIZON_MONTHS, 
 from lib.costs.money import calls_text, usd
 from lib.costs.prices import PRICE_KEYS, Dated, PriceSheet, price_sheet, resolve_model, shutdown_for
 from lib.costs.scenario import Scenario
-from lib.costs.training import CallCost, TrainingCost, _exact, call_cost, training_cost
+from lib.costs.training import CallCost, TrainingCost, exact_fraction, call_cost, training_cost
 
 
 def add_months(start: dt.date, months: int) -> dt.date:
@@ -40,7 +40,7 @@ def months_between(start: dt.date, end: dt.date) -> Fraction:
 
 def date_after_months(start: dt.date, months: Fraction | float) -> dt.date:
     """The first date by which ``months`` calendar months have passed since ``start``."""
-    months = _exact(months)
+    months = exact_fraction(months)
     whole = math.floor(months)
     month_start, month_end = add_months(start, whole), add_months(start, whole + 1)
     return month_start + dt.timedelta(days=math.ceil((months - whole) * (month_end - month_start).days))
@@ -152,12 +152,7 @@ def project(scenario: Scenario) -> Projection:
     sheet = price_sheet(info, scenario.price_overrides, scenario.backend)
     start = scenario.start_date
     shutdown = scenario.shutdown_date
-    if shutdown is not None and start >= shutdown:
-        raise CostInputError(
-            f"{info.label} shuts down on {shutdown:%Y-%m-%d} on {BACKENDS[scenario.backend]} (its fine-tunes stop "
-            f"answering), on or before your start date {start:%Y-%m-%d}; pick an earlier start date or another "
-            "model."
-        )
+    _check_starts_before_shutdown(scenario, info.label)
     training = training_cost(
         scenario.billed_tokens_per_epoch, scenario.epochs, sheet.value("training"), scenario.examples, scenario.method
     )
@@ -173,25 +168,10 @@ def project(scenario: Scenario) -> Projection:
     net_by_shutdown = months_between(start, shutdown) * monthly_margin - training.exact_cost if shutdown else None
     hosting_needs = math.ceil(hosting / saving) if hosting > 0 and saving > 0 else None
 
-    exact_calls = break_even_calls = break_even_date = None
-    if saving <= 0:
-        outcome = Outcome.NEVER
-    elif monthly_margin <= 0:
-        outcome = Outcome.HOSTING
-    else:
-        months_needed = training.exact_cost / monthly_margin
-        exact_calls = scenario.calls_per_month * months_needed
-        break_even_calls = math.ceil(exact_calls)
-        # No date arithmetic past the furthest anyone plans: such a break-even is "never" in practice.
-        # (Comparing months, not dates: the break-even date is the first day those months have passed.)
-        if months_needed <= MAX_HORIZON_MONTHS:
-            break_even_date = date_after_months(start, months_needed)
-        if shutdown is not None and months_needed > months_between(start, shutdown):
-            outcome = Outcome.AFTER_SHUTDOWN
-        elif months_needed > months_by_horizon:
-            outcome = Outcome.NOT_BY_HORIZON
-        else:
-            outcome = Outcome.PAYS_OFF
+    outcome, exact_calls, break_even_date = _break_even(
+        scenario, training.exact_cost, saving, monthly_margin, months_by_horizon
+    )
+    break_even_calls = None if exact_calls is None else math.ceil(exact_calls)
     return Projection(
         model_id=info.id,
         model_label=info.label,
@@ -217,6 +197,48 @@ def project(scenario: Scenario) -> Projection:
         net_saving_by_shutdown=None if net_by_shutdown is None else float(net_by_shutdown),
         exact_hosting_per_month=hosting,
     )
+
+
+def _check_starts_before_shutdown(scenario: Scenario, model_label: str) -> None:
+    """CostInputError when the model shuts down on or before the scenario's start date."""
+    start, shutdown = scenario.start_date, scenario.shutdown_date
+    if shutdown is not None and start >= shutdown:
+        raise CostInputError(
+            f"{model_label} shuts down on {shutdown:%Y-%m-%d} on {BACKENDS[scenario.backend]} (its fine-tunes stop "
+            f"answering), on or before your start date {start:%Y-%m-%d}; pick an earlier start date or another "
+            "model."
+        )
+
+
+def _break_even(
+    scenario: Scenario,
+    training_cost_usd: Fraction,
+    saving: Fraction,
+    monthly_margin: Fraction,
+    months_by_horizon: Fraction,
+) -> tuple[Outcome, Fraction | None, dt.date | None]:
+    """(outcome, exact calls to break even, break-even date) of a scenario whose calls save ``saving`` each and
+    add ``monthly_margin`` a month towards the training; the calls and date are None when it never comes
+    (the date also when it would come more than :data:`MAX_HORIZON_MONTHS` after the start)."""
+    if saving <= 0:
+        return Outcome.NEVER, None, None
+    if monthly_margin <= 0:
+        return Outcome.HOSTING, None, None
+    start, shutdown = scenario.start_date, scenario.shutdown_date
+    months_needed = training_cost_usd / monthly_margin
+    exact_calls = scenario.calls_per_month * months_needed
+    break_even_date = None
+    # No date arithmetic past the furthest anyone plans: such a break-even is "never" in practice.
+    # (Comparing months, not dates: the break-even date is the first day those months have passed.)
+    if months_needed <= MAX_HORIZON_MONTHS:
+        break_even_date = date_after_months(start, months_needed)
+    if shutdown is not None and months_needed > months_between(start, shutdown):
+        outcome = Outcome.AFTER_SHUTDOWN
+    elif months_needed > months_by_horizon:
+        outcome = Outcome.NOT_BY_HORIZON
+    else:
+        outcome = Outcome.PAYS_OFF
+    return outcome, exact_calls, break_even_date
 
 
 def hosting_text(p: Projection) -> str:
@@ -392,8 +414,10 @@ def pay_off_thresholds(scenario: Scenario) -> Thresholds:
     sheet = p.prices
     cached_price = sheet.value("fine_tuned_cached_input")
     cached_price = sheet.value("fine_tuned_input") if cached_price is None else cached_price
-    share = _exact(scenario.fine_tuned_cached_share)
-    per_token = ((1 - share) * _exact(sheet.value("fine_tuned_input")) + share * _exact(cached_price)) / MILLION
+    share = exact_fraction(scenario.fine_tuned_cached_share)
+    per_token = (
+        (1 - share) * exact_fraction(sheet.value("fine_tuned_input")) + share * exact_fraction(cached_price)
+    ) / MILLION
     needed_saving = (training / months + hosting) / scenario.calls_per_month
     saving_if_no_tokens_saved = saving - scenario.tokens_saved_per_call * per_token
     if per_token == 0:

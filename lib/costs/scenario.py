@@ -17,7 +17,7 @@ from lib.costs.inputs import (
     input_bounds,
 )
 from lib.costs.prices import check_price_overrides, resolve_model, shutdown_for
-from lib.costs.training import _exact
+from lib.costs.training import exact_fraction
 
 from lib import catalog as catalog_lib
 from lib import jobspec, tokens
@@ -99,7 +99,12 @@ class Scenario:
         prorated by the hours a day it stays up); zero off Azure."""
         if self.backend != "azure":
             return Fraction(0)
-        return _exact(self.hosting_usd_per_hour) * hosting_hours_per_month() * _exact(self.hosting_hours_per_day) / 24
+        return (
+            exact_fraction(self.hosting_usd_per_hour)
+            * hosting_hours_per_month()
+            * exact_fraction(self.hosting_hours_per_day)
+            / 24
+        )
 
     @property
     def base_input_tokens(self) -> int:

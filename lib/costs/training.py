@@ -11,27 +11,31 @@ from lib.costs.inputs import DPO_BILLING_NOTE, MAX_PRICE_PER_1M, MILLION, Bound,
 from lib import catalog as catalog_lib
 
 
-def _exact(value: float | int | Fraction) -> Fraction:
-    # str() of a float is its shortest repr, so 0.15 becomes exactly 3/20.
+def exact_fraction(value: float | int | Fraction) -> Fraction:
+    """``value`` as an exact fraction, a float taken as the decimal it prints as (``0.15`` is exactly 3/20, not the
+    binary float nearest to it), so that money adds up to the cent however often it is multiplied."""
+    # str() of a float is its shortest repr.
     return value if isinstance(value, Fraction) else Fraction(str(value))
 
 
 def _check_count(name: str, value: object) -> Fraction:
     """A token count as an exact number: finite and not negative, or ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, Fraction)):
-        raise CostInputError(f"{name} must be a number of tokens, not {value!r}.")
-    if not math.isfinite(value) or value < 0:
-        raise CostInputError(f"{name} must be a finite number of tokens, zero or more, not {value}.")
-    return _exact(value)
+    return _exact_non_negative(name, value, "a number of tokens", "a finite number of tokens")
 
 
 def _check_price(name: str, value: object) -> Fraction:
     """A price per 1M tokens: finite and not negative, or ValueError naming ``name``."""
+    return _exact_non_negative(name, value, "a price in USD per 1M tokens", "a finite price")
+
+
+def _exact_non_negative(name: str, value: object, kind: str, finite_kind: str) -> Fraction:
+    """``value`` as an exact number when it is a finite number, zero or more; else a CostInputError saying that
+    ``name`` must be ``kind`` (a number at all) or ``finite_kind`` (finite, zero or more)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, Fraction)):
-        raise CostInputError(f"{name} must be a price in USD per 1M tokens, not {value!r}.")
+        raise CostInputError(f"{name} must be {kind}, not {value!r}.")
     if not math.isfinite(value) or value < 0:
-        raise CostInputError(f"{name} must be a finite price, zero or more, not {value}.")
-    return _exact(value)
+        raise CostInputError(f"{name} must be {finite_kind}, zero or more, not {value}.")
+    return exact_fraction(value)
 
 
 def training_charge_usd(trained_tokens: float, price_per_1m: float) -> float:
@@ -151,7 +155,7 @@ def call_cost(
         or not 0 <= cached_share <= 1
     ):
         raise CostInputError(f"cached_share must be a fraction from 0 to 1, not {cached_share!r}.")
-    share = _exact(cached_share)
+    share = exact_fraction(cached_share)
     cached_tokens = inputs * share
     cost = ((inputs - cached_tokens) * input_price + cached_tokens * cached_price + outputs * output_price) / MILLION
     return CallCost(input_tokens, float(cached_tokens), output_tokens, float(cost), cost)
