@@ -245,77 +245,65 @@ def _is_number(value: Any) -> bool:
 def _check_model(params: dict, today: dt.date, errors: list[ParamError], calendar: str = "openai"):
     """The catalog entry of the requested model, or None after recording why not."""
     model = params.get("model")
+    info = None
+    problem = _model_name_problem(model, calendar)
+    if problem is None:
+        try:
+            info = load_catalog().resolve(model)
+        except UnknownModelError:
+            problem = _model_unavailable(f"Model {model} is not available for fine-tuning or does not exist.")
+        else:
+            problem = _model_training_problem(model, info, today, calendar)
+    if problem is not None:
+        errors.append(problem)
+        return None
+    return info
+
+
+def _model_unavailable(message: str) -> ParamError:
+    return ParamError("model", message, "model_not_available")
+
+
+def _model_name_problem(model, calendar: str) -> ParamError | None:
+    """Why ``model`` is not a model name the API takes (missing, not text, a malformed fine-tuned name), or None."""
     if model is None:
-        errors.append(ParamError("model", "Missing required parameter: 'model'.", "missing_required_parameter"))
-        return None
+        return ParamError("model", "Missing required parameter: 'model'.", "missing_required_parameter")
     if not isinstance(model, str) or not model.strip():
-        errors.append(ParamError("model", "'model' must be a model name such as gpt-4o-mini-2024-07-18."))
-        return None
+        return ParamError("model", "'model' must be a model name such as gpt-4o-mini-2024-07-18.")
     if model.startswith("ft:"):
         parts = model.split(":")
         ckpt = len(parts) == 6 and re.fullmatch(r"ckpt-step-\d+", parts[5])
         if not (len(parts) == 5 or ckpt) or not parts[1] or not parts[4]:
-            errors.append(
-                ParamError(
-                    "model",
-                    f"Model {model} is not a fine-tuned model name; expected ft:<base>:<org>:<suffix>:<id>.",
-                    "model_not_available",
-                )
+            return _model_unavailable(
+                f"Model {model} is not a fine-tuned model name; expected ft:<base>:<org>:<suffix>:<id>."
             )
-            return None
     if (
         calendar == "azure"
         and is_fine_tuned_name(model)
         and not model.startswith("ft:")
         and not AZURE_FINE_TUNED_PATTERN.match(model.split(":", 1)[0])
     ):
-        errors.append(
-            ParamError(
-                "model",
-                f"Model {model} is not a fine-tuned model name; expected <base>.ft-<32 hex digits>.",
-                "model_not_available",
-            )
-        )
-        return None
-    try:
-        info = load_catalog().resolve(model)
-    except UnknownModelError:
-        errors.append(
-            ParamError(
-                "model", f"Model {model} is not available for fine-tuning or does not exist.", "model_not_available"
-            )
-        )
-        return None
+        return _model_unavailable(f"Model {model} is not a fine-tuned model name; expected <base>.ft-<32 hex digits>.")
+    return None
+
+
+def _model_training_problem(model: str, info: ModelInfo, today: dt.date, calendar: str) -> ParamError | None:
+    """Why a job can't train ``info`` on ``today`` on ``calendar`` (not fine-tunable, not listed, retired, training
+    ended), or None."""
     if not info.fine_tunable:
-        errors.append(ParamError("model", f"Model {model} can't be fine-tuned.", "model_not_available"))
-        return None
+        return _model_unavailable(f"Model {model} can't be fine-tuned.")
     dates = info.lifecycle(calendar)
     if not dates.listed:
-        errors.append(
-            ParamError(
-                "model", f"Model {model} is not available for fine-tuning on Azure OpenAI.", "model_not_available"
-            )
-        )
-        return None
+        return _model_unavailable(f"Model {model} is not available for fine-tuning on Azure OpenAI.")
     if dates.is_retired(today):
-        errors.append(
-            ParamError(
-                "model",
-                f"Model {model} was shut down on {dates.inference_until.isoformat()} and can no longer be fine-tuned.",
-                "model_not_available",
-            )
+        return _model_unavailable(
+            f"Model {model} was shut down on {dates.inference_until.isoformat()} and can no longer be fine-tuned."
         )
-        return None
     if not dates.training_open(today):
-        errors.append(
-            ParamError(
-                "model",
-                f"Model {model} can no longer be fine-tuned: training ended on {dates.training_until.isoformat()}.",
-                "model_not_available",
-            )
+        return _model_unavailable(
+            f"Model {model} can no longer be fine-tuned: training ended on {dates.training_until.isoformat()}."
         )
-        return None
-    return info
+    return None
 
 
 def _check_file_id(params: dict, name: str, required: bool, errors: list[ParamError]) -> None:
