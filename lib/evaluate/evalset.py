@@ -157,38 +157,9 @@ def load_eval_set(
         )
     if limit is not None and limit < 1:
         raise EvalInputError(f"The limit must be at least 1 example, not {limit}.")
-    report = validate_bytes(data, name=name)
-    if report.format not in ("chat", "dpo", "prompt_completion"):
-        first = next((f for f in report.errors if f.line is not None), None)
-        problem = f": {first.message}" if first else ""
-        raise EvalInputError(
-            f"{name or 'The file'} has no usable example{problem} (an evaluation set needs chat "
-            "examples, one JSON object a line)."
-        )
-    if report.format != "chat":
-        raise EvalInputError(
-            f"{name or 'The file'} is in the {report.format} format; an evaluation set needs chat examples "
-            '(a "messages" list ending with the assistant\'s answer).'
-        )
+    report = _chat_report(data, name)
     rejected = {f.line for f in report.errors if f.line is not None and f.code not in TRAINING_ONLY_CODES}
-    examples: list[Example] = []
-    skipped: list[int] = []
-    for line, raw in enumerate(data.split(b"\n"), 1):
-        if line in rejected:  # a blank line the validator rejects is listed too: the Dataset page shows it
-            skipped.append(line)
-            continue
-        if not raw.strip():
-            continue
-        try:
-            obj = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            skipped.append(line)
-            continue
-        example = _example_from(obj, line) if isinstance(obj, dict) else None
-        if example is None:
-            skipped.append(line)
-        else:
-            examples.append(example)
+    examples, skipped = _read_examples(data, rejected)
     sha256 = hashlib.sha256(data).hexdigest()
     references_from = None
     if against is not None:
@@ -211,6 +182,48 @@ def load_eval_set(
         lines=report.lines,
         references_from=references_from,
     )
+
+
+def _chat_report(data: bytes, name: str):
+    """The validator's report of ``data``; :class:`EvalInputError` unless it is a chat file."""
+    report = validate_bytes(data, name=name)
+    if report.format not in ("chat", "dpo", "prompt_completion"):
+        first = next((f for f in report.errors if f.line is not None), None)
+        problem = f": {first.message}" if first else ""
+        raise EvalInputError(
+            f"{name or 'The file'} has no usable example{problem} (an evaluation set needs chat "
+            "examples, one JSON object a line)."
+        )
+    if report.format != "chat":
+        raise EvalInputError(
+            f"{name or 'The file'} is in the {report.format} format; an evaluation set needs chat examples "
+            '(a "messages" list ending with the assistant\'s answer).'
+        )
+    return report
+
+
+def _read_examples(data: bytes, rejected: set[int]) -> tuple[list[Example], list[int]]:
+    """(the usable examples, in file order; the lines skipped: ``rejected`` ones, unreadable ones and those
+    without an assistant message). Blank lines the validator did not reject are neither."""
+    examples: list[Example] = []
+    skipped: list[int] = []
+    for line, raw in enumerate(data.split(b"\n"), 1):
+        if line in rejected:  # a blank line the validator rejects is listed too: the Dataset page shows it
+            skipped.append(line)
+            continue
+        if not raw.strip():
+            continue
+        try:
+            obj = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            skipped.append(line)
+            continue
+        example = _example_from(obj, line) if isinstance(obj, dict) else None
+        if example is None:
+            skipped.append(line)
+        else:
+            examples.append(example)
+    return examples, skipped
 
 
 def _use_recording(examples: list[Example], recording: "Recording", label: str | None, sha256: str, name: str):
