@@ -203,20 +203,20 @@ def reference_as_text(example: Example) -> str:
     return example.reference.text or ""
 
 
+# JSON Schema's type of each value json.loads returns; bool comes before int, as a bool is an int in Python.
+_SCHEMA_TYPES = (
+    (bool, "boolean"),
+    (int, "integer"),
+    (float, "number"),
+    (str, "string"),
+    (dict, "object"),
+    (list, "array"),
+)
+
+
 def _type_of(value) -> str | None:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, dict):
-        return "object"
-    if isinstance(value, list):
-        return "array"
-    return None  # null
+    """The JSON Schema type of a decoded JSON value; None for null."""
+    return next((name for kind, name in _SCHEMA_TYPES if isinstance(value, kind)), None)
 
 
 def _schema_of(values: list) -> dict:

@@ -115,28 +115,26 @@ class ToolChecks:
             if type(function) is not dict:
                 self._add(ln, "invalid_tool_call", f'{call_where} has no "function" object', out)
                 continue
-            name = function.get("name")
-            if type(name) is not str or not name:
-                self._add(ln, "invalid_tool_call", f'{call_where} has no function "name"', out)
-            else:
-                kind = ASSISTANT if ex.kind_override is None else ex.kind_override
-                self._text(ex, name, kind, f"{call_where} name", count)
-                self._check_defined(name, call_where, ex)
-            self._arguments(function.get("arguments"), call_where, ex, count)
+            self._called_function(function, call_where, 'function "name"', ex, count)
 
     def _function_call(self, call, where: str, ex: Example, count: bool) -> None:
         ln, out = ex.ln, ex.findings
         if type(call) is not dict:
             self._add(ln, "invalid_tool_call", f'{where} "function_call" is {type_name(call)}, not an object', out)
             return
-        name = call.get("name")
+        self._called_function(call, f"{where} function_call", '"name"', ex, count)
+
+    def _called_function(self, function: dict, call_where: str, name_field: str, ex: Example, count: bool) -> None:
+        """The name (counted, and checked against the functions the example defines) and the arguments of one
+        called function; a missing name is reported as "``call_where`` has no ``name_field``"."""
+        name = function.get("name")
         if type(name) is not str or not name:
-            self._add(ln, "invalid_tool_call", f'{where} function_call has no "name"', out)
+            self._add(ex.ln, "invalid_tool_call", f"{call_where} has no {name_field}", ex.findings)
         else:
             kind = ASSISTANT if ex.kind_override is None else ex.kind_override
-            self._text(ex, name, kind, f"{where} function_call name", count)
-            self._check_defined(name, f"{where} function_call", ex)
-        self._arguments(call.get("arguments"), f"{where} function_call", ex, count)
+            self._text(ex, name, kind, f"{call_where} name", count)
+            self._check_defined(name, call_where, ex)
+        self._arguments(function.get("arguments"), call_where, ex, count)
 
     def _check_defined(self, name: str, where: str, ex: Example) -> None:
         if ex.tool_names is not None and name not in ex.tool_names:
