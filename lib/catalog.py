@@ -42,6 +42,7 @@ from lib.catalog_records import (
     calendar_for as calendar_for,
     check_calendar as check_calendar,
 )
+from lib.display import join_words
 from lib.model_names import (
     base_model_label as base_model_label,
     base_model_name as base_model_name,
@@ -143,8 +144,7 @@ CALENDAR_LABELS = {"openai": "OpenAI", "azure": "Azure OpenAI"}
 
 
 def _names(ids: list[str]) -> str:
-    short = [base_model_label(i) for i in ids]
-    return short[0] if len(short) == 1 else ", ".join(short[:-1]) + " and " + short[-1]
+    return join_words([base_model_label(i) for i in ids], "and")
 
 
 def deadline_summary(calendar: str, today: dt.date, catalog: Catalog | None = None) -> str:

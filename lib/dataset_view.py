@@ -24,7 +24,7 @@ from lib.bundled_samples import Sample as Sample
 from lib.bundled_samples import load_sample as load_sample
 from lib.catalog import Catalog, ModelInfo
 from lib.costs import usd, usd_per_1m, usd_price
-from lib.display import human_size
+from lib.display import count_noun, human_size, join_words
 from lib.example_view import MAX_BUBBLE_CHARS as MAX_BUBBLE_CHARS
 from lib.example_view import MAX_RAW_CHARS as MAX_RAW_CHARS
 from lib.example_view import Bubble as Bubble
@@ -187,12 +187,11 @@ def verdict(report) -> tuple[str, str]:
         tail = f" ({warnings} warning{'s' if warnings != 1 else ''} to review)" if warnings else ""
         return "ready", f"Ready to train: {report.examples:,} examples and no errors{tail}."
     lines = {f.line for f in errors if f.line is not None}
-    n = f"{len(errors):,} error{'s' if len(errors) != 1 else ''}"
+    n = count_noun(len(errors), "error")
     if not lines:  # only file-level errors: say which
         return "fix", f"Fix {n} before training: " + "; ".join(f.message for f in errors) + "."
     return "fix", (
-        f"Fix {n} on {len(lines):,} line{'s' if len(lines) != 1 else ''} before training: "
-        "OpenAI rejects a file with any of them."
+        f"Fix {n} on {count_noun(len(lines), 'line')} before training: OpenAI rejects a file with any of them."
     )
 
 
@@ -216,7 +215,7 @@ def size_guide(n_examples: int) -> tuple[int, str]:
     """(index of the step in :data:`SIZE_STEPS`, sentence) for a dataset of ``n_examples`` good examples."""
     index = max(i for i, (low, _, _) in enumerate(SIZE_STEPS) if n_examples >= low)
     _, label, text = SIZE_STEPS[index]
-    return index, f"{n_examples:,} usable example{'s' if n_examples != 1 else ''} ({label}): {text}"
+    return index, f"{count_noun(n_examples, 'usable example')} ({label}): {text}"
 
 
 def size_ladder(n_examples: int) -> str:
@@ -345,15 +344,15 @@ def clean_caption(plan: dict) -> str:
     """'Drops 9 lines with errors and 1 blank line; keeps 51 examples.'"""
     drops = []
     if plan["error_lines"]:
-        drops.append(_n(plan["error_lines"], "line") + " with errors")
+        drops.append(count_noun(plan["error_lines"], "line") + " with errors")
     if plan["blank_lines"]:
-        drops.append(_n(plan["blank_lines"], "blank line"))
+        drops.append(count_noun(plan["blank_lines"], "blank line"))
     if plan["duplicates"]:
-        drops.append(_n(plan["duplicates"], "duplicate"))
-    kept = f"keeps {_n(plan['kept'], 'example')}"
+        drops.append(count_noun(plan["duplicates"], "duplicate"))
+    kept = f"keeps {count_noun(plan['kept'], 'example')}"
     if not drops:
         return f"Nothing to drop: the file is clean and {kept}."
-    return "Drops " + _join_and(drops) + f"; {kept}."
+    return "Drops " + join_words(drops, "and") + f"; {kept}."
 
 
 def split_caption(n_examples: int, percent: int) -> str:
@@ -367,9 +366,9 @@ def split_caption(n_examples: int, percent: int) -> str:
 
 def handed_text(handed: dict) -> str:
     """The confirmation after "Use for launch"."""
-    text = f"Handed to Launch: {handed['train']} ({_n(handed['examples'], 'example')})"
+    text = f"Handed to Launch: {handed['train']} ({count_noun(handed['examples'], 'example')})"
     if handed.get("valid"):
-        text += f" with {handed['valid']} ({_n(handed['valid_examples'], 'example')}) for validation"
+        text += f" with {handed['valid']} ({count_noun(handed['valid_examples'], 'example')}) for validation"
     return text + ". The Costs page now uses its figures."
 
 
@@ -380,7 +379,7 @@ def file_facts(report, size_bytes: int) -> str:
     parts = [
         report.name or "file",
         human_size(size_bytes),
-        _n(report.lines, "line"),
+        count_noun(report.lines, "line"),
         FORMAT_DESCRIPTIONS.get(report.format, report.format),
         f"{report.encoding} tokenizer",
     ]
@@ -392,11 +391,11 @@ def file_facts(report, size_bytes: int) -> str:
 def validation_facts(validation) -> str:
     """One line about the validation file (its tokens are not billed)."""
     text = (
-        f"Validation file {validation.name or 'file'}: {_n(validation.examples, 'example')}, "
+        f"Validation file {validation.name or 'file'}: {count_noun(validation.examples, 'example')}, "
         f"{validation.total_tokens:,} tokens (validation tokens are not billed)"
     )
     if validation.errors:
-        text += f", {_n(len(validation.errors), 'error')}"
+        text += f", {count_noun(len(validation.errors), 'error')}"
     return text + "."
 
 
@@ -441,11 +440,3 @@ def jump_labels(report, lines: list[int]) -> dict[int, str]:
         line: f"line {line:,} · {'error' if line in has_error else 'warning'}: {', '.join(codes[line])}"
         for line in lines
     }
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'s' if count != 1 else ''}"
-
-
-def _join_and(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]

@@ -1,4 +1,5 @@
-"""How values are shown to people: user text made inert for markdown, sizes in one unit style.
+"""How values are shown to people: user text made inert for markdown, sizes in one unit style, counts and
+lists of words in sentences.
 
 Streamlit renders markdown in titles, alerts, captions and spinners: a file
 named ``[x](https://evil)`` would become a link. ``md_escape``/``md_code`` make
@@ -41,3 +42,15 @@ def human_size(n: int) -> str:
             return f"{int(value)} bytes" if unit == "bytes" else f"{value:,.1f} {unit}"
         value /= 1024
     return f"{n} bytes"  # pragma: no cover
+
+
+def count_noun(count: int, noun: str) -> str:
+    """``1,234 lines``, ``1 line``: the count with thousands separators and the noun in the number it needs
+    (plurals by adding "s")."""
+    return f"{count:,} {noun}{'s' if count != 1 else ''}"
+
+
+def join_words(words, last: str = "or") -> str:
+    """ "a", "a or b", "a, b or c" (``last`` is the final conjunction)."""
+    words = list(words)
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + f" {last} " + words[-1]

@@ -1,6 +1,6 @@
-"""User text shown inertly in Streamlit markdown."""
+"""User text shown inertly in Streamlit markdown; counts and word lists in sentences."""
 
-from lib.display import ZERO_WIDTH_SPACE, human_size, md_code, md_escape
+from lib.display import ZERO_WIDTH_SPACE, count_noun, human_size, join_words, md_code, md_escape
 
 
 def test_md_escape_makes_markdown_inert():
@@ -42,3 +42,15 @@ def test_human_size_uses_binary_units():
     assert human_size(0) == "0 bytes"
     assert human_size(1536) == "1.5 KB"
     assert human_size(3 * 2**30) == "3.0 GB"
+
+
+def test_count_noun_agrees_in_number_and_separates_thousands():
+    assert count_noun(1, "line") == "1 line"
+    assert count_noun(0, "error") == "0 errors"
+    assert count_noun(1234, "blank line") == "1,234 blank lines"
+
+
+def test_join_words_puts_the_conjunction_before_the_last():
+    assert join_words(["a"]) == "a"
+    assert join_words(["a", "b"]) == "a or b"
+    assert join_words(iter(["x", "y", "z"]), "and") == "x, y and z"

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lib.validate.codes import ASSISTANT, CHAT_KEYS, MESSAGE_KEYS, OTHER, ROLE_KIND, SYSTEM
-from lib.validate.messages import join_words, quote, type_name
+from lib.display import join_words
+from lib.validate.messages import quote, type_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from lib.validate.scanner import Example

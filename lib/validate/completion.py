@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lib.validate.codes import ASSISTANT, OTHER, PROMPT_COMPLETION_KEYS
-from lib.validate.messages import join_words, quote, type_name
+from lib.display import join_words
+from lib.validate.messages import quote, type_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from lib.validate.scanner import Example

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lib.validate.codes import DPO_INPUT_KEYS, DPO_KEYS, OTHER
-from lib.validate.messages import join_words, quote, type_name
+from lib.display import join_words
+from lib.validate.messages import quote, type_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from lib.validate.scanner import Example

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import re
 
+from lib.display import join_words
+
 
 def quote(value, limit: int = 40) -> str:
     """A short, safe rendering of a user value for a message."""
@@ -30,12 +32,6 @@ def type_name(value) -> str:
         list: "a list",
         dict: "an object",
     }.get(type(value), type(value).__name__)
-
-
-def join_words(words, last: str = "or") -> str:
-    """ "a", "a or b", "a, b or c" (``last`` is the final conjunction)."""
-    words = list(words)
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + f" {last} " + words[-1]
 
 
 def sniff_file_kind(head: bytes) -> str | None:

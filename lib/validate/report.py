@@ -15,7 +15,8 @@ from lib import catalog as catalog_module
 from lib import jobspec
 from lib.costs import training_cost
 from lib.validate.codes import Finding
-from lib.validate.messages import PRETTY_PRINTED, join_words
+from lib.display import join_words
+from lib.validate.messages import PRETTY_PRINTED
 
 if TYPE_CHECKING:  # pragma: no cover
     from lib.handoff import DatasetSummary

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import orjson
 
 from lib.validate.codes import ASSISTANT, OTHER
-from lib.validate.messages import join_words, quote, type_name
+from lib.display import join_words
+from lib.validate.messages import quote, type_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from lib.validate.scanner import Example
