@@ -26,7 +26,9 @@ from lib.catalog import load_catalog
 from lib.simulator import SimLimits, Simulator, ensure_demo_simulator
 from lib.jobspec import resolve_hyperparameters
 from lib.simulator.api import Request, Service
-from lib.simulator.state import MAX_METRIC_EVENTS, Job, VirtualClock, key_id
+from lib.simulator.curve import MAX_METRIC_EVENTS
+from lib.simulator.job import Job
+from lib.simulator.state import VirtualClock, key_id
 from lib.validate import validate_bytes
 from tests.conftest import ROOT
 from tests.factories import chat_lines, dpo_jsonl
@@ -618,7 +620,7 @@ def test_least_recently_used_and_idle_namespaces_are_dropped():
     data = jsonl(chat_lines())  # about 1.8 kB
     for name in ("sk-a", "sk-b", "sk-c"):
         ns = service.namespace(name)
-        service.create_file(ns, Request("POST", "files", form={"file": ("t.jsonl", data), "purpose": "fine-tune"}), 0)
+        service.handle(ns, Request("POST", "files", form={"file": ("t.jsonl", data), "purpose": "fine-tune"}))
         wall[0] += 1800  # idle long enough to make room for the next key
     assert [ns.key_id for ns in service.namespaces.values()] == [key_id("sk-b"), key_id("sk-c")]  # "sk-a" made room
     wall[0] += 3601 + 60

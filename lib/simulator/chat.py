@@ -46,6 +46,8 @@ from lib import tokens
 from lib.catalog import UnknownModelError, base_model_name, is_fine_tuned_name, load_catalog
 from lib.evaluate.candidates import is_fine_tunable
 from lib.simulator.answers import answer_from_reference, plausible_answer, schema_of, system_text
+from lib.simulator.dialect import calendar_of
+from lib.simulator.protocol import Response, missing_parameter, unparsable_json
 from lib.simulator.state import ApiError, new_id
 
 SIMULATED_FINGERPRINT = "simulated"
@@ -162,18 +164,12 @@ class _Caller:
 
 def _check_body(body: dict | None, model: str | None) -> tuple[str, list]:
     if body is None:
-        raise ApiError(
-            400,
-            "We could not parse the JSON body of your request. The API expects a JSON payload.",
-            code="invalid_json",
-        )
+        raise unparsable_json()
     if not model:
-        raise ApiError(400, "Missing required parameter: 'model'.", param="model", code="missing_required_parameter")
+        raise missing_parameter("model")
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
-        raise ApiError(
-            400, "Missing required parameter: 'messages'.", param="messages", code="missing_required_parameter"
-        )
+        raise missing_parameter("messages")
     for index, message in enumerate(messages):
         if not isinstance(message, dict) or message.get("role") not in (
             "system",
@@ -198,15 +194,13 @@ def _check_body(body: dict | None, model: str | None) -> tuple[str, list]:
 
 def create_completion(service, ns, request, segments: list[str]):
     """Answer ``POST .../chat/completions`` for namespace ``ns`` (see the module docstring)."""
-    from lib.simulator.api import Response
-
     body = request.json
     deployment = segments[1] if len(segments) == 4 and segments[0] == "deployments" else None
     if deployment is None and len(segments) != 2:
         raise ApiError(404, f"Invalid URL (POST /{'/'.join(segments)})")
     model, messages = _check_body(body, deployment or (body or {}).get("model"))
     # Azure's paths answer on Azure's calendar (its shutdown dates differ from OpenAI's)
-    caller = _Caller(service, ns, model, "azure" if getattr(request, "flavor", "openai") == "azure" else "openai")
+    caller = _Caller(service, ns, model, calendar_of(request))
     if body.get("reasoning_effort") is not None and not caller.reasoning:
         raise ApiError(
             400,

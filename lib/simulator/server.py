@@ -21,8 +21,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from lib.catalog import today as real_today
-from lib.simulator.api import Request, Response, Service, SimLimits
+from lib.simulator.api import Service, SimLimits
 from lib.simulator.faults import Fault, preset_fault
+from lib.simulator.protocol import Request, Response, unparsable_json
 from lib.simulator.state import ApiError, VirtualClock, key_id, new_id
 
 API_PREFIXES = ("/openai/v1/", "/openai/", "/v1/")
@@ -224,11 +225,7 @@ class _Handler(BaseHTTPRequestHandler):
                 try:
                     request.json = json.loads(body)
                 except ValueError:
-                    raise ApiError(
-                        400,
-                        "We could not parse the JSON body of your request. The API expects a JSON payload.",
-                        code="invalid_json",
-                    ) from None
+                    raise unparsable_json() from None
                 entry["body"] = request.json
                 if not isinstance(request.json, dict):
                     raise ApiError(400, "The request body must be a JSON object.", code="invalid_json")
