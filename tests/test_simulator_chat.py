@@ -52,6 +52,31 @@ def jsonl(objs) -> bytes:
     return b"".join(json.dumps(o).encode() + b"\n" for o in objs)
 
 
+# The function both tool-call tests train: the assistant looks an order up instead of answering.
+LOOKUP_ORDER = {
+    "name": "lookup_order",
+    "description": "Find an order.",
+    "parameters": {"type": "object", "properties": {"order": {"type": "string"}}},
+}
+
+
+def order_lookups(count: int, question: str, assistant_call, **example_fields) -> list[dict]:
+    """``count`` examples: a user asks ``question`` about order ``LC-i``, the assistant calls lookup_order.
+
+    ``assistant_call(arguments)`` gives the assistant message's fields for the call's JSON ``arguments``.
+    """
+    return [
+        {
+            "messages": [
+                {"role": "user", "content": question.format(order=f"LC-{i}")},
+                {"role": "assistant", **assistant_call(json.dumps({"order": f"LC-{i}"}))},
+            ],
+            **example_fields,
+        }
+        for i in range(count)
+    ]
+
+
 def client(sim, key, **kwargs):
     return openai.OpenAI(base_url=sim.base_url, api_key=key, max_retries=kwargs.pop("max_retries", 0), **kwargs)
 
@@ -156,35 +181,16 @@ def test_the_fine_tune_of_a_succeeded_job_knows_its_training_file(sim):
 
 def test_tool_call_references(sim):
     c = client(sim, "sk-tools")
-    tools = [
-        {
-            "type": "function",
-            "function": {
-                "name": "lookup_order",
-                "description": "Find an order.",
-                "parameters": {"type": "object", "properties": {"order": {"type": "string"}}},
-            },
+    tools = [{"type": "function", "function": LOOKUP_ORDER}]
+
+    def tool_call(arguments):
+        return {
+            "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "lookup_order", "arguments": arguments}}
+            ]
         }
-    ]
-    rows = [
-        {
-            "messages": [
-                {"role": "user", "content": f"Where is LC-{i}?"},
-                {
-                    "role": "assistant",
-                    "tool_calls": [
-                        {
-                            "id": "call_1",
-                            "type": "function",
-                            "function": {"name": "lookup_order", "arguments": json.dumps({"order": f"LC-{i}"})},
-                        }
-                    ],
-                },
-            ],
-            "tools": tools,
-        }
-        for i in range(12)
-    ]
+
+    rows = order_lookups(12, "Where is {order}?", tool_call, tools=tools)
     c.files.create(file=("tools.jsonl", jsonl(rows)), purpose="fine-tune")
     right = 0
     for row in rows:
@@ -278,27 +284,12 @@ def test_azure_deployment_path(sim, story):
 
 def test_legacy_function_call_references(sim):
     c = client(sim, "sk-functions")
-    functions = [
-        {
-            "name": "lookup_order",
-            "description": "Find an order.",
-            "parameters": {"type": "object", "properties": {"order": {"type": "string"}}},
-        }
-    ]
-    rows = [
-        {
-            "messages": [
-                {"role": "user", "content": f"Status of LC-{i}?"},
-                {
-                    "role": "assistant",
-                    "content": None,
-                    "function_call": {"name": "lookup_order", "arguments": json.dumps({"order": f"LC-{i}"})},
-                },
-            ],
-            "functions": functions,
-        }
-        for i in range(10)
-    ]
+    functions = [LOOKUP_ORDER]
+
+    def function_call(arguments):
+        return {"content": None, "function_call": {"name": "lookup_order", "arguments": arguments}}
+
+    rows = order_lookups(10, "Status of {order}?", function_call, functions=functions)
     c.files.create(file=("functions.jsonl", jsonl(rows)), purpose="fine-tune")
     right = 0
     for row in rows:
