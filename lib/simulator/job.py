@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import base64
 import math
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from lib.jobspec import checkpoint_model_name, steps_per_epoch
+from lib.simulator.recent import RecentlyUsed
 from lib.simulator.curve import metrics_curve, metrics_message, results_csv
 from lib.simulator.state import VirtualClock, stable_hex, stable_id
 
@@ -39,22 +38,7 @@ TERMINAL_STATUSES = ("succeeded", "failed", "cancelled")
 # A job's curve and timeline take up to ~1 MB; only the most recently used are kept
 # (recomputing is cheap and deterministic), so hundreds of finished jobs cost little memory.
 DERIVED_CACHE_ENTRIES = 128
-_derived: OrderedDict = OrderedDict()
-_derived_lock = threading.Lock()
-
-
-def _memo(key: tuple, compute):
-    """``compute()``, remembered for the few most recently used ``key``s."""
-    with _derived_lock:
-        if key in _derived:
-            _derived.move_to_end(key)
-            return _derived[key]
-    value = compute()
-    with _derived_lock:
-        _derived[key] = value
-        while len(_derived) > DERIVED_CACHE_ENTRIES:
-            _derived.popitem(last=False)
-    return value
+_derived = RecentlyUsed(DERIVED_CACHE_ENTRIES)  # (job id, "curve" | "timeline") -> value
 
 
 @dataclass
@@ -170,7 +154,7 @@ class Job:
 
     # -- what happened --
     def curve(self) -> list[dict]:
-        return _memo(
+        return _derived.get(
             (self.id, "curve"),
             lambda: metrics_curve(
                 self.seed,
@@ -191,7 +175,7 @@ class Job:
 
     def timeline(self) -> list[TimelineEvent]:
         """Every event the job will emit if left alone, in order of progress."""
-        return _memo((self.id, "timeline"), self._build_timeline)
+        return _derived.get((self.id, "timeline"), self._build_timeline)
 
     def _build_timeline(self) -> list[TimelineEvent]:
         files = f"Validating training file: {self.training_file}"
