@@ -390,22 +390,14 @@ class Simulator:
         preset: str | None = None,
     ) -> Fault:
         """Make the next ``times`` matching requests fail (see :mod:`lib.simulator.faults`)."""
-        settings = dict(
-            status=status,
-            method=method,
-            path=path,
-            retry_after=retry_after,
-            code=code,
-            message=message,
-            latency=latency,
-        )
+        given = dict(status=status, method=method, path=path, code=code, message=message, latency=latency)
         if preset is not None:
-            fault = preset_fault(preset, **settings, drop=drop or None)  # what is given overrides the preset
+            fault = preset_fault(preset, **given, retry_after=retry_after, drop=drop or None)  # given overrides preset
             fault.times = times
         else:
             if status is None and latency is None and not drop:
                 raise ValueError("a fault needs a status, a latency, drop=True or a preset")
-            fault = Fault(**settings, times=times, drop=drop)
+            fault = Fault(**given, retry_after=retry_after, times=times, drop=drop)
         with self._fault_lock:
             self._faults.append(fault)
         return fault
