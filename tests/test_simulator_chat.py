@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from contextlib import contextmanager
 
 import openai
 import pytest
@@ -75,6 +76,16 @@ def order_lookups(count: int, question: str, assistant_call, **example_fields) -
         }
         for i in range(count)
     ]
+
+
+@contextmanager
+def simulator_set(sim, name: str, value):
+    """The shared simulator with setting ``name`` at ``value`` inside the block; then back to None, its default."""
+    setattr(sim, name, value)
+    try:
+        yield sim
+    finally:
+        setattr(sim, name, None)
 
 
 def client(sim, key, **kwargs):
@@ -246,12 +257,9 @@ def test_unknown_and_retired_models_answer_404(sim, story):
         with pytest.raises(openai.NotFoundError) as caught:
             ask(c, model, data[0])
         assert caught.value.code == "model_not_found"
-    sim.today = dt.date(2027, 1, 15)  # gpt-4.1-mini and its fine-tunes are shut down
-    try:
+    with simulator_set(sim, "today", dt.date(2027, 1, 15)):  # gpt-4.1-mini and its fine-tunes are shut down
         with pytest.raises(openai.NotFoundError):
             ask(c, MINI_FT, data[0])
-    finally:
-        sim.today = None
 
 
 def test_faults_and_bad_requests(sim, story):
@@ -263,12 +271,9 @@ def test_faults_and_bad_requests(sim, story):
     assert ask(c, MINI, data[0]).choices  # the fault fired once
     with pytest.raises(openai.BadRequestError, match="messages"):
         c.chat.completions.create(model=MINI, messages=[])
-    sim.known_keys = {"sk-someone-else"}
-    try:
+    with simulator_set(sim, "known_keys", {"sk-someone-else"}):
         with pytest.raises(openai.AuthenticationError):
             ask(c, MINI, data[0])
-    finally:
-        sim.known_keys = None
 
 
 def test_azure_deployment_path(sim, story):
