@@ -26,7 +26,10 @@ from lib.catalog import load_catalog
 from lib.simulator import SimLimits, Simulator, ensure_demo_simulator
 from lib.jobspec import resolve_hyperparameters
 from lib.simulator.api import Request, Service
-from lib.simulator.state import MAX_METRIC_EVENTS, Job, VirtualClock, key_id
+from lib.simulator.curve import MAX_METRIC_EVENTS
+from lib.simulator.job import Job
+from lib.simulator.recent import RecentlyUsed
+from lib.simulator.state import VirtualClock, key_id
 from lib.validate import validate_bytes
 from tests.conftest import ROOT
 from tests.factories import chat_lines, dpo_jsonl
@@ -618,7 +621,7 @@ def test_least_recently_used_and_idle_namespaces_are_dropped():
     data = jsonl(chat_lines())  # about 1.8 kB
     for name in ("sk-a", "sk-b", "sk-c"):
         ns = service.namespace(name)
-        service.create_file(ns, Request("POST", "files", form={"file": ("t.jsonl", data), "purpose": "fine-tune"}), 0)
+        service.handle(ns, Request("POST", "files", form={"file": ("t.jsonl", data), "purpose": "fine-tune"}))
         wall[0] += 1800  # idle long enough to make room for the next key
     assert [ns.key_id for ns in service.namespaces.values()] == [key_id("sk-b"), key_id("sk-c")]  # "sk-a" made room
     wall[0] += 3601 + 60
@@ -653,6 +656,20 @@ def test_unknown_paths_and_bad_json_get_error_envelopes(sim, key):
 
 
 # --- clock, time model and process helpers -------------------------------------------------------
+
+
+def test_recently_used_keeps_the_most_recent_keys_and_computes_each_value_once():
+    memory = RecentlyUsed(2)
+    computed = []
+
+    def value_of(key):
+        return memory.get(key, lambda: computed.append(key) or key.upper())
+
+    assert [value_of("a"), value_of("b"), value_of("a")] == ["A", "B", "A"]
+    assert computed == ["a", "b"]  # "a" came from memory the second time, and is now the most recent
+    value_of("c")  # forgets "b", the least recently used
+    assert [value_of("a"), value_of("b")] == ["A", "B"] and computed == ["a", "b", "c", "b"]
+    assert [memory.seen("x"), memory.seen("x")] == [False, True]
 
 
 def test_huge_jobs_keep_true_step_counts_with_a_bounded_number_of_events():

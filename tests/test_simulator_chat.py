@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from contextlib import contextmanager
 
 import openai
 import pytest
@@ -50,6 +51,41 @@ def examples(n: int = 60):
 
 def jsonl(objs) -> bytes:
     return b"".join(json.dumps(o).encode() + b"\n" for o in objs)
+
+
+# The function both tool-call tests train: the assistant looks an order up instead of answering.
+LOOKUP_ORDER = {
+    "name": "lookup_order",
+    "description": "Find an order.",
+    "parameters": {"type": "object", "properties": {"order": {"type": "string"}}},
+}
+
+
+def order_lookups(count: int, question: str, assistant_call, **example_fields) -> list[dict]:
+    """``count`` examples: a user asks ``question`` about order ``LC-i``, the assistant calls lookup_order.
+
+    ``assistant_call(arguments)`` gives the assistant message's fields for the call's JSON ``arguments``.
+    """
+    return [
+        {
+            "messages": [
+                {"role": "user", "content": question.format(order=f"LC-{i}")},
+                {"role": "assistant", **assistant_call(json.dumps({"order": f"LC-{i}"}))},
+            ],
+            **example_fields,
+        }
+        for i in range(count)
+    ]
+
+
+@contextmanager
+def simulator_set(sim, name: str, value):
+    """The shared simulator with setting ``name`` at ``value`` inside the block; then back to None, its default."""
+    setattr(sim, name, value)
+    try:
+        yield sim
+    finally:
+        setattr(sim, name, None)
 
 
 def client(sim, key, **kwargs):
@@ -156,35 +192,16 @@ def test_the_fine_tune_of_a_succeeded_job_knows_its_training_file(sim):
 
 def test_tool_call_references(sim):
     c = client(sim, "sk-tools")
-    tools = [
-        {
-            "type": "function",
-            "function": {
-                "name": "lookup_order",
-                "description": "Find an order.",
-                "parameters": {"type": "object", "properties": {"order": {"type": "string"}}},
-            },
+    tools = [{"type": "function", "function": LOOKUP_ORDER}]
+
+    def tool_call(arguments):
+        return {
+            "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "lookup_order", "arguments": arguments}}
+            ]
         }
-    ]
-    rows = [
-        {
-            "messages": [
-                {"role": "user", "content": f"Where is LC-{i}?"},
-                {
-                    "role": "assistant",
-                    "tool_calls": [
-                        {
-                            "id": "call_1",
-                            "type": "function",
-                            "function": {"name": "lookup_order", "arguments": json.dumps({"order": f"LC-{i}"})},
-                        }
-                    ],
-                },
-            ],
-            "tools": tools,
-        }
-        for i in range(12)
-    ]
+
+    rows = order_lookups(12, "Where is {order}?", tool_call, tools=tools)
     c.files.create(file=("tools.jsonl", jsonl(rows)), purpose="fine-tune")
     right = 0
     for row in rows:
@@ -240,12 +257,9 @@ def test_unknown_and_retired_models_answer_404(sim, story):
         with pytest.raises(openai.NotFoundError) as caught:
             ask(c, model, data[0])
         assert caught.value.code == "model_not_found"
-    sim.today = dt.date(2027, 1, 15)  # gpt-4.1-mini and its fine-tunes are shut down
-    try:
+    with simulator_set(sim, "today", dt.date(2027, 1, 15)):  # gpt-4.1-mini and its fine-tunes are shut down
         with pytest.raises(openai.NotFoundError):
             ask(c, MINI_FT, data[0])
-    finally:
-        sim.today = None
 
 
 def test_faults_and_bad_requests(sim, story):
@@ -257,12 +271,9 @@ def test_faults_and_bad_requests(sim, story):
     assert ask(c, MINI, data[0]).choices  # the fault fired once
     with pytest.raises(openai.BadRequestError, match="messages"):
         c.chat.completions.create(model=MINI, messages=[])
-    sim.known_keys = {"sk-someone-else"}
-    try:
+    with simulator_set(sim, "known_keys", {"sk-someone-else"}):
         with pytest.raises(openai.AuthenticationError):
             ask(c, MINI, data[0])
-    finally:
-        sim.known_keys = None
 
 
 def test_azure_deployment_path(sim, story):
@@ -278,27 +289,12 @@ def test_azure_deployment_path(sim, story):
 
 def test_legacy_function_call_references(sim):
     c = client(sim, "sk-functions")
-    functions = [
-        {
-            "name": "lookup_order",
-            "description": "Find an order.",
-            "parameters": {"type": "object", "properties": {"order": {"type": "string"}}},
-        }
-    ]
-    rows = [
-        {
-            "messages": [
-                {"role": "user", "content": f"Status of LC-{i}?"},
-                {
-                    "role": "assistant",
-                    "content": None,
-                    "function_call": {"name": "lookup_order", "arguments": json.dumps({"order": f"LC-{i}"})},
-                },
-            ],
-            "functions": functions,
-        }
-        for i in range(10)
-    ]
+    functions = [LOOKUP_ORDER]
+
+    def function_call(arguments):
+        return {"content": None, "function_call": {"name": "lookup_order", "arguments": arguments}}
+
+    rows = order_lookups(10, "Status of {order}?", function_call, functions=functions)
     c.files.create(file=("functions.jsonl", jsonl(rows)), purpose="fine-tune")
     right = 0
     for row in rows:

@@ -36,9 +36,7 @@ import hashlib
 import inspect
 import json
 import random
-import threading
 import time
-from collections import OrderedDict
 
 import orjson
 
@@ -46,6 +44,9 @@ from lib import tokens
 from lib.catalog import UnknownModelError, base_model_name, is_fine_tuned_name, load_catalog
 from lib.evaluate.candidates import is_fine_tunable
 from lib.simulator.answers import answer_from_reference, plausible_answer, schema_of, system_text
+from lib.simulator.dialect import calendar_of
+from lib.simulator.recent import RecentlyUsed
+from lib.simulator.protocol import Response, missing_parameter, unparsable_json
 from lib.simulator.state import ApiError, new_id
 
 SIMULATED_FINGERPRINT = "simulated"
@@ -56,9 +57,8 @@ PROMPT_CACHE_MIN_TOKENS = 1024
 PROMPT_CACHE_STEP = 128
 REASONING_TOKENS = {"minimal": (0, 16), "low": (32, 160), "medium": (128, 512), "high": (512, 1536)}
 
-_index_lock = threading.Lock()
-_indexes: OrderedDict = OrderedDict()  # (key id, file id) -> {prompt key: (reference message, system text)}
-_seen_prefixes: OrderedDict = OrderedDict()  # (key id, model, prefix hash) -> True
+_indexes = RecentlyUsed(INDEX_CACHE_ENTRIES)  # (key id, file id) -> {prompt key: (reference message, system text)}
+_seen_prefixes = RecentlyUsed(CACHE_SEEN_ENTRIES)  # (key id, model, prefix hash)
 
 
 def prompt_key(messages: list) -> str:
@@ -77,16 +77,16 @@ def prompt_key(messages: list) -> str:
 
 def _index_of(key_id: str, stored) -> dict:
     """prompt key -> (reference assistant message, the file's system prompt) for one uploaded chat file (cached)."""
-    cache_key = (key_id, stored.id)
-    with _index_lock:
-        if cache_key in _indexes:
-            _indexes.move_to_end(cache_key)
-            return _indexes[cache_key]
+    return _indexes.get((key_id, stored.id), lambda: _prompt_index(stored.data))
+
+
+def _prompt_index(data: bytes) -> dict:
+    """prompt key -> (reference assistant message, system prompt) for a chat file's bytes (a large file: none)."""
     index: dict = {}
     systems: dict = {}  # one copy of each system prompt (every example of a file usually shares it)
-    if len(stored.data) > INDEX_MAX_FILE_BYTES:
+    if len(data) > INDEX_MAX_FILE_BYTES:
         return index
-    for raw in stored.data.split(b"\n"):
+    for raw in data.split(b"\n"):
         try:
             obj = orjson.loads(raw) if raw.strip() else None
         except orjson.JSONDecodeError:
@@ -100,10 +100,6 @@ def _index_of(key_id: str, stored) -> dict:
         if last:
             system = system_text(messages[:last])
             index.setdefault(prompt_key(messages[:last]), (messages[last], systems.setdefault(system, system)))
-    with _index_lock:
-        _indexes[cache_key] = index
-        while len(_indexes) > INDEX_CACHE_ENTRIES:
-            _indexes.popitem(last=False)
     return index
 
 
@@ -162,18 +158,12 @@ class _Caller:
 
 def _check_body(body: dict | None, model: str | None) -> tuple[str, list]:
     if body is None:
-        raise ApiError(
-            400,
-            "We could not parse the JSON body of your request. The API expects a JSON payload.",
-            code="invalid_json",
-        )
+        raise unparsable_json()
     if not model:
-        raise ApiError(400, "Missing required parameter: 'model'.", param="model", code="missing_required_parameter")
+        raise missing_parameter("model")
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
-        raise ApiError(
-            400, "Missing required parameter: 'messages'.", param="messages", code="missing_required_parameter"
-        )
+        raise missing_parameter("messages")
     for index, message in enumerate(messages):
         if not isinstance(message, dict) or message.get("role") not in (
             "system",
@@ -198,15 +188,13 @@ def _check_body(body: dict | None, model: str | None) -> tuple[str, list]:
 
 def create_completion(service, ns, request, segments: list[str]):
     """Answer ``POST .../chat/completions`` for namespace ``ns`` (see the module docstring)."""
-    from lib.simulator.api import Response
-
     body = request.json
     deployment = segments[1] if len(segments) == 4 and segments[0] == "deployments" else None
     if deployment is None and len(segments) != 2:
         raise ApiError(404, f"Invalid URL (POST /{'/'.join(segments)})")
     model, messages = _check_body(body, deployment or (body or {}).get("model"))
     # Azure's paths answer on Azure's calendar (its shutdown dates differ from OpenAI's)
-    caller = _Caller(service, ns, model, "azure" if getattr(request, "flavor", "openai") == "azure" else "openai")
+    caller = _Caller(service, ns, model, calendar_of(request))
     if body.get("reasoning_effort") is not None and not caller.reasoning:
         raise ApiError(
             400,
@@ -295,12 +283,6 @@ def _cached_tokens(caller: _Caller, messages: list, prompt: int) -> int:
     if prefix < PROMPT_CACHE_MIN_TOKENS:
         return 0
     key = (caller.key_id, caller.model, hashlib.sha256(system.encode()).hexdigest())
-    with _index_lock:
-        seen = key in _seen_prefixes
-        _seen_prefixes[key] = True
-        _seen_prefixes.move_to_end(key)
-        while len(_seen_prefixes) > CACHE_SEEN_ENTRIES:
-            _seen_prefixes.popitem(last=False)
-    if not seen:
+    if not _seen_prefixes.seen(key):
         return 0
     return min(prompt, prefix) // PROMPT_CACHE_STEP * PROMPT_CACHE_STEP

@@ -21,8 +21,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from lib.catalog import today as real_today
-from lib.simulator.api import Request, Response, Service, SimLimits
+from lib.simulator.api import Service, SimLimits
 from lib.simulator.faults import Fault, preset_fault
+from lib.simulator.protocol import Request, Response, unparsable_json
 from lib.simulator.state import ApiError, VirtualClock, key_id, new_id
 
 API_PREFIXES = ("/openai/v1/", "/openai/", "/v1/")
@@ -213,25 +214,8 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         request = Request(self.command, "", query, idempotency_key=entry["idempotency_key"])
-        content_type = self.headers.get("Content-Type", "")
         try:
-            if content_type.lower().startswith("multipart/form-data"):
-                request.form = parse_multipart(body, content_type)
-                files = {name: value for name, value in request.form.items() if isinstance(value, tuple)}
-                first = next(iter(files.values()), (None, b""))
-                entry["body"] = {"purpose": request.form.get("purpose"), "filename": first[0], "bytes": len(first[1])}
-            elif body.strip():
-                try:
-                    request.json = json.loads(body)
-                except ValueError:
-                    raise ApiError(
-                        400,
-                        "We could not parse the JSON body of your request. The API expects a JSON payload.",
-                        code="invalid_json",
-                    ) from None
-                entry["body"] = request.json
-                if not isinstance(request.json, dict):
-                    raise ApiError(400, "The request body must be a JSON object.", code="invalid_json")
+            self._parse_body(request, body, entry)
             answer = self._answer(sim, url.path, request, api_key, entry)
         except ApiError as error:
             answer = Response(error.status, error.body()), error.headers
@@ -247,6 +231,23 @@ class _Handler(BaseHTTPRequestHandler):
         response, headers = answer
         entry["status"] = response.status
         self._send(response.status, response.body, response.content_type, headers)
+
+    def _parse_body(self, request: Request, body: bytes, entry: dict) -> None:
+        """Fill ``request.form`` (multipart) or ``request.json`` from ``body``; the log entry gets a summary."""
+        content_type = self.headers.get("Content-Type", "")
+        if content_type.lower().startswith("multipart/form-data"):
+            request.form = parse_multipart(body, content_type)
+            files = {name: value for name, value in request.form.items() if isinstance(value, tuple)}
+            first = next(iter(files.values()), (None, b""))
+            entry["body"] = {"purpose": request.form.get("purpose"), "filename": first[0], "bytes": len(first[1])}
+        elif body.strip():
+            try:
+                request.json = json.loads(body)
+            except ValueError:
+                raise unparsable_json() from None
+            entry["body"] = request.json
+            if not isinstance(request.json, dict):
+                raise ApiError(400, "The request body must be a JSON object.", code="invalid_json")
 
     def _answer(self, sim: "Simulator", path: str, request: Request, api_key: str | None, entry: dict):
         if sim.latency:
@@ -389,33 +390,14 @@ class Simulator:
         preset: str | None = None,
     ) -> Fault:
         """Make the next ``times`` matching requests fail (see :mod:`lib.simulator.faults`)."""
+        given = dict(status=status, method=method, path=path, code=code, message=message, latency=latency)
         if preset is not None:
-            fault = preset_fault(
-                preset,
-                status=status,
-                method=method,
-                path=path,
-                retry_after=retry_after,
-                code=code,
-                message=message,
-                latency=latency,
-                drop=drop or None,
-            )
+            fault = preset_fault(preset, **given, retry_after=retry_after, drop=drop or None)  # given overrides preset
             fault.times = times
         else:
             if status is None and latency is None and not drop:
                 raise ValueError("a fault needs a status, a latency, drop=True or a preset")
-            fault = Fault(
-                status=status,
-                method=method,
-                path=path,
-                times=times,
-                retry_after=retry_after,
-                code=code,
-                message=message,
-                latency=latency,
-                drop=drop,
-            )
+            fault = Fault(**given, retry_after=retry_after, times=times, drop=drop)
         with self._fault_lock:
             self._faults.append(fault)
         return fault
