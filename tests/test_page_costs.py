@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib.handoff import DatasetSummary
 from tests.conftest import APP
+from tests.factories import FAR_AWAY_LINK, dataset_summary, measured_usage
 
 PAGE = "pages/2_Costs.py"
 MINI = "gpt-4o-mini-2024-07-18"
@@ -65,22 +66,7 @@ def test_default_scenario_without_a_dataset():
 
 
 def test_prefilled_from_a_checked_dataset():
-    summary = DatasetSummary(
-        name="support.jsonl",
-        sha256="ab" * 32,
-        model="gpt-4o-mini",
-        format="chat",
-        examples=500,
-        total_tokens=260_000,
-        billed_tokens_per_epoch=250_000,
-        n_epochs=3,
-        n_epochs_is_estimate=True,
-        median_system_tokens=60,
-        median_prompt_tokens=100,
-        median_assistant_tokens=120,
-        error_count=2,
-    )
-    at = open_costs(summary=summary)
+    at = open_costs(summary=dataset_summary(error_count=2))
     assert widget(at, "number_input", "billed_tokens_per_epoch").value == 250_000
     assert widget(at, "number_input", "examples").value == 500
     assert widget(at, "number_input", "fine_tuned_prompt_tokens").value == 60
@@ -252,23 +238,10 @@ def page_text(at: AppTest) -> str:
     return "\n".join(parts)
 
 
-FAR_AWAY = {
-    "model": MINI,
-    "tokens": "10000000",
-    "examples": "1000",
-    "epochs": "3",
-    "prompt": "2000",
-    "ft_prompt": "100",
-    "message": "100",
-    "output": "200",
-    "calls": "1",
-}
-
-
 @pytest.mark.parametrize("calls", ["1", "10"])
 def test_a_break_even_after_the_year_9999_is_never(calls):
     # The link crashed with "year 57582 is out of range" (calls=1), or in the sensitivity chart (10).
-    at = open_costs(FAR_AWAY | {"calls": calls})
+    at = open_costs(FAR_AWAY_LINK | {"calls": calls})
     assert not at.exception
     assert metrics(at)["Break-even"] == "never"
     assert "more than 10 years of calls" in at.error[0].value
@@ -411,18 +384,8 @@ def test_the_backend_is_changeable_and_openai_shows_openais_dates():
 
 # ---------------------------------------------------------------- measured usage from Evaluate
 def test_measured_usage_from_evaluate_replaces_the_guesses():
-    from lib.handoff import MeasuredUsage
-
     at = AppTest.from_file(str(APP), default_timeout=60)
-    at.session_state["measured_usage"] = MeasuredUsage(
-        examples=40,
-        fine_tuned_model="ft:gpt-4o-mini-2024-07-18:acme::abc",
-        prompted_model=MINI,
-        prompt_tokens_fine_tuned=118.4,
-        prompt_tokens_prompted=1_612.6,
-        completion_tokens=201.5,
-        simulated=True,
-    )
+    at.session_state["measured_usage"] = measured_usage()
     at.run()
     at.switch_page(PAGE).run()
     assert any("measured on 40 examples (simulated)" in m.value for m in at.markdown)
