@@ -28,9 +28,8 @@ from streamlit.testing.v1 import AppTest
 
 from lib.simulator.state import key_id
 from tests.conftest import ROOT
-from tests.browser import assert_no_exception, choose_file, open_page
+from tests.browser import assert_no_exception, choose_file, connect_custom, go_to, open_page
 from tests.hardening import figures
-from tests.hardening.browser import connect_custom, go_to
 from tests.factories import chat_jsonl
 
 MINI = "gpt-4o-mini-2024-07-18"

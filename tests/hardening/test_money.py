@@ -28,10 +28,17 @@ import pytest
 from playwright.sync_api import expect
 
 from lib.connection import CALL_TIMEOUT_S
-from tests.browser import assert_no_exception, choose_file, creates_with, open_confirmation, type_into, wait_for_app_run
+from tests.browser import (
+    assert_no_exception,
+    choose_file,
+    connect_custom,
+    creates_with,
+    open_confirmation,
+    type_into,
+    wait_for_app_run,
+)
 from tests.conftest import ROOT
 from tests.hardening import figures
-from tests.hardening.browser import connect_custom
 
 pytestmark = pytest.mark.e2e
 
