@@ -8,10 +8,13 @@ process fails.
 One simulator (in this pytest process, so tests can read its request log and
 inject faults) and one ``streamlit run dashboard.py`` server per test session.
 The app runs in demo mode pointed at that simulator through
-``TUNING_DESK_SIMULATOR_URL``.
+``TUNING_DESK_SIMULATOR_URL``. A module that needs a server of its own (another
+policy, another secrets file) starts it with :func:`streamlit_server`, once per
+module where its tests can share it.
 
-Without a browser these tests skip, except under ``CI=true`` or
-``E2E_REQUIRED=1``, where a missing browser is a failure.
+Without Chromium or Playwright a browser test fails, saying what to install: it
+never skips, so a run without a browser cannot pass as green
+(``python -m pytest -m "not e2e"`` leaves them out on purpose).
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -40,7 +46,6 @@ CHROMIUM_FLAGS = [
     "--disable-quic",
     "--no-first-run",
 ]
-E2E_REQUIRED = bool(os.environ.get("CI") or os.environ.get("E2E_REQUIRED"))
 
 
 def free_port() -> int:
@@ -112,18 +117,48 @@ def start_streamlit(
     return proc, url, log_path
 
 
-@pytest.fixture(scope="session")
-def app_server(simulator, tmp_path_factory):
-    """(url, log path) of a Streamlit server in demo mode against ``simulator``."""
-    proc, url, log_path = start_streamlit(
-        tmp_path_factory.mktemp("app"), {"TUNING_DESK_SIMULATOR_URL": simulator.base_url}
-    )
-    yield url, log_path
+def stop_streamlit(proc: subprocess.Popen) -> None:
+    """Stop a server of :func:`start_streamlit` (killed if it does not stop in 10 s); its log is then complete."""
+    if proc.poll() is not None:
+        return
     proc.terminate()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+        proc.wait(timeout=10)
+
+
+@dataclass(frozen=True)
+class StreamlitServer:
+    """A running ``streamlit run dashboard.py``: its address, its log, and how to stop it early."""
+
+    proc: subprocess.Popen
+    url: str
+    log_path: Path
+
+    def stop(self) -> None:
+        stop_streamlit(self.proc)
+
+
+@contextmanager
+def streamlit_server(
+    tmp_dir: Path, env_extra: dict[str, str], *, secrets_toml: str = "# no secrets: demo mode\n", cwd: Path = ROOT
+) -> Iterator[StreamlitServer]:
+    """:func:`start_streamlit` as a ``with`` block: the server is stopped when the block ends, however it ends."""
+    proc, url, log_path = start_streamlit(tmp_dir, env_extra, secrets_toml=secrets_toml, cwd=cwd)
+    try:
+        yield StreamlitServer(proc, url, log_path)
+    finally:
+        stop_streamlit(proc)
+
+
+@pytest.fixture(scope="session")
+def app_server(simulator, tmp_path_factory):
+    """(url, log path) of a Streamlit server in demo mode against ``simulator``."""
+    env = {"TUNING_DESK_SIMULATOR_URL": simulator.base_url}
+    with streamlit_server(tmp_path_factory.mktemp("app"), env) as server:
+        yield server.url, server.log_path
 
 
 @pytest.fixture(scope="session")
@@ -133,12 +168,16 @@ def app_url(app_server) -> str:
 
 @pytest.fixture(scope="session")
 def browser():
+    """Headless Chromium for the whole run. A missing browser fails the test (never skips)."""
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
-        message = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-        if E2E_REQUIRED:
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
+        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH", pytrace=False)
+    try:
+        from playwright.sync_api import expect, sync_playwright
+    except ImportError:
+        pytest.fail("Playwright is not installed: pip install -r requirements-dev.txt", pytrace=False)
+    # The same patience as a page's own timeout (see ``page``): Playwright's 5 s for ``expect`` fails
+    # tests on a loaded machine while the page is still drawing.
+    expect.set_options(timeout=30_000)
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
@@ -187,6 +226,44 @@ def sidebar_link(page, label: str):
         .get_by_test_id("stPageLink-NavLink")
         .filter(has=page.get_by_text(label, exact=True))
     )
+
+
+# --------------------------------------------------------------------------- the sidebar's connection
+CUSTOM = "Custom OpenAI-compatible URL"  # the sidebar's backend options, by the label a user reads
+AZURE = "Azure OpenAI"
+
+
+def choose_backend(page, label: str) -> None:
+    """Pick ``label`` in the sidebar's connection box (exact: "OpenAI" is also in "Azure OpenAI")."""
+    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").first.click()
+    page.get_by_role("option", name=label, exact=True).click()
+    wait_for_app_run(page)
+
+
+def use_backend(page, fields: dict[str, str], *, backend: str = CUSTOM) -> None:
+    """Point this browser session (on the page it is on) at a backend as a user does: pick ``backend``,
+    then type each of ``fields`` (the sidebar's boxes by label, in order: ``{"Base URL": ..., "API key":
+    ...}``, ``{"Endpoint": ..., "Azure API key": ...}``) and commit it with Enter. Returns once the
+    sidebar says the key is set."""
+    choose_backend(page, backend)
+    sidebar = page.get_by_test_id("stSidebar")
+    for label, value in fields.items():
+        box = sidebar.get_by_role("textbox", name=label, exact=True)
+        box.fill(value)
+        box.press("Enter")
+        wait_for_app_run(page)
+    sidebar.get_by_text("Key set for this session").wait_for()
+
+
+def connect(page, app_url: str, fields: dict[str, str], *, backend: str = CUSTOM, path: str = "") -> None:
+    """Open ``path`` (``"Jobs"``; ``""`` for home) and :func:`use_backend` there."""
+    open_page(page, app_url, path)
+    use_backend(page, fields, backend=backend)
+
+
+def connect_custom(page, app_url: str, base_url: str, key: str, path: str = "") -> None:
+    """Open ``path`` and point this browser session at ``base_url`` (custom backend) with ``key``."""
+    connect(page, app_url, {"Base URL": base_url, "API key": key}, path=path)
 
 
 def assert_no_exception(page) -> None:
@@ -241,9 +318,10 @@ def shot(page, name: str, *, readme: bool = False, full_page: bool = True) -> Pa
 # --------------------------------------------------------------------------- the Launch form
 
 
-def type_into(page, label: str, value: str) -> None:
-    """Type and commit a text box; typed again if a rerun still in flight redrew it (a loaded machine)."""
-    box = page.get_by_role("textbox", name=label, exact=True)
+def type_into(page, label: str, value: str, *, role: str = "textbox") -> None:
+    """Type and commit a text box (``role="spinbutton"``: a number box); typed again if a rerun still in
+    flight redrew it (a loaded machine)."""
+    box = page.get_by_role(role, name=label, exact=True)
     for _ in range(3):
         wait_for_app_run(page)
         box.fill(value)

@@ -69,17 +69,3 @@ def _no_real_credentials(monkeypatch):
         "OPENAI_API_VERSION",
     ):
         monkeypatch.delenv(name, raising=False)
-
-
-# The cache trap the app avoids (a zero-argument global cache reading per-user state), for the
-# isolation tests of tests/test_isolation.py and tests/hardening/test_many_users.py.
-LEAKY = """
-import streamlit as st
-from openai import OpenAI
-
-@st.cache_resource
-def get_client():  # BUG on purpose: zero-argument global cache reading per-user state
-    return OpenAI(api_key=st.session_state["api_key"], base_url="http://127.0.0.1:9/v1")
-
-st.session_state["client_key"] = get_client().api_key
-"""

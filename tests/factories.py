@@ -1,7 +1,8 @@
-"""Builders of JSONL training data for the tests: messages, examples, whole files, crafted bad lines.
+"""Builders of test data: JSONL training data (messages, examples, whole files, crafted bad lines) and
+what the pages hand each other (a checked dataset's summary, Evaluate's measured usage).
 
 One home for what several test modules build (the validator's, the command line's, the
-simulator's, the Jobs and the Dataset view tests); a test module never imports another one's helpers.
+simulator's, the Jobs, Costs and Dataset view tests); a test module never imports another one's helpers.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import base64
 import json
 import struct
 import zlib
+
+from lib.handoff import DatasetSummary, MeasuredUsage
 
 
 def sys_msg(text="You are a terse assistant."):
@@ -181,3 +184,54 @@ CRAFTED: dict[str, list] = {
     "model_retired": [],  # see test_model_retired
 }
 LINE_CODES = [code for code, lines in CRAFTED.items() if lines]
+
+
+# --------------------------------------------------------------------------- what the pages hand each other
+def dataset_summary(**changes) -> DatasetSummary:
+    """A checked chat dataset for Costs to prefill from: 500 examples, 250,000 billed tokens an epoch,
+    auto (estimated) epochs, a 60-token system prompt in a 100-token prompt, 120-token answers."""
+    values = dict(
+        name="support.jsonl",
+        sha256="ab" * 32,
+        model="gpt-4o-mini",
+        format="chat",
+        examples=500,
+        total_tokens=260_000,
+        billed_tokens_per_epoch=250_000,
+        n_epochs=3,
+        n_epochs_is_estimate=True,
+        median_system_tokens=60,
+        median_prompt_tokens=100,
+        median_assistant_tokens=120,
+    )
+    return DatasetSummary(**(values | changes))
+
+
+def measured_usage(**changes) -> MeasuredUsage:
+    """What an Evaluate run of 40 examples measured (simulated): 118.4 prompt tokens for the fine-tune,
+    1,612.6 for the prompted model, 201.5 answer tokens."""
+    values = dict(
+        examples=40,
+        fine_tuned_model="ft:gpt-4o-mini-2024-07-18:acme::abc",
+        prompted_model="gpt-4o-mini-2024-07-18",
+        prompt_tokens_fine_tuned=118.4,
+        prompt_tokens_prompted=1_612.6,
+        completion_tokens=201.5,
+        simulated=True,
+    )
+    return MeasuredUsage(**(values | changes))
+
+
+# The Costs link of defect 1 (issue 12): $90 of training repaid at $0.000135 a call, one call a month,
+# would take 666,667 calls, about 55,556 years; the old code crashed computing that date.
+FAR_AWAY_LINK = {
+    "model": "gpt-4o-mini-2024-07-18",
+    "tokens": "10000000",
+    "examples": "1000",
+    "epochs": "3",
+    "prompt": "2000",
+    "ft_prompt": "100",
+    "message": "100",
+    "output": "200",
+    "calls": "1",
+}

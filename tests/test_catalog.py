@@ -55,9 +55,15 @@ def test_base_model_name(name, base):
     "name, encoding",
     [
         ("gpt-4o-mini", "o200k_base"),
+        ("gpt-4o-mini-2024-07-18", "o200k_base"),
+        ("ft:gpt-4o-mini-2024-07-18:acme::abc123", "o200k_base"),
         ("ft:gpt-4.1-mini-2025-04-14:org::abc", "o200k_base"),  # tiktoken says cl100k_base: wrong
+        ("ft:gpt-4.1-mini-2025-04-14:acme:support:abc123", "o200k_base"),
+        ("ft:gpt-4.1-2025-04-14:acme::abc123:ckpt-step-88", "o200k_base"),
+        ("ft:gpt-4.1-nano-2025-04-14:acme::x", "o200k_base"),
         ("ft:o4-mini-2025-04-16:org::x", "o200k_base"),  # tiktoken raises KeyError
         ("gpt-3.5-turbo", "cl100k_base"),
+        ("ft:gpt-3.5-turbo-0125:acme::x", "cl100k_base"),
         ("babbage-002", "cl100k_base"),
         ("ft:davinci-002:org::x", "cl100k_base"),
     ],

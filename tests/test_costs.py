@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from lib import catalog, costs
 from lib.charts import costs as charts
 from lib.costs import CostInputError, Outcome, Scenario
-from lib.handoff import DatasetSummary
+from tests.factories import FAR_AWAY_LINK, dataset_summary, measured_usage
 
 MINI = "gpt-4o-mini-2024-07-18"
 START = dt.date(2026, 11, 26)
@@ -376,20 +376,7 @@ def test_sensitivity_to_volume():
 
 # ---------------------------------------------------------------- handoff, tokens
 def test_prefill_from_a_checked_dataset():
-    summary = DatasetSummary(
-        name="support.jsonl",
-        sha256="0" * 64,
-        model="gpt-4o-mini",
-        format="chat",
-        examples=500,
-        total_tokens=260_000,
-        billed_tokens_per_epoch=250_000,
-        n_epochs=3,
-        n_epochs_is_estimate=True,
-        median_system_tokens=60,
-        median_prompt_tokens=100,
-        median_assistant_tokens=120,
-    )
+    summary = dataset_summary()
     values = costs.prefill_from_dataset(summary, today=START)
     assert values == {
         "billed_tokens_per_epoch": 250_000,
@@ -527,23 +514,9 @@ def test_prefill_from_the_real_validator_builds_a_valid_scenario():
 
 
 # ---------------------------------------------------------------- issue 12: defects of the numbers
-# The link of defect 1: $90 of training repaid at $0.000135 a call, one call a month, would take 666,667
-# calls, about 55,556 years: the old code crashed computing that date ("year 57582 is out of range").
-FAR_AWAY = {
-    "model": MINI,
-    "tokens": "10000000",
-    "examples": "1000",
-    "epochs": "3",
-    "prompt": "2000",
-    "ft_prompt": "100",
-    "message": "100",
-    "output": "200",
-    "calls": "1",
-}
-
-
 def test_a_break_even_past_the_year_9999_is_never_not_a_crash():
-    s = costs.scenario_from_params(FAR_AWAY, costs.default_scenario(START))
+    # The old code crashed computing this link's break-even date ("year 57582 is out of range").
+    s = costs.scenario_from_params(FAR_AWAY_LINK, costs.default_scenario(START))
     p = costs.project(s)
     assert p.training.cost == pytest.approx(90.0) and p.saving_per_call == pytest.approx(0.000135)
     assert p.break_even_calls == 666_667 and p.break_even_date is None
@@ -557,7 +530,7 @@ def test_a_break_even_past_the_year_9999_is_never_not_a_crash():
 
 def test_the_prompt_savings_sensitivity_survives_a_far_break_even():
     # With calls=10 the cards drew, then this chart crashed on one of its variants.
-    s = costs.scenario_from_params(FAR_AWAY | {"calls": "10"}, costs.default_scenario(START))
+    s = costs.scenario_from_params(FAR_AWAY_LINK | {"calls": "10"}, costs.default_scenario(START))
     for sensitivity in (costs.sensitivity_to_prompt_savings(s), costs.sensitivity_to_volume(s)):
         assert all(pt.months_to_break_even is None or pt.months_to_break_even > 0 for pt in sensitivity.points)
         charts.sensitivity_chart(sensitivity)
@@ -616,17 +589,7 @@ def test_dpo_training_says_what_it_counted_and_that_it_is_an_estimate():
     assert "preferred" not in costs.project(scenario()).training.counted
     rows = list(csv.reader(io.StringIO(costs.scenario_csv(scenario(method="dpo"), dpo))))
     assert any(r[1] == "training_cost_usd" and "prompt plus the preferred answer" in r[3] for r in rows)
-    summary = DatasetSummary(
-        name="pairs.jsonl",
-        sha256="1" * 64,
-        model="gpt-4.1-mini",
-        format="dpo",
-        examples=40,
-        total_tokens=20_000,
-        billed_tokens_per_epoch=14_880,
-        n_epochs=3,
-        n_epochs_is_estimate=True,
-    )
+    summary = dataset_summary(name="pairs.jsonl", model="gpt-4.1-mini", format="dpo")
     assert costs.prefill_from_dataset(summary, today=START)["method"] == "dpo"
     with pytest.raises(CostInputError, match="training method"):
         scenario(method="rft")
@@ -711,25 +674,22 @@ AZURE_SHUTDOWN = dt.date(2027, 10, 14)
 
 
 def azure(**changes) -> Scenario:
+    """The Azure worked example above: :func:`scenario`'s 3 epochs from the same start, other figures."""
     values = dict(
         model=MINI41,
         billed_tokens_per_epoch=600_000,
         examples=400,
-        epochs=3,
         base_prompt_tokens=2_000,
         fine_tuned_prompt_tokens=500,
         output_tokens=250,
         calls_per_month=3_000_000,
-        start_date=START,
-        horizon_months=12,
         backend="azure",
         deployment_type="standard",
         hosting_usd_per_hour=1.70,
         hosting_hours_per_day=24,
         shutdown_date=AZURE_SHUTDOWN,
     )
-    values.update(changes)
-    return Scenario(**values)
+    return scenario(**(values | changes))
 
 
 def test_azure_bills_the_base_rate_plus_hosting_to_the_cent():
@@ -816,17 +776,7 @@ def test_the_hosting_chart_says_when_hosting_outweighs_the_saving():
 
 # ---------------------------------------------------------------- measured usage from Evaluate
 def test_measured_usage_replaces_typed_guesses():
-    from lib.handoff import MeasuredUsage
-
-    m = MeasuredUsage(
-        examples=40,
-        fine_tuned_model="ft:gpt-4o-mini-2024-07-18:acme::abc",
-        prompted_model=MINI,
-        prompt_tokens_fine_tuned=118.4,
-        prompt_tokens_prompted=1_612.6,
-        completion_tokens=201.5,
-        simulated=True,
-    )
+    m = measured_usage()
     assert costs.prefill_from_measured(m) == {
         "base_prompt_tokens": 1_613,
         "fine_tuned_prompt_tokens": 118,

@@ -1,8 +1,12 @@
-"""Two browser sessions never share a key or a client (AppTest, one process like the server)."""
+"""Two browser sessions never share a key or a client (AppTest, one process like the server).
+
+That the ``st.cache_resource`` trap is real, and that no cached function of the app falls into it, is
+shown in tests/hardening/test_many_users.py.
+"""
 
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import APP, LEAKY
+from tests.conftest import APP
 
 PROBE = """
 import streamlit as st
@@ -35,17 +39,6 @@ def test_demo_sessions_get_distinct_private_keys():
     b = AppTest.from_file(str(APP), default_timeout=30).run()
     assert a.session_state["demo_api_key"].startswith("sk-demo-")
     assert a.session_state["demo_api_key"] != b.session_state["demo_api_key"]
-
-
-def test_the_cache_resource_trap_is_real():
-    """Regression guard for the pattern the app avoids: a global cache hands Alice's client to Bob."""
-    alice = AppTest.from_string(LEAKY, default_timeout=30)
-    alice.session_state["api_key"] = "sk-ALICE"
-    alice.run()
-    bob = AppTest.from_string(LEAKY, default_timeout=30)
-    bob.session_state["api_key"] = "sk-BOB"
-    bob.run()
-    assert bob.session_state["client_key"] == "sk-ALICE"  # the leak this app must never have
 
 
 def test_key_is_never_rendered_back():

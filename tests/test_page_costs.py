@@ -7,23 +7,15 @@ import datetime as dt
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib.handoff import DatasetSummary
-from tests.conftest import APP
+from tests.apptest import open_app
+from tests.factories import FAR_AWAY_LINK, dataset_summary, measured_usage
 
 PAGE = "pages/2_Costs.py"
 MINI = "gpt-4o-mini-2024-07-18"
 
 
-def open_costs(query: dict | None = None, summary: DatasetSummary | None = None) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    if query:
-        at.query_params.update(query)
-    if summary:
-        at.session_state["dataset_summary"] = summary
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+def open_costs(query: dict | None = None, **state) -> AppTest:
+    return open_app(PAGE, query=query, **state)
 
 
 def plain(markdown: str) -> str:
@@ -65,22 +57,7 @@ def test_default_scenario_without_a_dataset():
 
 
 def test_prefilled_from_a_checked_dataset():
-    summary = DatasetSummary(
-        name="support.jsonl",
-        sha256="ab" * 32,
-        model="gpt-4o-mini",
-        format="chat",
-        examples=500,
-        total_tokens=260_000,
-        billed_tokens_per_epoch=250_000,
-        n_epochs=3,
-        n_epochs_is_estimate=True,
-        median_system_tokens=60,
-        median_prompt_tokens=100,
-        median_assistant_tokens=120,
-        error_count=2,
-    )
-    at = open_costs(summary=summary)
+    at = open_costs(dataset_summary=dataset_summary(error_count=2))
     assert widget(at, "number_input", "billed_tokens_per_epoch").value == 250_000
     assert widget(at, "number_input", "examples").value == 500
     assert widget(at, "number_input", "fine_tuned_prompt_tokens").value == 60
@@ -252,23 +229,10 @@ def page_text(at: AppTest) -> str:
     return "\n".join(parts)
 
 
-FAR_AWAY = {
-    "model": MINI,
-    "tokens": "10000000",
-    "examples": "1000",
-    "epochs": "3",
-    "prompt": "2000",
-    "ft_prompt": "100",
-    "message": "100",
-    "output": "200",
-    "calls": "1",
-}
-
-
 @pytest.mark.parametrize("calls", ["1", "10"])
 def test_a_break_even_after_the_year_9999_is_never(calls):
     # The issue's link crashed with "year 57582 is out of range" (calls=1), or in the sensitivity chart (10).
-    at = open_costs(FAR_AWAY | {"calls": calls})
+    at = open_costs(FAR_AWAY_LINK | {"calls": calls})
     assert not at.exception
     assert metrics(at)["Break-even"] == "never"
     assert "more than 10 years of calls" in at.error[0].value
@@ -317,22 +281,13 @@ def test_every_figure_shows_its_source_and_date():
 
 
 def test_the_home_banner_names_the_source_of_its_deadline():
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.run()
+    at = open_app()
     assert any("deprecations" in c.value and "as of" in c.value for c in at.caption)
 
 
 # ---------------------------------------------------------------- issue 13: Costs knows Azure
 def open_azure(query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.session_state["backend"] = "azure"
-    at.session_state["azure_endpoint"] = "https://contoso.openai.azure.com"
-    if query:
-        at.query_params.update(query)
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_costs(query, backend="azure", azure_endpoint="https://contoso.openai.azure.com")
 
 
 def test_an_azure_connection_shows_azures_dates_and_the_hosting_fee():
@@ -393,10 +348,7 @@ def test_after_openais_cut_off_azure_still_trains(monkeypatch):
 
 
 def test_the_demo_acting_as_azure_bills_as_azure():
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.session_state["demo_calendar"] = "azure"
-    at.run()
-    at.switch_page(PAGE).run()
+    at = open_costs(demo_calendar="azure")
     assert at.radio(key="_costs_backend").value == "azure" and "Hosting a month" in metrics(at)
     assert "2027-01-14" not in page_text(at)
 
@@ -411,20 +363,7 @@ def test_the_backend_is_changeable_and_openai_shows_openais_dates():
 
 # ---------------------------------------------------------------- measured usage from Evaluate
 def test_measured_usage_from_evaluate_replaces_the_guesses():
-    from lib.handoff import MeasuredUsage
-
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.session_state["measured_usage"] = MeasuredUsage(
-        examples=40,
-        fine_tuned_model="ft:gpt-4o-mini-2024-07-18:acme::abc",
-        prompted_model=MINI,
-        prompt_tokens_fine_tuned=118.4,
-        prompt_tokens_prompted=1_612.6,
-        completion_tokens=201.5,
-        simulated=True,
-    )
-    at.run()
-    at.switch_page(PAGE).run()
+    at = open_costs(measured_usage=measured_usage())
     assert any("measured on 40 examples (simulated)" in m.value for m in at.markdown)
     at.button(key="_costs_use_measured").click().run()
     assert widget(at, "number_input", "base_prompt_tokens").value == 1_613
@@ -474,11 +413,7 @@ def _random_links(seed: int, n: int) -> list[dict]:
     "link", _random_links(seed=12, n=16), ids=lambda link: "&".join(f"{k}={v}" for k, v in link.items())[:60]
 )
 def test_the_page_survives_random_links(link):
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.query_params.update(link)
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, (link, [e.value for e in at.exception])
+    at = open_costs(link)  # fails on an exception box
     # Either the results draw, or one clear sentence says what is wrong.
     assert metrics(at) or at.error, link
 

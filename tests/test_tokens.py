@@ -255,27 +255,9 @@ def test_special_token_text_counts_as_ordinary_text():
         assert "<|endoftext|>" in tokens.special_tokens(encoding)
 
 
-@pytest.mark.parametrize(
-    "model, encoding",
-    [
-        ("gpt-4o-mini", "o200k_base"),
-        ("gpt-4o-mini-2024-07-18", "o200k_base"),
-        ("ft:gpt-4o-mini-2024-07-18:acme::abc123", "o200k_base"),
-        ("ft:gpt-4.1-mini-2025-04-14:acme:support:abc123", "o200k_base"),
-        ("ft:gpt-4.1-2025-04-14:acme::abc123:ckpt-step-88", "o200k_base"),
-        ("ft:gpt-4.1-nano-2025-04-14:acme::x", "o200k_base"),
-        ("ft:o4-mini-2025-04-16:acme::x", "o200k_base"),
-        ("ft:gpt-3.5-turbo-0125:acme::x", "cl100k_base"),
-        ("ft:davinci-002:acme::x", "cl100k_base"),
-        ("babbage-002", "cl100k_base"),
-    ],
-)
-def test_model_names_map_to_the_right_encoding(model, encoding):
-    assert encoding_for_model(model) == encoding
-
-
 def test_tiktoken_itself_gets_ft_gpt_41_wrong():
-    """Why the project maps names itself: tiktoken gives ft:gpt-4.1 names the old cl100k_base."""
+    """Why the project maps names itself (tests/test_catalog.py::test_encoding_for_model): tiktoken gives
+    ft:gpt-4.1 names the old cl100k_base."""
     assert tiktoken.encoding_name_for_model("ft:gpt-4.1-mini-2025-04-14:acme::abc") == "cl100k_base"
     assert encoding_for_model("ft:gpt-4.1-mini-2025-04-14:acme::abc") == "o200k_base"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.browser import assert_no_exception, open_page, shot, wait_for_app_run
+from tests.browser import AZURE, assert_no_exception, open_page, shot, type_into, use_backend
 
 # gpt-4.1-mini, 600,000 billed tokens x 3 epochs x $5 = $9.00 of training. A 2,000-token prompt cut to
 # 150 saves $0.00016 a call ($0.00132 -> $0.00116), so break-even needs 56,250 calls: 2.8 months at
@@ -51,10 +51,7 @@ def test_costs_chart_marks_the_shutdown_and_the_link_follows_the_inputs(page, ap
     shot(page, "costs", readme=True, full_page=False)
 
     # Typing a new volume reruns the page and rewrites the address bar.
-    calls = page.get_by_label("Calls per month")
-    calls.fill("50000")
-    calls.press("Enter")
-    wait_for_app_run(page)
+    type_into(page, "Calls per month", "50000", role="spinbutton")
     expect(page.get_by_text("Fine-tuning pays for itself").first).to_be_visible(timeout=WAIT)
     page.wait_for_function("() => window.location.search.includes('calls=50000')", timeout=WAIT)
     params = url_params(page)
@@ -105,25 +102,11 @@ AZURE_SCENARIO = {
 }
 
 
-def connect_azure(page, endpoint: str) -> None:
-    """Switch this browser session to Azure OpenAI in the sidebar (the page reruns in the same session)."""
-    sidebar = page.get_by_test_id("stSidebar")
-    sidebar.get_by_test_id("stSelectbox").first.click()
-    page.get_by_role("option", name="Azure OpenAI").click()
-    wait_for_app_run(page)
-    for name, value in (("Endpoint", endpoint), ("Azure API key", "sk-costs-e2e")):
-        box = sidebar.get_by_role("textbox", name=name)
-        box.fill(value)
-        box.press("Enter")
-        wait_for_app_run(page)
-    sidebar.get_by_text("Key set for this session").wait_for()
-
-
 def test_costs_on_azure_weigh_the_hosting_fee_against_the_saving(page, app_url, simulator):
     page.set_viewport_size({"width": 1400, "height": 1250})
     open_page(page, app_url, "Costs", query=urllib.parse.urlencode(AZURE_SCENARIO))
     expect(page.get_by_text("GPT-4.1 mini shuts down 2027-01-14").first).to_be_visible(timeout=WAIT)
-    connect_azure(page, simulator.root_url)
+    use_backend(page, {"Endpoint": simulator.root_url, "Azure API key": "sk-costs-e2e"}, backend=AZURE)
     assert_no_exception(page)
 
     main = page.get_by_test_id("stMain")
@@ -142,10 +125,7 @@ def test_costs_on_azure_weigh_the_hosting_fee_against_the_saving(page, app_url, 
     shot(page, "costs-azure", readme=True, full_page=False)
 
     # Fewer calls than the hosting needs: the verdict says so, whatever the horizon.
-    calls = page.get_by_label("Calls per month")
-    calls.fill("2000000")
-    calls.press("Enter")
-    wait_for_app_run(page)
+    type_into(page, "Calls per month", "2000000", role="spinbutton")
     expect(main.get_by_text("hosting alone outweighs the saving").first).to_be_visible(timeout=WAIT)
     expect(main.get_by_test_id("stMetric").filter(has_text="Break-even")).to_contain_text("never", timeout=WAIT)
     volume = main.get_by_test_id("stPlotlyChart").nth(2)  # cumulative, prompt savings, volume

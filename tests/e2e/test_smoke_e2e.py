@@ -5,38 +5,31 @@ import urllib.parse
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import assert_no_exception, go_to, open_page, shot, sidebar_link, wait_for_app_run
+from tests.browser import assert_no_exception, go_to, open_page, shot, sidebar_link, streamlit_server, wait_for_app_run
 
+# The sidebar menu, in its order: (label, URL path, the page's heading, screenshot name).
 PAGES = [
-    ("", "home", "Tuning Desk"),
-    ("Dataset", "dataset", "Dataset"),
-    ("Costs", "costs-page", "Costs"),
-    ("Launch", "launch-page", "Launch"),
-    ("Jobs", "jobs-page", "Jobs"),
+    ("Home", "", "Tuning Desk", "home"),
+    ("Dataset", "Dataset", "Dataset", "dataset"),
+    ("Costs", "Costs", "Costs", "costs-page"),
+    ("Launch", "Launch", "Launch", "launch-page"),
+    ("Jobs", "Jobs", "Jobs", "jobs-page"),
+    ("Evaluate", "Evaluate", "Evaluate", "evaluate-page"),
 ]
 
 
-@pytest.mark.parametrize("path, name, heading", PAGES)
-def test_page_opens_by_deep_link_with_the_shared_sidebar(page, app_url, path, name, heading):
+@pytest.mark.parametrize("label, path, heading, name", PAGES)
+def test_page_opens_by_deep_link_with_the_shared_sidebar(page, app_url, label, path, heading, name):
     open_page(page, app_url, path)
     assert_no_exception(page)
     expect(page.get_by_role("heading", name=heading).first).to_be_visible()
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar.get_by_text("Connection").first).to_be_visible()
     expect(sidebar.get_by_role("button", name="Test connection")).to_be_visible()
-    # title comes from the page's own set_page_config, proof the page drew its own frame
-    assert "Tuning Desk" in page.title()
+    expect(sidebar.get_by_test_id("stPageLink-NavLink")).to_have_count(len(PAGES))  # the whole menu, on any page
+    # the title comes from the page's own set_page_config, proof the page drew its own frame
+    assert page.title() == f"{label} · Tuning Desk"
     shot(page, f"smoke-{name}", readme=(name == "home"))
-
-
-MENU = [
-    ("Dataset", "/Dataset", "Dataset"),
-    ("Costs", "/Costs", "Costs"),
-    ("Launch", "/Launch", "Launch"),
-    ("Jobs", "/Jobs", "Jobs"),
-    ("Evaluate", "/Evaluate", "Evaluate"),
-    ("Home", "/", "Home"),
-]
 
 
 def test_sidebar_menu_says_home_and_each_link_opens_its_page(page, app_url):
@@ -44,21 +37,14 @@ def test_sidebar_menu_says_home_and_each_link_opens_its_page(page, app_url):
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar.get_by_test_id("stSidebarNav")).to_have_count(0)  # Streamlit's own list ("dashboard") is off
     links = sidebar.get_by_test_id("stPageLink-NavLink")
-    expect(links).to_have_count(6)
-    assert [t.strip().splitlines()[-1] for t in links.all_inner_texts()] == [
-        "Home",
-        "Dataset",
-        "Costs",
-        "Launch",
-        "Jobs",
-        "Evaluate",
-    ]
+    expect(links).to_have_count(len(PAGES))
+    assert [t.strip().splitlines()[-1] for t in links.all_inner_texts()] == [label for label, *_ in PAGES]
     expect(sidebar.get_by_text("dashboard", exact=True)).to_have_count(0)
     shot(page, "nav-home")
-    for label, path, title in MENU:
+    for label, path, _, _ in PAGES[1:] + PAGES[:1]:  # every link in turn, and Home last
         go_to(page, label)
-        assert urllib.parse.urlparse(page.url).path == path
-        assert page.title() == f"{title} · Tuning Desk"
+        assert urllib.parse.urlparse(page.url).path == f"/{path}"
+        assert page.title() == f"{label} · Tuning Desk"
         assert_no_exception(page)
         # the current page is marked: its label is bold, the others are not
         weights = {
@@ -70,48 +56,21 @@ def test_sidebar_menu_says_home_and_each_link_opens_its_page(page, app_url):
             shot(page, "nav-costs")
 
 
-def test_deep_link_shows_the_shared_menu(page, app_url):
-    open_page(page, app_url, "Evaluate")
-    assert page.title() == "Evaluate · Tuning Desk"
-    links = page.get_by_test_id("stSidebar").get_by_test_id("stPageLink-NavLink")
-    expect(links).to_have_count(6)
-    go_to(page, "Home")
-    assert urllib.parse.urlparse(page.url).path == "/"
-    expect(page.get_by_role("heading", name="Tuning Desk").first).to_be_visible()
-
-
-def test_demo_mode_lists_models_with_no_configuration(page, app_url):
-    open_page(page, app_url)
-    page.get_by_test_id("stSidebar").get_by_role("button", name="Test connection").click()
-    wait_for_app_run(page)
-    alert = page.get_by_test_id("stSidebar").get_by_test_id("stAlertContentSuccess")
-    alert.wait_for()
-    text = alert.inner_text()
-    assert "Reached Demo" in text and "gpt-4o-mini-2024-07-18" in text
-
-
 @pytest.fixture(scope="module")
 def plain_app(tmp_path_factory):
     """The app exactly as README command 1 starts it: no key, no simulator URL, its own demo simulator."""
-    import subprocess
-
-    from tests.browser import start_streamlit
-
-    proc, url, log_path = start_streamlit(tmp_path_factory.mktemp("plain"), {})
-    yield url, log_path
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with streamlit_server(tmp_path_factory.mktemp("plain"), {}) as server:
+        yield server.url, server.log_path
 
 
 def test_fresh_start_runs_its_own_demo_simulator(page, plain_app):
+    """Demo mode with no configuration at all: Test connection lists the models."""
     url, log_path = plain_app
     open_page(page, url)
     page.get_by_test_id("stSidebar").get_by_role("button", name="Test connection").click()
     wait_for_app_run(page)
     alert = page.get_by_test_id("stSidebar").get_by_test_id("stAlertContentSuccess")
+    expect(alert).to_contain_text("Reached Demo")
     expect(alert).to_contain_text("gpt-4o-mini-2024-07-18")
     assert "Traceback" not in log_path.read_text(errors="replace")
 

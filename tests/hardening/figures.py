@@ -36,108 +36,56 @@ def case(area: str, name: str, **figures) -> Iterator[Case]:
     record.ok = True
 
 
-def _sum(cases: list[Case], key: str) -> float:
-    return sum(c.figures.get(key, 0) or 0 for c in cases)
+class _Totals(dict):
+    """What an area's line may say about its cases: ``passed`` ("12/12"), ``sum_<figure>`` and
+    ``max_<figure>`` over the cases' figures, and ``lines`` (the cases' own ``line`` figures, joined)."""
+
+    def __init__(self, cases: list[Case]):
+        super().__init__(passed=f"{sum(c.ok for c in cases)}/{len(cases)}")
+        self.cases = cases
+
+    def __missing__(self, name: str):
+        if name == "lines":
+            parts = [c.figures["line"] for c in self.cases if "line" in c.figures]
+            return "; ".join(parts) if parts else f"{self['passed']} cases"
+        how, _, figure = name.partition("_")
+        values = [c.figures.get(figure, 0) or 0 for c in self.cases]
+        return {"sum": sum, "max": lambda v: max(v, default=0)}[how](values)
 
 
-def _max(cases: list[Case], key: str) -> float:
-    return max((c.figures.get(key, 0) or 0 for c in cases), default=0)
-
-
-def _passed(cases: list[Case]) -> str:
-    return f"{sum(c.ok for c in cases)}/{len(cases)}"
-
-
-def _faults(cases: list[Case]) -> str:
-    return (
-        f"faults: {_passed(cases)} recovered (one sentence, no traceback, form and dataset kept); "
-        f"slowest answer {_max(cases, 'seconds'):.1f} s"
-    )
-
-
-def _bad_files(cases: list[Case]) -> str:
-    return (
-        f"bad files: {_passed(cases)} answered in <= {_max(cases, 'seconds'):.1f} s, "
-        f"peak +{_max(cases, 'peak_mb'):.0f} MB (page), +{_max(cases, 'cli_peak_mb'):.0f} MB (command line); "
-        "the page stayed usable after each"
-    )
-
-
-def _many_users(cases: list[Case]) -> str:
-    return (
-        f"many users: {_max(cases, 'sessions'):.0f} sessions at once, {_sum(cases, 'crossings'):.0f} crossings "
-        f"in {_sum(cases, 'checks'):.0f} checks ({_passed(cases)} cases)"
-    )
-
-
-def _leaks(cases: list[Case]) -> str:
-    return (
-        f"leaks: {_sum(cases, 'leaks'):.0f} ({_sum(cases, 'places'):.0f} places scanned, "
-        f"{_sum(cases, 'bytes') / 2**20:.1f} MB read; {_passed(cases)} cases)"
-    )
-
-
-def _injection(cases: list[Case]) -> str:
-    return f"injection: {_passed(cases)} inert"
-
-
-def _money(cases: list[Case]) -> str:
-    return f"money: {_passed(cases)} one job"
-
-
-def _owner_key(cases: list[Case]) -> str:
-    return (
-        f"owner key: {_sum(cases, 'left'):.0f} of {_sum(cases, 'calls'):.0f} calls left the owner's endpoint "
-        f"({_passed(cases)} cases: OpenAI and Azure, environment and secrets file, every page)"
-    )
-
-
-def _outbound(cases: list[Case]) -> str:
-    return (
-        f"outbound: {_sum(cases, 'reached'):.0f} of {_sum(cases, 'private'):.0f} private addresses reached "
-        f"({_passed(cases)} cases)"
-    )
-
-
-def _demo_keys(cases: list[Case]) -> str:
-    return (
-        f"demo keys: {_sum(cases, 'served'):.0f} of {_sum(cases, 'forged'):.0f} forged keys served, "
-        f"{_sum(cases, 'evicted'):.0f} live spaces dropped ({_passed(cases)} cases)"
-    )
-
-
-def _memory(cases: list[Case]) -> str:
-    parts = [c.figures["line"] for c in cases if "line" in c.figures]
-    return "memory: " + ("; ".join(parts) if parts else f"{_passed(cases)} cases")
-
-
-def _second_visitor(cases: list[Case]) -> str:
-    parts = [c.figures["line"] for c in cases if "line" in c.figures]
-    return "second visitor: " + ("; ".join(parts) if parts else f"{_passed(cases)} cases")
-
-
+# area -> its line, filled from its cases by area_line().
 AREAS = {
-    "faults": _faults,
-    "bad files": _bad_files,
-    "many users": _many_users,
-    "leaks": _leaks,
-    "injection": _injection,
-    "money": _money,
-    "owner key": _owner_key,
-    "outbound": _outbound,
-    "demo keys": _demo_keys,
-    "memory": _memory,
-    "second visitor": _second_visitor,
+    "faults": "{passed} recovered (one sentence, no traceback, form and dataset kept); "
+    "slowest answer {max_seconds:.1f} s",
+    "bad files": "{passed} answered in <= {max_seconds:.1f} s, peak +{max_peak_mb:.0f} MB (page), "
+    "+{max_cli_peak_mb:.0f} MB (command line); the page stayed usable after each",
+    "many users": "{max_sessions:.0f} sessions at once, {sum_crossings:.0f} crossings in {sum_checks:.0f} checks "
+    "({passed} cases)",
+    "leaks": "{sum_leaks:.0f} ({sum_places:.0f} places scanned, {sum_mb:.1f} MB read; {passed} cases)",
+    "injection": "{passed} inert",
+    "money": "{passed} one job",
+    "owner key": "{sum_left:.0f} of {sum_calls:.0f} calls left the owner's endpoint "
+    "({passed} cases: OpenAI and Azure, environment and secrets file, every page)",
+    "outbound": "{sum_reached:.0f} of {sum_private:.0f} private addresses reached ({passed} cases)",
+    "demo keys": "{sum_served:.0f} of {sum_forged:.0f} forged keys served, {sum_evicted:.0f} live spaces dropped "
+    "({passed} cases)",
+    "memory": "{lines}",
+    "second visitor": "{lines}",
 }
+
+
+def area_line(area: str, cases: list[Case]) -> str:
+    """The summary line of ``area``: its name, then what its cases passed and measured."""
+    return f"{area}: " + AREAS[area].format_map(_Totals(cases))
 
 
 def summary_lines() -> list[str]:
     """One line per area that ran, in a fixed order."""
     lines = []
-    for area, line in AREAS.items():
+    for area in AREAS:
         cases = [c for c in CASES if c.area == area]
         if cases:
-            lines.append(line(cases))
+            lines.append(area_line(area, cases))
     failed = [f"{c.area}: {c.name}" for c in CASES if not c.ok]
     if failed:
         lines.append("failed: " + "; ".join(failed))

@@ -1,4 +1,4 @@
-"""One session of the "silent backend" test, in its own process (run by test_faults.py).
+"""One session of the "silent backend" test of test_faults.py, in its own process.
 
     python -m tests.hardening.slow_session SURFACE BASE_URL KEY
 
@@ -17,7 +17,7 @@ import traceback
 from types import SimpleNamespace
 
 from lib.connection import CALL_TIMEOUT_S
-from tests.hardening.test_faults import SLOW, SLOW_BOUND_S, SURFACES, Session
+from tests.hardening.faults import SLOW, SLOW_BOUND_S, SURFACES, Session
 
 
 def _say(**fields) -> None:

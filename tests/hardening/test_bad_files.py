@@ -30,7 +30,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import ROOT
-from tests.browser import assert_no_exception, choose_file, open_page, start_streamlit, wait_for_app_run
+from tests.browser import assert_no_exception, choose_file, open_page, streamlit_server, wait_for_app_run
 from tests.hardening import figures
 from tests.hardening.hostile import BY_NAME, GOOD, HOSTILE, Hostile
 
@@ -142,10 +142,8 @@ BROWSER_FILES = ("really_a_zip.jsonl", "nul_bytes.jsonl", "nesting_10k.jsonl", "
 def small_limit_server(tmp_path_factory):
     """A server whose upload limit is 1 MB, so the server's own refusal can be seen with a small file."""
     env = {"STREAMLIT_SERVER_MAX_UPLOAD_SIZE": "1", "TUNING_DESK_SIMULATOR_URL": "http://127.0.0.1:9/v1"}
-    proc, url, _ = start_streamlit(tmp_path_factory.mktemp("small-limit"), env)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with streamlit_server(tmp_path_factory.mktemp("small-limit"), env) as server:
+        yield server.url
 
 
 def verdict(page) -> str:

@@ -24,9 +24,8 @@ import pytest
 from playwright.sync_api import expect
 
 from lib.display import ZERO_WIDTH_SPACE
-from tests.browser import assert_no_exception, wait_for_app_run
+from tests.browser import assert_no_exception, connect_custom, go_to, wait_for_app_run
 from tests.hardening import figures
-from tests.hardening.browser import connect_custom, go_to
 
 pytestmark = pytest.mark.e2e
 

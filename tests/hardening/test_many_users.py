@@ -27,10 +27,9 @@ from playwright.sync_api import expect
 from streamlit.testing.v1 import AppTest
 
 from lib.simulator.state import key_id
-from tests.conftest import LEAKY, ROOT
-from tests.browser import assert_no_exception, choose_file, open_page
+from tests.conftest import ROOT
+from tests.browser import assert_no_exception, choose_file, connect_custom, go_to, open_page
 from tests.hardening import figures
-from tests.hardening.browser import connect_custom, go_to
 from tests.factories import chat_jsonl
 
 MINI = "gpt-4o-mini-2024-07-18"
@@ -39,6 +38,17 @@ APP_FILES = [ROOT / "dashboard.py", *sorted((ROOT / "pages").glob("*.py")), *sor
 PER_USER = re.compile(
     r"session_state|\bss\b|api_key|\bkey\b|\bconn(ection)?\b|\bclient\b|secrets|cookies|headers", re.IGNORECASE
 )
+# The trap the app avoids: a zero-argument global cache reading per-user state.
+LEAKY = """
+import streamlit as st
+from openai import OpenAI
+
+@st.cache_resource
+def get_client():  # BUG on purpose: zero-argument global cache reading per-user state
+    return OpenAI(api_key=st.session_state["api_key"], base_url="http://127.0.0.1:9/v1")
+
+st.session_state["client_key"] = get_client().api_key
+"""
 
 
 # --------------------------------------------------------------------------- the cache_resource trap

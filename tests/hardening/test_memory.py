@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import open_page, start_streamlit
+from tests.browser import open_page, streamlit_server
 from tests.conftest import ROOT
 from tests.hardening import figures
 
@@ -69,11 +69,9 @@ def big_jsonl(path: Path, megabytes: int, seed: int) -> Path:
 def server(simulator, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("memory")
     env = {"TUNING_DESK_SIMULATOR_URL": simulator.base_url, "STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL": "5"}
-    proc, url, _ = start_streamlit(tmp, env)
-    files = [big_jsonl(tmp / f"big-{i}.jsonl", FILE_MB, i) for i in range(VISITORS + 1)]
-    yield proc, url, files
-    proc.terminate()
-    proc.wait(timeout=10)
+    with streamlit_server(tmp, env) as running:
+        files = [big_jsonl(tmp / f"big-{i}.jsonl", FILE_MB, i) for i in range(VISITORS + 1)]
+        yield running.proc, running.url, files
 
 
 def new_page(browser):

@@ -143,29 +143,28 @@ def test_a_remote_visitor_of_a_public_app_does_not_get_the_owners_key(sim, liste
         assert widget(at, "_openai_api_key") is not None  # asked for the visitor's own key instead
 
 
-def own_key_session(listener_url: str, key: str) -> AppTest:
+def visit_with_own_key(listener: Listener, monkeypatch, *, local: bool) -> tuple[str, str]:
+    """A visitor (``local`` or from another machine) types the listener's URL and their own key, tests the
+    connection and opens every page. Returns what the sidebar said to the test, and the key."""
+    monkeypatch.setattr(ui, "visitor_is_local", lambda: local, raising=False)
+    key = "sk-visitor-" + secrets.token_hex(8)
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.session_state["backend"] = "custom"
     at.run()
-    widget(at, "_custom_base_url").set_value(listener_url).run()
+    widget(at, "_custom_base_url").set_value(listener.url).run()
     widget(at, "_custom_api_key").set_value(key).run()
     at.sidebar.button(key="_test_connection").click().run()
-    return at
-
-
-def sidebar_text(at: AppTest) -> str:
-    return " ".join(str(e.value) for e in [*at.sidebar.success, *at.sidebar.error]).replace("\\", "")
+    said = " ".join(str(e.value) for e in [*at.sidebar.success, *at.sidebar.error]).replace("\\", "")
+    for page in PAGES:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return said, key
 
 
 def test_a_local_visitors_own_key_and_url_still_work(listener, monkeypatch):
     with figures.case("outbound", "local visitor, own key and loopback URL") as case:
-        monkeypatch.setattr(ui, "visitor_is_local", lambda: True, raising=False)
-        mine = "sk-visitor-" + secrets.token_hex(8)
-        at = own_key_session(listener.url, mine)
-        assert "Reached Custom" in sidebar_text(at)
-        for page in PAGES:
-            at.switch_page(page).run()
-        assert not at.exception
+        said, mine = visit_with_own_key(listener, monkeypatch, local=True)
+        assert "Reached Custom" in said
         assert listener.carrying(mine) and len(listener.carrying(mine)) == len(listener.requests)
         case.figures.update(private=0, reached=0)
 
@@ -176,13 +175,8 @@ def test_a_remote_visitor_cannot_reach_private_addresses(listener, monkeypatch):
     from lib.connection import Policy, VisitorSettings, visitor_rules
 
     with figures.case("outbound", "remote visitor, private addresses") as case:
-        monkeypatch.setattr(ui, "visitor_is_local", lambda: False, raising=False)
-        mine = "sk-visitor-" + secrets.token_hex(8)
-        at = own_key_session(listener.url, mine)
-        assert "does not call loopback" in sidebar_text(at)
-        for page in PAGES:
-            at.switch_page(page).run()
-        assert not at.exception
+        said, _ = visit_with_own_key(listener, monkeypatch, local=False)
+        assert "does not call loopback" in said
         reached = len(listener.requests)
         # every other kind of private address, as the app's rules for this visitor see it (no connection)
         rules = visitor_rules(VisitorSettings(is_local=False), Policy())

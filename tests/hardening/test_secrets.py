@@ -31,10 +31,17 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import assert_no_exception, choose_file, open_page, start_streamlit, wait_for_app_run
+from tests.browser import (
+    assert_no_exception,
+    choose_file,
+    connect_custom,
+    go_to,
+    open_page,
+    streamlit_server,
+    wait_for_app_run,
+)
 from tests.conftest import ROOT
 from tests.hardening import figures
-from tests.hardening.browser import connect_custom, go_to
 
 pytestmark = pytest.mark.e2e
 
@@ -108,19 +115,15 @@ def keyed_server(simulator, tmp_path):
         "TUNING_DESK_SIMULATOR_URL": simulator.base_url,
     }
     before = snapshot(ROOT)
-    proc, url, log_path = start_streamlit(tmp_path, env, secrets_toml=secrets_toml)
-    server = {
-        "url": url,
-        "log": log_path,
-        "proc": proc,
-        "dirs": (home, temp),
-        "before": before,
-        "secrets_file": tmp_path / "secrets.toml",
-    }
-    yield server
-    if proc.poll() is None:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with streamlit_server(tmp_path, env, secrets_toml=secrets_toml) as server:
+        yield {
+            "url": server.url,
+            "log": server.log_path,
+            "server": server,
+            "dirs": (home, temp),
+            "before": before,
+            "secrets_file": tmp_path / "secrets.toml",
+        }
 
 
 def test_owner_env_and_pasted_keys_leak_nowhere(browser, simulator, keyed_server, tmp_path):
@@ -205,9 +208,7 @@ def test_owner_env_and_pasted_keys_leak_nowhere(browser, simulator, keyed_server
         finally:
             simulator.clear_faults()
             context.close()
-            proc = keyed_server["proc"]
-            proc.terminate()  # flushes and closes the log before it is read
-            proc.wait(timeout=10)
+            keyed_server["server"].stop()  # flushes and closes the log before it is read
 
         for label, html in pages.items():
             assert "Traceback" not in html, label
@@ -224,7 +225,7 @@ def test_owner_env_and_pasted_keys_leak_nowhere(browser, simulator, keyed_server
         for path in tmp_path.iterdir():  # the server's working files, except the secrets file given to it
             if path.is_file() and path != keyed_server["secrets_file"]:
                 scan.file(path, f"test dir: {path.name}")
-        case.figures.update(leaks=len(scan.leaks), places=scan.places, bytes=scan.bytes)
+        case.figures.update(leaks=len(scan.leaks), places=scan.places, mb=scan.bytes / 2**20)
         assert len(pages) >= 10 and scan.places > len(pages) + 2
         assert not scan.leaks, scan.leaks
         control = Scan()  # the search does find a key where there is one: the secrets file given to the server
@@ -249,20 +250,16 @@ def test_error_details_are_hidden_from_users(browser, tmp_path):
             "st.title('Raiser')\n"
             f"raise RuntimeError('the SDK said: Incorrect API key provided: {PASTED_KEY}')\n"
         )
-        proc, url, log_path = start_streamlit(app_dir, {}, cwd=app_dir)
-        try:
+        with streamlit_server(app_dir, {}, cwd=app_dir) as server:
             context = browser.new_context()
             page = context.new_page()
-            open_page(page, url)
+            open_page(page, server.url)
             expect(page.get_by_test_id("stException")).to_have_count(1)
             shown = page.get_by_test_id("stException").inner_text()
             html = page.content()
             context.close()
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
         scan = Scan()
         scan.text("the exception box", html)
-        case.figures.update(leaks=len(scan.leaks), places=scan.places, bytes=scan.bytes)
+        case.figures.update(leaks=len(scan.leaks), places=scan.places, mb=scan.bytes / 2**20)
         assert PASTED_KEY not in html and "Traceback" not in html and "dashboard.py" not in shown, shown
         assert "RuntimeError" not in shown or config["client"]["showErrorDetails"] == "type"
