@@ -557,28 +557,20 @@ with split_col.container(border=True):
     ):
         return lambda: validate.split_jsonl(train.data, report, validation_fraction=fraction, seed=seed)[part]
 
-    dl_train, dl_valid = st.columns(2)
     can_split = report.valid_examples >= 2
-    dl_train.download_button(
-        "Training part",
-        data=_split_part(0),
-        file_name=view.derived_name(train.name, "train"),
-        mime="application/jsonl",
-        on_click="ignore",
-        icon=":material/download:",
-        disabled=not can_split,
-        key="_dataset_download_split_train",
-    )
-    dl_valid.download_button(
-        "Validation part",
-        data=_split_part(1),
-        file_name=view.derived_name(train.name, "valid"),
-        mime="application/jsonl",
-        on_click="ignore",
-        icon=":material/download:",
-        disabled=not can_split,
-        key="_dataset_download_split_valid",
-    )
+    for part, (column, label, suffix) in enumerate(
+        zip(st.columns(2), ("Training part", "Validation part"), ("train", "valid"))
+    ):
+        column.download_button(
+            label,
+            data=_split_part(part),
+            file_name=view.derived_name(train.name, suffix),
+            mime="application/jsonl",
+            on_click="ignore",
+            icon=":material/download:",
+            disabled=not can_split,
+            key=f"_dataset_download_split_{suffix}",
+        )
 
 with st.container(border=True):
     st.markdown("**:material/rocket_launch: Use for launch**")

@@ -94,6 +94,11 @@ def bound(name: str) -> dict:
     return ui.bind(key(name))
 
 
+def count_input(label: str, name: str, step: int, help: str | None = None) -> None:
+    """A whole-number input (tokens, examples, calls) bound to ``costs_<name>``."""
+    st.number_input(label, min_value=0, step=step, help=help, **bound(name))
+
+
 if key("model") not in ss:
     defaults = costs.default_scenario(today)
     ss[key("overrides")] = {}
@@ -280,15 +285,13 @@ with inputs:
     bounds = costs.input_bounds()
     with st.container(border=True):
         st.markdown("**Training data**")
-        st.number_input(
+        count_input(
             "Billed tokens per epoch",
-            min_value=0,
-            step=1_000,
-            **bound("billed_tokens_per_epoch"),
-            help="Tokens of the training file, each example capped at the model's limit. "
-            "Validation files are not billed.",
+            "billed_tokens_per_epoch",
+            1_000,
+            "Tokens of the training file, each example capped at the model's limit. Validation files are not billed.",
         )
-        st.number_input("Training examples", min_value=0, step=10, **bound("examples"))
+        count_input("Training examples", "examples", 10)
         st.selectbox("Training method", list(costs.METHODS), format_func=costs.METHODS.get, **bound("method"))
         if ss[key("method")] == "dpo":
             st.caption(f":material/info: DPO estimate: {costs.DPO_BILLING_NOTE}.")
@@ -305,12 +308,11 @@ with inputs:
 
     with st.container(border=True):
         st.markdown("**Each call**")
-        st.number_input(
+        count_input(
             "Current prompt: tokens of instructions and examples",
-            min_value=0,
-            step=50,
-            **bound("base_prompt_tokens"),
-            help="What you send the base model today on every call, before the call's own message.",
+            "base_prompt_tokens",
+            50,
+            "What you send the base model today on every call, before the call's own message.",
         )
         with st.expander("Paste your current prompt to count its tokens"):
             st.text_area(
@@ -333,27 +335,21 @@ with inputs:
                         on_click=use_counted_prompt,
                         args=(counted,),
                     )
-        st.number_input(
+        count_input(
             "Fine-tuned prompt: tokens of the short instructions left",
-            min_value=0,
-            step=10,
-            **bound("fine_tuned_prompt_tokens"),
-            help="Prefilled with the dataset's typical system prompt: the fine-tuned model gets "
-            "the same short prompt it was trained with.",
+            "fine_tuned_prompt_tokens",
+            10,
+            "Prefilled with the dataset's typical system prompt: the fine-tuned model gets the same short "
+            "prompt it was trained with.",
         )
-        st.number_input(
+        count_input(
             "Message tokens per call (sent to both)",
-            min_value=0,
-            step=10,
-            **bound("message_tokens"),
-            help="The user's own input on each call; prefilled from the dataset's typical prompt.",
+            "message_tokens",
+            10,
+            "The user's own input on each call; prefilled from the dataset's typical prompt.",
         )
-        st.number_input(
-            "Answer tokens per call",
-            min_value=0,
-            step=10,
-            **bound("output_tokens"),
-            help="Prefilled from the dataset's typical assistant answer.",
+        count_input(
+            "Answer tokens per call", "output_tokens", 10, "Prefilled from the dataset's typical assistant answer."
         )
         with st.expander("Prompt caching"):
             st.slider(
@@ -406,7 +402,7 @@ with inputs:
 
     with st.container(border=True):
         st.markdown("**Volume and time**")
-        st.number_input("Calls per month", min_value=0, step=1_000, **bound("calls_per_month"))
+        count_input("Calls per month", "calls_per_month", 1_000)
         span = dt.timedelta(days=costs.MAX_START_DATE_DISTANCE_DAYS)
         st.date_input("First fine-tuned call on", min_value=today - span, max_value=today + span, **bound("start_date"))
         st.slider(
