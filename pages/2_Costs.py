@@ -640,12 +640,18 @@ with outputs:
         "Months of calls needed to repay training, against the months the model has left. "
         "Everything else stays as you set it."
     )
-    sensitivities = {"prompt": costs.sensitivity_to_prompt_savings, "volume": costs.sensitivity_to_volume}
-    for topic, sensitivity in sensitivities.items():
-        st.plotly_chart(
-            cached_figure(topic, lambda s, f=sensitivity: charts.sensitivity_chart(f(s)), scenario),
-            key=f"costs_sensitivity_{topic}",
-        )
+    sensitivities = {
+        "Tokens saved per call": ("prompt", costs.sensitivity_to_prompt_savings),
+        "Calls per month": ("volume", costs.sensitivity_to_volume),
+    }
+    # One view at a time: only the open tab is built and drawn (a plotly chart is the dearest thing on the page).
+    views = st.tabs(list(sensitivities), key="_costs_sensitivity_view", on_change="rerun")
+    for view, (topic, sensitivity) in zip(views, sensitivities.values()):
+        if view.open:
+            view.plotly_chart(
+                cached_figure(topic, lambda s, f=sensitivity: charts.sensitivity_chart(f(s)), scenario),
+                key=f"costs_sensitivity_{topic}",
+            )
 
 st.divider()
 st.subheader("All trainable models")
