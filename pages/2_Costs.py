@@ -694,4 +694,11 @@ st.dataframe(
 )
 for model_id, reason in comparison.skipped.items():
     st.caption(f"{model_id}: {reason}")
-st.plotly_chart(cached_figure("comparison", charts.model_comparison_chart, comparison), key="costs_comparison")
+# The chart draws the table's "Net" column: drawn when asked for (a plotly chart is the page's dearest element).
+net_chart = st.expander(
+    "The net results as a chart", icon=":material/bar_chart:", key="_costs_comparison_chart", on_change="rerun"
+)
+if net_chart.open:
+    net_chart.plotly_chart(
+        cached_figure("comparison", charts.model_comparison_chart, comparison), key="costs_comparison"
+    )
