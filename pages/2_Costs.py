@@ -413,53 +413,62 @@ with inputs:
             help="How far ahead to count. Results never count past the model's shutdown.",
         )
 
-    with st.expander("Prices (USD per 1M tokens): edit to override", expanded=bool(ss[key("overrides")].get(model.id))):
-        sheet = costs.price_sheet(model, ss[key("overrides")].get(model.id, {}), backend)
-        for figure in sheet.figures:
-            ss["_" + key("price_" + figure.key)] = figure.value
-            field_col, note_col = st.columns([2, 3], vertical_alignment="bottom")
-            field_col.number_input(
-                figure.label,
-                min_value=0.0,
-                step=0.05,
-                format="%.4f",
-                key="_" + key("price_" + figure.key),
-                on_change=set_price,
-                args=(model.id, figure.key, figure.catalog_value),
-            )
-            if figure.overridden:
-                catalog_text = costs.usd_price(figure.catalog_value)
-                note_col.caption(f":orange-badge[overridden] catalog: {catalog_text}")
-            elif figure.value is None:
-                note_col.caption("The catalog has no such price: these tokens bill at the input price.")
-            else:
-                flag = f" :red-badge[doubtful] {figure.doubt}" if figure.doubtful else ""
-                note = f" :blue-badge[prefilled] {figure.note}" if figure.note else ""
-                note_col.caption(
-                    f"catalog, as of {figure.as_of} · [{source_names.get(figure.source, 'source')}]"
-                    f"({figure.source}){flag}{note}"
+    sheet = costs.price_sheet(model, ss[key("overrides")].get(model.id, {}), backend)
+    # The price editor is drawn only while open: a dozen inputs and notes the browser would otherwise
+    # build on every run, hidden (an override shows in the results and opens it on the next visit).
+    price_editor = st.expander(
+        "Prices (USD per 1M tokens): edit to override",
+        expanded=bool(ss[key("overrides")].get(model.id)),
+        key="_costs_prices_open",
+        on_change="rerun",
+    )
+    with price_editor:
+        if price_editor.open:
+            for figure in sheet.figures:
+                ss["_" + key("price_" + figure.key)] = figure.value
+                field_col, note_col = st.columns([2, 3], vertical_alignment="bottom")
+                field_col.number_input(
+                    figure.label,
+                    min_value=0.0,
+                    step=0.05,
+                    format="%.4f",
+                    key="_" + key("price_" + figure.key),
+                    on_change=set_price,
+                    args=(model.id, figure.key, figure.catalog_value),
                 )
-        st.button(
-            "Reset prices to the catalog",
-            key="_costs_reset_prices",
-            on_click=reset_prices,
-            args=(model.id,),
-            disabled=not sheet.overridden,
-        )
-        batch = costs.batch_price_figures(model)
-        if batch:
-            st.caption(
-                "For reference, fine-tuned calls through the Batch API (not used above: the catalog has "
-                "no batch prices for the base models to compare with):"
+                if figure.overridden:
+                    catalog_text = costs.usd_price(figure.catalog_value)
+                    note_col.caption(f":orange-badge[overridden] catalog: {catalog_text}")
+                elif figure.value is None:
+                    note_col.caption("The catalog has no such price: these tokens bill at the input price.")
+                else:
+                    flag = f" :red-badge[doubtful] {figure.doubt}" if figure.doubtful else ""
+                    note = f" :blue-badge[prefilled] {figure.note}" if figure.note else ""
+                    note_col.caption(
+                        f"catalog, as of {figure.as_of} · [{source_names.get(figure.source, 'source')}]"
+                        f"({figure.source}){flag}{note}"
+                    )
+            st.button(
+                "Reset prices to the catalog",
+                key="_costs_reset_prices",
+                on_click=reset_prices,
+                args=(model.id,),
+                disabled=not sheet.overridden,
             )
-            st.caption(
-                "  \n".join(
-                    f"{f.label}: {costs.usd_price(f.value)}" + (" :red-badge[doubtful]" if f.doubtful else "")
-                    for f in batch
+            batch = costs.batch_price_figures(model)
+            if batch:
+                st.caption(
+                    "For reference, fine-tuned calls through the Batch API (not used above: the catalog has "
+                    "no batch prices for the base models to compare with):"
                 )
-            )
-            for doubt in dict.fromkeys(f.doubt for f in batch if f.doubtful):
-                st.caption(f":material/warning: {doubt}")
+                st.caption(
+                    "  \n".join(
+                        f"{f.label}: {costs.usd_price(f.value)}" + (" :red-badge[doubtful]" if f.doubtful else "")
+                        for f in batch
+                    )
+                )
+                for doubt in dict.fromkeys(f.doubt for f in batch if f.doubtful):
+                    st.caption(f":material/warning: {doubt}")
 
 # ---------------------------------------------------------------- outputs
 with results_area:

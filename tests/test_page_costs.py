@@ -151,6 +151,8 @@ def test_price_override_in_the_link_and_reset():
 
 def test_doubtful_catalog_prices_are_flagged():
     at = open_costs({"model": "gpt-4o"})
+    at.session_state["_costs_prices_open"] = True  # the price editor is drawn while it is open
+    at.run()
     captions = " ".join(c.value for c in at.caption)
     assert "Fine-tuned batch input: $2.225 :red-badge[doubtful]" in captions
     assert "50% batch discount" in captions
@@ -159,6 +161,9 @@ def test_doubtful_catalog_prices_are_flagged():
 
 def test_overriding_a_price_in_the_page():
     at = open_costs()
+    assert "_costs_price_fine_tuned_input" not in [w.key for w in at.number_input]
+    at.session_state["_costs_prices_open"] = True  # closed, the editor is not drawn; the user opens it
+    at.run()
     widget(at, "number_input", "price_fine_tuned_input").set_value(0.15).run()
     # Fine-tuned short call: 100 x $0.15 + 200 x $1.20 = $0.000255; saving $0.00009
     assert metrics(at)["Saving per call"] == "$0.00009"
