@@ -4,8 +4,9 @@
     python benchmarks/pages.py --before main      # a git ref side by side with this tree
     python benchmarks/pages.py --rounds 7
 
-It starts ``streamlit run dashboard.py`` in demo mode (no key; the app runs its own demo
-simulator) on a free loopback port and drives headless Chromium with Playwright. One browser
+It starts ``streamlit run dashboard.py`` with the browser tests' ``start_streamlit``
+(tests/browser.py) in demo mode (no key; the app runs its own demo simulator) on a free
+loopback port and drives headless Chromium with Playwright. One browser
 session first loads a generated 20,000-example chat file on Dataset (written to a temporary
 folder at run time, deleted at the end), then, for each round, follows the sidebar links
 Home → Dataset → Costs → Launch → Jobs → Evaluate and makes a widget rerun on Dataset (the
@@ -28,34 +29,23 @@ import argparse
 import math
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tarfile
 import tempfile
-import time
 import urllib.parse
-import urllib.request
 from io import BytesIO
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT)]
 from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 from validate import make_dataset  # noqa: E402  (the validator benchmark's deterministic chat file)
 
+from tests.browser import CHROMIUM, CHROMIUM_FLAGS, start_streamlit  # noqa: E402  (the browser tests' server and browser)
+
 GOAL_S = 1.0
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
 SWITCHES = ("Home", "Dataset", "Costs", "Launch", "Jobs", "Evaluate")
 URL_PATHS = {
     "Home": "",
@@ -79,57 +69,6 @@ _ARM = """() => {
   });
   obs.observe(app, {attributes: true, attributeOldValue: true, attributeFilter: ["data-test-script-state"]});
 }"""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
-
-
-def start_app(tree: Path, log_dir: Path) -> tuple[subprocess.Popen, str]:
-    """``streamlit run dashboard.py`` from ``tree`` in demo mode on a free loopback port."""
-    port = _free_port()
-    secrets = log_dir / f"secrets-{port}.toml"
-    secrets.write_text("# no secrets: demo mode\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "AZURE_OPENAI_", "TUNING_DESK_"))}
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "dashboard.py",
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-        "--secrets.files",
-        str(secrets),
-    ]
-    log = open(log_dir / f"streamlit-{port}.log", "wb")
-    proc = subprocess.Popen(cmd, cwd=tree, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while not _healthy(url):
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            raise RuntimeError(f"streamlit did not start in {tree}; see {log.name}")
-        time.sleep(0.25)
-    return proc, url
 
 
 def export_tree(ref: str, into: Path) -> Path:
@@ -156,6 +95,8 @@ class Session:
         self.page.wait_for_selector("[data-testid='stAppViewContainer']", state="attached")
         self.page.wait_for_timeout(300)
         self._settled()
+        # the menu is drawn by the page's run: wait for it, or a switch right after finds no link
+        self.page.locator("[data-testid='stPageLink-NavLink'], [data-testid='stSidebarNav']").first.wait_for()
 
     def timed(self, act) -> float | None:
         """Seconds from ``act()`` to the end of the run it caused; None if no run was seen in 30 s
@@ -269,8 +210,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.before:
             trees = {"before": export_tree(args.before, work / "before"), "after": ROOT}
         urls = {}
+        for name in [name for name in os.environ if name.startswith("TUNING_DESK_")]:
+            del os.environ[name]  # demo mode as a visitor gets it: the app runs its own simulator, today is today
         for side, tree in trees.items():
-            proc, urls[side] = start_app(tree, work)
+            (work / f"server-{side}").mkdir()
+            proc, urls[side], _ = start_streamlit(work / f"server-{side}", {}, cwd=tree)
             procs.append(proc)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)

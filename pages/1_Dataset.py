@@ -337,6 +337,7 @@ except Exception as exc:  # the validator turns bad data into findings; this is 
         icon=":material/error:",
     )
     st.stop()
+valid_examples = report.valid_examples  # a walk over every line: once per run, not at each use
 
 handed = ss.dataset_handed
 if not (handed and handed.get("source") == train.sha256):
@@ -354,7 +355,7 @@ if kind != "unusable":
     cols[0].metric(
         "Examples",
         f"{report.examples:,}",
-        help=f"{report.valid_examples:,} of them without errors, out of {report.lines:,} lines.",
+        help=f"{valid_examples:,} of them without errors, out of {report.lines:,} lines.",
     )
     cols[1].metric(
         "Tokens",
@@ -383,8 +384,8 @@ if kind != "unusable":
     if report.validation is not None:
         st.caption(":material/fact_check: " + md_escape(view.validation_facts(report.validation)))
     with st.container(border=True):
-        _, guide = view.size_guide(report.valid_examples)
-        st.markdown(":material/straighten: **Dataset size** &nbsp; " + view.size_ladder(report.valid_examples))
+        _, guide = view.size_guide(valid_examples)
+        st.markdown(":material/straighten: **Dataset size** &nbsp; " + view.size_ladder(valid_examples))
         st.caption(guide)
 
 # --------------------------------------------------------------------------- problems
@@ -550,35 +551,27 @@ with split_col.container(border=True):
         help="The same seed and share always give the same split.",
         **ui.bind("dataset_split_seed"),
     )
-    st.caption(view.split_caption(report.valid_examples, ss.dataset_split_percent))
+    st.caption(view.split_caption(valid_examples, ss.dataset_split_percent))
 
     def _split_part(
         part: int, fraction: float = ss.dataset_split_percent / 100, seed: int = int(ss.dataset_split_seed)
     ):
         return lambda: validate.split_jsonl(train.data, report, validation_fraction=fraction, seed=seed)[part]
 
-    dl_train, dl_valid = st.columns(2)
-    can_split = report.valid_examples >= 2
-    dl_train.download_button(
-        "Training part",
-        data=_split_part(0),
-        file_name=view.derived_name(train.name, "train"),
-        mime="application/jsonl",
-        on_click="ignore",
-        icon=":material/download:",
-        disabled=not can_split,
-        key="_dataset_download_split_train",
-    )
-    dl_valid.download_button(
-        "Validation part",
-        data=_split_part(1),
-        file_name=view.derived_name(train.name, "valid"),
-        mime="application/jsonl",
-        on_click="ignore",
-        icon=":material/download:",
-        disabled=not can_split,
-        key="_dataset_download_split_valid",
-    )
+    can_split = valid_examples >= 2
+    for part, (column, label, suffix) in enumerate(
+        zip(st.columns(2), ("Training part", "Validation part"), ("train", "valid"))
+    ):
+        column.download_button(
+            label,
+            data=_split_part(part),
+            file_name=view.derived_name(train.name, suffix),
+            mime="application/jsonl",
+            on_click="ignore",
+            icon=":material/download:",
+            disabled=not can_split,
+            key=f"_dataset_download_split_{suffix}",
+        )
 
 with st.container(border=True):
     st.markdown("**:material/rocket_launch: Use for launch**")
@@ -608,7 +601,7 @@ with st.container(border=True):
         icon=":material/send:",
         key="_dataset_use",
         on_click=lambda: _hand_over(ss.dataset_handoff),
-        disabled=report.valid_examples == 0,
+        disabled=valid_examples == 0,
     )
     if handed:
         if "error" in handed:
@@ -632,17 +625,22 @@ st.subheader("Tokens", divider="gray")
 stats = report.stats
 if stats.get("max") is not None:
     st.caption(view.stats_caption(stats, report.training_limit))
-chart_cols = st.columns(3)
-chart_cols[0].plotly_chart(
-    charts.tokens_histogram(
-        report.per_example_tokens,
-        report.training_limit,
-        report.validation.per_example_tokens if report.validation else None,
+# The three figures depend on the checked content and model only: built once, not on every rerun
+# (a widget anywhere on the page reran ~0.1 s of plotly work for each of them).
+figures = ui.session_memo("dataset_figures", entries=2).get(
+    ("figures", report.sha256, report.validation.sha256 if report.validation else None, report.model),
+    lambda: (
+        charts.tokens_histogram(
+            report.per_example_tokens,
+            report.training_limit,
+            report.validation.per_example_tokens if report.validation else None,
+        ),
+        charts.assistant_tokens_histogram(report.assistant_tokens),
+        charts.messages_histogram(report.n_messages),
     ),
-    key="_dataset_chart_tokens",
 )
-chart_cols[1].plotly_chart(charts.assistant_tokens_histogram(report.assistant_tokens), key="_dataset_chart_assistant")
-chart_cols[2].plotly_chart(charts.messages_histogram(report.n_messages), key="_dataset_chart_messages")
+for column, figure, name in zip(st.columns(3), figures, ("tokens", "assistant", "messages")):
+    column.plotly_chart(figure, key=f"_dataset_chart_{name}")
 
 # --------------------------------------------------------------------------- duplicates and overlap
 st.subheader("Duplicates and overlap", divider="gray")

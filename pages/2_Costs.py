@@ -94,6 +94,11 @@ def bound(name: str) -> dict:
     return ui.bind(key(name))
 
 
+def count_input(label: str, name: str, step: int, help: str | None = None) -> None:
+    """A whole-number input (tokens, examples, calls) bound to ``costs_<name>``."""
+    st.number_input(label, min_value=0, step=step, help=help, **bound(name))
+
+
 if key("model") not in ss:
     defaults = costs.default_scenario(today)
     ss[key("overrides")] = {}
@@ -280,15 +285,13 @@ with inputs:
     bounds = costs.input_bounds()
     with st.container(border=True):
         st.markdown("**Training data**")
-        st.number_input(
+        count_input(
             "Billed tokens per epoch",
-            min_value=0,
-            step=1_000,
-            **bound("billed_tokens_per_epoch"),
-            help="Tokens of the training file, each example capped at the model's limit. "
-            "Validation files are not billed.",
+            "billed_tokens_per_epoch",
+            1_000,
+            "Tokens of the training file, each example capped at the model's limit. Validation files are not billed.",
         )
-        st.number_input("Training examples", min_value=0, step=10, **bound("examples"))
+        count_input("Training examples", "examples", 10)
         st.selectbox("Training method", list(costs.METHODS), format_func=costs.METHODS.get, **bound("method"))
         if ss[key("method")] == "dpo":
             st.caption(f":material/info: DPO estimate: {costs.DPO_BILLING_NOTE}.")
@@ -305,12 +308,11 @@ with inputs:
 
     with st.container(border=True):
         st.markdown("**Each call**")
-        st.number_input(
+        count_input(
             "Current prompt: tokens of instructions and examples",
-            min_value=0,
-            step=50,
-            **bound("base_prompt_tokens"),
-            help="What you send the base model today on every call, before the call's own message.",
+            "base_prompt_tokens",
+            50,
+            "What you send the base model today on every call, before the call's own message.",
         )
         with st.expander("Paste your current prompt to count its tokens"):
             st.text_area(
@@ -333,27 +335,21 @@ with inputs:
                         on_click=use_counted_prompt,
                         args=(counted,),
                     )
-        st.number_input(
+        count_input(
             "Fine-tuned prompt: tokens of the short instructions left",
-            min_value=0,
-            step=10,
-            **bound("fine_tuned_prompt_tokens"),
-            help="Prefilled with the dataset's typical system prompt: the fine-tuned model gets "
-            "the same short prompt it was trained with.",
+            "fine_tuned_prompt_tokens",
+            10,
+            "Prefilled with the dataset's typical system prompt: the fine-tuned model gets the same short "
+            "prompt it was trained with.",
         )
-        st.number_input(
+        count_input(
             "Message tokens per call (sent to both)",
-            min_value=0,
-            step=10,
-            **bound("message_tokens"),
-            help="The user's own input on each call; prefilled from the dataset's typical prompt.",
+            "message_tokens",
+            10,
+            "The user's own input on each call; prefilled from the dataset's typical prompt.",
         )
-        st.number_input(
-            "Answer tokens per call",
-            min_value=0,
-            step=10,
-            **bound("output_tokens"),
-            help="Prefilled from the dataset's typical assistant answer.",
+        count_input(
+            "Answer tokens per call", "output_tokens", 10, "Prefilled from the dataset's typical assistant answer."
         )
         with st.expander("Prompt caching"):
             st.slider(
@@ -406,7 +402,7 @@ with inputs:
 
     with st.container(border=True):
         st.markdown("**Volume and time**")
-        st.number_input("Calls per month", min_value=0, step=1_000, **bound("calls_per_month"))
+        count_input("Calls per month", "calls_per_month", 1_000)
         span = dt.timedelta(days=costs.MAX_START_DATE_DISTANCE_DAYS)
         st.date_input("First fine-tuned call on", min_value=today - span, max_value=today + span, **bound("start_date"))
         st.slider(
@@ -417,53 +413,62 @@ with inputs:
             help="How far ahead to count. Results never count past the model's shutdown.",
         )
 
-    with st.expander("Prices (USD per 1M tokens): edit to override", expanded=bool(ss[key("overrides")].get(model.id))):
-        sheet = costs.price_sheet(model, ss[key("overrides")].get(model.id, {}), backend)
-        for figure in sheet.figures:
-            ss["_" + key("price_" + figure.key)] = figure.value
-            field_col, note_col = st.columns([2, 3], vertical_alignment="bottom")
-            field_col.number_input(
-                figure.label,
-                min_value=0.0,
-                step=0.05,
-                format="%.4f",
-                key="_" + key("price_" + figure.key),
-                on_change=set_price,
-                args=(model.id, figure.key, figure.catalog_value),
-            )
-            if figure.overridden:
-                catalog_text = costs.usd_price(figure.catalog_value)
-                note_col.caption(f":orange-badge[overridden] catalog: {catalog_text}")
-            elif figure.value is None:
-                note_col.caption("The catalog has no such price: these tokens bill at the input price.")
-            else:
-                flag = f" :red-badge[doubtful] {figure.doubt}" if figure.doubtful else ""
-                note = f" :blue-badge[prefilled] {figure.note}" if figure.note else ""
-                note_col.caption(
-                    f"catalog, as of {figure.as_of} · [{source_names.get(figure.source, 'source')}]"
-                    f"({figure.source}){flag}{note}"
+    sheet = costs.price_sheet(model, ss[key("overrides")].get(model.id, {}), backend)
+    # The price editor is drawn only while open: a dozen inputs and notes the browser would otherwise
+    # build on every run, hidden (an override shows in the results and opens it on the next visit).
+    price_editor = st.expander(
+        "Prices (USD per 1M tokens): edit to override",
+        expanded=bool(ss[key("overrides")].get(model.id)),
+        key="_costs_prices_open",
+        on_change="rerun",
+    )
+    with price_editor:
+        if price_editor.open:
+            for figure in sheet.figures:
+                ss["_" + key("price_" + figure.key)] = figure.value
+                field_col, note_col = st.columns([2, 3], vertical_alignment="bottom")
+                field_col.number_input(
+                    figure.label,
+                    min_value=0.0,
+                    step=0.05,
+                    format="%.4f",
+                    key="_" + key("price_" + figure.key),
+                    on_change=set_price,
+                    args=(model.id, figure.key, figure.catalog_value),
                 )
-        st.button(
-            "Reset prices to the catalog",
-            key="_costs_reset_prices",
-            on_click=reset_prices,
-            args=(model.id,),
-            disabled=not sheet.overridden,
-        )
-        batch = costs.batch_price_figures(model)
-        if batch:
-            st.caption(
-                "For reference, fine-tuned calls through the Batch API (not used above: the catalog has "
-                "no batch prices for the base models to compare with):"
+                if figure.overridden:
+                    catalog_text = costs.usd_price(figure.catalog_value)
+                    note_col.caption(f":orange-badge[overridden] catalog: {catalog_text}")
+                elif figure.value is None:
+                    note_col.caption("The catalog has no such price: these tokens bill at the input price.")
+                else:
+                    flag = f" :red-badge[doubtful] {figure.doubt}" if figure.doubtful else ""
+                    note = f" :blue-badge[prefilled] {figure.note}" if figure.note else ""
+                    note_col.caption(
+                        f"catalog, as of {figure.as_of} · [{source_names.get(figure.source, 'source')}]"
+                        f"({figure.source}){flag}{note}"
+                    )
+            st.button(
+                "Reset prices to the catalog",
+                key="_costs_reset_prices",
+                on_click=reset_prices,
+                args=(model.id,),
+                disabled=not sheet.overridden,
             )
-            st.caption(
-                "  \n".join(
-                    f"{f.label}: {costs.usd_price(f.value)}" + (" :red-badge[doubtful]" if f.doubtful else "")
-                    for f in batch
+            batch = costs.batch_price_figures(model)
+            if batch:
+                st.caption(
+                    "For reference, fine-tuned calls through the Batch API (not used above: the catalog has "
+                    "no batch prices for the base models to compare with):"
                 )
-            )
-            for doubt in dict.fromkeys(f.doubt for f in batch if f.doubtful):
-                st.caption(f":material/warning: {doubt}")
+                st.caption(
+                    "  \n".join(
+                        f"{f.label}: {costs.usd_price(f.value)}" + (" :red-badge[doubtful]" if f.doubtful else "")
+                        for f in batch
+                    )
+                )
+                for doubt in dict.fromkeys(f.doubt for f in batch if f.doubtful):
+                    st.caption(f":material/warning: {doubt}")
 
 # ---------------------------------------------------------------- outputs
 with results_area:
@@ -644,12 +649,18 @@ with outputs:
         "Months of calls needed to repay training, against the months the model has left. "
         "Everything else stays as you set it."
     )
-    sensitivities = {"prompt": costs.sensitivity_to_prompt_savings, "volume": costs.sensitivity_to_volume}
-    for topic, sensitivity in sensitivities.items():
-        st.plotly_chart(
-            cached_figure(topic, lambda s, f=sensitivity: charts.sensitivity_chart(f(s)), scenario),
-            key=f"costs_sensitivity_{topic}",
-        )
+    sensitivities = {
+        "Tokens saved per call": ("prompt", costs.sensitivity_to_prompt_savings),
+        "Calls per month": ("volume", costs.sensitivity_to_volume),
+    }
+    # One view at a time: only the open tab is built and drawn (a plotly chart is the dearest thing on the page).
+    views = st.tabs(list(sensitivities), key="_costs_sensitivity_view", on_change="rerun")
+    for view, (topic, sensitivity) in zip(views, sensitivities.values()):
+        if view.open:
+            view.plotly_chart(
+                cached_figure(topic, lambda s, f=sensitivity: charts.sensitivity_chart(f(s)), scenario),
+                key=f"costs_sensitivity_{topic}",
+            )
 
 st.divider()
 st.subheader("All trainable models")
@@ -692,4 +703,11 @@ st.dataframe(
 )
 for model_id, reason in comparison.skipped.items():
     st.caption(f"{model_id}: {reason}")
-st.plotly_chart(cached_figure("comparison", charts.model_comparison_chart, comparison), key="costs_comparison")
+# The chart draws the table's "Net" column: drawn when asked for (a plotly chart is the page's dearest element).
+net_chart = st.expander(
+    "The net results as a chart", icon=":material/bar_chart:", key="_costs_comparison_chart", on_change="rerun"
+)
+if net_chart.open:
+    net_chart.plotly_chart(
+        cached_figure("comparison", charts.model_comparison_chart, comparison), key="costs_comparison"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -44,7 +45,7 @@ def test_default_scenario_without_a_dataset():
     assert shown["Break-even"] == "12,000 calls"
     assert shown["Net by 2027-01-14"] == "$11.20"
     assert "pays for itself after 12,000 calls" in at.success[0].value
-    assert charts(at) == 4  # cumulative, two sensitivity views, model comparison
+    assert charts(at) == 2  # cumulative and the open sensitivity view (one tab of two); the net chart when asked
     assert any("No dataset checked yet" in c.value for c in at.caption)
     # The page says what fine-tuning does not buy, next to the numbers.
     info = " ".join(i.value for i in at.info)
@@ -127,6 +128,8 @@ def test_price_override_in_the_link_and_reset():
 
 def test_doubtful_catalog_prices_are_flagged():
     at = open_costs({"model": "gpt-4o"})
+    at.session_state["_costs_prices_open"] = True  # the price editor is drawn while it is open
+    at.run()
     captions = " ".join(c.value for c in at.caption)
     assert "Fine-tuned batch input: $2.225 :red-badge[doubtful]" in captions
     assert "50% batch discount" in captions
@@ -135,6 +138,9 @@ def test_doubtful_catalog_prices_are_flagged():
 
 def test_overriding_a_price_in_the_page():
     at = open_costs()
+    assert "_costs_price_fine_tuned_input" not in [w.key for w in at.number_input]
+    at.session_state["_costs_prices_open"] = True  # closed, the editor is not drawn; the user opens it
+    at.run()
     widget(at, "number_input", "price_fine_tuned_input").set_value(0.15).run()
     # Fine-tuned short call: 100 x $0.15 + 200 x $1.20 = $0.000255; saving $0.00009
     assert metrics(at)["Saving per call"] == "$0.00009"
@@ -177,7 +183,7 @@ def test_a_bad_link_is_reported_and_the_page_still_works():
     at = open_costs({"calls": "abc"})
     assert "The link's scenario was not loaded" in at.error[0].value
     assert "'abc'" in at.error[0].value
-    assert charts(at) == 4 and metrics(at)["Break-even"] == "12,000 calls"
+    assert charts(at) == 2 and metrics(at)["Break-even"] == "12,000 calls"
     assert at.query_params["calls"] == "100000"  # the bad link is replaced by a good one
     at.run()
     assert not at.error  # reported once, not on every rerun
@@ -236,7 +242,7 @@ def test_a_break_even_after_the_year_9999_is_never(calls):
     assert not at.exception
     assert metrics(at)["Break-even"] == "never"
     assert "more than 10 years of calls" in at.error[0].value
-    assert charts(at) == 4
+    assert charts(at) == 2
 
 
 def test_a_tiny_saving_per_call_is_readable():
@@ -341,7 +347,7 @@ def test_after_openais_cut_off_azure_still_trains(monkeypatch):
     monkeypatch.setattr(catalog, "today", lambda: dt.date(2027, 2, 1))  # OpenAI: no new jobs since 2027-01-06
     at = open_azure()
     assert not any("No model can be fine-tuned" in w.value for w in at.warning)
-    assert metrics(at)["Net by 2027-10-01"] and charts(at) == 4
+    assert metrics(at)["Net by 2027-10-01"] and charts(at) == 2
     assert "2027-01-14" not in page_text(at)
     at.radio(key="_costs_backend").set_value("openai").run()
     assert any("No model can be fine-tuned any more on OpenAI" in w.value for w in at.warning)
@@ -419,7 +425,8 @@ def test_the_page_survives_random_links(link):
 
 
 def test_figures_are_built_once_per_scenario_not_on_every_visit(monkeypatch):
-    """A page switch back to Costs (same numbers) reuses the session's figures; new numbers rebuild them."""
+    """A page switch back to Costs (same numbers) reuses the session's figures; new numbers rebuild them;
+    of the two sensitivity views only the open tab's is built and drawn, and the net chart when it is opened."""
     from lib.charts import costs as charts
 
     built = []
@@ -427,15 +434,21 @@ def test_figures_are_built_once_per_scenario_not_on_every_visit(monkeypatch):
         real = getattr(charts, name)
         monkeypatch.setattr(charts, name, lambda *a, _real=real, _name=name, **k: built.append(_name) or _real(*a, **k))
     at = open_costs()
-    assert sorted(built) == [
-        "cumulative_cost_chart",
-        "model_comparison_chart",
-        "sensitivity_chart",
-        "sensitivity_chart",
-    ]
+    assert sorted(built) == ["cumulative_cost_chart", "sensitivity_chart"]
     at.switch_page("dashboard.py").run()
     at.switch_page(PAGE).run()
-    assert len(built) == 4 and not at.exception
+    assert len(built) == 2 and not at.exception
     widget(at, "number_input", "calls_per_month").set_value(2_500).run()
-    assert len(built) == 8 and not at.exception
-    assert len(at.get("plotly_chart")) == 4
+    assert len(built) == 4 and not at.exception
+    assert len(at.get("plotly_chart")) == 2
+
+    def titles() -> list[str]:
+        return [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+
+    assert "Break-even vs. prompt tokens saved per call" in titles()
+    at.session_state["_costs_sensitivity_view"] = "Calls per month"  # the user opens the other tab
+    at.run()
+    assert len(built) == 5 and "Break-even vs. calls per month" in titles() and len(titles()) == 2
+    at.session_state["_costs_comparison_chart"] = True  # the user opens the net chart under the table
+    at.run()
+    assert built[-1] == "model_comparison_chart" and "Net result by the horizon, per model" in titles()

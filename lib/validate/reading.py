@@ -33,7 +33,8 @@ def blocks_from_bytes(data: bytes, block_bytes: int | None = None):
 
 
 def blocks_from_file(f, block_bytes: int | None = None, on_chunk: Callable[[bytes], object] | None = None):
-    """Like :func:`_blocks_from_bytes`, reading a binary file object block by block."""
+    """Like :func:`blocks_from_bytes`, reading a binary file object block by block (a block's bytes may
+    include the start of the next block's first line)."""
     block_bytes = block_bytes or BLOCK_BYTES
     unfinished: list[bytes] = []  # pieces of a line longer than a block, joined once it ends
     offset = 0
@@ -50,10 +51,17 @@ def blocks_from_file(f, block_bytes: int | None = None, on_chunk: Callable[[byte
         if cut == -1:
             unfinished.append(chunk)
             continue
-        body = b"".join([*unfinished, chunk[:cut]]) if unfinished else chunk[:cut]
+        if unfinished:  # a line longer than a block ends here
+            raw = b"".join([*unfinished, chunk[: cut + 1]])
+            lines = raw.split(b"\n")
+        else:  # split the chunk itself: a copy of its lines' part would be 4 MB more at the peak
+            raw, lines = chunk, chunk.split(b"\n")
+        lines.pop()  # after the last newline: the start of the next block's first line
+        end = offset + sum(map(len, unfinished)) + cut + 1
         unfinished = [chunk[cut + 1 :]] if cut + 1 < len(chunk) else []
-        yield body.split(b"\n"), offset, offset + len(body) + 1, body
-        offset += len(body) + 1
+        # raw may run past the block's last newline: it is only tested for text that needs the reference count
+        yield lines, offset, end, raw
+        offset = end
 
 
 def count_lines(chunks) -> int:

@@ -9,6 +9,7 @@ their kind, and a worker thread counts the block's distinct strings in one batch
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
 from itertools import repeat
 from typing import TYPE_CHECKING
@@ -33,6 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from concurrent.futures import ThreadPoolExecutor
 
 CACHE_MAX_CHARS = 16 << 20  # repeated strings remembered across blocks (system prompts)
+TOKENS, ASSISTANT_TOKENS, SYSTEM_TOKENS, MESSAGES = range(4)  # the rows of :class:`Columns`
 _FINDING_ORDER = {code: i for i, code in enumerate(ERROR_CODES + WARNING_CODES)}
 
 
@@ -66,6 +68,32 @@ class Done:
         return True
 
 
+class Columns:
+    """The per-line columns (tokens, assistant tokens, system tokens, messages) in one int64 array, -1 where
+    a line has none: 32 bytes a line, where four lists of Python ints held about 120, scattered among the
+    parsed blocks' short-lived objects so that the freed memory was not reused (the validator's peak)."""
+
+    def __init__(self):
+        self.data = np.full((4, 1024), -1, dtype=np.int64)
+        self.lines = 0
+
+    def extend(self, n_lines: int) -> None:
+        """Room for ``n_lines`` more lines, with no values yet."""
+        needed = self.lines + n_lines
+        if needed > self.data.shape[1]:
+            grown = np.full((4, max(needed, 2 * self.data.shape[1])), -1, dtype=np.int64)
+            grown[:, : self.lines] = self.data[:, : self.lines]
+            self.data = grown
+        self.lines = needed
+
+    def row(self, which: int) -> np.ndarray:
+        return self.data[which, : self.lines]
+
+    def as_list(self, which: int) -> list[int | None]:
+        """One column as the report keeps it: an int per line, None where the line has no value."""
+        return [None if value < 0 else value for value in self.row(which).tolist()]
+
+
 @dataclass
 class Block:
     """A checked block whose distinct strings are being counted.
@@ -75,7 +103,7 @@ class Block:
     holds about its own distinct text, so more blocks can wait while the tokenizer loads.
     """
 
-    pending: list  # (line, constant tokens, number of strings) per countable example
+    pending: list  # (line, constant tokens, number of strings, number of messages or -1) per countable example
     index: np.ndarray  # per counted string of the block (in order), its position in ``unique``
     kinds: bytearray  # per counted string, its kind (OTHER, ASSISTANT, SYSTEM)
     unique: list  # the distinct strings
@@ -100,11 +128,9 @@ class Scanner(ChatChecks, ImageChecks, ToolChecks, DpoChecks, PromptCompletionCh
         self.warnings: list[Finding] = []
         self.format: str | None = None
         self.format_line: int | None = None
-        self.per_example: list[int | None] = []
-        self.assistant: list[int | None] = []
-        self.system: list[int | None] = []
-        self.n_messages: list[int | None] = []
-        self.keys: dict[tuple[int, int], int] = {}
+        self.columns = Columns()
+        # (hash, length) of each countable example's stripped line, and its line: duplicates are found at the end
+        self.key_hashes, self.key_lengths, self.key_lines = array("q"), array("q"), array("q")
         self.duplicates: dict[int, int] = {}
         self.examples = 0
         self.image_examples = 0
@@ -143,8 +169,7 @@ class Scanner(ChatChecks, ImageChecks, ToolChecks, DpoChecks, PromptCompletionCh
 
     def skip_lines(self, n_lines: int) -> None:
         """Record ``n_lines`` lines that are counted but not checked (a file refused as a whole)."""
-        for column in (self.per_example, self.assistant, self.system, self.n_messages):
-            column.extend([None] * n_lines)
+        self.columns.extend(n_lines)
 
     def feed(self, lines: list[bytes], first_ln: int, counter: ThreadPoolExecutor | None = None,
              raw_block: bytes | None = None) -> Block:  # fmt: skip
@@ -159,7 +184,7 @@ class Scanner(ChatChecks, ImageChecks, ToolChecks, DpoChecks, PromptCompletionCh
         """
         self.texts = texts = []
         self.kinds = kinds = bytearray()
-        pending: list[tuple[int, int, int]] = []
+        pending: list[tuple[int, int, int, int]] = []
         self.skip_lines(len(lines))
         check_line = self._check_line
         for index, raw in enumerate(lines):
@@ -193,14 +218,11 @@ class Scanner(ChatChecks, ImageChecks, ToolChecks, DpoChecks, PromptCompletionCh
         self.examples += 1
         if ex.images:
             self.image_examples += 1
-        if fmt != "prompt_completion":
-            self.n_messages[ln - 1] = n_msgs
-        pending.append((ln, ex.const, len(texts) - start))
+        pending.append((ln, ex.const, len(texts) - start, -1 if fmt == "prompt_completion" else n_msgs))
         stripped = raw.strip()
-        first = self.keys.setdefault((hash(stripped), len(stripped)), ln)
-        if first != ln:
-            self.duplicates[ln] = first
-            self._add(ln, "duplicate_example", f"identical to line {first}; duplicates add cost, not signal")
+        self.key_hashes.append(hash(stripped))
+        self.key_lengths.append(len(stripped))
+        self.key_lines.append(ln)
 
     def _parse(self, raw: bytes, ln: int) -> dict | None:
         """The line's JSON object, or None after the finding that says why there is none."""
@@ -274,27 +296,27 @@ class Scanner(ChatChecks, ImageChecks, ToolChecks, DpoChecks, PromptCompletionCh
         counts = unique_counts[block.index]
         kinds_array = np.frombuffer(bytes(block.kinds), dtype=np.uint8)
         n = len(pending)
-        owner = np.repeat(np.arange(n), np.array([k for _, _, k in pending], dtype=np.int64))
+        lines, consts, n_strings, n_messages = np.array(pending, dtype=np.int64).reshape(n, 4).T
+        owner = np.repeat(np.arange(n), n_strings)
         is_system = kinds_array == SYSTEM
-        totals = np.bincount(owner, weights=counts, minlength=n).astype(np.int64).tolist()
         is_assistant = kinds_array == ASSISTANT
-        assistant = np.bincount(owner, weights=counts * is_assistant, minlength=n).astype(np.int64).tolist()
-        system = np.bincount(owner, weights=counts * is_system, minlength=n).astype(np.int64).tolist()
-        has_system = (np.bincount(owner, weights=is_system, minlength=n) > 0).tolist()
+        totals = np.bincount(owner, weights=counts, minlength=n).astype(np.int64) + consts
+        columns, rows = self.columns.data, lines - 1
+        columns[TOKENS, rows] = totals
+        columns[ASSISTANT_TOKENS, rows] = np.bincount(owner, weights=counts * is_assistant, minlength=n)
+        system = np.bincount(owner, weights=counts * is_system, minlength=n).astype(np.int64)
+        columns[SYSTEM_TOKENS, rows] = np.where(np.bincount(owner, weights=is_system, minlength=n) > 0, system, -1)
+        columns[MESSAGES, rows] = n_messages
         self._remember_system_counts(block.unique, unique_counts, np.unique(block.index[is_system]))
-        per_example, assistant_column, system_column = self.per_example, self.assistant, self.system
         limit = self.limit
-        for i, (ln, const, _) in enumerate(pending):
-            total = totals[i] + const
-            per_example[ln - 1] = total
-            assistant_column[ln - 1] = assistant[i]
-            system_column[ln - 1] = system[i] if has_system[i] else None
-            if limit is not None and total > limit:
-                self._add(
-                    ln, "truncated",
-                    f"the example has {total:,} tokens, over the {limit:,}-token training limit of "
-                    f"{self.info.id}; the last {total - limit:,} tokens will be cut off",
-                )  # fmt: skip
+        if limit is None:
+            return
+        for ln, total in zip(lines[totals > limit].tolist(), totals[totals > limit].tolist()):
+            self._add(
+                ln, "truncated",
+                f"the example has {total:,} tokens, over the {limit:,}-token training limit of "
+                f"{self.info.id}; the last {total - limit:,} tokens will be cut off",
+            )  # fmt: skip
 
     def _remember_system_counts(self, unique: list, unique_counts: np.ndarray, system_positions: np.ndarray) -> None:
         """System prompts repeat across the file: remember their counts for later blocks, within a budget."""
@@ -331,11 +353,27 @@ class Scanner(ChatChecks, ImageChecks, ToolChecks, DpoChecks, PromptCompletionCh
 
     # ------------------------------------------------------------------ the report
 
+    def _find_duplicates(self) -> None:
+        """Each countable example identical to an earlier one (same stripped line) gets a finding naming the first."""
+        hashes, lengths, lines = (np.frombuffer(a, dtype=np.int64) for a in (self.key_hashes, self.key_lengths,
+                                                                               self.key_lines))  # fmt: skip
+        order = np.lexsort((lines, lengths, hashes))  # equal examples together, in line order
+        hashes, lengths, lines = hashes[order], lengths[order], lines[order]
+        starts = np.ones(len(order), dtype=bool)
+        starts[1:] = (hashes[1:] != hashes[:-1]) | (lengths[1:] != lengths[:-1])
+        first = lines[starts][np.cumsum(starts) - 1]
+        repeated = ~starts
+        for ln, first_ln in sorted(zip(lines[repeated].tolist(), first[repeated].tolist())):
+            self.duplicates[ln] = first_ln
+            self._add(ln, "duplicate_example", f"identical to line {first_ln}; duplicates add cost, not signal")
+
     def finish(self, name: str, sha256: str, n_lines: int, n_epochs: int | None, whole_file_empty: bool) -> Report:
         """The file's report, once every block is settled (``n_epochs`` None means "auto")."""
-        valid = [t for t in self.per_example if t is not None]
+        self._find_duplicates()
+        tokens_column = self.columns.row(TOKENS)
+        valid = tokens_column[tokens_column >= 0].tolist()
         error_lines = {f.line for f in self.errors if f.line is not None}
-        n_valid = sum(1 for i, t in enumerate(self.per_example, 1) if t is not None and i not in error_lines)
+        n_valid = sum(1 for ln in (np.flatnonzero(tokens_column >= 0) + 1).tolist() if ln not in error_lines)
         add_file_findings(self, n_valid, whole_file_empty)
         bill = billing(self, valid, n_epochs)
         self.errors.sort(key=lambda f: (f.line or 0, _FINDING_ORDER[f.code]))
@@ -351,12 +389,12 @@ class Scanner(ChatChecks, ImageChecks, ToolChecks, DpoChecks, PromptCompletionCh
             examples=self.examples,
             errors=self.errors,
             warnings=self.warnings,
-            per_example_tokens=self.per_example,
-            assistant_tokens=self.assistant,
-            system_tokens=self.system,
-            n_messages=self.n_messages,
+            per_example_tokens=self.columns.as_list(TOKENS),
+            assistant_tokens=self.columns.as_list(ASSISTANT_TOKENS),
+            system_tokens=self.columns.as_list(SYSTEM_TOKENS),
+            n_messages=self.columns.as_list(MESSAGES),
             total_tokens=int(sum(valid)),
-            assistant_total=int(sum(a for a in self.assistant if a is not None)),
+            assistant_total=int(self.columns.row(ASSISTANT_TOKENS)[self.columns.row(ASSISTANT_TOKENS) >= 0].sum()),
             stats=stats(valid),
             n_epochs=bill.n_epochs,
             n_epochs_is_estimate=bill.n_epochs_is_estimate,
