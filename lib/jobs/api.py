@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lib.jobs.facts import decode_result_file
+from lib.jobs.facts import decode_result_file, file_ids
 from lib.jobs.status import as_dict
 
 
@@ -37,12 +37,6 @@ def fetch_result_files(client, job: dict) -> dict[str, str]:
     for file_id in job.get("result_files") or []:
         out[file_id] = decode_result_file(client.files.content(file_id).read())
     return out
-
-
-def file_ids(job: dict) -> list[str]:
-    """The ids of the job's training, validation and result files, in that order, without repeats."""
-    ids = [job.get("training_file"), job.get("validation_file"), *(job.get("result_files") or [])]
-    return list(dict.fromkeys(i for i in ids if i))
 
 
 def fetch_file_metadata(client, job: dict, known: dict[str, dict] | None = None) -> dict[str, dict]:

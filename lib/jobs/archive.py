@@ -8,9 +8,9 @@ import io
 import json
 import zipfile
 
-from lib.catalog import (
-    Catalog,
-)
+from dataclasses import dataclass
+
+from lib.catalog import Catalog
 from lib.costs import usd
 from lib.jobs.events import METRIC_KEYS, metric_rows
 from lib.jobs.facts import hyperparameters, job_cost, method_type, shutdown_note
@@ -20,6 +20,14 @@ from lib.jobs.status import error_sentence, format_time
 def archive_name(job: dict) -> str:
     """``<job id>-archive.zip``."""
     return f"{job.get('id', 'job')}-archive.zip"
+
+
+_WHY = {
+    "openai": "OpenAI is winding down its fine-tuning platform. Fine-tuned models, their checkpoints and the\n"
+    "job records that describe them go away when the base model is shut down. ",
+    "azure": "Azure OpenAI retires fine-tuned deployments of these base models on fixed dates; the models,\n"
+    "their checkpoints and the job records that describe them go away then. ",
+}
 
 
 def archive_readme(
@@ -34,39 +42,16 @@ def archive_readme(
 ) -> str:
     """The README.txt of a job archive: what is inside and why it matters now."""
     note = shutdown_note(job.get("model") or "", today, catalog, calendar)
-    cost = job_cost(job, catalog, calendar)
-    why = (
-        "OpenAI is winding down its fine-tuning platform. Fine-tuned models, their checkpoints and the\n"
-        "job records that describe them go away when the base model is shut down. "
-        if calendar == "openai"
-        else "Azure OpenAI retires fine-tuned deployments of these base models on fixed dates; the models,\n"
-        "their checkpoints and the job records that describe them go away then. "
-    )
-    trained = job.get("trained_tokens")
     lines = [
         f"Fine-tuning job {job.get('id')} — archived {today.isoformat()} by Tuning Desk",
         "",
         "Why this archive exists",
         "-----------------------",
-        why + note.text,
+        _WHY.get(calendar, _WHY["openai"]) + note.text,
         "",
         "The job",
         "-------",
-        f"Status:            {job.get('status')}",
-        f"Base model:        {job.get('model')}",
-        f"Fine-tuned model:  {job.get('fine_tuned_model') or '(none)'}",
-        f"Method:            {method_type(job)}",
-        f"Hyperparameters:   {json.dumps(hyperparameters(job), sort_keys=True)}",
-        f"Created:           {format_time(job.get('created_at'))}",
-        f"Finished:          {format_time(job.get('finished_at'))}",
-        f"Trained tokens:    {trained if trained is not None else '(not reported)'}",
-        f"Training cost:     {usd(cost.actual_usd) if cost.actual_usd is not None else '(unknown)'} — {cost.note}",
-        f"Training file:     {job.get('training_file')}",
-        f"Validation file:   {job.get('validation_file') or '(none)'}",
-    ]
-    if error_sentence(job):
-        lines.append(f"Error:             {error_sentence(job)}")
-    lines += [
+        *_job_lines(job, job_cost(job, catalog, calendar)),
         "",
         "Contents",
         "--------",
@@ -75,14 +60,32 @@ def archive_readme(
         "metrics.csv       the training metrics reported in the events, one row per step",
         f"checkpoints.json  the {checkpoints} saved checkpoints (the last three epochs) with their metrics",
         "files.json        details of the training, validation and result files",
-    ]
-    for file_id in result_files:
-        lines.append(f"results/{file_id}.csv  the result file, decoded to plain CSV")
-    lines += [
+        *(f"results/{file_id}.csv  the result file, decoded to plain CSV" for file_id in result_files),
         "",
         "The training data itself is not included: keep your own copy of the JSONL files.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _job_lines(job: dict, cost) -> list[str]:
+    trained = job.get("trained_tokens")
+    charge = usd(cost.actual_usd) if cost.actual_usd is not None else "(unknown)"
+    lines = [
+        f"Status:            {job.get('status')}",
+        f"Base model:        {job.get('model')}",
+        f"Fine-tuned model:  {job.get('fine_tuned_model') or '(none)'}",
+        f"Method:            {method_type(job)}",
+        f"Hyperparameters:   {json.dumps(hyperparameters(job), sort_keys=True)}",
+        f"Created:           {format_time(job.get('created_at'))}",
+        f"Finished:          {format_time(job.get('finished_at'))}",
+        f"Trained tokens:    {trained if trained is not None else '(not reported)'}",
+        f"Training cost:     {charge} — {cost.note}",
+        f"Training file:     {job.get('training_file')}",
+        f"Validation file:   {job.get('validation_file') or '(none)'}",
+    ]
+    if error_sentence(job):
+        lines.append(f"Error:             {error_sentence(job)}")
+    return lines
 
 
 def metrics_csv(rows: list[dict]) -> str:
@@ -138,3 +141,46 @@ def build_archive(
         for file_id, text in result_files.items():
             put(f"results/{file_id}.csv", text)
     return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class ArchiveSnapshot:
+    """Everything an archive holds, copied out of a watch: the zip is built later (on the download
+    click, in another thread) from this copy alone, never from session state."""
+
+    job: dict
+    events: list[dict]
+    checkpoints: list[dict]
+    result_files: dict[str, str]
+    files: dict[str, dict]
+    today: dt.date
+    calendar: str
+
+    @classmethod
+    def of(cls, watch, today: dt.date, calendar: str = "openai") -> ArchiveSnapshot:
+        """A copy of ``watch``'s records (a :class:`lib.jobs.watch.JobWatch` whose records are loaded)."""
+        return cls(
+            dict(watch.job),
+            list(watch.log.events),
+            list(watch.checkpoints or []),
+            dict(watch.result_files or {}),
+            dict(watch.files),
+            today,
+            calendar,
+        )
+
+    @property
+    def name(self) -> str:
+        return archive_name(self.job)
+
+    def build(self) -> bytes:
+        """The zip (:func:`build_archive`)."""
+        return build_archive(
+            self.job,
+            self.events,
+            self.checkpoints,
+            self.result_files,
+            self.files,
+            today=self.today,
+            calendar=self.calendar,
+        )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
-from lib.jobs.events import METRIC_KEYS, METRIC_LABELS
+from lib.jobs.events import METRIC_KEYS, METRIC_LABELS, metric_rows
 from lib.jobs.facts import hyperparameters, method_type
-from lib.jobs.status import suffix_of
+from lib.jobs.status import short_label, suffix_of
+from lib.jobs.watch import JobWatch
 
 COMPARE_SETTINGS = (
     "status",
@@ -79,3 +81,33 @@ def compare_table(jobs: list[dict], rows_by_job: dict[str, list[dict]], *, only_
 def _cell(value: Any) -> str:
     # One text column per job: mixed types (numbers and "auto") would break a dataframe column.
     return "" if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Several watched jobs side by side: their metric rows and legend labels, by job id."""
+
+    watches: list[JobWatch]
+    rows_by_job: dict[str, list[dict]]
+    labels: dict[str, str]
+
+    @property
+    def curves(self) -> dict[str, list[dict]]:
+        """Metric rows by legend label (the compare chart's input)."""
+        return {self.labels[w.id]: self.rows_by_job[w.id] for w in self.watches}
+
+    @property
+    def running(self) -> list[str]:
+        """Labels of the jobs still running (their curves are as of this view)."""
+        return [self.labels[w.id] for w in self.watches if not w.terminal]
+
+    def table(self, *, only_differences: bool = True) -> list[dict]:
+        """The settings and final metrics table (:func:`compare_table`)."""
+        return compare_table([w.job for w in self.watches], self.rows_by_job, only_differences=only_differences)
+
+
+def comparison(watches: list[JobWatch]) -> Comparison:
+    """The comparison of ``watches`` (metric rows read from each one's events)."""
+    return Comparison(
+        list(watches), {w.id: metric_rows(w.log.events) for w in watches}, {w.id: short_label(w.job) for w in watches}
+    )

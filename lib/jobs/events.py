@@ -12,7 +12,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from lib.jobs.status import as_dict, format_time
+from lib.jobs.paging import page_items
+from lib.jobs.status import format_time
 
 # The largest events page the API is known to accept (the maximum is undocumented).
 EVENTS_PAGE_LIMIT = 100
@@ -102,14 +103,6 @@ class EventLog:
         return list(reversed(self.events))
 
 
-def _page(result: Any, limit: int) -> tuple[list[dict], bool]:
-    data = [as_dict(item) for item in (getattr(result, "data", None) or [])]
-    has_more = getattr(result, "has_more", None)
-    if has_more is None:  # old servers omit it (openai-openapi#168): a full page may have more
-        has_more = len(data) >= limit
-    return data, bool(has_more)
-
-
 def fetch_events_page(
     client, job_id: str, log: EventLog, *, newest: bool = False, limit: int = EVENTS_PAGE_LIMIT
 ) -> str | None:
@@ -118,7 +111,7 @@ def fetch_events_page(
     params: dict[str, Any] = {"limit": limit}
     if after:
         params["after"] = after
-    data, has_more = _page(client.fine_tuning.jobs.list_events(job_id, **params), limit)
+    data, has_more = page_items(client.fine_tuning.jobs.list_events(job_id, **params), limit)
     return log.merge_page(data, has_more, after=after)
 
 
@@ -176,6 +169,13 @@ def level_counts(events: Iterable[dict]) -> dict[str, int]:
         level = event.get("level") or "info"
         counts[level] = counts.get(level, 0) + 1
     return counts
+
+
+def events_caption(events: list[dict], complete: bool = True) -> str:
+    """``120 events seen (118 info, 2 warn), newest first.``, saying so while older ones are still fetched."""
+    counts = ", ".join(f"{n} {level}" for level, n in level_counts(events).items())
+    more = "" if complete else " Older events are still being fetched."
+    return f"{len(events)} events seen ({counts}), newest first.{more}"
 
 
 def events_table(

@@ -18,9 +18,9 @@ from lib.catalog import (
     fine_tune_deadline_text,
     load_catalog,
 )
-from lib.costs import training_charge_usd, usd_per_1m, usd_price
+from lib.costs import training_charge_usd, usd, usd_per_1m, usd_price
 from lib.jobs.events import METRIC_KEYS
-from lib.jobs.status import suffix_of
+from lib.jobs.status import format_time, suffix_of
 
 # The result CSV spells some metrics differently on OpenAI ("train_accuracy") and Azure OpenAI
 # ("validation_mean_token_accuracy"); rows are read under the event metrics' names (METRIC_KEYS).
@@ -49,6 +49,47 @@ def hyperparameters(job: dict) -> dict:
     if isinstance(body, dict) and isinstance(body.get("hyperparameters"), dict):
         return dict(body["hyperparameters"])
     return {k: v for k, v in (job.get("hyperparameters") or {}).items() if v is not None}
+
+
+def job_caption(job: dict) -> str:
+    """``gpt-4o-mini-2024-07-18 · supervised · suffix my-run``: what a job is, under its heading."""
+    suffix = suffix_of(job)
+    return f"{job.get('model')} · {method_type(job)}" + (f" · suffix {suffix}" if suffix else "")
+
+
+def settings_of(job: dict) -> tuple[dict, dict]:
+    """The job's settings as two tables: method and hyperparameters (as text), and seed, suffix, metadata."""
+    hyper = {"method": method_type(job), **{k: str(v) for k, v in hyperparameters(job).items()}}
+    return hyper, {"seed": job.get("seed"), "suffix": suffix_of(job), "metadata": job.get("metadata") or {}}
+
+
+def file_ids(job: dict) -> list[str]:
+    """The ids of the job's training, validation and result files, in that order, without repeats."""
+    ids = [job.get("training_file"), job.get("validation_file"), *(job.get("result_files") or [])]
+    return list(dict.fromkeys(i for i in ids if i))
+
+
+def file_rows(job: dict, files: dict[str, dict], tz: dt.tzinfo | None = None) -> list[dict]:
+    """One row per file of the job (role, id, name, bytes, created, the error of an unreadable one)."""
+    roles = {
+        job.get("training_file"): "training",
+        job.get("validation_file"): "validation",
+        **{f: "result" for f in job.get("result_files") or []},
+    }
+    rows = []
+    for file_id in file_ids(job):
+        info = files.get(file_id) or {}
+        rows.append(
+            {
+                "role": roles.get(file_id),
+                "id": file_id,
+                "filename": info.get("filename"),
+                "bytes": info.get("bytes"),
+                "created": format_time(info.get("created_at"), tz),
+                "note": info.get("error") or "",
+            }
+        )
+    return rows
 
 
 def clone_prefill(job: dict) -> dict:
@@ -156,6 +197,20 @@ class CostReport:
             return None
         return self.actual_usd - self.estimated_usd
 
+    @property
+    def difference_text(self) -> str | None:
+        """``+$0.40 vs estimate`` (or ``-$...``), None without both figures."""
+        if self.difference_usd is None:
+            return None
+        return ("+" if self.difference_usd >= 0 else "") + usd(self.difference_usd) + " vs estimate"
+
+    @property
+    def explanation(self) -> str:
+        """How the cost was worked out, and that no estimate was recorded when none was."""
+        if self.estimated_usd is not None:
+            return self.note
+        return self.note + " No pre-launch estimate is recorded on this job (Launch stores one in the job's metadata)."
+
 
 def _number(value: Any) -> float | None:
     try:
@@ -230,6 +285,35 @@ def best_checkpoint(checkpoints: Iterable[dict]) -> dict | None:
         if scored:
             return min(scored, key=lambda r: r[key])
     return None
+
+
+def checkpoint_table(checkpoints: Iterable[dict]) -> tuple[list[dict], dict | None]:
+    """Rows for the checkpoints table (``best`` marks the best one, then step, model name, metrics)
+    and the best checkpoint's row (None when no checkpoint reports a validation loss)."""
+    best = best_checkpoint(checkpoints)
+    table = [
+        {
+            "best": "★ best" if best and row["id"] == best["id"] else "",
+            "step": row["step"],
+            "checkpoint": row["checkpoint"],
+            **{k: row[k] for k in METRIC_KEYS},
+        }
+        for row in checkpoint_rows(checkpoints)
+    ]
+    return table, best
+
+
+def best_checkpoint_text(best: dict, calendar: str = "openai") -> str:
+    """Why ``best`` is the best checkpoint and how it is used on ``calendar``'s backend."""
+    by_valid = best.get("valid_loss") is not None
+    which = "validation loss" if by_valid else "full validation loss"
+    value = best["valid_loss"] if by_valid else best.get("full_valid_loss")
+    use = (
+        "On Azure OpenAI it is deployed like the final model (its name as the model to deploy):"
+        if calendar == "azure"
+        else "A checkpoint answers like any fine-tuned model:"
+    )
+    return f"Best by {which}: the checkpoint at step {best['step']:,} ({which} {value:.4f}). {use}"
 
 
 def decode_result_file(raw: bytes | str) -> str:

@@ -7,8 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from lib.catalog import base_model_name
-from lib.jobs.events import _page
+from lib.jobs.paging import page_items
 from lib.jobs.status import format_time
+
+ANY_MODEL = "Any model"
+# The statuses the list can be filtered by, in the order a job meets them.
+STATUS_CHOICES = ("validating_files", "queued", "running", "paused", "succeeded", "failed", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,7 @@ def list_jobs_page(
         params["after"] = after
     if metadata:
         params["metadata"] = metadata
-    data, has_more = _page(client.fine_tuning.jobs.list(**params), limit)
+    data, has_more = page_items(client.fine_tuning.jobs.list(**params), limit)
     return JobsPage(data, has_more)
 
 
@@ -128,3 +132,45 @@ def update_listing(
         listing.jobs = merge_job_lists(listing.jobs, page.jobs)
         listing.fetched_at = now
     return listing
+
+
+def listing_key(connection: str, metadata: dict[str, str]) -> tuple:
+    """What a listing is for: the connection and the metadata filter (another key reads afresh)."""
+    return (connection, tuple(sorted(metadata.items())))
+
+
+@dataclass(frozen=True)
+class ListView:
+    """The list as drawn: every loaded job (freshest copy), the base models among them, the model
+    filter in effect (any model when the chosen one is not among them), and the jobs shown."""
+
+    loaded: list[dict]
+    models: list[str]
+    model: str
+    shown: list[dict]
+
+    @property
+    def caption(self) -> str:
+        return f"{len(self.shown)} of {len(self.loaded)} loaded jobs, newest first. Click a row to open it."
+
+
+def list_view(
+    jobs: Iterable[dict], fresher: dict[str, dict], *, statuses: Iterable[str] | None, model: str
+) -> ListView:
+    """The jobs of a listing with the fresher copies this session watched, filtered by status and base model."""
+    loaded = [fresher.get(job["id"], job) for job in jobs]
+    models = sorted({base_model_name(job.get("model") or "") for job in loaded} - {""})
+    model = model if model in models else ANY_MODEL
+    shown = filter_jobs(loaded, statuses=statuses, model=None if model == ANY_MODEL else model)
+    return ListView(loaded, models, model, shown)
+
+
+def empty_list_text(filtered: bool) -> str:
+    """What an empty list says (``filtered``: a metadata filter is set)."""
+    where = " with that metadata." if filtered else "."
+    return f"No fine-tuning jobs on this connection yet{where} Launch one on the Launch page."
+
+
+def picker_options(job_ids: list[str], current: str | None) -> list[str]:
+    """The job picker's choices: the listed ids, with the open job first when the list does not show it."""
+    return [current, *job_ids] if current and current not in job_ids else list(job_ids)

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 # The path a healthy job takes; ``paused`` (and any status the SDK does not know) is shown raw.
@@ -27,6 +28,16 @@ STATUS_ICONS = {
     "failed": ":material/error:",
     "cancelled": ":material/cancel:",
     "paused": ":material/pause_circle:",
+}
+
+# The badge colour of a status (any other status: blue, still on its way).
+STATUS_COLORS = {"succeeded": "green", "failed": "red", "cancelled": "orange", "paused": "orange"}
+# A timeline step's look by its state: (colour, icon).
+STEP_STYLE = {
+    "done": ("green", ":material/check_circle:"),
+    "current": ("blue", ":material/pending:"),
+    "pending": ("gray", ":material/radio_button_unchecked:"),
+    "skipped": ("gray", ":material/block:"),
 }
 
 # Checkpoint ids: OpenAI's ``ftckpt_...``, Azure OpenAI's ``ftchkpt-<hex>``.
@@ -71,6 +82,21 @@ def status_label(status: str | None) -> str:
         return STATUS_LABELS[status]
     # Unknown statuses are shown raw, but only if they look like one (they end up in markdown).
     return status if status and re.fullmatch(r"[a-z_]{1,40}", status) else "unknown"
+
+
+def status_color(status: str | None) -> str:
+    """The badge colour of ``status``: green, red, orange, or blue for a job still on its way."""
+    return STATUS_COLORS.get(status or "", "blue")
+
+
+def timezone_named(name: str | None) -> dt.tzinfo | None:
+    """The time zone the browser reports (``Europe/Berlin``), or None (UTC) when absent or unknown."""
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # a made-up name, a path, a folder of zones
+        return None
 
 
 def as_dict(obj: Any) -> dict:
@@ -250,3 +276,24 @@ def status_timeline(job: dict, events: list[dict]) -> list[TimelineStep]:
         after = STAGES.index(reached[-1]) + 1 if reached else 0
         steps.insert(after, TimelineStep(current, status_label(current), None, "current"))
     return steps
+
+
+def timeline_style(step: TimelineStep) -> tuple[str, str]:
+    """``(colour, icon)`` of a timeline step: its state's look, the status's own icon once reached,
+    red for a failure and orange for a cancelled or paused job."""
+    color, icon = STEP_STYLE[step.state]
+    reached = step.state in ("done", "current")
+    if reached and step.status in STATUS_ICONS:
+        icon = STATUS_ICONS[step.status]
+    if step.status == "failed" and step.state == "done":
+        color = "red"
+    elif step.status in ("cancelled", "paused") and reached:
+        color = "orange"
+    return color, icon
+
+
+def step_time(step: TimelineStep, tz: dt.tzinfo | None = None) -> str:
+    """When a timeline step was reached, ``now`` for the current one, or an em dash."""
+    if step.at:
+        return format_time(step.at, tz)
+    return "now" if step.state == "current" else "—"
