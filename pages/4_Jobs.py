@@ -494,24 +494,6 @@ def watch_section(job_id: str | None, in_use: set[str]) -> None:
 
 
 # ------------------------------------------------------------------------------------- compare
-def compared_watches(chosen: list[str], in_use: set[str]) -> list[jobs.JobWatch]:
-    """The chosen jobs with their whole event history (what was last seen once a call of this run failed)."""
-    watches = []
-    with st.spinner("Loading the jobs' events…"):
-        for job_id in chosen:
-            watch = store.get(fingerprint, job_id)
-            if not guard:  # said once already: compare what was last seen
-                try:
-                    watch = jobs.watch_with_history(client, watch, job_id, now=time.time())
-                except openai.OpenAIError as exc:
-                    ui.show_error(exc, action=f"load job {job_id}")
-                    guard.note("compare")
-            if watch is not None:
-                store.keep(fingerprint, watch, in_use | set(chosen))
-                watches.append(watch)
-    return watches
-
-
 def compare_section(shown: list[dict], in_use: set[str]) -> None:
     listed = {j["id"]: j for j in shown}
     ss.jobs_compare = [i for i in ss.jobs_compare if i in listed]  # jobs the list no longer shows drop out
@@ -527,7 +509,12 @@ def compare_section(shown: list[dict], in_use: set[str]) -> None:
         hint = "Pick two or more jobs to overlay their curves and see which settings differ."
         st.info(hint, icon=":material/compare_arrows:")
         return
-    watches = compared_watches(chosen, in_use)
+    with st.spinner("Loading the jobs' events…"):
+        watches, failures = jobs.watches_with_history(
+            client, store, fingerprint, chosen, in_use=in_use, guard=guard, now=time.time()
+        )
+    for job_id, exc in failures:
+        ui.show_error(exc, action=f"load job {job_id}")
     if len(watches) < 2:
         return
     compared = jobs.comparison(watches)

@@ -298,3 +298,21 @@ def test_archive_snapshot_is_a_copy_and_builds_the_zip(sim, client):
         assert json.loads(zf.read(f"{job_id}/job.json"))["id"] == job_id
         assert len(zf.read(f"{job_id}/events.jsonl").splitlines()) == len(snapshot.events)
     assert "Azure OpenAI retires fine-tuned deployments" in readme and "archived 2026-11-26" in readme
+
+
+def test_compared_jobs_load_until_a_call_fails_then_show_what_was_seen(sim, client):
+    from lib import calls
+
+    first, second = start_job(client), start_job(client)
+    wait_for(client, first, {"succeeded"})
+    wait_for(client, second, {"succeeded"})
+    store, guard = jobs.WatchStore(), calls.FailureGuard()
+    chosen = [first, "ftjob-missing", second]
+    watches, failures = jobs.watches_with_history(client, store, "c", chosen, in_use=set(), guard=guard, now=1.0)
+    assert [w.id for w in watches] == [first] and [f[0] for f in failures] == ["ftjob-missing"]
+    assert guard.failures == ["compare"] and store.get("c", second) is None  # not asked after the failure
+    watches, failures = jobs.watches_with_history(
+        client, store, "c", [first, second], in_use=set(), guard=calls.FailureGuard(), now=2.0
+    )
+    assert [w.id for w in watches] == [first, second] and not failures
+    assert all(w.log.complete for w in watches)

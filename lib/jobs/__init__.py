@@ -133,6 +133,7 @@ from lib.jobs.watch import (
     open_watch,
     poll,
     watch_with_history,
+    watches_with_history,
 )
 
 __all__ = [
@@ -250,4 +251,5 @@ __all__ = [
     "open_watch",
     "poll",
     "watch_with_history",
+    "watches_with_history",
 ]

@@ -111,6 +111,32 @@ def watch_with_history(client, watch: JobWatch | None, job_id: str, *, now: floa
     return watch
 
 
+def watches_with_history(
+    client, store: WatchStore, connection: str, job_ids: list[str], *, in_use: set[str], guard, now: float
+) -> tuple[list[JobWatch], list[tuple[str, Exception]]]:
+    """The watches of ``job_ids`` with their whole history (:func:`watch_with_history`), kept in ``store``.
+
+    ``guard`` is the run's :class:`lib.calls.FailureGuard`: once a call of the run has failed, what
+    was last seen is used and nothing is asked. Returns the watches (jobs never seen and unreachable
+    are left out) and ``(job id, error)`` of each failed call.
+    """
+    import openai
+
+    watches, failures = [], []
+    for job_id in job_ids:
+        watch = store.get(connection, job_id)
+        if not guard:
+            try:
+                watch = watch_with_history(client, watch, job_id, now=now)
+            except openai.OpenAIError as exc:
+                failures.append((job_id, exc))
+                guard.note("compare")
+        if watch is not None:
+            store.keep(connection, watch, in_use | set(job_ids))
+            watches.append(watch)
+    return watches, failures
+
+
 def live_caption(watch: JobWatch, now: float, refresh_s: float, tz: dt.tzinfo | None = None) -> str:
     """Under the progress bar: when an ended job ended, or a running job's ETA and last refresh."""
     if watch.terminal:
