@@ -13,6 +13,8 @@ import time
 
 import openai
 import streamlit as st
+from openai.types.fine_tuning import FineTuningJob
+from openai.types.fine_tuning.jobs import FineTuningJobCheckpoint
 
 from lib import calls, catalog, jobs, ui
 from lib.charts.jobs import compare_figure, training_figure
@@ -119,7 +121,7 @@ def load_list(meta_filter: dict[str, str]) -> jobs.Listing | None:
     return ss.jobs_list
 
 
-def list_section() -> list[dict]:
+def list_section() -> list[FineTuningJob]:
     """Filters, the table of jobs and paging; returns the jobs shown (newest first)."""
     with st.container(border=True):
         cols = st.columns([3, 3, 3, 1.4], vertical_alignment="bottom")
@@ -158,7 +160,7 @@ def list_section() -> list[dict]:
 
 
 def jobs_table(view: jobs.ListView, has_more: bool) -> None:
-    ss.jobs_table_ids = [j["id"] for j in view.shown]
+    ss.jobs_table_ids = [j.id for j in view.shown]
     column = st.column_config
     st.dataframe(
         jobs.jobs_table(view.shown, tz),
@@ -269,7 +271,7 @@ def actions_row(watch: jobs.JobWatch) -> None:
     if "evaluate" in offered and row.button(
         "Evaluate this model", icon=":material/balance:", key="jobs_evaluate", help=evaluate_help
     ):
-        ui.set_evaluate_request(EvaluateRequest(model=watch.job["fine_tuned_model"], base_model=watch.job.get("model")))
+        ui.set_evaluate_request(EvaluateRequest(model=watch.job.fine_tuned_model, base_model=watch.job.model))
         st.switch_page("pages/5_Evaluate.py")
     if "archive" in offered:
         snapshot = jobs.ArchiveSnapshot.of(watch, catalog.today(), calendar)
@@ -307,7 +309,7 @@ def result_section(watch: jobs.JobWatch) -> None:
     sentence = jobs.error_sentence(job)
     if sentence:
         st.error(f"The job failed: {md_escape(sentence)}", icon=":material/error:")  # it quotes the file
-    model = job.get("fine_tuned_model")
+    model = job.fine_tuned_model
     if model and calendar == "azure":
         st.markdown("**Fine-tuned model**: deploy it first; calls then use the deployment's name as `model`.")
         st.code(model, language=None)
@@ -322,12 +324,12 @@ def result_section(watch: jobs.JobWatch) -> None:
         )
     if watch.checkpoints:
         checkpoints_table(watch.checkpoints)
-    elif watch.terminal and watch.checkpoints == [] and job.get("status") == "succeeded":
+    elif watch.terminal and watch.checkpoints == [] and job.status == "succeeded":
         st.caption("The API reported no checkpoints for this job.")
-    result_files(job["id"], watch.result_files or {})
+    result_files(job.id, watch.result_files or {})
 
 
-def checkpoints_table(checkpoints: list[dict]) -> None:
+def checkpoints_table(checkpoints: list[FineTuningJobCheckpoint]) -> None:
     table, best = jobs.checkpoint_table(checkpoints)
     st.markdown("**Checkpoints** (the last three epochs)")
     column = st.column_config
@@ -388,7 +390,7 @@ def deploy_section(model: str) -> None:
 
 def details_section(watch: jobs.JobWatch) -> None:
     job = watch.job
-    note = jobs.shutdown_note(job.get("model") or "", catalog.today(), calendar=calendar)
+    note = jobs.shutdown_note(job.model or "", catalog.today(), calendar=calendar)
     show = st.warning if note.days_left is not None and note.days_left <= 90 else st.info
     show(md_escape(note.text), icon=":material/event_busy:")
     st.subheader("Cost")
@@ -410,8 +412,7 @@ def details_section(watch: jobs.JobWatch) -> None:
     bytes_column = st.column_config.NumberColumn("Bytes", format="localized")
     rows = jobs.file_rows(job, watch.files, tz)
     right.dataframe(rows, hide_index=True, width="stretch", key="jobs_files", column_config={"bytes": bytes_column})
-    organization = job.get("organization_id") or "—"
-    right.caption(f"Created {jobs.format_time(job.get('created_at'), tz)} · organization {organization}")
+    right.caption(f"Created {jobs.format_time(job.created_at, tz)} · organization {job.organization_id or '—'}")
 
 
 def open_job(job_id: str) -> jobs.JobWatch | None:
@@ -494,15 +495,15 @@ def watch_section(job_id: str | None, in_use: set[str]) -> None:
 
 
 # ------------------------------------------------------------------------------------- compare
-def compare_section(shown: list[dict], in_use: set[str]) -> None:
-    listed = {j["id"]: j for j in shown}
+def compare_section(shown: list[FineTuningJob], in_use: set[str]) -> None:
+    listed = {j.id: j for j in shown}
     ss.jobs_compare = [i for i in ss.jobs_compare if i in listed]  # jobs the list no longer shows drop out
     chosen = st.multiselect(
         "Jobs to compare",
         list(listed),
         **ui.bind("jobs_compare"),
         max_selections=8,
-        format_func=lambda i: jobs.job_label(listed.get(i, {"id": i})),
+        format_func=lambda i: jobs.job_label(listed[i]) if i in listed else i,
         placeholder="Pick two or more jobs",
     )
     if len(chosen) < 2:
@@ -557,9 +558,9 @@ if ss.jobs_flash:
     {"success": st.success, "error": st.error, "warning": st.warning}[kind](md_escape(text))
 
 shown = list_section()
-known = {**{j["id"]: j for j in shown}, **store.jobs(fingerprint)}
+known = {**{j.id: j for j in shown}, **store.jobs(fingerprint)}
 if ss.jobs_job is None and shown:
-    pick_job(shown[0]["id"])  # open the newest job by default
+    pick_job(shown[0].id)  # open the newest job by default
 
 view = st.segmented_control(
     "View",
@@ -573,10 +574,10 @@ if view == "Compare":
 else:
     st.selectbox(
         "Job",
-        jobs.picker_options([j["id"] for j in shown], ss.jobs_job),
+        jobs.picker_options([j.id for j in shown], ss.jobs_job),
         **{**ui.bind("jobs_job"), "on_change": on_pick_box, "args": ()},
         accept_new_options=True,
-        format_func=lambda i: jobs.job_label(known.get(i, {"id": i})),
+        format_func=lambda i: jobs.job_label(known[i]) if i in known else i,
         placeholder="Pick a job, or paste a job id",
         help="Or click a row in the list above.",
     )

@@ -13,6 +13,9 @@ import zipfile
 
 import openai
 import pytest
+from openai.types import FileObject
+from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
+from openai.types.fine_tuning.jobs import FineTuningJobCheckpoint
 
 from lib import jobs
 from tests.factories import chat_jsonl
@@ -21,9 +24,11 @@ SIM_SPEED = 80.0
 TODAY = dt.date(2026, 11, 26)
 
 
-def job(**fields) -> dict:
-    """A job as the API sends it, with only the fields a test needs."""
-    return {"id": "ftjob-1", "status": "running", "model": "gpt-4o-mini-2024-07-18", **fields}
+def job(**fields) -> FineTuningJob:
+    """A job as the SDK builds it from a reply with only the fields a test needs."""
+    return FineTuningJob.construct(
+        **{"id": "ftjob-1", "status": "running", "model": "gpt-4o-mini-2024-07-18", **fields}
+    )
 
 
 @pytest.fixture
@@ -56,14 +61,14 @@ def test_the_store_keeps_the_newest_and_never_drops_a_job_in_use():
     assert [k for k, _ in store.items()] == ["conn-a:ftjob-1", "conn-a:ftjob-3", "conn-a:ftjob-4"]
     store.keep("conn-a", jobs.JobWatch(job(id="ftjob-3", status="succeeded")))  # kept again: the newest
     assert [k for k, _ in store.items()][-1] == "conn-a:ftjob-3"
-    assert store.jobs("conn-a")["ftjob-3"]["status"] == "succeeded"
+    assert store.jobs("conn-a")["ftjob-3"].status == "succeeded"
 
 
 def test_the_store_separates_connections_and_may_hold_more_in_use_than_its_limit():
     store = jobs.WatchStore(limit=1)
     store.keep("conn-a", jobs.JobWatch(job(id="ftjob-1")))
     store.keep("conn-b", jobs.JobWatch(job(id="ftjob-1", status="failed")), in_use={"ftjob-1"})
-    assert store.jobs("conn-a") == {} and store.jobs("conn-b")["ftjob-1"]["status"] == "failed"
+    assert store.jobs("conn-a") == {} and store.jobs("conn-b")["ftjob-1"].status == "failed"
     store.keep("conn-b", jobs.JobWatch(job(id="ftjob-2")), in_use={"ftjob-1", "ftjob-2"})
     assert set(store.jobs("conn-b")) == {"ftjob-1", "ftjob-2"}  # both compared: neither is dropped
     assert store.get("conn-b", None) is None
@@ -147,7 +152,7 @@ def test_list_view_uses_fresher_copies_and_forgets_a_model_filter_it_cannot_appl
     listed = [job(id="ftjob-2", status="queued"), job(id="ftjob-1", model="gpt-4.1-2025-04-14")]
     fresher = {"ftjob-2": job(id="ftjob-2", status="succeeded")}
     view = jobs.list_view(listed, fresher, statuses=["succeeded"], model="gpt-4o-mini-2024-07-18")
-    assert [j["id"] for j in view.shown] == ["ftjob-2"] and view.loaded[0]["status"] == "succeeded"
+    assert [j.id for j in view.shown] == ["ftjob-2"] and view.loaded[0].status == "succeeded"
     assert view.models == ["gpt-4.1-2025-04-14", "gpt-4o-mini-2024-07-18"]
     other = jobs.list_view(listed, {}, statuses=[], model="gpt-3.5-turbo-0125")  # a model of another account
     assert other.model == jobs.ANY_MODEL and len(other.shown) == 2
@@ -181,18 +186,13 @@ def test_timezone_named_falls_back_to_utc():
 
 def test_checkpoint_table_marks_the_best_and_says_why():
     checkpoints = [
-        {
-            "id": "c1",
-            "step_number": 30,
-            "fine_tuned_model_checkpoint": "ft:m:ckpt-step-30",
-            "metrics": {"valid_loss": 0.5},
-        },
-        {
-            "id": "c2",
-            "step_number": 60,
-            "fine_tuned_model_checkpoint": "ft:m:ckpt-step-60",
-            "metrics": {"valid_loss": 0.3},
-        },
+        FineTuningJobCheckpoint.construct(
+            id=f"c{step}",
+            step_number=step,
+            fine_tuned_model_checkpoint=f"ft:m:ckpt-step-{step}",
+            metrics={"valid_loss": loss},
+        )
+        for step, loss in ((30, 0.5), (60, 0.3))
     ]
     table, best = jobs.checkpoint_table(checkpoints)
     assert [(r["best"], r["step"]) for r in table] == [("", 30), ("★ best", 60)]
@@ -211,10 +211,8 @@ def test_checkpoint_table_marks_the_best_and_says_why():
 
 def test_file_rows_name_each_files_role_and_a_failed_read():
     the_job = job(training_file="file-t", validation_file="file-v", result_files=["file-r", "file-t"])
-    files = {
-        "file-t": {"filename": "train.jsonl", "bytes": 10, "created_at": 1_000_000_000},
-        "file-v": {"error": "Gone (404)."},
-    }
+    train = FileObject.construct(id="file-t", filename="train.jsonl", bytes=10, created_at=1_000_000_000)
+    files = {"file-t": train, "file-v": "Gone (404)."}  # a file's object, or why it could not be read
     rows = jobs.file_rows(the_job, files)
     assert [(r["role"], r["id"]) for r in rows] == [
         ("result", "file-t"),
@@ -258,7 +256,7 @@ def test_hosting_rows_flag_doubtful_fees():
 
 
 def test_events_caption_counts_levels_and_says_when_more_are_coming():
-    events = [{"level": "info"}, {"level": "warn"}, {"level": "info"}]
+    events = [FineTuningJobEvent.construct(level=level) for level in ("info", "warn", "info")]
     assert jobs.events_caption(events) == "3 events seen (2 info, 1 warn), newest first."
     assert jobs.events_caption(events, complete=False).endswith("Older events are still being fetched.")
 
@@ -268,9 +266,11 @@ def test_paging_reads_has_more_or_guesses_from_a_full_page():
         def __init__(self, data, has_more=None):
             self.data, self.has_more = data, has_more
 
-    assert jobs.page_items(Page([{"id": "a"}], has_more=True), 10) == ([{"id": "a"}], True)
-    assert jobs.page_items(Page([{"id": "a"}, {"id": "b"}]), 2)[1] is True  # no has_more: a full page may have more
-    assert jobs.page_items(Page([{"id": "a"}]), 2)[1] is False
+    a, b = (FineTuningJobEvent.construct(id=i) for i in "ab")
+    items, more = jobs.page_items(Page([a], has_more=True), 10)
+    assert items == [a] and items[0] is a and more is True  # the SDK's objects, as they came
+    assert jobs.page_items(Page([a, b]), 2)[1] is True  # no has_more: a full page may have more
+    assert jobs.page_items(Page([a]), 2)[1] is False
     assert jobs.page_items(Page(None), 2) == ([], False)
 
 
@@ -278,7 +278,7 @@ def test_paging_reads_has_more_or_guesses_from_a_full_page():
 def test_comparison_labels_curves_and_running_jobs():
     one = jobs.JobWatch(job(id="ftjob-aaaaaa1", status="succeeded", user_provided_suffix="one"))
     two = jobs.JobWatch(job(id="ftjob-bbbbbb2", status="running"))
-    one.log.events = [{"id": "e1", "type": "metrics", "data": {"step": 1, "train_loss": 1.0}}]
+    one.log.events = [FineTuningJobEvent.construct(id="e1", type="metrics", data={"step": 1, "train_loss": 1.0})]
     compared = jobs.comparison([one, two])
     assert compared.labels == {"ftjob-aaaaaa1": "one (…aaaaa1)", "ftjob-bbbbbb2": "…bbbbb2"}
     assert compared.curves == {"one (…aaaaa1)": [{"step": 1, "train_loss": 1.0}], "…bbbbb2": []}

@@ -156,7 +156,7 @@ def test_clone_into_launch_prefills_the_form(sim, client, key):
     at = open_jobs(sim, key, job=job_id)
     at.button(key="jobs_clone").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    prefill = jobs.clone_prefill(jobs.as_dict(client.fine_tuning.jobs.retrieve(job_id)))
+    prefill = jobs.clone_prefill(client.fine_tuning.jobs.retrieve(job_id))
     assert prefill["suffix"] == "clone-me" and prefill["hyperparameters"]["n_epochs"] == 2
     # The Launch page took the prefill and copied it into its form (its own launch.prefill_form).
     from lib import launch

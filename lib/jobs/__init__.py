@@ -11,10 +11,12 @@ A package split by concern; ``from lib.jobs import X`` works for every public na
 - :mod:`lib.jobs.paging`: one page of a list call;
 - :mod:`lib.jobs.compare`, :mod:`lib.jobs.archive`, :mod:`lib.jobs.azure` (deploying on Azure OpenAI).
 
-Everything here works on plain dicts (the JSON the API returns, via :func:`as_dict`), so what a
-page keeps in session state can be written to an archive as-is. Functions that talk to the API
-take an ``openai.OpenAI`` client and make the calls they name, nothing more; errors from the SDK
-are left to the page, which turns them into one sentence (``lib.errors``).
+Jobs, events, checkpoints and files are the SDK's typed objects (``FineTuningJob``,
+``FineTuningJobEvent``, ``FineTuningJobCheckpoint``, ``FileObject``) from the call that returns them to
+the page that draws them; they become plain JSON records in one place only, the archive
+(:func:`archive_records`). Functions that talk to the API take an ``openai.OpenAI`` client and make
+the calls they name, nothing more; errors from the SDK are left to the page, which turns them into
+one sentence (``lib.errors``).
 """
 
 from lib.jobs.actions import ACTIONS, cancel_question, offered_actions, run_action
@@ -27,7 +29,14 @@ from lib.jobs.api import (
     pause_job,
     resume_job,
 )
-from lib.jobs.archive import ArchiveSnapshot, archive_name, archive_readme, build_archive, metrics_csv
+from lib.jobs.archive import (
+    ArchiveSnapshot,
+    archive_name,
+    archive_readme,
+    archive_records,
+    build_archive,
+    metrics_csv,
+)
 from lib.jobs.azure import (
     AZURE_PLACEHOLDERS,
     AzureDeployment,
@@ -151,6 +160,7 @@ __all__ = [
     "ArchiveSnapshot",
     "archive_name",
     "archive_readme",
+    "archive_records",
     "build_archive",
     "metrics_csv",
     "AZURE_PLACEHOLDERS",

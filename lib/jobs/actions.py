@@ -26,7 +26,7 @@ def offered_actions(watch: JobWatch) -> frozenset[str]:
         offered.add("pause")
     elif watch.status == "paused":
         offered.add("resume")
-    if watch.status == "succeeded" and watch.job.get("fine_tuned_model"):
+    if watch.status == "succeeded" and watch.job.fine_tuned_model:
         offered.add("evaluate")
     if watch.final_loaded:
         offered.add("archive")

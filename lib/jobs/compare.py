@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from openai.types.fine_tuning import FineTuningJob
+
 from lib.jobs.events import METRIC_KEYS, METRIC_LABELS, metric_rows
 from lib.jobs.facts import hyperparameters, method_type
 from lib.jobs.status import short_label, suffix_of
@@ -28,22 +30,22 @@ COMPARE_SETTINGS = (
 )
 
 
-def _settings(job: dict) -> dict[str, Any]:
+def _settings(job: FineTuningJob) -> dict[str, Any]:
     hyper = hyperparameters(job)
     values = {
-        "status": job.get("status"),
-        "model": job.get("model"),
+        "status": job.status,
+        "model": job.model,
         "method": method_type(job),
         "n_epochs": hyper.get("n_epochs"),
         "batch_size": hyper.get("batch_size"),
         "learning_rate_multiplier": hyper.get("learning_rate_multiplier"),
         "beta": hyper.get("beta"),
         "suffix": suffix_of(job),
-        "seed": job.get("seed"),
-        "training_file": job.get("training_file"),
-        "validation_file": job.get("validation_file"),
-        "trained_tokens": job.get("trained_tokens"),
-        "metadata": ", ".join(f"{k}={v}" for k, v in sorted((job.get("metadata") or {}).items())) or None,
+        "seed": job.seed,
+        "training_file": job.training_file,
+        "validation_file": job.validation_file,
+        "trained_tokens": job.trained_tokens,
+        "metadata": ", ".join(f"{k}={v}" for k, v in sorted((job.metadata or {}).items())) or None,
     }
     return values
 
@@ -59,17 +61,19 @@ def final_metrics(rows: list[dict]) -> dict[str, float | None]:
     return out
 
 
-def compare_table(jobs: list[dict], rows_by_job: dict[str, list[dict]], *, only_differences: bool = True) -> list[dict]:
+def compare_table(
+    jobs: list[FineTuningJob], rows_by_job: dict[str, list[dict]], *, only_differences: bool = True
+) -> list[dict]:
     """Rows ``{"setting": name, <job id>: value, ...}``: settings (only those that differ) then final metrics."""
     table = []
     for name in COMPARE_SETTINGS:
-        values = {job["id"]: _settings(job)[name] for job in jobs}
+        values = {job.id: _settings(job)[name] for job in jobs}
         if all(v is None for v in values.values()):
             continue
         if only_differences and len({json.dumps(v, sort_keys=True) for v in values.values()}) <= 1:
             continue
         table.append({"setting": name, **{k: _cell(v) for k, v in values.items()}})
-    finals = {job["id"]: final_metrics(rows_by_job.get(job["id"], [])) for job in jobs}
+    finals = {job.id: final_metrics(rows_by_job.get(job.id, [])) for job in jobs}
     for name in next(iter(finals.values()), {}):
         values = {job_id: f[name] for job_id, f in finals.items()}
         if all(v is None for v in values.values()):

@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from openai.types.fine_tuning import FineTuningJob
+
 from lib.catalog import base_model_name
 from lib.jobs.paging import page_items
 from lib.jobs.status import format_time
@@ -19,12 +21,12 @@ STATUS_CHOICES = ("validating_files", "queued", "running", "paused", "succeeded"
 class JobsPage:
     """One page of ``GET /fine_tuning/jobs`` (newest first)."""
 
-    jobs: list[dict]
+    jobs: list[FineTuningJob]
     has_more: bool
 
     @property
     def next_after(self) -> str | None:
-        return self.jobs[-1]["id"] if self.jobs and self.has_more else None
+        return self.jobs[-1].id if self.jobs and self.has_more else None
 
 
 def parse_metadata_filter(text: str) -> dict[str, str]:
@@ -54,38 +56,40 @@ def list_jobs_page(
     return JobsPage(data, has_more)
 
 
-def merge_job_lists(known: list[dict], fresh: list[dict]) -> list[dict]:
+def merge_job_lists(known: list[FineTuningJob], fresh: list[FineTuningJob]) -> list[FineTuningJob]:
     """``fresh`` (a newer read of the newest jobs) merged into ``known``: updated in place, new ones first."""
-    fresh_by_id = {j["id"]: j for j in fresh}
-    known_ids = {j["id"] for j in known}
-    new = [j for j in fresh if j["id"] not in known_ids]
-    return new + [fresh_by_id.get(j["id"], j) for j in known]
+    fresh_by_id = {j.id: j for j in fresh}
+    known_ids = {j.id for j in known}
+    new = [j for j in fresh if j.id not in known_ids]
+    return new + [fresh_by_id.get(j.id, j) for j in known]
 
 
-def filter_jobs(jobs: Iterable[dict], *, statuses: Iterable[str] | None = None, model: str | None = None) -> list[dict]:
+def filter_jobs(
+    jobs: Iterable[FineTuningJob], *, statuses: Iterable[str] | None = None, model: str | None = None
+) -> list[FineTuningJob]:
     """Jobs whose status is in ``statuses`` and whose base model is ``model`` (None = any)."""
     wanted = set(statuses) if statuses else None
     out = []
     for job in jobs:
-        if wanted is not None and job.get("status") not in wanted:
+        if wanted is not None and job.status not in wanted:
             continue
-        if model and base_model_name(job.get("model") or "") != model:
+        if model and base_model_name(job.model or "") != model:
             continue
         out.append(job)
     return out
 
 
-def jobs_table(jobs: Iterable[dict], tz: dt.tzinfo | None = None) -> list[dict]:
+def jobs_table(jobs: Iterable[FineTuningJob], tz: dt.tzinfo | None = None) -> list[dict]:
     """Rows for the jobs list: status, model, created, fine-tuned model, trained tokens, id."""
     return [
         {
-            "status": job.get("status"),
-            "model": job.get("model"),
-            "created": format_time(job.get("created_at"), tz),
-            "fine_tuned_model": job.get("fine_tuned_model") or "",
-            "trained_tokens": job.get("trained_tokens"),
-            "id": job.get("id"),
-            "metadata": ", ".join(f"{k}={v}" for k, v in (job.get("metadata") or {}).items()),
+            "status": job.status,
+            "model": job.model,
+            "created": format_time(job.created_at, tz),
+            "fine_tuned_model": job.fine_tuned_model or "",
+            "trained_tokens": job.trained_tokens,
+            "id": job.id,
+            "metadata": ", ".join(f"{k}={v}" for k, v in (job.metadata or {}).items()),
         }
         for job in jobs
     ]
@@ -96,7 +100,7 @@ class Listing:
     """The jobs list a session has seen for one connection and metadata filter (``key``), newest first."""
 
     key: tuple
-    jobs: list[dict] = field(default_factory=list)
+    jobs: list[FineTuningJob] = field(default_factory=list)
     has_more: bool = False
     fetched_at: float = 0.0
 
@@ -123,9 +127,9 @@ def update_listing(
         page = list_jobs_page(client, metadata=metadata or None, limit=page_size)
         return Listing(key, page.jobs, page.has_more, now)
     if older and listing.has_more and listing.jobs:
-        page = list_jobs_page(client, after=listing.jobs[-1]["id"], metadata=metadata or None, limit=page_size)
-        known = {j["id"] for j in listing.jobs}
-        listing.jobs += [j for j in page.jobs if j["id"] not in known]
+        page = list_jobs_page(client, after=listing.jobs[-1].id, metadata=metadata or None, limit=page_size)
+        known = {j.id for j in listing.jobs}
+        listing.jobs += [j for j in page.jobs if j.id not in known]
         listing.has_more = page.has_more
     if refresh or now - listing.fetched_at > max_age_s:
         page = list_jobs_page(client, metadata=metadata or None, limit=page_size)
@@ -144,10 +148,10 @@ class ListView:
     """The list as drawn: every loaded job (freshest copy), the base models among them, the model
     filter in effect (any model when the chosen one is not among them), and the jobs shown."""
 
-    loaded: list[dict]
+    loaded: list[FineTuningJob]
     models: list[str]
     model: str
-    shown: list[dict]
+    shown: list[FineTuningJob]
 
     @property
     def caption(self) -> str:
@@ -155,11 +159,11 @@ class ListView:
 
 
 def list_view(
-    jobs: Iterable[dict], fresher: dict[str, dict], *, statuses: Iterable[str] | None, model: str
+    jobs: Iterable[FineTuningJob], fresher: dict[str, FineTuningJob], *, statuses: Iterable[str] | None, model: str
 ) -> ListView:
     """The jobs of a listing with the fresher copies this session watched, filtered by status and base model."""
-    loaded = [fresher.get(job["id"], job) for job in jobs]
-    models = sorted({base_model_name(job.get("model") or "") for job in loaded} - {""})
+    loaded = [fresher.get(job.id, job) for job in jobs]
+    models = sorted({base_model_name(job.model or "") for job in loaded} - {""})
     model = model if model in models else ANY_MODEL
     shown = filter_jobs(loaded, statuses=statuses, model=None if model == ANY_MODEL else model)
     return ListView(loaded, models, model, shown)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from lib.jobs.status import as_dict
 
-
-def page_items(result: Any, limit: int) -> tuple[list[dict], bool]:
-    """``(items, has_more)`` of one SDK page asked for with ``limit``.
+def page_items(result: Any, limit: int) -> tuple[list[Any], bool]:
+    """``(items, has_more)`` of one SDK page asked for with ``limit``; the items as the SDK typed them.
 
     Old servers omit ``has_more`` (openai-openapi#168): then a full page may have more.
     """
-    data = [as_dict(item) for item in (getattr(result, "data", None) or [])]
+    data = list(getattr(result, "data", None) or [])
     has_more = getattr(result, "has_more", None)
     if has_more is None:
         has_more = len(data) >= limit

@@ -1,4 +1,4 @@
-"""Job status: ids, labels, times, progress and the status timeline."""
+"""Job status: ids, labels, times, progress and the status timeline (of the SDK's ``FineTuningJob``)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
 
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 # The path a healthy job takes; ``paused`` (and any status the SDK does not know) is shown raw.
@@ -56,17 +58,17 @@ def is_job_id(text: str | None) -> bool:
     return bool(text) and bool(_JOB_ID.match(text))
 
 
-def job_label(job: dict) -> str:
+def job_label(job: FineTuningJob) -> str:
     """``ftjob-abc · running · gpt-4o-mini-2024-07-18 · my-suffix`` for pickers."""
-    parts = [job.get("id") or "?", job.get("status") or "?", job.get("model") or "?"]
+    parts = [job.id or "?", job.status or "?", job.model or "?"]
     if suffix_of(job):
         parts.append(suffix_of(job))
     return " · ".join(parts)
 
 
-def short_label(job: dict) -> str:
+def short_label(job: FineTuningJob) -> str:
     """``my-suffix (…a1b2c3)``: a legend-sized name for a job."""
-    tail = "…" + (job.get("id") or "?")[-6:]
+    tail = "…" + (job.id or "?")[-6:]
     suffix = suffix_of(job)
     return f"{suffix} ({tail})" if suffix else tail
 
@@ -100,7 +102,9 @@ def timezone_named(name: str | None) -> dt.tzinfo | None:
 
 
 def as_dict(obj: Any) -> dict:
-    """The JSON dict of an SDK object (fields the API sent, extras included), or a copy of a dict."""
+    """The JSON dict of an SDK object (fields the API sent, extras included), or a copy of a dict.
+
+    The one way a typed object becomes a plain record (the archive writes these)."""
     if obj is None:
         return {}
     if isinstance(obj, dict):
@@ -110,25 +114,24 @@ def as_dict(obj: Any) -> dict:
     return dict(obj.model_dump(mode="json"))
 
 
-def has_error(job: dict) -> bool:
+def has_error(job: FineTuningJob) -> bool:
     """True when the job carries a real error (the API may send ``"error": {}`` on healthy jobs)."""
-    error = job.get("error") or {}
-    return bool(error.get("code") or error.get("message"))
+    return bool(job.error and (job.error.code or job.error.message))
 
 
-def error_sentence(job: dict) -> str | None:
+def error_sentence(job: FineTuningJob) -> str | None:
     """The job's failure as one sentence (message, then the field it concerns), or None."""
     if not has_error(job):
         return None
-    error = job["error"]
-    message = (error.get("message") or "The job failed").strip()
+    error = job.error
+    message = (error.message or "The job failed").strip()
     if not message.endswith("."):
         message += "."
     extra = []
-    if error.get("param"):
-        extra.append(f"field: {error['param']}")
-    if error.get("code"):
-        extra.append(f"code: {error['code']}")
+    if error.param:
+        extra.append(f"field: {error.param}")
+    if error.code:
+        extra.append(f"code: {error.code}")
     return message + (f" ({', '.join(extra)})" if extra else "")
 
 
@@ -155,11 +158,12 @@ def format_duration(seconds: float) -> str:
     return f"{days} d {hours} h"
 
 
-def suffix_of(job: dict) -> str | None:
+def suffix_of(job: FineTuningJob) -> str | None:
     """The suffix the user gave: ``user_provided_suffix``, else read from ``ft:<base>:<org>:<suffix>:<id>``."""
-    if job.get("user_provided_suffix"):
-        return job["user_provided_suffix"]
-    name = job.get("fine_tuned_model") or ""
+    given = getattr(job, "user_provided_suffix", None)  # sent by the API, not (yet) a field of the SDK's type
+    if given:
+        return given
+    name = job.fine_tuned_model or ""
     parts = name.split(":")
     if name.startswith("ft:") and len(parts) >= 5 and parts[3]:
         return parts[3]
@@ -185,19 +189,19 @@ class Progress:
         return f"Step {self.step:,} of {self.total_steps:,} ({self.fraction:.0%})"
 
 
-def job_progress(job: dict, rows: list[dict]) -> Progress:
+def job_progress(job: FineTuningJob, rows: list[dict]) -> Progress:
     """Progress from the metrics seen; a succeeded job counts as complete."""
     total = next((r["total_steps"] for r in reversed(rows) if r.get("total_steps")), None)
     step = rows[-1]["step"] if rows else None
-    if job.get("status") == "succeeded" and total:
+    if job.status == "succeeded" and total:
         step = total
     return Progress(step, total)
 
 
-def eta_text(job: dict, now: float, tz: dt.tzinfo | None = None) -> str | None:
+def eta_text(job: FineTuningJob, now: float, tz: dt.tzinfo | None = None) -> str | None:
     """``About 4 min left (estimated finish 14:32:05 UTC)`` from ``estimated_finish``, or None."""
-    finish = job.get("estimated_finish")
-    if not finish or is_terminal(job.get("status")):
+    finish = job.estimated_finish
+    if not finish or is_terminal(job.status):
         return None
     left = finish - now
     when = format_time(finish, tz)
@@ -227,29 +231,29 @@ _MESSAGE_STATUS = (
 )
 
 
-def status_history(job: dict, events: list[dict]) -> list[tuple[str, int | None]]:
+def status_history(job: FineTuningJob, events: list[FineTuningJobEvent]) -> list[tuple[str, int | None]]:
     """Status changes oldest first, read from the message events (newest first, as the API sends
     them; timestamps tie within a second, so the order is trusted, not re-sorted)."""
     history: list[tuple[str, int | None]] = []
     for event in reversed(events):
-        if event.get("type") == "metrics":
+        if event.type == "metrics":
             continue
-        message = str(event.get("message") or "")
+        message = str(event.message or "")
         status = next((s for prefix, s in _MESSAGE_STATUS if message.startswith(prefix)), None)
-        if status is None and event.get("level") == "error" and job.get("status") == "failed":
+        if status is None and event.level == "error" and job.status == "failed":
             status = "failed"
         if status and (not history or history[-1][0] != status):
-            history.append((status, event.get("created_at")))
-    current = job.get("status")
+            history.append((status, event.created_at))
+    current = job.status
     if not history or history[0][0] != "validating_files":
-        history.insert(0, ("validating_files", job.get("created_at")))
+        history.insert(0, ("validating_files", job.created_at))
     if current and history[-1][0] != current:
-        at = job.get("finished_at") if is_terminal(current) else None
+        at = job.finished_at if is_terminal(current) else None
         history.append((current, at))
     return history
 
 
-def status_timeline(job: dict, events: list[dict]) -> list[TimelineStep]:
+def status_timeline(job: FineTuningJob, events: list[FineTuningJobEvent]) -> list[TimelineStep]:
     """The stages validating → queued → running → end, each with the time first reached.
 
     A paused (or unknown) current status is shown after the stage it interrupted.
@@ -258,7 +262,7 @@ def status_timeline(job: dict, events: list[dict]) -> list[TimelineStep]:
     first_at: dict[str, int | None] = {}
     for status, at in history:
         first_at.setdefault(status, at)
-    current = job.get("status") or "unknown"
+    current = job.status or "unknown"
     terminal = current if is_terminal(current) else "succeeded"
     steps: list[TimelineStep] = []
     for status in (*STAGES, terminal):

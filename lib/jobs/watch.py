@@ -8,6 +8,10 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from openai.types import FileObject
+from openai.types.fine_tuning import FineTuningJob
+from openai.types.fine_tuning.jobs import FineTuningJobCheckpoint
+
 from lib.jobs.api import fetch_checkpoints, fetch_file_metadata, fetch_job, fetch_result_files, file_ids
 from lib.jobs.events import EventLog, fetch_all_events, fetch_events_page
 from lib.jobs.status import eta_text, format_time, is_terminal
@@ -20,22 +24,22 @@ JOB_FRESH_S = 0.8  # a job fetched this recently (the same run) is not fetched a
 class JobWatch:
     """What this session has seen of one job: the job, its events, and its final records once ended."""
 
-    job: dict
+    job: FineTuningJob
     log: EventLog = field(default_factory=EventLog)
-    checkpoints: list[dict] | None = None
+    checkpoints: list[FineTuningJobCheckpoint] | None = None
     result_files: dict[str, str] | None = None
-    files: dict[str, dict] = field(default_factory=dict)
+    files: dict[str, FileObject | str] = field(default_factory=dict)  # a file's object, or why it could not be read
     fetched_at: float = 0.0
     polls: int = 0
     drawn_status: str | None = None  # the status the whole page was last drawn for
 
     @property
     def id(self) -> str:
-        return self.job["id"]
+        return self.job.id
 
     @property
     def status(self) -> str | None:
-        return self.job.get("status")
+        return self.job.status
 
     @property
     def terminal(self) -> bool:
@@ -52,7 +56,7 @@ class JobWatch:
             and all(i in self.files for i in file_ids(self.job))
         )
 
-    def update(self, job: dict, at: float) -> None:
+    def update(self, job: FineTuningJob, at: float) -> None:
         """Keep a freshly fetched job (``at``: when, as ``time.time()``)."""
         self.job = job
         self.fetched_at = at
@@ -140,7 +144,7 @@ def watches_with_history(
 def live_caption(watch: JobWatch, now: float, refresh_s: float, tz: dt.tzinfo | None = None) -> str:
     """Under the progress bar: when an ended job ended, or a running job's ETA and last refresh."""
     if watch.terminal:
-        ended = format_time(watch.job.get("finished_at"), tz)
+        ended = format_time(watch.job.finished_at, tz)
         return f"The job has ended ({ended}); it is no longer refreshed."
     refreshed = f"refreshed {format_time(watch.fetched_at, tz)}, every {refresh_s:g} s"
     return " · ".join(filter(None, [eta_text(watch.job, now, tz), refreshed]))
@@ -172,7 +176,7 @@ class WatchStore:
         for old in [k for k in self._watches if k not in keep][: max(0, len(self._watches) - self.limit)]:
             del self._watches[old]
 
-    def jobs(self, connection: str) -> dict[str, dict]:
+    def jobs(self, connection: str) -> dict[str, FineTuningJob]:
         """The freshest job objects watched on ``connection``, by id."""
         prefix = connection + ":"
         return {w.id: w.job for k, w in self._watches.items() if k.startswith(prefix)}
