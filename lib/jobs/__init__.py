@@ -30,6 +30,7 @@ from lib.jobs.api import (
     resume_job,
 )
 from lib.jobs.archive import (
+    as_dict,
     ArchiveSnapshot,
     archive_name,
     archive_readme,
@@ -110,7 +111,6 @@ from lib.jobs.status import (
     TERMINAL_STATUSES,
     Progress,
     TimelineStep,
-    as_dict,
     error_sentence,
     eta_text,
     format_duration,

@@ -10,7 +10,6 @@ import datetime as dt
 import io
 import json
 import zipfile
-
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +21,20 @@ from lib.catalog import Catalog
 from lib.costs import usd
 from lib.jobs.events import METRIC_KEYS, metric_rows
 from lib.jobs.facts import hyperparameters, job_cost, method_type, shutdown_note
-from lib.jobs.status import as_dict, error_sentence, format_time
+from lib.jobs.status import error_sentence, format_time
+
+
+def as_dict(obj: Any) -> dict:
+    """The JSON dict of an SDK object (fields the API sent, extras included), or a copy of a dict.
+
+    The one way a typed object becomes a plain record (the archive writes these)."""
+    if obj is None:
+        return {}
+    if isinstance(obj, dict):
+        return dict(obj)
+    if hasattr(obj, "to_dict"):
+        return obj.to_dict(mode="json")
+    return dict(obj.model_dump(mode="json"))
 
 
 def archive_name(job: FineTuningJob) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
@@ -99,19 +98,6 @@ def timezone_named(name: str | None) -> dt.tzinfo | None:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):  # a made-up name, a path, a folder of zones
         return None
-
-
-def as_dict(obj: Any) -> dict:
-    """The JSON dict of an SDK object (fields the API sent, extras included), or a copy of a dict.
-
-    The one way a typed object becomes a plain record (the archive writes these)."""
-    if obj is None:
-        return {}
-    if isinstance(obj, dict):
-        return dict(obj)
-    if hasattr(obj, "to_dict"):
-        return obj.to_dict(mode="json")
-    return dict(obj.model_dump(mode="json"))
 
 
 def has_error(job: FineTuningJob) -> bool:
