@@ -63,6 +63,16 @@ tz = jobs.timezone_named(st.context.timezone)  # the browser's zone; UTC when un
 store: jobs.WatchStore = ss.jobs_watch
 
 
+def grid(rows: list[dict], key: str, **options) -> None:
+    """A table of ``rows`` the width of the page, without the index column."""
+    st.dataframe(rows, key=key, hide_index=True, width="stretch", **options)
+
+
+def rows_high(count: int, most: int = 100_000) -> int:
+    """The height in pixels of a table showing ``count`` rows (at least one) and a header, at most ``most``."""
+    return min(38 + 35 * max(count, 1), most)
+
+
 # ------------------------------------------------------------------------------------- callbacks
 def flash(kind: str, text: str) -> None:
     ss.jobs_flash = (kind, text)
@@ -162,15 +172,12 @@ def list_section() -> list[FineTuningJob]:
 def jobs_table(view: jobs.ListView, has_more: bool) -> None:
     ss.jobs_table_ids = [j.id for j in view.shown]
     column = st.column_config
-    st.dataframe(
+    grid(
         jobs.jobs_table(view.shown, tz),
-        key="jobs_table",
+        "jobs_table",
         on_select=on_pick_row,
         selection_mode="single-row",
-        column_order=("status", "created", "model", "fine_tuned_model", "trained_tokens", "id", "metadata"),
-        hide_index=True,
-        height=min(38 + 35 * max(len(view.shown), 1), 300),
-        width="stretch",
+        height=rows_high(len(view.shown), most=300),
         column_config={
             "status": column.TextColumn("Status", width="small"),
             "model": "Base model",
@@ -244,14 +251,8 @@ def events_log(watch: jobs.JobWatch) -> None:
     head = st.columns([2, 3], vertical_alignment="bottom")
     levels = head[0].pills("Event levels", ["info", "warn", "error"], selection_mode="multi", **ui.bind("jobs_levels"))
     head[1].caption(jobs.events_caption(watch.log.events, watch.log.complete))
-    st.dataframe(
-        jobs.events_table(watch.log.events, levels, tz),
-        hide_index=True,
-        height=260,
-        width="stretch",
-        key="jobs_events",
-        column_config={"message": st.column_config.TextColumn("Message", width="large")},
-    )
+    message = st.column_config.TextColumn("Message", width="large")
+    grid(jobs.events_table(watch.log.events, levels, tz), "jobs_events", height=260, column_config={"message": message})
 
 
 # ------------------------------------------------------------------------------------- one job, static parts
@@ -333,11 +334,9 @@ def checkpoints_table(checkpoints: list[FineTuningJobCheckpoint]) -> None:
     table, best = jobs.checkpoint_table(checkpoints)
     st.markdown("**Checkpoints** (the last three epochs)")
     column = st.column_config
-    st.dataframe(
+    grid(
         table,
-        hide_index=True,
-        width="stretch",
-        key="jobs_checkpoints",
+        "jobs_checkpoints",
         column_config={
             "best": column.TextColumn("", width="small"),
             "step": "Step",
@@ -354,7 +353,7 @@ def result_files(job_id: str, files: dict[str, str]) -> None:
     for file_id, text in files.items():
         rows = jobs.parse_result_csv(text)
         with st.expander(f"Result file · {len(rows):,} steps"):
-            st.dataframe(rows, hide_index=True, width="stretch", height=240, key=f"jobs_result_table_{file_id}")
+            grid(rows, f"jobs_result_table_{file_id}", height=240)
         st.download_button(
             "Download result CSV",
             text,
@@ -382,7 +381,7 @@ def deploy_section(model: str) -> None:
         command.code(deployment.az_command, language="bash")
         costs = jobs.azure_hosting_costs()
         st.markdown("**What the deployment costs while it exists** (plus tokens at the base model's rate)")
-        st.dataframe(jobs.hosting_rows(costs), hide_index=True, width="stretch", key="jobs_hosting")
+        grid(jobs.hosting_rows(costs), "jobs_hosting")
         st.caption(f"Source: {costs[0].source} (as of {costs[0].as_of}).")
         st.warning(md_escape(jobs.azure_charges_note()), icon=":material/payments:")
         st.code(deployment.az_delete, language="bash")
@@ -516,9 +515,11 @@ def compare_section(shown: list[FineTuningJob], in_use: set[str]) -> None:
         )
     for job_id, exc in failures:
         ui.show_error(exc, action=f"load job {job_id}")
-    if len(watches) < 2:
-        return
-    compared = jobs.comparison(watches)
+    if len(watches) >= 2:
+        draw_comparison(jobs.comparison(watches))
+
+
+def draw_comparison(compared: jobs.Comparison) -> None:
     controls = st.columns([2, 3], vertical_alignment="bottom")
     metric = controls[0].selectbox(
         "Metric", list(jobs.METRIC_LABELS), **ui.bind("jobs_compare_metric"), format_func=jobs.METRIC_LABELS.get
@@ -528,14 +529,8 @@ def compare_section(shown: list[FineTuningJob], in_use: set[str]) -> None:
     st.plotly_chart(figure, key="jobs_compare_chart", width="stretch")
     show_all = st.toggle("Also show the settings they share", **ui.bind("jobs_compare_all"))
     table = compared.table(only_differences=not show_all)
-    st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        key="jobs_compare_table",
-        height=38 + 35 * len(table),
-        column_config={"setting": "Setting", **compared.labels},
-    )
+    columns = {"setting": "Setting", **compared.labels}
+    grid(table, "jobs_compare_table", height=rows_high(len(table)), column_config=columns)
     if compared.running:
         st.caption(
             f"Still running: {md_escape(', '.join(compared.running))}. Their curves are as of this view; "

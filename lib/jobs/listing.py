@@ -80,12 +80,12 @@ def filter_jobs(
 
 
 def jobs_table(jobs: Iterable[FineTuningJob], tz: dt.tzinfo | None = None) -> list[dict]:
-    """Rows for the jobs list: status, model, created, fine-tuned model, trained tokens, id."""
+    """Rows for the jobs list: status, created, model, fine-tuned model, trained tokens, id, metadata."""
     return [
         {
             "status": job.status,
-            "model": job.model,
             "created": format_time(job.created_at, tz),
+            "model": job.model,
             "fine_tuned_model": job.fine_tuned_model or "",
             "trained_tokens": job.trained_tokens,
             "id": job.id,
