@@ -17,6 +17,7 @@ from openai.types.fine_tuning.jobs import FineTuningJobCheckpoint
 from lib import jobs
 from lib.charts.jobs import compare_figure, training_figure
 from tests.factories import chat_jsonl
+from tests.jobs_support import wait_status
 
 SIM_SPEED = 80.0  # the shared ``sim`` fixture (tests/conftest.py) runs at this pace
 
@@ -63,16 +64,6 @@ def create_job(client, *, examples: int = 30, validation: bool = True, **kwargs)
         ).id
     params.update(kwargs)
     return client.fine_tuning.jobs.create(**params)
-
-
-def wait_status(client, job_id: str, statuses: set[str], timeout: float = 20.0) -> FineTuningJob:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        job = jobs.fetch_job(client, job_id)
-        if job.status in statuses:
-            return job
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} never reached {statuses}; last: {job.status}")
 
 
 # ------------------------------------------------------------------------------- EventLog (pure)

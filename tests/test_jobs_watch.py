@@ -19,6 +19,7 @@ from openai.types.fine_tuning.jobs import FineTuningJobCheckpoint
 
 from lib import jobs
 from tests.factories import chat_jsonl
+from tests.jobs_support import wait_status
 
 SIM_SPEED = 80.0
 TODAY = dt.date(2026, 11, 26)
@@ -41,13 +42,6 @@ def start_job(client, **kwargs) -> str:
     return client.fine_tuning.jobs.create(
         model="gpt-4o-mini-2024-07-18", training_file=training.id, suffix="watch", **kwargs
     ).id
-
-
-def wait_for(client, job_id: str, statuses: set[str], timeout: float = 20.0) -> None:
-    deadline = time.time() + timeout
-    while client.fine_tuning.jobs.retrieve(job_id).status not in statuses:
-        assert time.time() < deadline, f"{job_id} never reached {statuses}"
-        time.sleep(0.03)
 
 
 # ------------------------------------------------------------------------------- the watch store
@@ -84,7 +78,7 @@ def test_open_watch_fetches_once_per_window_and_never_an_ended_job(sim, client):
     assert len([r for r in sim.request_log if r["path"].endswith(job_id)]) == 1  # fresh: not asked again
     jobs.open_watch(client, watch, job_id, now=1002.0, fresh_for=0.8)
     assert watch.fetched_at == 1002.0
-    wait_for(client, job_id, {"succeeded"})
+    wait_status(client, job_id, {"succeeded"})
     jobs.open_watch(client, watch, job_id, now=1003.0)
     assert watch.terminal
     sim.clear_log()
@@ -94,7 +88,7 @@ def test_open_watch_fetches_once_per_window_and_never_an_ended_job(sim, client):
 
 def test_a_job_for_comparison_has_its_whole_history(sim, client):
     job_id = start_job(client)
-    wait_for(client, job_id, {"succeeded"})
+    wait_status(client, job_id, {"succeeded"})
     watch = jobs.watch_with_history(client, None, job_id, now=time.time())
     assert watch.terminal and watch.log.complete and jobs.metric_rows(watch.log.events)
     sim.clear_log()
@@ -117,7 +111,7 @@ def test_actions_offered_follow_the_status():
 
 def test_run_action_says_what_happened_and_keeps_the_new_job(sim, client):
     job_id = start_job(client)
-    wait_for(client, job_id, {"running"})
+    wait_status(client, job_id, {"running"})
     before = sim.speed
     sim.speed = 0.001
     try:
@@ -288,7 +282,7 @@ def test_comparison_labels_curves_and_running_jobs():
 
 def test_archive_snapshot_is_a_copy_and_builds_the_zip(sim, client):
     job_id = start_job(client)
-    wait_for(client, job_id, {"succeeded"})
+    wait_status(client, job_id, {"succeeded"})
     watch = jobs.load_final(client, jobs.open_watch(client, None, job_id, now=time.time()))
     snapshot = jobs.ArchiveSnapshot.of(watch, TODAY, "azure")
     watch.log.events.clear()  # the session changes after the click: the snapshot does not
@@ -304,8 +298,8 @@ def test_compared_jobs_load_until_a_call_fails_then_show_what_was_seen(sim, clie
     from lib import calls
 
     first, second = start_job(client), start_job(client)
-    wait_for(client, first, {"succeeded"})
-    wait_for(client, second, {"succeeded"})
+    wait_status(client, first, {"succeeded"})
+    wait_status(client, second, {"succeeded"})
     store, guard = jobs.WatchStore(), calls.FailureGuard()
     chosen = [first, "ftjob-missing", second]
     watches, failures = jobs.watches_with_history(client, store, "c", chosen, in_use=set(), guard=guard, now=1.0)
