@@ -84,7 +84,7 @@ def page_shot(page, name: str) -> None:
     """A README screenshot of the whole page: the viewport grows to the content, lazy parts loaded."""
     height = page.evaluate(CONTENT_BOTTOM)
     page.set_viewport_size({"width": TALL["width"], "height": max(1000, min(int(height) + 80, 6000))})
-    expect(page.get_by_test_id("stSkeleton")).to_have_count(0)
+    expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=30_000)  # a loaded machine is slow to fetch them
     page.wait_for_timeout(500)  # let plotly draw at the new size
     shot(page, name, readme=True)
     page.set_viewport_size(TALL)
