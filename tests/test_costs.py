@@ -649,6 +649,8 @@ def test_auto_epochs_refuses_what_cannot_be(n):
 
 
 def test_one_training_formula_for_launch_jobs_and_costs():
+    from openai.types.fine_tuning import FineTuningJob
+
     from lib import jobs, launch
 
     assert costs.training_charge_usd(300_000, 3.0) == pytest.approx(0.90)
@@ -657,7 +659,7 @@ def test_one_training_formula_for_launch_jobs_and_costs():
     assert charge.usd == costs.training_cost(100_000, 3, 3.0).cost
     dpo = launch.estimate_charge(info, billed_tokens_per_epoch=100_000, examples=100, method="dpo")
     assert "prompt plus the preferred answer" in dpo.formula() and "estimate" in dpo.formula()
-    report = jobs.job_cost({"model": MINI, "trained_tokens": 300_000})
+    report = jobs.job_cost(FineTuningJob.construct(model=MINI, trained_tokens=300_000))  # the SDK's job type
     assert report.actual_usd == costs.training_charge_usd(300_000, 3.0)
     with pytest.raises(ValueError, match="trained_tokens"):
         costs.training_charge_usd(-1, 3.0)

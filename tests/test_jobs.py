@@ -1,4 +1,4 @@
-"""lib/jobs.py and lib/charts/jobs.py: pure logic, and the real SDK over HTTP against the simulator."""
+"""lib/jobs and lib/charts/jobs.py: pure logic on the SDK's typed objects, and the real SDK over HTTP against the simulator."""
 
 from __future__ import annotations
 
@@ -11,10 +11,13 @@ import zipfile
 
 import openai
 import pytest
+from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
+from openai.types.fine_tuning.jobs import FineTuningJobCheckpoint
 
 from lib import jobs
 from lib.charts.jobs import compare_figure, training_figure
 from tests.factories import chat_jsonl
+from tests.jobs_support import wait_status
 
 SIM_SPEED = 80.0  # the shared ``sim`` fixture (tests/conftest.py) runs at this pace
 
@@ -22,17 +25,26 @@ TODAY = dt.date(2026, 11, 26)
 
 
 # ------------------------------------------------------------------------------- helpers
-def ev(i: int) -> dict:
-    return {"id": f"ev{i}", "created_at": 1000 + i, "level": "info", "message": f"event {i}", "type": "message"}
+def job_of(**fields) -> FineTuningJob:
+    """A job as the SDK builds it from a reply holding only ``fields``."""
+    return FineTuningJob.construct(**fields)
 
 
-def newest_first(n: int) -> list[dict]:
+def event_of(**fields) -> FineTuningJobEvent:
+    return FineTuningJobEvent.construct(**fields)
+
+
+def ev(i: int) -> FineTuningJobEvent:
+    return event_of(id=f"ev{i}", created_at=1000 + i, level="info", message=f"event {i}", type="message")
+
+
+def newest_first(n: int) -> list[FineTuningJobEvent]:
     return [ev(i) for i in range(n, 0, -1)]
 
 
-def api_page(events: list[dict], after: str | None, limit: int) -> tuple[list[dict], bool]:
+def api_page(events: list[FineTuningJobEvent], after: str | None, limit: int) -> tuple[list[FineTuningJobEvent], bool]:
     """What the API answers for ``after`` over ``events`` (newest first)."""
-    ids = [e["id"] for e in events]
+    ids = [e.id for e in events]
     rest = events[ids.index(after) + 1 :] if after else events
     return rest[:limit], len(rest) > limit
 
@@ -43,7 +55,7 @@ def client(sim, request):
     return openai.OpenAI(api_key=f"sk-test-jobs-{request.node.name}", base_url=sim.base_url, max_retries=0)
 
 
-def create_job(client, *, examples: int = 30, validation: bool = True, **kwargs) -> dict:
+def create_job(client, *, examples: int = 30, validation: bool = True, **kwargs) -> FineTuningJob:
     training = client.files.create(file=("train.jsonl", chat_jsonl(examples)), purpose="fine-tune")
     params = dict(model="gpt-4o-mini-2024-07-18", training_file=training.id, suffix="unit")
     if validation:
@@ -51,17 +63,7 @@ def create_job(client, *, examples: int = 30, validation: bool = True, **kwargs)
             file=("valid.jsonl", chat_jsonl(10, "v")), purpose="fine-tune"
         ).id
     params.update(kwargs)
-    return jobs.as_dict(client.fine_tuning.jobs.create(**params))
-
-
-def wait_status(client, job_id: str, statuses: set[str], timeout: float = 20.0) -> dict:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        job = jobs.fetch_job(client, job_id)
-        if job["status"] in statuses:
-            return job
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} never reached {statuses}; last: {job['status']}")
+    return client.fine_tuning.jobs.create(**params)
 
 
 # ------------------------------------------------------------------------------- EventLog (pure)
@@ -69,10 +71,10 @@ def test_event_log_first_page_then_only_new_events():
     log = jobs.EventLog()
     history = newest_first(3)
     assert log.merge_page(*api_page(history, None, 10)) is None
-    assert [e["id"] for e in log.events] == ["ev3", "ev2", "ev1"] and log.complete
+    assert [e.id for e in log.events] == ["ev3", "ev2", "ev1"] and log.complete
     history = newest_first(5)
     log.merge_page(*api_page(history, None, 10))
-    assert [e["id"] for e in log.events] == ["ev5", "ev4", "ev3", "ev2", "ev1"]
+    assert [e.id for e in log.events] == ["ev5", "ev4", "ev3", "ev2", "ev1"]
     log.merge_page(*api_page(history, None, 10))  # nothing new: nothing changes
     assert len(log.events) == 5 and log.fetches == 3
 
@@ -83,12 +85,12 @@ def test_event_log_gap_is_filled_on_later_fetches_with_after():
     history = newest_first(9)  # 7 new events, more than one page of 3
     cursor = log.merge_page(*api_page(history, None, 3))
     assert cursor == "ev7" and not log.complete  # ev9..ev7 fetched; ev6..ev3 still missing
-    assert [e["id"] for e in log.events] == ["ev9", "ev8", "ev7", "ev2", "ev1"]
+    assert [e.id for e in log.events] == ["ev9", "ev8", "ev7", "ev2", "ev1"]
     cursor = log.merge_page(*api_page(history, cursor, 3))
     assert cursor == "ev4"
     cursor = log.merge_page(*api_page(history, cursor, 3))  # ev3, then the seen ev2: gap closed
     assert cursor is None and log.complete
-    assert [e["id"] for e in log.events] == [f"ev{i}" for i in range(9, 0, -1)]
+    assert [e.id for e in log.events] == [f"ev{i}" for i in range(9, 0, -1)]
 
 
 def test_event_log_walks_back_a_long_history_and_new_events_meanwhile():
@@ -102,7 +104,7 @@ def test_event_log_walks_back_a_long_history_and_new_events_meanwhile():
     cursor = log.merge_page(*api_page(history, cursor, 4))
     assert cursor is None and log.reached_start
     log.merge_page(*api_page(history, None, 4))
-    assert [e["id"] for e in log.events] == [f"ev{i}" for i in range(12, 0, -1)] and log.complete
+    assert [e.id for e in log.events] == [f"ev{i}" for i in range(12, 0, -1)] and log.complete
 
 
 def test_event_log_newest_page_while_a_gap_is_open_keeps_both():
@@ -113,20 +115,20 @@ def test_event_log_newest_page_while_a_gap_is_open_keeps_both():
     assert log.gaps == ["ev5", "ev9"]
     while log.gaps:
         log.merge_page(*api_page(history, log.cursor, 2))
-    assert [e["id"] for e in log.events] == [f"ev{i}" for i in range(10, 0, -1)]
+    assert [e.id for e in log.events] == [f"ev{i}" for i in range(10, 0, -1)]
 
 
 # ------------------------------------------------------------------------------- pure helpers
 def test_metric_rows_and_smoothing():
     events = [
-        {"id": "a", "type": "metrics", "data": {"step": 2, "total_steps": 4, "train_loss": 1.0, "valid_loss": 1.2}},
-        {"id": "b", "type": "message", "message": "hello"},
-        {"id": "c", "type": "metrics", "data": {"step": 1, "total_steps": 4, "train_loss": 2.0}},
+        event_of(id="a", type="metrics", data={"step": 2, "total_steps": 4, "train_loss": 1.0, "valid_loss": 1.2}),
+        event_of(id="b", type="message", message="hello"),
+        event_of(id="c", type="metrics", data={"step": 1, "total_steps": 4, "train_loss": 2.0}),
     ]
     rows = jobs.metric_rows(events)
     assert [r["step"] for r in rows] == [1, 2] and "valid_loss" not in rows[0]
-    assert jobs.job_progress({"status": "running"}, rows).text() == "Step 2 of 4 (50%)"
-    assert jobs.job_progress({"status": "succeeded"}, rows).fraction == 1.0
+    assert jobs.job_progress(job_of(status="running"), rows).text() == "Step 2 of 4 (50%)"
+    assert jobs.job_progress(job_of(status="succeeded"), rows).fraction == 1.0
     assert jobs.smooth([2.0, None, 1.0], 0.5) == [2.0, None, 1.5]
     assert jobs.smooth([2.0, 1.0], 0.0) == [2.0, 1.0]
 
@@ -146,20 +148,21 @@ def test_decode_result_file_base64_then_utf8():
 
 
 def test_error_sentence_ignores_empty_error_objects():
-    assert jobs.error_sentence({"error": {}}) is None
-    assert jobs.error_sentence({"error": {"code": None, "message": None, "param": None}}) is None
+    assert jobs.error_sentence(job_of(error={})) is None
+    assert jobs.error_sentence(job_of(error={"code": None, "message": None, "param": None})) is None
+    assert jobs.error_sentence(job_of(error=None)) is None
     sentence = jobs.error_sentence(
-        {"error": {"code": "invalid_training_file", "message": "Bad line 3", "param": "training_file"}}
+        job_of(error={"code": "invalid_training_file", "message": "Bad line 3", "param": "training_file"})
     )
     assert sentence == "Bad line 3. (field: training_file, code: invalid_training_file)"
 
 
 def test_status_timeline_from_events():
-    job = {"status": "running", "created_at": 100}
+    job = job_of(status="running", created_at=100)
     events = [  # newest first
-        {"message": "Fine-tuning job started", "created_at": 130},
-        {"message": "Files validated, moving job to queued state", "created_at": 110},
-        {"message": "Validating training file: file-1", "created_at": 100},
+        event_of(message="Fine-tuning job started", created_at=130),
+        event_of(message="Files validated, moving job to queued state", created_at=110),
+        event_of(message="Validating training file: file-1", created_at=100),
     ]
     steps = jobs.status_timeline(job, events)
     assert [(s.status, s.state, s.at) for s in steps] == [
@@ -169,12 +172,12 @@ def test_status_timeline_from_events():
         ("succeeded", "pending", None),
     ]
     paused = jobs.status_timeline(
-        {"status": "paused"}, [{"message": "Fine-tuning job paused", "created_at": 140}, *events]
+        job_of(status="paused"), [event_of(message="Fine-tuning job paused", created_at=140), *events]
     )
     assert [s.status for s in paused] == ["validating_files", "queued", "running", "paused", "succeeded"]
     failed = jobs.status_timeline(
-        {"status": "failed", "finished_at": 120},
-        [{"message": "Invalid file", "level": "error", "created_at": 120}, events[-1]],
+        job_of(status="failed", finished_at=120),
+        [event_of(message="Invalid file", level="error", created_at=120), events[-1]],
     )
     assert [(s.status, s.state) for s in failed] == [
         ("validating_files", "done"),
@@ -190,17 +193,15 @@ def test_unknown_status_is_not_terminal():
 
 
 def test_cost_actual_against_metadata_estimate():
-    job = {
-        "model": "gpt-4o-mini-2024-07-18",
-        "trained_tokens": 2_000_000,
-        "metadata": {jobs.ESTIMATE_TOKENS_KEY: "1500000"},
-    }
+    job = job_of(
+        model="gpt-4o-mini-2024-07-18", trained_tokens=2_000_000, metadata={jobs.ESTIMATE_TOKENS_KEY: "1500000"}
+    )
     cost = jobs.job_cost(job)
     assert cost.price_per_1m == 3.0 and cost.actual_usd == pytest.approx(6.0)
     assert cost.estimated_usd == pytest.approx(4.5) and cost.difference_usd == pytest.approx(1.5)
-    running = jobs.job_cost({"model": "gpt-4o-mini-2024-07-18", "trained_tokens": None})
+    running = jobs.job_cost(job_of(model="gpt-4o-mini-2024-07-18", trained_tokens=None))
     assert running.actual_usd is None and "known when the job" in running.note
-    junk = jobs.job_cost({"model": "gpt-4o-mini-2024-07-18", "metadata": {jobs.ESTIMATE_USD_KEY: "lots"}})
+    junk = jobs.job_cost(job_of(model="gpt-4o-mini-2024-07-18", metadata={jobs.ESTIMATE_USD_KEY: "lots"}))
     assert junk.estimated_usd is None
 
 
@@ -215,12 +216,14 @@ def test_shutdown_note_names_the_retirement():
 
 def test_best_checkpoint_by_valid_loss():
     ckpts = [
-        {"id": "c1", "step_number": 30, "metrics": {"valid_loss": 0.5, "full_valid_loss": 0.6}},
-        {"id": "c2", "step_number": 60, "metrics": {"valid_loss": 0.3, "full_valid_loss": 0.4}},
-        {"id": "c3", "step_number": 90, "metrics": {"valid_loss": 0.35, "full_valid_loss": 0.2}},
+        FineTuningJobCheckpoint.construct(id="c1", step_number=30, metrics={"valid_loss": 0.5, "full_valid_loss": 0.6}),
+        FineTuningJobCheckpoint.construct(id="c2", step_number=60, metrics={"valid_loss": 0.3, "full_valid_loss": 0.4}),
+        FineTuningJobCheckpoint.construct(
+            id="c3", step_number=90, metrics={"valid_loss": 0.35, "full_valid_loss": 0.2}
+        ),
     ]
     assert jobs.best_checkpoint(ckpts)["id"] == "c2"
-    no_valid = [{"id": "c", "step_number": 1, "metrics": {"train_loss": 0.1}}]
+    no_valid = [FineTuningJobCheckpoint.construct(id="c", step_number=1, metrics={"train_loss": 0.1})]
     assert jobs.best_checkpoint(no_valid) is None
 
 
@@ -232,18 +235,18 @@ def test_metadata_filter_parsing():
 
 
 def test_clone_prefill_drops_the_old_estimate():
-    job = {
-        "model": "gpt-4o-mini-2024-07-18",
-        "method": {
+    job = job_of(
+        model="gpt-4o-mini-2024-07-18",
+        method={
             "type": "supervised",
             "supervised": {"hyperparameters": {"n_epochs": 3, "batch_size": 1, "learning_rate_multiplier": 2.0}},
         },
-        "fine_tuned_model": "ft:gpt-4o-mini-2024-07-18:org:mysuffix:abc",
-        "seed": 7,
-        "metadata": {"team": "a", jobs.ESTIMATE_TOKENS_KEY: "5"},
-        "training_file": "file-t",
-        "validation_file": None,
-    }
+        fine_tuned_model="ft:gpt-4o-mini-2024-07-18:org:mysuffix:abc",
+        seed=7,
+        metadata={"team": "a", jobs.ESTIMATE_TOKENS_KEY: "5"},
+        training_file="file-t",
+        validation_file=None,
+    )
     assert jobs.clone_prefill(job) == {
         "model": "gpt-4o-mini-2024-07-18",
         "method": "supervised",
@@ -289,56 +292,56 @@ def test_poll_makes_two_calls_and_follows_the_job_to_the_end(sim, client):
         jobs.poll(client, watch)
         calls = sim.request_log[before:]
         assert len(calls) == 2, calls
-        assert calls[0]["path"].endswith(job["id"]) and calls[1]["path"].endswith("/events")
+        assert calls[0]["path"].endswith(job.id) and calls[1]["path"].endswith("/events")
         if not seen_statuses or seen_statuses[-1] != watch.status:
             seen_statuses.append(watch.status)
         time.sleep(0.1)
     assert watch.status == "succeeded" and "running" in seen_statuses
     jobs.load_final(client, watch)
     assert watch.final_loaded
-    everything = [jobs.as_dict(e) for e in client.fine_tuning.jobs.list_events(job["id"], limit=100)]
-    assert [e["id"] for e in watch.log.events] == [e["id"] for e in everything]
+    everything = list(client.fine_tuning.jobs.list_events(job.id, limit=100))
+    assert [e.id for e in watch.log.events] == [e.id for e in everything]
     rows = jobs.metric_rows(watch.log.events)
     assert rows[-1]["step"] == rows[-1]["total_steps"] == jobs.job_progress(watch.job, rows).total_steps
     assert len(watch.checkpoints) == 3
     (csv_text,) = watch.result_files.values()
     assert csv_text.startswith("step,train_loss")  # base64 decoded
     assert len(jobs.parse_result_csv(csv_text)) == len(rows)
-    assert jobs.best_checkpoint(watch.checkpoints)["checkpoint"].startswith(watch.job["fine_tuned_model"])
-    assert {watch.job["training_file"], watch.job["validation_file"]} <= set(watch.files)
+    assert jobs.best_checkpoint(watch.checkpoints)["checkpoint"].startswith(watch.job.fine_tuned_model)
+    assert {watch.job.training_file, watch.job.validation_file} <= set(watch.files)
     steps = jobs.status_timeline(watch.job, watch.log.events)
     assert all(s.state == "done" and s.at for s in steps)
-    assert jobs.job_cost(watch.job).actual_usd == pytest.approx(watch.job["trained_tokens"] * 3.0 / 1e6)
+    assert jobs.job_cost(watch.job).actual_usd == pytest.approx(watch.job.trained_tokens * 3.0 / 1e6)
 
 
 def test_events_catch_up_with_after_from_a_small_page(sim, client):
     job = create_job(client)
-    wait_status(client, job["id"], {"succeeded"})
+    wait_status(client, job.id, {"succeeded"})
     log = jobs.EventLog()
     sim.clear_log()
-    jobs.fetch_events_page(client, job["id"], log, limit=10)
-    assert log.cursor == log.events[-1]["id"] and len(log.events) == 10
+    jobs.fetch_events_page(client, job.id, log, limit=10)
+    assert log.cursor == log.events[-1].id and len(log.events) == 10
     while log.cursor:
-        jobs.fetch_events_page(client, job["id"], log, limit=10)
+        jobs.fetch_events_page(client, job.id, log, limit=10)
     queries = [r["query"] for r in sim.request_log if r["path"].endswith("/events")]
     assert "after" not in queries[0] and all("after" in q for q in queries[1:]) and len(queries) > 2
-    everything = [jobs.as_dict(e) for e in client.fine_tuning.jobs.list_events(job["id"], limit=100)]
-    assert [e["id"] for e in log.events] == [e["id"] for e in everything] and log.complete
-    assert [e["id"] for e in jobs.fetch_all_events(client, job["id"], limit=7).events] == [e["id"] for e in everything]
+    everything = list(client.fine_tuning.jobs.list_events(job.id, limit=100))
+    assert [e.id for e in log.events] == [e.id for e in everything] and log.complete
+    assert [e.id for e in jobs.fetch_all_events(client, job.id, limit=7).events] == [e.id for e in everything]
 
 
 def test_cancel_pause_resume(sim, client):
     job = create_job(client, validation=False)
-    wait_status(client, job["id"], {"running"})
-    paused = jobs.pause_job(client, job["id"])
-    assert paused["status"] == "paused" and not jobs.is_terminal(paused["status"])
-    resumed = jobs.resume_job(client, job["id"])
-    assert resumed["status"] in ("queued", "running")
-    cancelled = jobs.cancel_job(client, job["id"])
-    assert cancelled["status"] == "cancelled"
+    wait_status(client, job.id, {"running"})
+    paused = jobs.pause_job(client, job.id)
+    assert paused.status == "paused" and not jobs.is_terminal(paused.status)
+    resumed = jobs.resume_job(client, job.id)
+    assert resumed.status in ("queued", "running")
+    cancelled = jobs.cancel_job(client, job.id)
+    assert cancelled.status == "cancelled"
     with pytest.raises(openai.BadRequestError):
-        jobs.cancel_job(client, job["id"])  # already ended: the page shows the API's sentence
-    watch = jobs.load_final(client, jobs.JobWatch(jobs.fetch_job(client, job["id"])))
+        jobs.cancel_job(client, job.id)  # already ended: the page shows the API's sentence
+    watch = jobs.load_final(client, jobs.JobWatch(jobs.fetch_job(client, job.id)))
     history = [s for s, _ in jobs.status_history(watch.job, watch.log.events)]
     assert history == ["validating_files", "queued", "running", "paused", "queued", "cancelled"]
     assert watch.checkpoints == [] and watch.result_files == {}
@@ -346,25 +349,25 @@ def test_cancel_pause_resume(sim, client):
 
 def test_failed_job_has_an_error_sentence(sim, client):
     bad = client.files.create(file=("bad.jsonl", b'{"messages": []}\n' * 12), purpose="fine-tune")
-    job = jobs.as_dict(client.fine_tuning.jobs.create(model="gpt-4o-mini-2024-07-18", training_file=bad.id))
-    job = wait_status(client, job["id"], {"failed", "succeeded"})
-    assert job["status"] == "failed" and jobs.error_sentence(job)
+    job = client.fine_tuning.jobs.create(model="gpt-4o-mini-2024-07-18", training_file=bad.id)
+    job = wait_status(client, job.id, {"failed", "succeeded"})
+    assert job.status == "failed" and jobs.error_sentence(job)
 
 
 def test_list_page_metadata_filter_and_merge(sim, client):
     a = create_job(client, validation=False, metadata={"team": "search"})
     b = create_job(client, validation=False, metadata={"team": "ads"})
     page = jobs.list_jobs_page(client, limit=1)
-    assert [j["id"] for j in page.jobs] == [b["id"]] and page.has_more and page.next_after == b["id"]
+    assert [j.id for j in page.jobs] == [b.id] and page.has_more and page.next_after == b.id
     older = jobs.list_jobs_page(client, after=page.next_after, limit=1)
-    assert [j["id"] for j in older.jobs] == [a["id"]]
+    assert [j.id for j in older.jobs] == [a.id]
     only = jobs.list_jobs_page(client, metadata={"team": "search"})
-    assert [j["id"] for j in only.jobs] == [a["id"]] and not only.has_more
+    assert [j.id for j in only.jobs] == [a.id] and not only.has_more
     c = create_job(client, validation=False)
     merged = jobs.merge_job_lists(page.jobs + older.jobs, jobs.list_jobs_page(client, limit=2).jobs)
-    assert [j["id"] for j in merged] == [c["id"], b["id"], a["id"]]
+    assert [j.id for j in merged] == [c.id, b.id, a.id]
     assert jobs.filter_jobs(merged, model="gpt-4o-mini-2024-07-18") == merged
-    assert jobs.filter_jobs(merged, statuses=["succeeded"]) == [j for j in merged if j["status"] == "succeeded"]
+    assert jobs.filter_jobs(merged, statuses=["succeeded"]) == [j for j in merged if j.status == "succeeded"]
     table = jobs.jobs_table(merged)
     assert set(table[0]) >= {"status", "model", "created", "fine_tuned_model", "trained_tokens", "id"}
 
@@ -373,14 +376,14 @@ def test_a_listing_reads_the_api_only_as_far_as_needed(sim, client):
     a = create_job(client, validation=False)
     b = create_job(client, validation=False)
     seen = jobs.update_listing(client, None, ("conn", ()), {}, now=100.0, page_size=1)
-    assert [j["id"] for j in seen.jobs] == [b["id"]] and seen.has_more
+    assert [j.id for j in seen.jobs] == [b.id] and seen.has_more
     same = jobs.update_listing(client, seen, ("conn", ()), {}, now=110.0, page_size=1, max_age_s=30)
     assert same is seen and seen.fetched_at == 100.0  # young enough: nothing asked
     jobs.update_listing(client, seen, ("conn", ()), {}, now=111.0, older=True, page_size=1, max_age_s=30)
-    assert [j["id"] for j in seen.jobs] == [b["id"], a["id"]]
+    assert [j.id for j in seen.jobs] == [b.id, a.id]
     c = create_job(client, validation=False)
     jobs.update_listing(client, seen, ("conn", ()), {}, now=200.0, page_size=1, max_age_s=30)  # old: merged
-    assert [j["id"] for j in seen.jobs] == [c["id"], b["id"], a["id"]] and seen.fetched_at == 200.0
+    assert [j.id for j in seen.jobs] == [c.id, b.id, a.id] and seen.fetched_at == 200.0
     other = jobs.update_listing(client, seen, ("conn", (("team", "x"),)), {"team": "x"}, now=201.0)
     assert other is not seen and other.jobs == []  # another filter starts afresh
 
@@ -393,27 +396,27 @@ def test_compare_table_shows_differences_and_final_metrics(sim, client):
     two = create_job(client, method=method(3), seed=1)
     watches = []
     for job in (one, two):
-        wait_status(client, job["id"], {"succeeded"})
-        watches.append(jobs.load_final(client, jobs.JobWatch(jobs.fetch_job(client, job["id"]))))
-    table = jobs.compare_table([w.job for w in watches], {w.job["id"]: jobs.metric_rows(w.log.events) for w in watches})
+        wait_status(client, job.id, {"succeeded"})
+        watches.append(jobs.load_final(client, jobs.JobWatch(jobs.fetch_job(client, job.id))))
+    table = jobs.compare_table([w.job for w in watches], {w.job.id: jobs.metric_rows(w.log.events) for w in watches})
     settings = {row["setting"]: row for row in table}
-    assert settings["n_epochs"][one["id"]] == "2" and settings["n_epochs"][two["id"]] == "3"
+    assert settings["n_epochs"][one.id] == "2" and settings["n_epochs"][two.id] == "3"
     assert "seed" not in settings and "model" not in settings  # equal settings are hidden
-    assert settings["Final train loss"][one["id"]] and settings["Best full validation loss"][two["id"]]
+    assert settings["Final train loss"][one.id] and settings["Best full validation loss"][two.id]
     full = jobs.compare_table([w.job for w in watches], {}, only_differences=False)
     assert "model" in {row["setting"] for row in full}
 
 
 def test_archive_holds_everything_about_the_job(sim, client):
     job = create_job(client, metadata={jobs.ESTIMATE_TOKENS_KEY: "1000"})
-    wait_status(client, job["id"], {"succeeded"})
-    watch = jobs.load_final(client, jobs.JobWatch(jobs.fetch_job(client, job["id"])))
+    wait_status(client, job.id, {"succeeded"})
+    watch = jobs.load_final(client, jobs.JobWatch(jobs.fetch_job(client, job.id)))
     data = jobs.build_archive(
         watch.job, watch.log.events, watch.checkpoints, watch.result_files, watch.files, today=TODAY
     )
     zf = zipfile.ZipFile(io.BytesIO(data))
-    root = job["id"] + "/"
-    (result_id,) = watch.job["result_files"]
+    root = job.id + "/"
+    (result_id,) = watch.job.result_files
     assert sorted(zf.namelist()) == sorted(
         root + n
         for n in (
@@ -426,18 +429,18 @@ def test_archive_holds_everything_about_the_job(sim, client):
             f"results/{result_id}.csv",
         )
     )
-    assert json.loads(zf.read(root + "job.json")) == watch.job
+    assert json.loads(zf.read(root + "job.json")) == jobs.as_dict(watch.job)  # the reply as the API sent it
     events = [json.loads(line) for line in zf.read(root + "events.jsonl").decode().splitlines()]
-    assert [e["id"] for e in events] == [e["id"] for e in reversed(watch.log.events)]  # oldest first
+    assert [e["id"] for e in events] == [e.id for e in reversed(watch.log.events)]  # oldest first
     assert events[0]["message"] == "Created fine-tuning job"
     assert len(json.loads(zf.read(root + "checkpoints.json"))) == 3
-    assert set(json.loads(zf.read(root + "files.json"))) >= {watch.job["training_file"], result_id}
+    assert set(json.loads(zf.read(root + "files.json"))) >= {watch.job.training_file, result_id}
     assert zf.read(root + f"results/{result_id}.csv").decode().startswith("step,train_loss")
     metrics = zf.read(root + "metrics.csv").decode().splitlines()
     assert metrics[0].startswith("step,total_steps,train_loss") and len(metrics) > 10
     readme = zf.read(root + "README.txt").decode()
-    assert "2027-01-14" in readme and "winding down" in readme and watch.job["fine_tuned_model"] in readme
-    assert jobs.archive_name(watch.job) == f"{job['id']}-archive.zip"
+    assert "2027-01-14" in readme and "winding down" in readme and watch.job.fine_tuned_model in readme
+    assert jobs.archive_name(watch.job) == f"{job.id}-archive.zip"
 
 
 # ------------------------------------------------------------------------------- Azure OpenAI
@@ -478,12 +481,12 @@ def test_azure_ids_are_recognised():
     assert jobs.is_job_id("ftjob-502ab2db8526dd57e9bdb66c5e24b103")
     rows = jobs.checkpoint_rows(
         [
-            {
-                "id": "ftchkpt-6e02",
-                "step_number": 20,
-                "metrics": {"valid_loss": 0.9},
-                "fine_tuned_model_checkpoint": AZURE_FT + ":ckpt-step-20",
-            }
+            FineTuningJobCheckpoint.construct(
+                id="ftchkpt-6e02",
+                step_number=20,
+                metrics={"valid_loss": 0.9},
+                fine_tuned_model_checkpoint=AZURE_FT + ":ckpt-step-20",
+            )
         ]
     )
     assert rows[0]["step"] == 20 and rows[0]["checkpoint"].endswith(":ckpt-step-20")
@@ -541,7 +544,7 @@ def test_hosting_costs_per_month_and_the_charges_note():
 
 
 def test_azure_cost_is_labelled_openais_list_price():
-    cost = jobs.job_cost({"model": "gpt-4o-mini-2024-07-18", "trained_tokens": 1_000_000}, calendar="azure")
+    cost = jobs.job_cost(job_of(model="gpt-4o-mini-2024-07-18", trained_tokens=1_000_000), calendar="azure")
     assert cost.actual_usd == pytest.approx(3.0)
     assert "OpenAI's list price" in cost.note and "Azure" in cost.note
 
@@ -557,10 +560,10 @@ def test_an_azure_job_end_to_end_through_the_watcher(sim, azure_client):
     )
     wait_status(azure_client, job.id, {"succeeded"})
     watch = jobs.load_final(azure_client, jobs.JobWatch(jobs.fetch_job(azure_client, job.id)))
-    assert watch.job["fine_tuned_model"].startswith("gpt-4o-mini-2024-07-18.ft-")
-    assert all(jobs.is_checkpoint_id(c["id"]) and c["id"].startswith("ftchkpt-") for c in watch.checkpoints)
+    assert watch.job.fine_tuned_model.startswith("gpt-4o-mini-2024-07-18.ft-")
+    assert all(jobs.is_checkpoint_id(c.id) and c.id.startswith("ftchkpt-") for c in watch.checkpoints)
     best = jobs.best_checkpoint(watch.checkpoints)
-    assert best is not None and best["checkpoint"].startswith(watch.job["fine_tuned_model"] + ":ckpt-step-")
+    assert best is not None and best["checkpoint"].startswith(watch.job.fine_tuned_model + ":ckpt-step-")
     (text,) = watch.result_files.values()
     assert text.startswith("step,train_loss,train_mean_token_accuracy,valid_loss,validation_mean_token_accuracy")
     rows = jobs.parse_result_csv(text)

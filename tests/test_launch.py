@@ -248,9 +248,11 @@ def test_estimate_goes_into_metadata_when_there_is_room():
     charge = launch.estimate_charge(CAT.resolve(MINI), billed_tokens_per_epoch=1000, examples=100, n_epochs=3)
     body = launch.build_request(_form(metadata="team=a"), training_file="file-t", estimate=charge)
     assert body["metadata"] == {"team": "a", "estimated_trained_tokens": "3000", "estimated_cost_usd": "0.0090"}
+    from openai.types.fine_tuning import FineTuningJob
+
     from lib import jobs  # the Jobs page reads these keys back
 
-    report = jobs.job_cost({"model": MINI, "metadata": body["metadata"]})
+    report = jobs.job_cost(FineTuningJob.construct(model=MINI, metadata=body["metadata"]))  # the SDK's job type
     assert (report.estimated_tokens, report.estimated_usd) == (3000, pytest.approx(0.009))
     full = "\n".join(f"k{i}=v" for i in range(15))
     assert len(launch.build_request(_form(metadata=full), training_file="f", estimate=charge)["metadata"]) == 15

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from lib import costs, jobs
 from tests.conftest import APP
 from tests.factories import chat_jsonl
+from tests.jobs_support import wait_status
 
 SIM_SPEED = 80.0  # the shared ``sim`` fixture (tests/conftest.py) runs at this pace
 
@@ -47,13 +48,6 @@ def make_job(client, *, epochs: int | None = None, suffix: str = "page", metadat
         metadata=metadata,
         method={"type": "supervised", "supervised": {"hyperparameters": hyper}},
     ).id
-
-
-def wait_status(client, job_id: str, statuses: set[str], timeout: float = 20.0) -> None:
-    deadline = time.time() + timeout
-    while client.fine_tuning.jobs.retrieve(job_id).status not in statuses:
-        assert time.time() < deadline, f"{job_id} never reached {statuses}"
-        time.sleep(0.03)
 
 
 def open_jobs(sim, key: str, job: str | None = None) -> AppTest:
@@ -156,7 +150,7 @@ def test_clone_into_launch_prefills_the_form(sim, client, key):
     at = open_jobs(sim, key, job=job_id)
     at.button(key="jobs_clone").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    prefill = jobs.clone_prefill(jobs.as_dict(client.fine_tuning.jobs.retrieve(job_id)))
+    prefill = jobs.clone_prefill(client.fine_tuning.jobs.retrieve(job_id))
     assert prefill["suffix"] == "clone-me" and prefill["hyperparameters"]["n_epochs"] == 2
     # The Launch page took the prefill and copied it into its form (its own launch.prefill_form).
     from lib import launch

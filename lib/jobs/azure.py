@@ -13,6 +13,7 @@ from lib.catalog import (
     base_model_name,
     load_catalog,
 )
+from lib.costs import usd
 
 _DEPLOYMENT_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 # Placeholders the user fills in; shown as they are, never guessed.
@@ -117,6 +118,19 @@ def azure_hosting_costs(catalog: Catalog | None = None) -> list[HostingCost]:
             fee.as_of,
         )
         for fee in catalog.azure.hosting.values()
+    ]
+
+
+def hosting_rows(costs: list[HostingCost]) -> list[dict]:
+    """The hosting-fee table: deployment type, per hour, per month (with its hours), and the catalog's doubts."""
+    return [
+        {
+            "Deployment type": c.label,
+            "Per hour": usd(c.usd_per_hour),
+            f"Per month ({c.hours_per_month} h)": usd(c.usd_per_month),
+            "Note": ("Doubtful. " if c.doubtful else "") + c.note,
+        }
+        for c in costs
     ]
 
 

@@ -12,7 +12,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from lib.jobs.status import as_dict, format_time
+from openai.types.fine_tuning import FineTuningJobEvent
+
+from lib.jobs.paging import page_items
+from lib.jobs.status import format_time
 
 # The largest events page the API is known to accept (the maximum is undocumented).
 EVENTS_PAGE_LIMIT = 100
@@ -47,7 +50,7 @@ class EventLog:
     the last newest-page fetch.
     """
 
-    events: list[dict] = field(default_factory=list)
+    events: list[FineTuningJobEvent] = field(default_factory=list)
     gaps: list[str] = field(default_factory=list)
     reached_start: bool = False
     fetches: int = 0
@@ -63,9 +66,11 @@ class EventLog:
         return self.reached_start and not self.gaps
 
     def ids(self) -> set[str]:
-        return {e["id"] for e in self.events}
+        return {e.id for e in self.events}
 
-    def merge_page(self, page_events: list[dict], has_more: bool, *, after: str | None | object = ...) -> str | None:
+    def merge_page(
+        self, page_events: list[FineTuningJobEvent], has_more: bool, *, after: str | None | object = ...
+    ) -> str | None:
         """Merge one page fetched with ``after`` (default ``self.cursor``); return the cursor for the next fetch.
 
         Keeps the page's events up to the first id already seen (the API
@@ -75,39 +80,31 @@ class EventLog:
         if after is ...:
             after = self.cursor
         seen = self.ids()
-        fresh: list[dict] = []
+        fresh: list[FineTuningJobEvent] = []
         met_seen = False
         for event in page_events:
-            if event.get("id") in seen:
+            if event.id in seen:
                 met_seen = True
                 break
-            fresh.append(dict(event))
+            fresh.append(event)
         if after is None:
             position = 0
         else:
             if after in self.gaps:
                 self.gaps.remove(after)
-            position = next((i + 1 for i, e in enumerate(self.events) if e["id"] == after), len(self.events))
+            position = next((i + 1 for i, e in enumerate(self.events) if e.id == after), len(self.events))
         self.events[position:position] = fresh
         if not met_seen:
             if has_more and fresh:
-                self.gaps.append(fresh[-1]["id"])  # older unseen events wait below this page
+                self.gaps.append(fresh[-1].id)  # older unseen events wait below this page
             elif not has_more:
                 self.reached_start = True
         self.fetches += 1
         return self.cursor
 
-    def chronological(self) -> list[dict]:
+    def chronological(self) -> list[FineTuningJobEvent]:
         """The events oldest first."""
         return list(reversed(self.events))
-
-
-def _page(result: Any, limit: int) -> tuple[list[dict], bool]:
-    data = [as_dict(item) for item in (getattr(result, "data", None) or [])]
-    has_more = getattr(result, "has_more", None)
-    if has_more is None:  # old servers omit it (openai-openapi#168): a full page may have more
-        has_more = len(data) >= limit
-    return data, bool(has_more)
 
 
 def fetch_events_page(
@@ -118,7 +115,7 @@ def fetch_events_page(
     params: dict[str, Any] = {"limit": limit}
     if after:
         params["after"] = after
-    data, has_more = _page(client.fine_tuning.jobs.list_events(job_id, **params), limit)
+    data, has_more = page_items(client.fine_tuning.jobs.list_events(job_id, **params), limit)
     return log.merge_page(data, has_more, after=after)
 
 
@@ -131,15 +128,15 @@ def fetch_all_events(client, job_id: str, log: EventLog | None = None, *, limit:
     return log
 
 
-def metric_rows(events: Iterable[dict]) -> list[dict]:
+def metric_rows(events: Iterable[FineTuningJobEvent]) -> list[dict]:
     """One row per step from the ``metrics`` events (step, total_steps and the metric keys), by step.
 
     Keys missing from an event stay missing; a step reported twice keeps its latest values.
     """
     by_step: dict[int, dict] = {}
     for event in events:
-        data = event.get("data") or {}
-        if event.get("type") not in (None, "metrics") or "step" not in data:
+        data = event.data if isinstance(event.data, dict) else {}
+        if event.type not in (None, "metrics") or "step" not in data:
             continue
         try:
             step = int(data["step"])
@@ -169,31 +166,38 @@ def smooth(values: list[float | None], weight: float) -> list[float | None]:
     return out
 
 
-def level_counts(events: Iterable[dict]) -> dict[str, int]:
+def level_counts(events: Iterable[FineTuningJobEvent]) -> dict[str, int]:
     """How many events of each level (info, warn, error)."""
     counts: dict[str, int] = {}
     for event in events:
-        level = event.get("level") or "info"
+        level = event.level or "info"
         counts[level] = counts.get(level, 0) + 1
     return counts
 
 
+def events_caption(events: list[FineTuningJobEvent], complete: bool = True) -> str:
+    """``120 events seen (118 info, 2 warn), newest first.``, saying so while older ones are still fetched."""
+    counts = ", ".join(f"{n} {level}" for level, n in level_counts(events).items())
+    more = "" if complete else " Older events are still being fetched."
+    return f"{len(events)} events seen ({counts}), newest first.{more}"
+
+
 def events_table(
-    events: Iterable[dict], levels: Iterable[str] | None = None, tz: dt.tzinfo | None = None
+    events: Iterable[FineTuningJobEvent], levels: Iterable[str] | None = None, tz: dt.tzinfo | None = None
 ) -> list[dict]:
     """Rows (time, level, type, message) for the events log, newest first, optionally filtered by level."""
     wanted = set(levels) if levels is not None else None
     rows = []
     for event in events:
-        level = event.get("level") or "info"
+        level = event.level or "info"
         if wanted is not None and level not in wanted:
             continue
         rows.append(
             {
-                "time": format_time(event.get("created_at"), tz),
+                "time": format_time(event.created_at, tz),
                 "level": level,
-                "type": event.get("type") or "message",
-                "message": str(event.get("message") or ""),
+                "type": event.type or "message",
+                "message": str(event.message or ""),
             }
         )
     return rows

@@ -1,4 +1,5 @@
-"""Facts about one job: method, hyperparameters, shutdown note, cost, checkpoints and results."""
+"""Facts about one job (the SDK's ``FineTuningJob``): method, hyperparameters, files, shutdown note, cost,
+checkpoints and results."""
 
 from __future__ import annotations
 
@@ -11,6 +12,10 @@ import math
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from openai.types import FileObject
+from openai.types.fine_tuning import FineTuningJob
+from openai.types.fine_tuning.jobs import FineTuningJobCheckpoint
+
 from lib.catalog import (
     Catalog,
     UnknownModelError,
@@ -18,9 +23,9 @@ from lib.catalog import (
     fine_tune_deadline_text,
     load_catalog,
 )
-from lib.costs import training_charge_usd, usd_per_1m, usd_price
+from lib.costs import training_charge_usd, usd, usd_per_1m, usd_price
 from lib.jobs.events import METRIC_KEYS
-from lib.jobs.status import suffix_of
+from lib.jobs.status import format_time, suffix_of
 
 # The result CSV spells some metrics differently on OpenAI ("train_accuracy") and Azure OpenAI
 # ("validation_mean_token_accuracy"); rows are read under the event metrics' names (METRIC_KEYS).
@@ -35,36 +40,76 @@ ESTIMATE_TOKENS_KEY = "estimated_trained_tokens"
 ESTIMATE_USD_KEY = "estimated_cost_usd"
 
 
-def method_type(job: dict) -> str:
+def method_type(job: FineTuningJob) -> str:
     """``supervised``, ``dpo`` or ``reinforcement`` (supervised when the job does not say)."""
-    method = job.get("method") or {}
-    return method.get("type") or "supervised"
+    return (job.method.type if job.method else None) or "supervised"
 
 
-def hyperparameters(job: dict) -> dict:
+def hyperparameters(job: FineTuningJob) -> dict:
     """The job's hyperparameters as the API reports them (resolved numbers once training started)."""
-    method = job.get("method") or {}
-    kind = method.get("type")
-    body = method.get(kind) if kind else None
-    if isinstance(body, dict) and isinstance(body.get("hyperparameters"), dict):
-        return dict(body["hyperparameters"])
-    return {k: v for k, v in (job.get("hyperparameters") or {}).items() if v is not None}
+    kind = job.method.type if job.method else None
+    given = getattr(getattr(job.method, kind, None), "hyperparameters", None) if kind else None
+    if given is not None:
+        return given.to_dict()
+    legacy = job.hyperparameters.to_dict() if job.hyperparameters else {}
+    return {k: v for k, v in legacy.items() if v is not None}
 
 
-def clone_prefill(job: dict) -> dict:
+def job_caption(job: FineTuningJob) -> str:
+    """``gpt-4o-mini-2024-07-18 · supervised · suffix my-run``: what a job is, under its heading."""
+    suffix = suffix_of(job)
+    return f"{job.model} · {method_type(job)}" + (f" · suffix {suffix}" if suffix else "")
+
+
+def settings_of(job: FineTuningJob) -> tuple[dict, dict]:
+    """The job's settings as two tables: method and hyperparameters (as text), and seed, suffix, metadata."""
+    hyper = {"method": method_type(job), **{k: str(v) for k, v in hyperparameters(job).items()}}
+    return hyper, {"seed": job.seed, "suffix": suffix_of(job), "metadata": job.metadata or {}}
+
+
+def file_ids(job: FineTuningJob) -> list[str]:
+    """The ids of the job's training, validation and result files, in that order, without repeats."""
+    ids = [job.training_file, job.validation_file, *(job.result_files or [])]
+    return list(dict.fromkeys(i for i in ids if i))
+
+
+def file_rows(job: FineTuningJob, files: dict[str, FileObject | str], tz: dt.tzinfo | None = None) -> list[dict]:
+    """One row per file of the job (role, id, name, bytes, created), with the sentence of a failed read
+    (``files`` holds a file's object, or that sentence)."""
+    roles = {
+        job.training_file: "training",
+        job.validation_file: "validation",
+        **{f: "result" for f in job.result_files or []},
+    }
+    rows = []
+    for file_id in file_ids(job):
+        info = files.get(file_id)
+        read = info if isinstance(info, FileObject) else None
+        rows.append(
+            {
+                "role": roles.get(file_id),
+                "id": file_id,
+                "filename": read.filename if read else None,
+                "bytes": read.bytes if read else None,
+                "created": format_time(read.created_at if read else None, tz),
+                "note": info if isinstance(info, str) else "",
+            }
+        )
+    return rows
+
+
+def clone_prefill(job: FineTuningJob) -> dict:
     """The Launch form's prefill for a new job with this job's settings (keys of ``ui.set_launch_prefill``)."""
     return {
-        "model": job.get("model"),
+        "model": job.model,
         "method": method_type(job),
         "hyperparameters": hyperparameters(job),
         "suffix": suffix_of(job),
-        "seed": job.get("seed"),
+        "seed": job.seed,
         # the pre-launch estimate belongs to the old job; Launch computes a new one
-        "metadata": {
-            k: v for k, v in (job.get("metadata") or {}).items() if k not in (ESTIMATE_TOKENS_KEY, ESTIMATE_USD_KEY)
-        },
-        "training_file": job.get("training_file"),
-        "validation_file": job.get("validation_file"),
+        "metadata": {k: v for k, v in (job.metadata or {}).items() if k not in (ESTIMATE_TOKENS_KEY, ESTIMATE_USD_KEY)},
+        "training_file": job.training_file,
+        "validation_file": job.validation_file,
     }
 
 
@@ -156,6 +201,20 @@ class CostReport:
             return None
         return self.actual_usd - self.estimated_usd
 
+    @property
+    def difference_text(self) -> str | None:
+        """``+$0.40 vs estimate`` (or ``-$...``), None without both figures."""
+        if self.difference_usd is None:
+            return None
+        return ("+" if self.difference_usd >= 0 else "") + usd(self.difference_usd) + " vs estimate"
+
+    @property
+    def explanation(self) -> str:
+        """How the cost was worked out, and that no estimate was recorded when none was."""
+        if self.estimated_usd is not None:
+            return self.note
+        return self.note + " No pre-launch estimate is recorded on this job (Launch stores one in the job's metadata)."
+
 
 def _number(value: Any) -> float | None:
     try:
@@ -165,7 +224,7 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) and number >= 0 else None
 
 
-def job_cost(job: dict, catalog: Catalog | None = None, calendar: str = "openai") -> CostReport:
+def job_cost(job: FineTuningJob, catalog: Catalog | None = None, calendar: str = "openai") -> CostReport:
     """Actual and estimated training cost of ``job`` from the catalog's per-1M training price.
 
     The estimate comes from the job's metadata (``estimated_trained_tokens``
@@ -174,17 +233,17 @@ def job_cost(job: dict, catalog: Catalog | None = None, calendar: str = "openai"
     """
     catalog = catalog or load_catalog()
     try:
-        info = catalog.resolve(job.get("model") or "")
+        info = catalog.resolve(job.model or "")
         price = info.training_per_1m
         as_of = info.training_as_of
     except UnknownModelError:
         info, price, as_of = None, None, None
-    metadata = job.get("metadata") or {}
+    metadata = job.metadata or {}
     est_tokens = _number(metadata.get(ESTIMATE_TOKENS_KEY))
     est_usd = _number(metadata.get(ESTIMATE_USD_KEY))
     if est_usd is None and est_tokens is not None and price is not None:
         est_usd = training_charge_usd(est_tokens, price)
-    trained = job.get("trained_tokens")
+    trained = job.trained_tokens
     actual = training_charge_usd(trained, price) if trained is not None and price is not None else None
     if method_type(job) == "reinforcement":
         note = "Reinforcement fine-tuning is billed by training hour, not by token; see the invoice."
@@ -204,25 +263,25 @@ def job_cost(job: dict, catalog: Catalog | None = None, calendar: str = "openai"
     return CostReport(price, trained, actual, int(est_tokens) if est_tokens is not None else None, est_usd, note)
 
 
-def checkpoint_rows(checkpoints: Iterable[dict]) -> list[dict]:
+def checkpoint_rows(checkpoints: Iterable[FineTuningJobCheckpoint]) -> list[dict]:
     """One flat row per checkpoint (step, model name, metrics), by step."""
     rows = []
     for ckpt in checkpoints:
-        metrics = ckpt.get("metrics") or {}
+        metrics = ckpt.metrics
         row = {
-            "step": int(ckpt.get("step_number") or metrics.get("step") or 0),
-            "checkpoint": ckpt.get("fine_tuned_model_checkpoint"),
-            "id": ckpt.get("id"),
-            "created_at": ckpt.get("created_at"),
+            "step": int(ckpt.step_number or getattr(metrics, "step", None) or 0),
+            "checkpoint": ckpt.fine_tuned_model_checkpoint,
+            "id": ckpt.id,
+            "created_at": ckpt.created_at,
         }
         for key in METRIC_KEYS:
-            value = metrics.get(key)
+            value = getattr(metrics, key, None)
             row[key] = float(value) if isinstance(value, (int, float)) else None
         rows.append(row)
     return sorted(rows, key=lambda r: r["step"])
 
 
-def best_checkpoint(checkpoints: Iterable[dict]) -> dict | None:
+def best_checkpoint(checkpoints: Iterable[FineTuningJobCheckpoint]) -> dict | None:
     """The checkpoint row with the lowest validation loss (full validation loss if none has one)."""
     rows = checkpoint_rows(checkpoints)
     for key in ("valid_loss", "full_valid_loss"):
@@ -230,6 +289,35 @@ def best_checkpoint(checkpoints: Iterable[dict]) -> dict | None:
         if scored:
             return min(scored, key=lambda r: r[key])
     return None
+
+
+def checkpoint_table(checkpoints: list[FineTuningJobCheckpoint]) -> tuple[list[dict], dict | None]:
+    """Rows for the checkpoints table (``best`` marks the best one, then step, model name, metrics)
+    and the best checkpoint's row (None when no checkpoint reports a validation loss)."""
+    best = best_checkpoint(checkpoints)
+    table = [
+        {
+            "best": "★ best" if best and row["id"] == best["id"] else "",
+            "step": row["step"],
+            "checkpoint": row["checkpoint"],
+            **{k: row[k] for k in METRIC_KEYS},
+        }
+        for row in checkpoint_rows(checkpoints)
+    ]
+    return table, best
+
+
+def best_checkpoint_text(best: dict, calendar: str = "openai") -> str:
+    """Why ``best`` is the best checkpoint and how it is used on ``calendar``'s backend."""
+    by_valid = best.get("valid_loss") is not None
+    which = "validation loss" if by_valid else "full validation loss"
+    value = best["valid_loss"] if by_valid else best.get("full_valid_loss")
+    use = (
+        "On Azure OpenAI it is deployed like the final model (its name as the model to deploy):"
+        if calendar == "azure"
+        else "A checkpoint answers like any fine-tuned model:"
+    )
+    return f"Best by {which}: the checkpoint at step {best['step']:,} ({which} {value:.4f}). {use}"
 
 
 def decode_result_file(raw: bytes | str) -> str:

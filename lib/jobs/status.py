@@ -1,11 +1,13 @@
-"""Job status: ids, labels, times, progress and the status timeline."""
+"""Job status: ids, labels, times, progress and the status timeline (of the SDK's ``FineTuningJob``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
 
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 # The path a healthy job takes; ``paused`` (and any status the SDK does not know) is shown raw.
@@ -29,6 +31,16 @@ STATUS_ICONS = {
     "paused": ":material/pause_circle:",
 }
 
+# The badge colour of a status (any other status: blue, still on its way).
+STATUS_COLORS = {"succeeded": "green", "failed": "red", "cancelled": "orange", "paused": "orange"}
+# A timeline step's look by its state: (colour, icon).
+STEP_STYLE = {
+    "done": ("green", ":material/check_circle:"),
+    "current": ("blue", ":material/pending:"),
+    "pending": ("gray", ":material/radio_button_unchecked:"),
+    "skipped": ("gray", ":material/block:"),
+}
+
 # Checkpoint ids: OpenAI's ``ftckpt_...``, Azure OpenAI's ``ftchkpt-<hex>``.
 _CHECKPOINT_ID = re.compile(r"^(?:ftckpt_[A-Za-z0-9]+|ftchkpt-[0-9a-f]+)$")
 
@@ -45,17 +57,17 @@ def is_job_id(text: str | None) -> bool:
     return bool(text) and bool(_JOB_ID.match(text))
 
 
-def job_label(job: dict) -> str:
+def job_label(job: FineTuningJob) -> str:
     """``ftjob-abc · running · gpt-4o-mini-2024-07-18 · my-suffix`` for pickers."""
-    parts = [job.get("id") or "?", job.get("status") or "?", job.get("model") or "?"]
+    parts = [job.id or "?", job.status or "?", job.model or "?"]
     if suffix_of(job):
         parts.append(suffix_of(job))
     return " · ".join(parts)
 
 
-def short_label(job: dict) -> str:
+def short_label(job: FineTuningJob) -> str:
     """``my-suffix (…a1b2c3)``: a legend-sized name for a job."""
-    tail = "…" + (job.get("id") or "?")[-6:]
+    tail = "…" + (job.id or "?")[-6:]
     suffix = suffix_of(job)
     return f"{suffix} ({tail})" if suffix else tail
 
@@ -73,36 +85,39 @@ def status_label(status: str | None) -> str:
     return status if status and re.fullmatch(r"[a-z_]{1,40}", status) else "unknown"
 
 
-def as_dict(obj: Any) -> dict:
-    """The JSON dict of an SDK object (fields the API sent, extras included), or a copy of a dict."""
-    if obj is None:
-        return {}
-    if isinstance(obj, dict):
-        return dict(obj)
-    if hasattr(obj, "to_dict"):
-        return obj.to_dict(mode="json")
-    return dict(obj.model_dump(mode="json"))
+def status_color(status: str | None) -> str:
+    """The badge colour of ``status``: green, red, orange, or blue for a job still on its way."""
+    return STATUS_COLORS.get(status or "", "blue")
 
 
-def has_error(job: dict) -> bool:
+def timezone_named(name: str | None) -> dt.tzinfo | None:
+    """The time zone the browser reports (``Europe/Berlin``), or None (UTC) when absent or unknown."""
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # a made-up name, a path, a folder of zones
+        return None
+
+
+def has_error(job: FineTuningJob) -> bool:
     """True when the job carries a real error (the API may send ``"error": {}`` on healthy jobs)."""
-    error = job.get("error") or {}
-    return bool(error.get("code") or error.get("message"))
+    return bool(job.error and (job.error.code or job.error.message))
 
 
-def error_sentence(job: dict) -> str | None:
+def error_sentence(job: FineTuningJob) -> str | None:
     """The job's failure as one sentence (message, then the field it concerns), or None."""
     if not has_error(job):
         return None
-    error = job["error"]
-    message = (error.get("message") or "The job failed").strip()
+    error = job.error
+    message = (error.message or "The job failed").strip()
     if not message.endswith("."):
         message += "."
     extra = []
-    if error.get("param"):
-        extra.append(f"field: {error['param']}")
-    if error.get("code"):
-        extra.append(f"code: {error['code']}")
+    if error.param:
+        extra.append(f"field: {error.param}")
+    if error.code:
+        extra.append(f"code: {error.code}")
     return message + (f" ({', '.join(extra)})" if extra else "")
 
 
@@ -129,11 +144,12 @@ def format_duration(seconds: float) -> str:
     return f"{days} d {hours} h"
 
 
-def suffix_of(job: dict) -> str | None:
+def suffix_of(job: FineTuningJob) -> str | None:
     """The suffix the user gave: ``user_provided_suffix``, else read from ``ft:<base>:<org>:<suffix>:<id>``."""
-    if job.get("user_provided_suffix"):
-        return job["user_provided_suffix"]
-    name = job.get("fine_tuned_model") or ""
+    given = getattr(job, "user_provided_suffix", None)  # sent by the API, not (yet) a field of the SDK's type
+    if given:
+        return given
+    name = job.fine_tuned_model or ""
     parts = name.split(":")
     if name.startswith("ft:") and len(parts) >= 5 and parts[3]:
         return parts[3]
@@ -159,19 +175,19 @@ class Progress:
         return f"Step {self.step:,} of {self.total_steps:,} ({self.fraction:.0%})"
 
 
-def job_progress(job: dict, rows: list[dict]) -> Progress:
+def job_progress(job: FineTuningJob, rows: list[dict]) -> Progress:
     """Progress from the metrics seen; a succeeded job counts as complete."""
     total = next((r["total_steps"] for r in reversed(rows) if r.get("total_steps")), None)
     step = rows[-1]["step"] if rows else None
-    if job.get("status") == "succeeded" and total:
+    if job.status == "succeeded" and total:
         step = total
     return Progress(step, total)
 
 
-def eta_text(job: dict, now: float, tz: dt.tzinfo | None = None) -> str | None:
+def eta_text(job: FineTuningJob, now: float, tz: dt.tzinfo | None = None) -> str | None:
     """``About 4 min left (estimated finish 14:32:05 UTC)`` from ``estimated_finish``, or None."""
-    finish = job.get("estimated_finish")
-    if not finish or is_terminal(job.get("status")):
+    finish = job.estimated_finish
+    if not finish or is_terminal(job.status):
         return None
     left = finish - now
     when = format_time(finish, tz)
@@ -201,29 +217,29 @@ _MESSAGE_STATUS = (
 )
 
 
-def status_history(job: dict, events: list[dict]) -> list[tuple[str, int | None]]:
+def status_history(job: FineTuningJob, events: list[FineTuningJobEvent]) -> list[tuple[str, int | None]]:
     """Status changes oldest first, read from the message events (newest first, as the API sends
     them; timestamps tie within a second, so the order is trusted, not re-sorted)."""
     history: list[tuple[str, int | None]] = []
     for event in reversed(events):
-        if event.get("type") == "metrics":
+        if event.type == "metrics":
             continue
-        message = str(event.get("message") or "")
+        message = str(event.message or "")
         status = next((s for prefix, s in _MESSAGE_STATUS if message.startswith(prefix)), None)
-        if status is None and event.get("level") == "error" and job.get("status") == "failed":
+        if status is None and event.level == "error" and job.status == "failed":
             status = "failed"
         if status and (not history or history[-1][0] != status):
-            history.append((status, event.get("created_at")))
-    current = job.get("status")
+            history.append((status, event.created_at))
+    current = job.status
     if not history or history[0][0] != "validating_files":
-        history.insert(0, ("validating_files", job.get("created_at")))
+        history.insert(0, ("validating_files", job.created_at))
     if current and history[-1][0] != current:
-        at = job.get("finished_at") if is_terminal(current) else None
+        at = job.finished_at if is_terminal(current) else None
         history.append((current, at))
     return history
 
 
-def status_timeline(job: dict, events: list[dict]) -> list[TimelineStep]:
+def status_timeline(job: FineTuningJob, events: list[FineTuningJobEvent]) -> list[TimelineStep]:
     """The stages validating → queued → running → end, each with the time first reached.
 
     A paused (or unknown) current status is shown after the stage it interrupted.
@@ -232,7 +248,7 @@ def status_timeline(job: dict, events: list[dict]) -> list[TimelineStep]:
     first_at: dict[str, int | None] = {}
     for status, at in history:
         first_at.setdefault(status, at)
-    current = job.get("status") or "unknown"
+    current = job.status or "unknown"
     terminal = current if is_terminal(current) else "succeeded"
     steps: list[TimelineStep] = []
     for status in (*STAGES, terminal):
@@ -250,3 +266,24 @@ def status_timeline(job: dict, events: list[dict]) -> list[TimelineStep]:
         after = STAGES.index(reached[-1]) + 1 if reached else 0
         steps.insert(after, TimelineStep(current, status_label(current), None, "current"))
     return steps
+
+
+def timeline_style(step: TimelineStep) -> tuple[str, str]:
+    """``(colour, icon)`` of a timeline step: its state's look, the status's own icon once reached,
+    red for a failure and orange for a cancelled or paused job."""
+    color, icon = STEP_STYLE[step.state]
+    reached = step.state in ("done", "current")
+    if reached and step.status in STATUS_ICONS:
+        icon = STATUS_ICONS[step.status]
+    if step.status == "failed" and step.state == "done":
+        color = "red"
+    elif step.status in ("cancelled", "paused") and reached:
+        color = "orange"
+    return color, icon
+
+
+def step_time(step: TimelineStep, tz: dt.tzinfo | None = None) -> str:
+    """When a timeline step was reached, ``now`` for the current one, or an em dash."""
+    if step.at:
+        return format_time(step.at, tz)
+    return "now" if step.state == "current" else "—"

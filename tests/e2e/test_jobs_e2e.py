@@ -41,19 +41,25 @@ def speed(simulator):
     simulator.speed = before
 
 
-def connect(page, app_url: str, base_url: str, key: str) -> None:
-    """Open Jobs and point this browser session at ``base_url`` with ``key``."""
+def connect_to(page, app_url: str, backend: str, settings: dict[str, str]) -> None:
+    """Open Jobs and point this browser session at ``backend`` (its name in the sidebar's picker),
+    typing each of ``settings`` (sidebar box label -> value)."""
     page.set_viewport_size(TALL)
     open_page(page, app_url, "Jobs")
     sidebar = page.get_by_test_id("stSidebar")
     sidebar.get_by_test_id("stSelectbox").first.click()
-    page.get_by_role("option", name="Custom OpenAI-compatible URL").click()
+    page.get_by_role("option", name=backend).click()
     wait_for_app_run(page)
-    for name, value in (("Base URL", base_url), ("API key", key)):
+    for name, value in settings.items():
         box = sidebar.get_by_role("textbox", name=name)
         box.fill(value)
         box.press("Enter")
         wait_for_app_run(page)
+
+
+def connect(page, app_url: str, base_url: str, key: str) -> None:
+    """Open Jobs on the custom backend at ``base_url`` with ``key``."""
+    connect_to(page, app_url, "Custom OpenAI-compatible URL", {"Base URL": base_url, "API key": key})
 
 
 def create_job(client, examples: int = 120, epochs: int | None = None, suffix: str = "e2e") -> str:
@@ -78,7 +84,7 @@ def page_shot(page, name: str) -> None:
     """A README screenshot of the whole page: the viewport grows to the content, lazy parts loaded."""
     height = page.evaluate(CONTENT_BOTTOM)
     page.set_viewport_size({"width": TALL["width"], "height": max(1000, min(int(height) + 80, 6000))})
-    expect(page.get_by_test_id("stSkeleton")).to_have_count(0)
+    expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=30_000)  # a loaded machine is slow to fetch them
     page.wait_for_timeout(500)  # let plotly draw at the new size
     shot(page, name, readme=True)
     page.set_viewport_size(TALL)
@@ -195,18 +201,8 @@ def test_two_jobs_are_compared(page, app_url, simulator, speed):
 
 
 def connect_azure(page, app_url: str, endpoint: str, key: str) -> None:
-    """Open Jobs and point this browser session at Azure OpenAI's v1 API at ``endpoint`` with ``key``."""
-    page.set_viewport_size(TALL)
-    open_page(page, app_url, "Jobs")
-    sidebar = page.get_by_test_id("stSidebar")
-    sidebar.get_by_test_id("stSelectbox").first.click()
-    page.get_by_role("option", name="Azure OpenAI").click()
-    wait_for_app_run(page)
-    for name, value in (("Endpoint", endpoint), ("API version", "v1"), ("Azure API key", key)):
-        box = sidebar.get_by_role("textbox", name=name)
-        box.fill(value)
-        box.press("Enter")
-        wait_for_app_run(page)
+    """Open Jobs on Azure OpenAI's v1 API at ``endpoint`` with ``key``."""
+    connect_to(page, app_url, "Azure OpenAI", {"Endpoint": endpoint, "API version": "v1", "Azure API key": key})
 
 
 def test_an_azure_job_shows_azures_dates_and_how_to_deploy_it(page, app_url, simulator, speed):
@@ -225,7 +221,8 @@ def test_an_azure_job_shows_azures_dates_and_how_to_deploy_it(page, app_url, sim
     expect(page.get_by_text("this fine-tune's deployment answers until 2027-10-01").first).to_be_visible()
     main = page.get_by_test_id("stMain")
     # code blocks render after the rest of the page (their highlighter loads lazily): wait for them
-    expect(main.get_by_test_id("stCode").filter(has_text=job.fine_tuned_model).first).to_be_visible()
+    code = main.get_by_test_id("stCode").filter(has_text=job.fine_tuned_model).first
+    expect(code).to_be_visible(timeout=30_000)  # a loaded machine takes a while to fetch the highlighter
     expect(main).to_contain_text("Microsoft.CognitiveServices/accounts/")  # the PUT request
     text = main.inner_text()
     assert job.fine_tuned_model in text
