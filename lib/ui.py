@@ -17,12 +17,12 @@ session's state only: it is not echoed back into any widget, not cached with
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Callable
 
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from lib import catalog, memo
+from lib import catalog, confirm, memo
 from lib.connection import (
     BACKENDS,
     DEFAULT_AZURE_API_VERSION,
@@ -401,6 +401,68 @@ def session_memo(name: str, entries: int = 4) -> memo.SessionMemo:
     if name not in st.session_state:
         st.session_state[name] = memo.SessionMemo(entries=entries)
     return st.session_state[name]
+
+
+# ---------------------------------------------------------------- confirming a spend
+def confirm_spend(
+    title: str,
+    name: str,
+    *,
+    show: Callable[[Any], None],
+    act: Callable[[Any], None],
+    confirm_label: str,
+    busy_label: str,
+    icon: str,
+) -> None:
+    """The confirmation of what costs money, kept under ``st.session_state[name]`` (a pending request
+    with a ``state``, see :mod:`lib.confirm`); draws nothing while there is none.
+
+    A dialog: ``show(pending)`` draws the estimate and what will be sent, then *Confirm* and
+    *Cancel* (keys ``<name>``'s prefix + ``_confirm`` / ``_cancel``). Confirm moves the request on
+    once, so a double click or a click during the work finds it confirmed and does nothing;
+    ``act(pending)`` then runs once, in this run, and the request is cleared right after it (before
+    any further Streamlit call, so an interrupted run cannot repeat it), then the page reruns to
+    show the outcome. ``act`` records its outcome in session state before any Streamlit call.
+    Closing the dialog cancels while the request still waits.
+    """
+    ss = st.session_state
+    prefix = name.removesuffix("_pending")
+
+    def on_confirm() -> None:
+        confirm.confirm(ss.get(name))
+
+    def on_cancel() -> None:
+        if confirm.cancel(ss.get(name)):
+            ss[name] = None
+
+    def dialog() -> None:
+        pending = ss.get(name)
+        if pending is None:
+            st.rerun()  # done, refused or cancelled: close and show the outcome on the page
+        show(pending)
+        busy = confirm.confirmed(pending)
+        left, right = st.columns(2)
+        left.button(
+            busy_label if busy else confirm_label,
+            type="primary",
+            icon=icon,
+            disabled=busy,
+            on_click=on_confirm,
+            key=f"{prefix}_confirm",
+            width="stretch",
+        )
+        right.button("Cancel", disabled=busy, on_click=on_cancel, key=f"{prefix}_cancel", width="stretch")
+        if busy:
+            with st.spinner(busy_label):
+                try:
+                    act(pending)
+                finally:
+                    if ss.get(name) is pending:
+                        ss[name] = None
+            st.rerun()
+
+    if ss.get(name) is not None:
+        st.dialog(title, width="large", on_dismiss=on_cancel)(dialog)()
 
 
 # ---------------------------------------------------------------- handoff helpers

@@ -235,21 +235,8 @@ def _show_check(check: launch.FileCheck | None, unreadable: str | None) -> None:
 
 
 # --------------------------------------------------------------------------- the create call
-def _on_confirm() -> None:
-    pending = ss.launch_pending
-    if pending and pending.state == "review":  # a second click finds "creating" and does nothing
-        pending.state = "creating"
-
-
-def _on_cancel() -> None:
-    pending = ss.launch_pending
-    if pending and pending.state == "review":
-        ss.launch_pending = None
-
-
-def _create() -> None:
-    """Send the pending request once; the outcome is in session state before the next Streamlit call."""
-    pending = ss.launch_pending
+def _create(pending: launch.PendingLaunch) -> None:
+    """Send the confirmed request once; the outcome is in session state before the next Streamlit call."""
     try:
         job = launch.create_job(calls.CREATE.client(conn), pending.params, idempotency_key=pending.key)
     except Exception as exc:  # every refusal becomes one sentence under the form
@@ -260,20 +247,15 @@ def _create() -> None:
             else None
         )
         ss.launch_result = {"ok": False, "message": launch.explain_refusal(exc, calendar)}
-        ss.launch_pending = None
         return
-    ss.launch_pending = None
     ss.launch_retry = None
     ss.launch_result = {"ok": True, "job_id": job.id, "status": job.status, "model": job.model}
     ui.remember_job(job.id, job.status)
 
 
-@st.dialog("Confirm the launch", width="large", on_dismiss=_on_cancel)
-def confirm_dialog() -> None:
-    pending = ss.launch_pending
-    if pending is None:
-        st.rerun()  # created, refused or cancelled: close and show the outcome on the page
-    params, charge, creating = pending.params, pending.charge, pending.state == "creating"
+def show_request(pending: launch.PendingLaunch) -> None:
+    """The confirmation's body: the charge, the files, the dates and the exact request."""
+    params, charge = pending.params, pending.charge
     if charge is not None:
         st.metric("Estimated charge", launch.format_usd(charge.usd))
         st.caption(charge.formula() + ". Validation files are not charged.")
@@ -300,21 +282,6 @@ def confirm_dialog() -> None:
         f"Sent once with no automatic retries and the header `Idempotency-Key: {pending.key}`, so a "
         "repeat cannot create a second job."
     )
-    left, right = st.columns(2)
-    left.button(
-        "Creating the job…" if creating else "Confirm and create the job",
-        type="primary",
-        icon=":material/rocket_launch:",
-        disabled=creating,
-        on_click=_on_confirm,
-        key="launch_confirm",
-        width="stretch",
-    )
-    right.button("Cancel", disabled=creating, on_click=_on_cancel, key="launch_cancel", width="stretch")
-    if creating:
-        with st.spinner("Creating the job…"):
-            _create()
-        st.rerun()
 
 
 def _upload(role: str, local: LaunchFile, client) -> launch.AccountFile | None:
@@ -690,5 +657,12 @@ with st.container(border=True):
     elif result:
         st.error(md_escape(result["message"]), icon=":material/error:")
 
-if ss.launch_pending is not None:
-    confirm_dialog()
+ui.confirm_spend(
+    "Confirm the launch",
+    "launch_pending",
+    show=show_request,
+    act=_create,
+    confirm_label="Confirm and create the job",
+    busy_label="Creating the job…",
+    icon=":material/rocket_launch:",
+)

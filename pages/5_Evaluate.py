@@ -22,6 +22,7 @@ from lib import calls, catalog, jobs, launch, memo, ui
 from lib import evaluate as ev
 from lib import evaluate_session as session
 from lib.charts import evaluate as charts
+from lib.costs import usd
 from lib.dataset_view import upload_too_large
 from lib.display import human_size, md_code, md_escape
 from lib.errors import explain
@@ -237,28 +238,6 @@ def _estimate(eval_set, candidates: list, key: tuple) -> list[ev.CandidateEstima
     return ss.eval_memo.get(("estimate", key, calendar), lambda: ev.estimate(eval_set, candidates, calendar=calendar))
 
 
-def _estimate_rows(estimates: list[ev.CandidateEstimate]) -> list[dict]:
-    return [
-        {
-            "candidate": e.label,
-            "calls": e.calls,
-            "prompt tokens": e.prompt_tokens,
-            "output tokens (est.)": e.output_tokens,
-            "cost (est.)": e.cost_usd,
-            "per 1,000 calls": e.cost_per_1k_calls_usd,
-            "note": e.note,
-        }
-        for e in estimates
-    ]
-
-
-def _cost_text(usd: float | None) -> str:
-    """``$1.23``; ``less than $0.01``; ``unknown`` when a model has no price."""
-    if usd is None:
-        return "unknown"
-    return "less than $0.01" if 0 < usd < 0.01 else launch.format_usd(usd)
-
-
 # --------------------------------------------------------------------------- starting, stopping, resuming
 def _give_the_demo_the_set(file: LaunchFile) -> None:
     """Demo mode: the simulator plays the models from the examples on its account, so the set is put there once
@@ -269,96 +248,63 @@ def _give_the_demo_the_set(file: LaunchFile) -> None:
         ss.eval_demo_files.add(key)
 
 
-def _on_confirm() -> None:
-    pending = ss.eval_pending
-    if pending and pending["state"] == "review":  # a second click finds "starting" and does nothing
-        pending["state"] = "starting"
-
-
-def _on_cancel() -> None:
-    pending = ss.eval_pending
-    if pending and pending["state"] == "review":
-        ss.eval_pending = None
-
-
-def _start_pending() -> None:
+def _start(pending: session.PendingRun) -> None:
     """Start (or resume) the confirmed run once; the outcome is in session state before the next call."""
-    pending = ss.eval_pending
 
     def new_run():
         return ev.Run(
-            pending["eval_set"],
-            pending["candidates"],
+            pending.eval_set,
+            pending.candidates,
             make_client=lambda: ui.client(conn),
-            concurrency=pending["concurrency"],
-            max_spend=pending["max_spend"],
+            concurrency=pending.concurrency,
+            max_spend=pending.max_spend,
             calendar=calendar,
-            results=pending["results"],
+            results=pending.results,
         )
 
     try:
-        if conn.is_demo and pending["file"] is not None:
-            _give_the_demo_the_set(pending["file"])
-        run = ss.eval_runs.start_once(pending["run_id"], new_run)
-        run.max_spend = pending["max_spend"]
+        if conn.is_demo and pending.file is not None:
+            _give_the_demo_the_set(pending.file)
+        run = ss.eval_runs.start_once(pending.run_id, new_run)
+        run.max_spend = pending.max_spend
         run.start()  # does nothing while it runs: a double click never sends a call twice
     except (ev.OverBudget, ev.CandidateSpecError, ValueError) as exc:
         ss.eval_failure = str(exc)
     except Exception as exc:  # the demo upload: one sentence, nothing started
         ss.eval_failure = explain(exc, action="start the evaluation")
     else:
-        if pending["judge_of"]:
-            ss.eval_judges[pending["judge_of"]] = {"run_id": pending["run_id"], "grading": pending["grading"]}
+        if pending.judge_of:
+            ss.eval_judges[pending.judge_of] = {"run_id": pending.run_id, "grading": pending.grading}
         else:
-            ss.eval_run_id = pending["run_id"]
-    ss.eval_pending = None
+            ss.eval_run_id = pending.run_id
 
 
-@st.dialog("Confirm the evaluation", width="large", on_dismiss=_on_cancel)
-def confirm_dialog() -> None:
-    pending = ss.eval_pending
-    if pending is None:
-        st.rerun()
-    starting = pending["state"] == "starting"
-    estimates = pending["estimates"]
-    total = ev.total_estimate(estimates)
-    calls = sum(e.calls for e in estimates)
+def show_estimate(pending: session.PendingRun) -> None:
+    """The confirmation's body: what the calls cost (nothing in demo mode), per candidate, and how the run stops."""
+    total = ev.total_estimate(pending.estimates)
+    calls = sum(e.calls for e in pending.estimates)
     if conn.is_demo:
-        st.metric("Charge", "$0.00", help="Demo mode: the simulator answers.")
+        st.metric("Charge", usd(0), help="Demo mode: the simulator answers.")
         st.caption(
             f"Demo mode costs nothing. At OpenAI's list prices these {calls:,} calls would cost "
-            f"{_cost_text(total)} (simulated)."
+            f"{session.cost_text(total)} (simulated)."
         )
     else:
-        st.metric("Estimated cost", _cost_text(total))
+        st.metric("Estimated cost", session.cost_text(total))
         st.caption(
             f"{calls:,} calls to {conn.label()}: prompt tokens counted exactly, output estimated from the "
             "references' lengths, no cache discount assumed. Prices as of " + cat.as_of + "."
         )
-    st.dataframe(_estimate_rows(estimates), hide_index=True, width="stretch")
-    if pending["max_spend"] is not None:
-        st.caption(f":material/savings: The run stops if its measured spend reaches ${pending['max_spend']:,.2f}.")
-    if pending["judge_of"]:
+    st.dataframe(session.estimate_rows(pending.estimates), hide_index=True, width="stretch")
+    if pending.max_spend is not None:
+        st.caption(f":material/savings: The run stops if its measured spend reaches {usd(pending.max_spend)}.")
+    if pending.judge_of:
         st.caption(
-            f"The judge ({md_escape(pending['candidates'][0].model)}) grades each answer once; its scores are "
+            f"The judge ({md_escape(pending.candidates[0].model)}) grades each answer once; its scores are "
             "an opinion, shown apart from the measurements."
         )
-    if pending["resume"]:
+    if pending.resume:
         st.caption("Resuming: only the calls without an answer are sent; answered calls are never sent again.")
-    left, right = st.columns(2)
-    left.button(
-        "Starting…" if starting else "Confirm and run",
-        type="primary",
-        icon=":material/play_arrow:",
-        disabled=starting,
-        on_click=_on_confirm,
-        key="eval_confirm",
-        width="stretch",
-    )
-    right.button("Cancel", disabled=starting, on_click=_on_cancel, key="eval_cancel", width="stretch")
-    if starting:
-        _start_pending()
-        st.rerun()
 
 
 def review(
@@ -376,21 +322,19 @@ def review(
     run whose answers a grader scores (``grading`` its set)."""
     if ss.eval_pending is not None:  # a double click: the confirmation is already open
         return
-    cap = float(ss.eval_max_spend) if ss.eval_max_spend_on else None
-    ss.eval_pending = {
-        "run_id": resume_of or session.new_run_id(),
-        "eval_set": eval_set,
-        "candidates": candidates,
-        "estimates": estimates,
-        "results": list(results),
-        "concurrency": int(ss.eval_concurrency),
-        "max_spend": cap,
-        "state": "review",
-        "resume": bool(resume_of),
-        "file": file,
-        "judge_of": judge_of,
-        "grading": grading,
-    }
+    ss.eval_pending = session.PendingRun(
+        run_id=resume_of or session.new_run_id(),
+        eval_set=eval_set,
+        candidates=candidates,
+        estimates=estimates,
+        results=list(results),
+        concurrency=int(ss.eval_concurrency),
+        max_spend=float(ss.eval_max_spend) if ss.eval_max_spend_on else None,
+        resume=bool(resume_of),
+        file=file,
+        judge_of=judge_of,
+        grading=grading,
+    )
     ss.eval_note = ss.eval_failure = None
 
 
@@ -424,7 +368,7 @@ def live_progress(run_id: str, judge_of: str | None = None) -> None:
     cols = st.columns(4)
     cols[0].metric("Calls done", f"{progress.done:,} / {progress.total:,}")
     cols[1].metric("Errors", f"{progress.errors:,}")
-    spend = "$0.00 (demo)" if conn.is_demo else launch.format_usd(progress.spend_usd)
+    spend = f"{usd(0)} (demo)" if conn.is_demo else usd(progress.spend_usd)
     cols[2].metric(
         "Spend so far",
         spend,
@@ -513,7 +457,7 @@ def judge_section(run_id: str, run, results: list, judge_run) -> None:
         )
         st.caption(
             f"{len(grading.eval_set):,} answers to grade · estimated "
-            + ("nothing in demo mode" if conn.is_demo else _cost_text(ev.total_estimate(estimates)))
+            + ("nothing in demo mode" if conn.is_demo else session.cost_text(ev.total_estimate(estimates)))
             + "."
         )
         if st.button(
@@ -1000,7 +944,7 @@ with st.container(border=True):
             problems.append(str(exc))
     if estimates:
         st.dataframe(
-            _estimate_rows(estimates),
+            session.estimate_rows(estimates),
             hide_index=True,
             width="stretch",
             key="eval_estimate",
@@ -1015,11 +959,11 @@ with st.container(border=True):
         if conn.is_demo:
             st.caption(
                 f"**Demo mode costs nothing.** At OpenAI's list prices these calls would cost "
-                f"{_cost_text(total)}: prompt tokens counted exactly, output estimated from the references."
+                f"{session.cost_text(total)}: prompt tokens counted exactly, output estimated from the references."
             )
         else:
             st.caption(
-                f"Estimated total: **{_cost_text(total)}**. Prompt tokens counted exactly with each model's "
+                f"Estimated total: **{session.cost_text(total)}**. Prompt tokens counted exactly with each model's "
                 "tokenizer; output estimated from the references' lengths; no cache discount assumed."
             )
     left, right = st.columns(2)
@@ -1038,8 +982,8 @@ with st.container(border=True):
     total = ev.total_estimate(estimates) if estimates else None
     if estimates and ss.eval_max_spend_on and total is not None and total > float(ss.eval_max_spend):
         problems.append(
-            f"The estimate, {_cost_text(total)}, is above your spending limit of "
-            f"${float(ss.eval_max_spend):,.2f}: raise the limit or evaluate fewer examples."
+            f"The estimate, {session.cost_text(total)}, is above your spending limit of "
+            f"{usd(float(ss.eval_max_spend))}: raise the limit or evaluate fewer examples."
         )
     current = ss.eval_runs.get(ss.eval_run_id)
     busy = current is not None and current.running
@@ -1065,5 +1009,12 @@ if run is not None:
     if not run.running:
         results_section(ss.eval_run_id, run)
 
-if ss.eval_pending is not None:
-    confirm_dialog()
+ui.confirm_spend(
+    "Confirm the evaluation",
+    "eval_pending",
+    show=show_estimate,
+    act=_start,
+    confirm_label="Confirm and run",
+    busy_label="Starting…",
+    icon=":material/play_arrow:",
+)
