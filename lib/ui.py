@@ -36,7 +36,8 @@ from lib.connection import (
     parse_policy,
     resolve,
 )
-from lib.display import md_escape
+from lib.dataset_view import upload_too_large
+from lib.display import human_size, md_code, md_escape
 from lib.errors import explain
 from lib.handoff import DatasetSummary, EvaluateRequest, LaunchFile, MeasuredUsage
 
@@ -401,6 +402,79 @@ def session_memo(name: str, entries: int = 4) -> memo.SessionMemo:
     if name not in st.session_state:
         st.session_state[name] = memo.SessionMemo(entries=entries)
     return st.session_state[name]
+
+
+# ---------------------------------------------------------------- choosing a file
+def handed_file(file: LaunchFile, note: str) -> None:
+    """A file handed over by another page: its name and size, and where it came from."""
+    st.markdown(f":material/dataset: {md_code(file.name)} · {human_size(file.size)}")
+    st.caption(note)
+
+
+def upload_box(label: str, name: str, *, widget_key: str, collapsed: bool = False, **kwargs) -> LaunchFile | None:
+    """A JSONL uploader whose file is kept as a :class:`LaunchFile` in the permanent key ``name``.
+
+    The widget ``widget_key`` is emptied by a page switch; the file is not, and is named under the
+    box. A file over this app's upload limit is refused in one sentence and not kept.
+    """
+    ss = st.session_state
+    refused_key = name + "_refused"
+
+    def store() -> None:
+        uploaded = ss[widget_key]
+        refused = upload_too_large(uploaded.size, st.get_option("server.maxUploadSize")) if uploaded else None
+        ss[refused_key] = f"{uploaded.name}: {refused}" if refused else None
+        ss[name] = LaunchFile.of(uploaded.name, uploaded.getvalue()) if uploaded and not refused else None
+
+    st.file_uploader(
+        label,
+        type=["jsonl"],
+        key=widget_key,
+        on_change=store,
+        label_visibility="collapsed" if collapsed else "visible",
+        **kwargs,
+    )
+    if ss.get(refused_key):
+        st.error(md_escape(ss[refused_key]), icon=":material/block:")
+    stored = ss.get(name)
+    if stored is not None and ss.get(widget_key) is None:  # after a page switch the box is empty, the file is not
+        st.caption(
+            f":material/upload_file: {md_code(stored.name)} · {human_size(stored.size)} (uploaded earlier; "
+            "choose another file to replace it)"
+        )
+    return stored
+
+
+def account_file_box(
+    name: str, files: list, error: str | None, *, read: Callable[[Any], LaunchFile | str], collapsed: bool = False
+) -> tuple[Any, LaunchFile | str | None]:
+    """A choice among the account's fine-tune ``files`` (``error``: why none could be listed), kept in
+    the permanent key ``name``; a chosen file that is gone is said once and dropped.
+
+    Returns the chosen file and ``read(file)``: its content, or the sentence why it cannot be read
+    back; ``(None, None)`` until a file is chosen.
+    """
+    ss = st.session_state
+    if error:
+        st.error(md_escape(error), icon=":material/error:")
+    by_id = {f.id: f for f in files}
+    if ss[name] not in by_id:
+        missing, ss[name] = ss[name], None
+        if missing and not error:
+            st.warning(
+                f"{md_escape(missing)} is no longer on the account; choose another file.", icon=":material/warning:"
+            )
+    st.selectbox(
+        "File on the account",
+        list(by_id),
+        format_func=lambda i: by_id[i].label(),
+        index=None,
+        placeholder="Choose a fine-tune file" if files else "No fine-tune files on this account yet",
+        label_visibility="collapsed" if collapsed else "visible",
+        **bind(name),
+    )
+    chosen = by_id.get(ss[name])
+    return (chosen, read(chosen)) if chosen is not None else (None, None)
 
 
 # ---------------------------------------------------------------- confirming a spend

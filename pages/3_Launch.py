@@ -95,11 +95,8 @@ def _read_models() -> tuple[list[launch.ModelChoice], str | None]:
         return launch.catalog_models(today=today, calendar=calendar), explain(exc, action="list the account's models")
 
 
-def _read_files() -> tuple[list[launch.AccountFile], str | None]:
-    try:
-        return launch.list_training_files(calls.READ.client(conn)), None
-    except Exception as exc:
-        return [], explain(exc, action="list the account's files")
+def _reader():
+    return calls.READ.client(conn)
 
 
 def _files() -> tuple[list[launch.AccountFile], str | None]:
@@ -107,24 +104,12 @@ def _files() -> tuple[list[launch.AccountFile], str | None]:
         return [], (
             "The account's files are not listed: the API could not be reached a moment ago. Press Refresh to try again."
         )
-    return ss.launch_account.get(account, "files", _read_files)
-
-
-def _store_upload(role: str) -> None:
-    uploaded = ss[f"_launch_{role}_uploader"]
-    ss[f"launch_{role}_upload"] = LaunchFile.of(uploaded.name, uploaded.getvalue()) if uploaded else None
+    return ss.launch_account.get(account, "files", lambda: launch.account_files(_reader))
 
 
 def _account_bytes(file: launch.AccountFile) -> LaunchFile | str:
     """The file's content (to check it), or why it cannot be read back."""
-
-    def read() -> LaunchFile | str:
-        try:
-            return LaunchFile.of(file.filename, launch.read_account_file(calls.READ.client(conn), file))
-        except Exception as exc:
-            return str(exc) if isinstance(exc, launch.FileTooLargeError) else explain(exc, action="read the file back")
-
-    return ss.launch_bytes.get((conn.fingerprint(), file.id), read)
+    return ss.launch_bytes.get((conn.fingerprint(), file.id), lambda: launch.read_back(_reader, file))
 
 
 class Picked(NamedTuple):
@@ -143,64 +128,26 @@ class Picked(NamedTuple):
 def _file_picker(role: str, handoff: LaunchFile | None) -> Picked:
     """Draw the chooser for ``role`` ("train"/"val") and return what it holds."""
     source = ss[f"launch_{role}_source"]
-    if source == "none":
-        return Picked()
     if source == "dataset":
-        st.markdown(f":material/dataset: {md_code(handoff.name)} · {human_size(handoff.size)}")
-        st.caption("Handed over by the Dataset page.")
+        ui.handed_file(handoff, "Handed over by the Dataset page.")
         return Picked(handoff, name=handoff.name)
     if source == "upload":
-        st.file_uploader(
-            "JSONL file",
-            type=["jsonl"],
-            key=f"_launch_{role}_uploader",
-            on_change=_store_upload,
-            args=(role,),
-            label_visibility="collapsed",
+        stored = ui.upload_box(
+            "JSONL file", f"launch_{role}_upload", widget_key=f"_launch_{role}_uploader", collapsed=True
         )
-        stored = ss[f"launch_{role}_upload"]
-        if stored is None:
-            return Picked()
-        if stored.size > limits["max_upload_bytes"]:
-            st.error(
-                f"{md_code(stored.name)} is {human_size(stored.size)}; OpenAI takes training files up to "
-                f"{human_size(limits['max_upload_bytes'])}. Split it or sample fewer examples.",
-                icon=":material/block:",
-            )
-            return Picked()
-        if ss[f"_launch_{role}_uploader"] is None:  # after a page switch the chooser is empty, the file is not
-            st.markdown(
-                f":material/upload_file: {md_code(stored.name)} · {human_size(stored.size)} (uploaded earlier; "
-                "choose another file to replace it)"
-            )
-        return Picked(stored, name=stored.name)
-    files, error = _files()
-    if error:
-        st.error(md_escape(error), icon=":material/error:")
-    by_id = {f.id: f for f in files}
-    if ss[f"launch_{role}_account"] not in by_id:
-        missing = ss[f"launch_{role}_account"]
-        ss[f"launch_{role}_account"] = None
-        if missing and not error:
-            st.warning(
-                f"{md_escape(missing)} is no longer on the account; choose another file.", icon=":material/warning:"
-            )
-    st.selectbox(
-        "File on the account",
-        list(by_id),
-        format_func=lambda i: by_id[i].label(),
-        index=None,
-        placeholder="Choose a fine-tune file" if files else "No fine-tune files on this account yet",
-        label_visibility="collapsed",
-        **ui.bind(f"launch_{role}_account"),
-    )
-    chosen = by_id.get(ss[f"launch_{role}_account"])
-    if chosen is None:
-        return Picked()
-    content = _account_bytes(chosen)
-    if isinstance(content, str):
-        return Picked(None, chosen.id, content, chosen.filename)
-    return Picked(content, chosen.id, None, chosen.filename)
+        refused = launch.too_large_to_train(stored.name, stored.size) if stored else None
+        if refused:
+            st.error(md_escape(refused), icon=":material/block:")
+        return Picked() if stored is None or refused else Picked(stored, name=stored.name)
+    if source == "account":
+        files, error = _files()
+        chosen, content = ui.account_file_box(
+            f"launch_{role}_account", files, error, read=_account_bytes, collapsed=True
+        )
+        if chosen is not None:
+            unreadable = content if isinstance(content, str) else None
+            return Picked(None if unreadable else content, chosen.id, unreadable, chosen.filename)
+    return Picked()
 
 
 def _check(train: LaunchFile, val: LaunchFile | None, model: str, method: str):

@@ -23,7 +23,6 @@ from lib import evaluate as ev
 from lib import evaluate_session as session
 from lib.charts import evaluate as charts
 from lib.costs import usd
-from lib.dataset_view import upload_too_large
 from lib.display import human_size, md_code, md_escape
 from lib.errors import explain
 from lib.handoff import LaunchFile
@@ -92,33 +91,16 @@ def _read_fine_tunes() -> tuple[list[tuple[str, str | None]], str | None]:
         return [], explain(exc, action="list the account's fine-tuned models")
 
 
-def _read_files() -> tuple[list[launch.AccountFile], str | None]:
-    try:
-        return launch.list_training_files(calls.READ.client(conn)), None
-    except Exception as exc:
-        return [], explain(exc, action="list the account's files")
+def _reader():
+    return calls.READ.client(conn)
 
 
 def _account_bytes(file: launch.AccountFile) -> LaunchFile | str:
-    def read() -> LaunchFile | str:
-        try:
-            return LaunchFile.of(file.filename, launch.read_account_file(calls.READ.client(conn), file))
-        except Exception as exc:
-            return str(exc) if isinstance(exc, launch.FileTooLargeError) else explain(exc, action="download the file")
-
-    return ss.eval_bytes.get((conn.fingerprint(), file.id), read)
+    return ss.eval_bytes.get((conn.fingerprint(), file.id), lambda: launch.read_back(_reader, file))
 
 
 def _refresh_account() -> None:
     ss.eval_account.forget()
-
-
-def _store_upload(widget_key: str, target: str) -> None:
-    """Keep an uploaded file's bytes in its permanent key (after the size check the server makes too)."""
-    uploaded = ss[widget_key]
-    refused = upload_too_large(uploaded.size, st.get_option("server.maxUploadSize")) if uploaded else None
-    ss.eval_failure = f"{uploaded.name}: {refused}" if refused else None
-    ss[target] = LaunchFile.of(uploaded.name, uploaded.getvalue()) if uploaded and not refused else None
 
 
 def _suggest(options: list[session.ModelOption], requested: str | None = None, base: str | None = None) -> None:
@@ -176,52 +158,27 @@ def _few_shot(system: str, train: LaunchFile, n: int, seed: int) -> str:
 def _file_chooser(source: str, handed: LaunchFile | None, train: LaunchFile | None) -> LaunchFile | None:
     """Draw the chooser for the set's source and return the file it holds (None until there is one)."""
     if source == "dataset":
-        st.markdown(f":material/dataset: {md_code(handed.name)} · {human_size(handed.size)}")
-        st.caption("The validation file handed over by the Dataset page: examples the fine-tune did not train on.")
+        note = "The validation file handed over by the Dataset page: examples the fine-tune did not train on."
+        ui.handed_file(handed, note)
         return handed
     if source == "upload":
-        st.file_uploader(
+        return ui.upload_box(
             "Evaluation file (JSONL)",
-            type=["jsonl"],
-            key="_eval_uploader",
-            on_change=_store_upload,
-            args=("_eval_uploader", "eval_upload"),
+            "eval_upload",
+            widget_key="_eval_uploader",
             help="Chat examples, one JSON object a line, each ending with the answer you expect.",
         )
-        stored = ss.eval_upload
-        if stored is not None and ss.get("_eval_uploader") is None:
-            st.caption(f":material/upload_file: {md_code(stored.name)} · {human_size(stored.size)} (uploaded earlier)")
-        return stored
     if source == "account":
-        files, error = ss.eval_account.get(conn.fingerprint(), "files", _read_files)
-        if error:
-            st.error(md_escape(error), icon=":material/error:")
-        by_id = {f.id: f for f in files}
-        if ss.eval_account_file not in by_id:
-            ss.eval_account_file = None
-        st.selectbox(
-            "File on the account",
-            list(by_id),
-            format_func=lambda i: by_id[i].label(),
-            index=None,
-            placeholder="Choose a file" if files else "No fine-tune files on this account yet",
-            **ui.bind("eval_account_file"),
-        )
-        chosen = by_id.get(ss.eval_account_file)
-        if chosen is None:
-            return None
-        content = _account_bytes(chosen)
+        files, error = ss.eval_account.get(conn.fingerprint(), "files", lambda: launch.account_files(_reader))
+        chosen, content = ui.account_file_box("eval_account_file", files, error, read=_account_bytes)
         if isinstance(content, str):
             st.error(md_escape(content), icon=":material/error:")
-            return None
-        return content
+        return None if chosen is None or isinstance(content, str) else content
     # a seeded sample of the training file
-    st.file_uploader(
+    ui.upload_box(
         "Training file (JSONL)",
-        type=["jsonl"],
-        key="_eval_train_uploader",
-        on_change=_store_upload,
-        args=("_eval_train_uploader", "eval_train"),
+        "eval_train",
+        widget_key="_eval_train_uploader",
         help="Handed over by the Dataset page when it gave Launch a training file; upload another to replace it.",
     )
     if train is not None:
@@ -729,12 +686,10 @@ with st.container(border=True):
         "Seed", min_value=0, step=1, **ui.bind("eval_seed"), help="The same seed picks the same examples."
     )
     with st.expander("Compare against a recording (a fine-tune that no longer answers)"):
-        st.file_uploader(
+        ui.upload_box(
             "Recording (JSONL)",
-            type=["jsonl"],
-            key="_eval_recording_uploader",
-            on_change=_store_upload,
-            args=("_eval_recording_uploader", "eval_recording"),
+            "eval_recording",
+            widget_key="_eval_recording_uploader",
             help="A recording downloaded from this page: its answers stand in for its model.",
         )
         recording = None

@@ -155,6 +155,31 @@ def test_readback_skips_files_too_large_to_hold(client):
         launch.read_account_file(client, big)
 
 
+def test_too_large_to_train_is_one_sentence_from_the_catalog_limit(monkeypatch):
+    monkeypatch.setitem(CAT.limits, "max_upload_bytes", 100)
+    assert launch.too_large_to_train("ok.jsonl", 100) is None
+    assert launch.too_large_to_train("big.jsonl", 101) == (
+        "big.jsonl is 101 bytes; OpenAI accepts training files up to 100 bytes. Split it or sample fewer examples."
+    )
+
+
+def test_listing_and_reading_back_say_why_they_failed(client, chat_bytes):
+    uploaded = launch.upload_file(client, "a.jsonl", chat_bytes)
+    files, error = launch.account_files(lambda: client)
+    assert error is None and uploaded.id in [f.id for f in files]
+    back = launch.read_back(lambda: client, uploaded)
+    assert back.name == "a.jsonl" and back.data == chat_bytes
+
+    def unreachable():
+        raise openai.APIConnectionError(request=None)
+
+    files, error = launch.account_files(unreachable)
+    assert files == [] and "list the account's files" in error
+    assert "read the file back" in launch.read_back(unreachable, uploaded)
+    big = launch.AccountFile("file-x", "big.jsonl", 2_000_000_000, 0)
+    assert "too large to read back" in launch.read_back(lambda: client, big)
+
+
 # --------------------------------------------------------------------------- file checks
 def test_chat_file_checks_for_supervised(chat_bytes):
     train, val = launch.check_files(("twi.jsonl", chat_bytes), model=MINI, method="supervised")

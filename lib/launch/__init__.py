@@ -41,8 +41,11 @@ from lib.launch.files import (
     AccountFile,
     FileTooLargeError,
     ProgressCallback,
+    account_files,
     list_training_files,
     read_account_file,
+    read_back,
+    too_large_to_train,
     upload_file,
 )
 from lib.launch.form import (
@@ -85,6 +88,9 @@ __all__ = [
     "upload_file",
     "MAX_READBACK_BYTES",
     "read_account_file",
+    "account_files",
+    "read_back",
+    "too_large_to_train",
     "FileCheck",
     "format_mismatch",
     "check_files",
