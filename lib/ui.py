@@ -326,63 +326,64 @@ def navigation() -> None:
         st.divider()
 
 
+def _backend_settings(backend: str, owner_key: bool, owners_settings: bool, custom_urls: bool) -> None:
+    """The settings of the chosen backend: the key, and the addresses a visitor may choose."""
+    if backend == "demo":
+        st.caption(
+            "A local simulator of the OpenAI fine-tuning API: every page works, "
+            "nothing is sent to OpenAI and nothing costs money."
+        )
+        st.radio(
+            "The demo acts as",
+            list(catalog.CALENDARS),
+            format_func=catalog.CALENDAR_LABELS.get,
+            horizontal=True,
+            help="Azure OpenAI has its own dates, ids and prices.",
+            **bind("demo_calendar"),
+        )
+    elif backend == "openai":
+        _key_setting("OpenAI API key", "openai_api_key", owner_key)
+        if owners_settings:  # the owner's addresses apply: not shown, not changeable
+            return
+        with st.expander("Base URL, organization, project" if custom_urls else "Organization, project"):
+            if custom_urls:
+                _text_setting("Base URL", "openai_base_url", placeholder="https://api.openai.com/v1")
+            _text_setting("Organization ID", "openai_organization")
+            _text_setting("Project ID", "openai_project")
+    elif backend == "azure":
+        _key_setting("Azure API key", "azure_api_key", owner_key)
+        if not owners_settings:
+            _text_setting("Endpoint", "azure_endpoint", placeholder="https://YOUR-RESOURCE.openai.azure.com")
+            _text_setting(
+                "API version",
+                "azure_api_version",
+                help="An api-version such as 2025-04-01-preview, or v1 for Azure's v1 API (no api-version).",
+            )
+    else:
+        _text_setting("Base URL", "custom_base_url", placeholder="http://localhost:8765/v1")
+        _key_setting("API key", "custom_api_key", False)
+
+
 def sidebar() -> Connection:
     """Draw the shared sidebar (page links, connection settings) and return the session's connection."""
     owner, rules = _seed_state()
     visitor = _visitor_settings()
     navigation()
+    ss = st.session_state
     with st.sidebar:
         st.subheader("Connection")
         choices = list(rules.offered_backends())
-        if st.session_state.backend not in choices:
-            st.session_state.backend = choices[0]
-        st.session_state._backend = st.session_state.backend
+        if ss.backend not in choices:
+            ss.backend = choices[0]
+        ss._backend = ss.backend
         st.selectbox("Backend", choices, format_func=BACKENDS.get, key="_backend", on_change=_on_backend_change)
-        backend = st.session_state.backend
-        owner_key = owner_key_available(owner, visitor, rules, backend)
+        owner_key = owner_key_available(owner, visitor, rules, ss.backend)
         # While the owner's key is in use, the owner's addresses apply: not shown, not changeable.
-        owners_settings = owner_key and not st.session_state.get(f"{backend}_api_key")
-        if backend == "demo":
-            st.caption(
-                "A local simulator of the OpenAI fine-tuning API: every page works, "
-                "nothing is sent to OpenAI and nothing costs money."
-            )
-            st.radio(
-                "The demo acts as",
-                list(catalog.CALENDARS),
-                format_func=catalog.CALENDAR_LABELS.get,
-                horizontal=True,
-                help="Azure OpenAI has its own dates, ids and prices.",
-                **bind("demo_calendar"),
-            )
-        elif backend == "openai":
-            _key_setting("OpenAI API key", "openai_api_key", owner_key)
-            if owners_settings:
-                pass
-            elif rules.custom_urls:
-                with st.expander("Base URL, organization, project"):
-                    _text_setting("Base URL", "openai_base_url", placeholder="https://api.openai.com/v1")
-                    _text_setting("Organization ID", "openai_organization")
-                    _text_setting("Project ID", "openai_project")
-            else:
-                with st.expander("Organization, project"):
-                    _text_setting("Organization ID", "openai_organization")
-                    _text_setting("Project ID", "openai_project")
-        elif backend == "azure":
-            _key_setting("Azure API key", "azure_api_key", owner_key)
-            if not owners_settings:
-                _text_setting("Endpoint", "azure_endpoint", placeholder="https://YOUR-RESOURCE.openai.azure.com")
-                _text_setting(
-                    "API version",
-                    "azure_api_version",
-                    help="An api-version such as 2025-04-01-preview, or v1 for Azure's v1 API (no api-version).",
-                )
-        else:
-            _text_setting("Base URL", "custom_base_url", placeholder="http://localhost:8765/v1")
-            _key_setting("API key", "custom_api_key", False)
+        owners_settings = owner_key and not ss.get(f"{ss.backend}_api_key")
+        _backend_settings(ss.backend, owner_key, owners_settings, rules.custom_urls)
         conn = current_connection()
         st.button("Test connection", key="_test_connection", on_click=_test_connection, args=(conn,), width="stretch")
-        check = st.session_state.conn_check
+        check = ss.conn_check
         if check and check[0] == conn.fingerprint():
             (st.success if check[1] else st.error)(md_escape(check[2]))
         st.divider()
