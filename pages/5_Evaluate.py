@@ -21,6 +21,7 @@ import streamlit as st
 from lib import calls, catalog, jobs, launch, memo, ui
 from lib import evaluate as ev
 from lib import evaluate_session as session
+from lib import evaluate_view as view
 from lib.charts import evaluate as charts
 from lib.costs import usd
 from lib.display import human_size, md_code, md_escape
@@ -125,34 +126,17 @@ def _record_only(model: str) -> None:
 
 def _load_set(file: LaunchFile, limit: int | None, seed: int):
     """The evaluation set (read once per session and settings), or the sentence that says why it can't be used."""
-
-    def read():
-        try:
-            return ev.load_eval_set(file.data, name=file.name, limit=limit, seed=seed)
-        except ev.EvalInputError as exc:
-            return str(exc)
-
-    return ss.eval_memo.get(("set", file.sha256, limit, seed), read)
+    key = ("set", file.sha256, limit, seed)
+    return ss.eval_memo.get(key, lambda: view.eval_set_or_reason(file.data, file.name, limit, seed))
 
 
 def _load_recording(file: LaunchFile):
-    def read():
-        try:
-            return ev.load_recording(file.data, name=file.name)
-        except ev.RecordingError as exc:
-            return str(exc)
-
-    return ss.eval_memo.get(("recording", file.sha256), read)
+    return ss.eval_memo.get(("recording", file.sha256), lambda: view.recording_or_reason(file.data, file.name))
 
 
 def _few_shot(system: str, train: LaunchFile, n: int, seed: int) -> str:
-    """The long prompt followed by ``n`` worked examples drawn (seeded) from the training file."""
-
-    def build():
-        shots = ev.load_eval_set(train.data, name=train.name, limit=n, seed=seed).examples
-        return ev.few_shot_system(system, list(shots))
-
-    return ss.eval_memo.get(("shots", hash(system), train.sha256, n, seed), build)
+    key = ("shots", hash(system), train.sha256, n, seed)
+    return ss.eval_memo.get(key, lambda: view.few_shot_prompt(system, train.data, train.name, n, seed))
 
 
 def _file_chooser(source: str, handed: LaunchFile | None, train: LaunchFile | None) -> LaunchFile | None:
@@ -355,14 +339,8 @@ def watch(run_id: str, judge_of: str | None = None) -> None:
     if run.running:
         return
     unanswered = len(run.remaining())
-    reason = {"stopped": "Stopped. ", "max_spend": "Stopped at the spending limit. "}.get(
-        run.progress().stopped_reason, ""
-    )
+    st.caption(view.unanswered_text(run.progress().stopped_reason, unanswered))
     if unanswered:
-        st.caption(
-            f"{reason}{unanswered:,} calls have no answer yet (stopped before them, or failed); Resume sends "
-            "only those, never an answered one again."
-        )
         st.button(
             "Resume…",
             icon=":material/play_arrow:",
@@ -370,8 +348,6 @@ def watch(run_id: str, judge_of: str | None = None) -> None:
             on_click=_resume,
             args=(run_id, judge_of),
         )
-    else:
-        st.caption("Finished: every call answered.")
 
 
 def judge_section(run_id: str, run, results: list, judge_run) -> None:
@@ -426,24 +402,22 @@ def judge_section(run_id: str, run, results: list, judge_run) -> None:
             review(grading.eval_set, [grading.candidate], estimates, judge_of=run_id, grading=grading)
 
 
-def results_section(run_id: str, run) -> None:
-    """Scoreboard, charts, flips, downloads and the hand-over to Costs for ``run``'s answers so far."""
+def _report(run_id: str, run):
+    """The run's answers so far (with a finished judge's verdicts), its report, and the judge's run."""
     results = run.results()
-    if not results:
-        return
     judge = ss.eval_judges.get(run_id)
     judge_run = ss.eval_runs.get(judge["run_id"]) if judge else None
     verdicts = judge_run.results() if judge_run is not None and not judge_run.running else []
     if verdicts:  # a grader's opinion joins the scores as "judge"
         results = ev.apply_verdicts(results, judge["grading"], verdicts)
-    # a resume turns errors into answers (and a judge adds verdicts): the key counts them
     report = ss.eval_memo.get(
-        ("report", run_id, len(results), sum(r.answered for r in results), sum(v.answered for v in verdicts)),
+        view.report_key(run_id, results, verdicts),
         lambda: ev.summarize(run.eval_set, run.candidates, results, prices_as_of=cat.as_of, calendar=calendar),
     )
-    simulated = report.simulated or conn.is_demo
-    document = report.to_document()
-    st.header("5 · Results", anchor=False)
+    return results, report, judge_run
+
+
+def scoreboard(report, results: list, simulated: bool) -> None:
     st.subheader("Scoreboard", anchor=False)
     if simulated:
         st.caption(
@@ -479,63 +453,51 @@ def results_section(run_id: str, run) -> None:
             icon=":material/error:",
         )
 
-    left, right = st.columns(2)
-    left.plotly_chart(charts.score_cost_figure(document, simulated=simulated), key="eval_chart_cost", width="stretch")
-    rows = [r.to_record() for r in results]
-    right.plotly_chart(
-        charts.similarity_figure(rows, [c.display_label for c in run.candidates], simulated=simulated),
-        key="eval_chart_similarity",
-        width="stretch",
-    )
 
+def flips_section(run, results: list, baseline: str) -> None:
+    """The examples where exactly one of the baseline and a candidate is right, one readable in full."""
     flipped = ev.flips(run.eval_set, run.candidates, results)
     st.subheader(f"Flips ({len(flipped):,})", anchor=False)
     if not flipped:
         st.caption("No example where the baseline and a candidate disagree on exact match.")
-    else:
-        st.caption(
-            "Examples where exactly one of the baseline and a candidate is right, answers side by side "
-            "with the reference."
-        )
-        table = session.flip_rows(flipped)
-        st.dataframe(
-            table,
-            hide_index=True,
-            width="stretch",
-            height=min(420, 38 + 35 * len(table)),
-            key="eval_flips",
-            column_config={
-                name: st.column_config.TextColumn(width="medium")
-                for name in ("baseline answer", "candidate answer", "reference")
-            },
-        )
-        index = st.selectbox(
-            "Read one in full",
-            range(len(flipped)),
-            key="eval_flip_pick",
-            format_func=lambda i: f"line {flipped[i].line} · {flipped[i].label} · {table[i]['who is right']} right",
-        )
-        flip = flipped[index]
-        cols = st.columns(3)
-        for col, title, text in (
-            (cols[0], f"Baseline ({report.baseline})", table[index]["baseline answer"]),
-            (cols[1], f"Candidate ({flip.label})", table[index]["candidate answer"]),
-            (cols[2], "Reference", table[index]["reference"]),
-        ):
-            col.markdown(f"**{md_escape(title)}**")
-            col.code(text or "(no answer)", language=None, wrap_lines=True)
+        return
+    st.caption(
+        "Examples where exactly one of the baseline and a candidate is right, answers side by side with the reference."
+    )
+    table = session.flip_rows(flipped)
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        height=min(420, 38 + 35 * len(table)),
+        key="eval_flips",
+        column_config={
+            name: st.column_config.TextColumn(width="medium")
+            for name in ("baseline answer", "candidate answer", "reference")
+        },
+    )
+    index = st.selectbox(
+        "Read one in full",
+        range(len(flipped)),
+        key="eval_flip_pick",
+        format_func=lambda i: f"line {flipped[i].line} · {flipped[i].label} · {table[i]['who is right']} right",
+    )
+    cols = st.columns(3)
+    for col, title, column in (
+        (cols[0], f"Baseline ({baseline})", "baseline answer"),
+        (cols[1], f"Candidate ({flipped[index].label})", "candidate answer"),
+        (cols[2], "Reference", "reference"),
+    ):
+        col.markdown(f"**{md_escape(title)}**")
+        col.code(table[index][column] or "(no answer)", language=None, wrap_lines=True)
 
-    judge_section(run_id, run, results, judge_run)
 
+def downloads(run, results: list, report, simulated: bool) -> None:
+    """The recording, the scoreboard and a promptfoo config, built only when downloaded."""
     st.subheader("Keep it", anchor=False)
-    settings = {
-        "limit": ss.eval_limit or None,
-        "seed": ss.eval_seed,
-        "concurrency": run.concurrency,
-        "simulated": simulated,
-    }
-    snapshot = (run.eval_set, list(run.candidates), list(results), settings, report)
-    stem = run.eval_set.name.rsplit(".", 1)[0] or "evaluation"
+    settings = {"limit": ss.eval_limit or None, "seed": ss.eval_seed, "concurrency": run.concurrency}
+    snapshot = (run.eval_set, list(run.candidates), list(results), {**settings, "simulated": simulated}, report)
+    stem = view.download_stem(run.eval_set)
     row = st.container(horizontal=True, gap="small")
     row.download_button(
         "Recording (JSONL)",
@@ -568,24 +530,42 @@ def results_section(run_id: str, run) -> None:
         help="The same comparison as a promptfoo configuration, to run in CI.",
     )
 
+
+def to_costs(run, report, simulated: bool) -> None:
+    """Hand the measured token means to Costs (a fine-tune and a long-prompt candidate in the same run)."""
     pair = session.costs_pair(run.candidates)
     with st.container(border=True):
         st.markdown("**:material/payments: Use these measurements on Costs**")
         if pair is None:
             st.caption("Needs a fine-tuned candidate and a candidate with the long prompt in the same run.")
-        else:
-            measured = ev.measured_usage(report, fine_tuned_label=pair[0], prompted_label=pair[1])
-            st.caption(
-                f"Measured on {measured.examples:,} examples: {measured.prompt_tokens_fine_tuned:,.0f} prompt "
-                f"tokens a call for {md_escape(pair[0])}, {measured.prompt_tokens_prompted:,.0f} with the long "
-                f"prompt ({md_escape(pair[1])}), {measured.completion_tokens:,.0f} output tokens"
-                + (" (simulated)." if simulated else ".")
-            )
-            if st.button("Use these measurements on Costs", icon=":material/send:", key="eval_to_costs"):
-                ui.set_measured_usage(measured)
-                ss.eval_note = "Handed to Costs: it now uses the measured tokens instead of typed guesses."
-            if ui.get_measured_usage() == measured:
-                st.page_link("pages/2_Costs.py", label="Continue to Costs", icon=":material/arrow_forward:")
+            return
+        measured = ev.measured_usage(report, fine_tuned_label=pair[0], prompted_label=pair[1])
+        st.caption(view.measured_text(measured, pair[0], pair[1], simulated))
+        if st.button("Use these measurements on Costs", icon=":material/send:", key="eval_to_costs"):
+            ui.set_measured_usage(measured)
+            ss.eval_note = "Handed to Costs: it now uses the measured tokens instead of typed guesses."
+        if ui.get_measured_usage() == measured:
+            st.page_link("pages/2_Costs.py", label="Continue to Costs", icon=":material/arrow_forward:")
+
+
+def results_section(run_id: str, run) -> None:
+    """Scoreboard, charts, flips, downloads and the hand-over to Costs for ``run``'s answers so far."""
+    if not run.results():
+        return
+    results, report, judge_run = _report(run_id, run)
+    simulated = report.simulated or conn.is_demo
+    st.header("5 · Results", anchor=False)
+    scoreboard(report, results, simulated)
+    left, right = st.columns(2)
+    document = report.to_document()
+    left.plotly_chart(charts.score_cost_figure(document, simulated=simulated), key="eval_chart_cost", width="stretch")
+    labels = [c.display_label for c in run.candidates]
+    figure = charts.similarity_figure([r.to_record() for r in results], labels, simulated=simulated)
+    right.plotly_chart(figure, key="eval_chart_similarity", width="stretch")
+    flips_section(run, results, report.baseline)
+    judge_section(run_id, run, results, judge_run)
+    downloads(run, results, report, simulated)
+    to_costs(run, report, simulated)
 
 
 # --------------------------------------------------------------------------- the page
@@ -629,12 +609,7 @@ elif not slots.rows:
 labels = {o.id: o.label(today) for o in options}
 for due in session.record_first(options, today):
     left, right = st.columns([5, 1.4], vertical_alignment="center")
-    left.warning(
-        f"**{md_escape(due.id)}** stops answering on {due.shutdown_date:%Y-%m-%d} "
-        f"({session.days_left(due.shutdown_date, today)} days). After that day its answers can only be "
-        "compared if they were recorded: record them first.",
-        icon=":material/event_busy:",
-    )
+    left.warning(view.record_first_warning(due.id, due.shutdown_date, today), icon=":material/event_busy:")
     right.button(
         "Record its answers",
         icon=":material/fiber_manual_record:",
@@ -735,16 +710,7 @@ if recording is not None:
     except ValueError as exc:
         set_facts.error(md_escape(str(exc)), icon=":material/block:")
         st.stop()
-skipped = (
-    f"; lines skipped (not usable): {', '.join(map(str, eval_set.skipped[:12]))}"
-    + ("…" if len(eval_set.skipped) > 12 else "")
-    if eval_set.skipped
-    else ""
-)
-set_facts.caption(
-    f":material/checklist: {len(eval_set):,} examples from {md_code(eval_set.name)}{skipped}."
-    + (" The answers are JSON: Structured Outputs is offered below." if eval_set.references_are_json else "")
-)
+set_facts.caption(view.set_caption(eval_set))
 
 # 2 · Candidates
 with st.container(border=True):
@@ -855,46 +821,17 @@ if system and ss.eval_fewshot and train is not None:
         system = _few_shot(system, train, int(ss.eval_fewshot), int(ss.eval_seed))
     except ev.EvalInputError as exc:
         problems.append(f"No few-shot examples: {exc}")
-names = session.candidate_labels(choices)
-candidates = [
-    ev.Candidate(
-        model=c.model,
-        system=system if c.long_prompt else None,
-        schema="auto" if c.structured else None,
-        label=label,
-        temperature=c.temperature,
-        max_tokens=c.max_tokens,
-        reasoning_effort=c.reasoning_effort,
-    )
-    for c, label in zip(choices, names)
-    if c.model
-]
-if stand_in:
-    candidates.insert(0, stand_in[0])
-if any(c.long_prompt for c in choices) and not system:
-    problems.append('Write the long prompt, or turn "Long prompt" off.')
-try:
-    ev.check_labels(candidates)
-except ev.CandidateSpecError as exc:
-    problems.append(str(exc))
+plan = view.plan_candidates(choices, session.candidate_labels(choices), system, stand_in[0] if stand_in else None)
+problems += plan.problems
+candidates = plan.candidates
 
 # 3 · Estimate and run
 with st.container(border=True):
     st.subheader("3 · Estimate and run", anchor=False)
     estimates = []
     if not problems:
-        fingerprint = (
-            eval_set.sha256,
-            tuple(e.line for e in eval_set.examples),
-            eval_set.references_from,
-            tuple(
-                (c.display_label, c.model, hash(c.system), c.schema, c.temperature, c.max_tokens, c.reasoning_effort)
-                for c in candidates
-            ),
-        )
-        todo = candidates[1:] if stand_in else candidates
         try:
-            estimates = _estimate(eval_set, todo, fingerprint)
+            estimates = _estimate(eval_set, plan.to_call, view.estimate_key(eval_set, candidates))
         except (ev.CandidateSpecError, ValueError) as exc:
             problems.append(str(exc))
     if estimates:
@@ -934,12 +871,9 @@ with st.container(border=True):
         **ui.bind("eval_concurrency"),
         help="How many calls are in flight at once; rate limits are retried by the SDK.",
     )
-    total = ev.total_estimate(estimates) if estimates else None
-    if estimates and ss.eval_max_spend_on and total is not None and total > float(ss.eval_max_spend):
-        problems.append(
-            f"The estimate, {session.cost_text(total)}, is above your spending limit of "
-            f"{usd(float(ss.eval_max_spend))}: raise the limit or evaluate fewer examples."
-        )
+    limit = float(ss.eval_max_spend) if ss.eval_max_spend_on else None
+    over = view.over_spending_limit(ev.total_estimate(estimates), limit) if estimates else None
+    problems += [over] if over else []
     current = ss.eval_runs.get(ss.eval_run_id)
     busy = current is not None and current.running
     if problems:
