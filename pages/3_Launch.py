@@ -9,8 +9,6 @@ second job. The logic lives in ``lib/launch.py``.
 """
 
 import json
-from typing import NamedTuple
-
 import openai
 import streamlit as st
 
@@ -70,15 +68,6 @@ guard = calls.FailureGuard()
 account = conn.fingerprint() + "|" + calendar  # the demo's Azure mode lists other models
 
 SOURCES = {"dataset": "From the Dataset page", "upload": "Upload a file", "account": "Already on the account"}
-HYPER_HELP = {
-    "n_epochs": 'Start with 3 (or "auto"). Add epochs if the model does not follow the examples closely enough; '
-    "remove some if it repeats them word for word.",
-    "batch_size": '"auto" suits most files. Larger batches give smoother, slower updates.',
-    "learning_rate_multiplier": '"auto" or a number above 0. Lower it (say 0.5) if the model forgets what it '
-    "knew or overfits; raise it if it barely changes.",
-    "beta": '"auto" or a number in (0, 2]. Higher keeps the model close to its current answers; lower follows '
-    "your preferences harder.",
-}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -112,25 +101,12 @@ def _account_bytes(file: launch.AccountFile) -> LaunchFile | str:
     return ss.launch_bytes.get((conn.fingerprint(), file.id), lambda: launch.read_back(_reader, file))
 
 
-class Picked(NamedTuple):
-    """The file chosen for one role: its bytes (to check and upload), or its account id, or both."""
-
-    file: LaunchFile | None = None
-    account_id: str | None = None
-    unreadable: str | None = None  # why an account file could not be read back to check it
-    name: str = ""
-
-    @property
-    def chosen(self) -> bool:
-        return self.file is not None or self.account_id is not None
-
-
-def _file_picker(role: str, handoff: LaunchFile | None) -> Picked:
+def _file_picker(role: str, handoff: LaunchFile | None) -> launch.Picked:
     """Draw the chooser for ``role`` ("train"/"val") and return what it holds."""
     source = ss[f"launch_{role}_source"]
     if source == "dataset":
         ui.handed_file(handoff, "Handed over by the Dataset page.")
-        return Picked(handoff, name=handoff.name)
+        return launch.Picked(handoff, name=handoff.name)
     if source == "upload":
         stored = ui.upload_box(
             "JSONL file", f"launch_{role}_upload", widget_key=f"_launch_{role}_uploader", collapsed=True
@@ -138,7 +114,7 @@ def _file_picker(role: str, handoff: LaunchFile | None) -> Picked:
         refused = launch.too_large_to_train(stored.name, stored.size) if stored else None
         if refused:
             st.error(md_escape(refused), icon=":material/block:")
-        return Picked() if stored is None or refused else Picked(stored, name=stored.name)
+        return launch.Picked() if stored is None or refused else launch.Picked(stored, name=stored.name)
     if source == "account":
         files, error = _files()
         chosen, content = ui.account_file_box(
@@ -146,8 +122,8 @@ def _file_picker(role: str, handoff: LaunchFile | None) -> Picked:
         )
         if chosen is not None:
             unreadable = content if isinstance(content, str) else None
-            return Picked(None if unreadable else content, chosen.id, unreadable, chosen.filename)
-    return Picked()
+            return launch.Picked(None if unreadable else content, chosen.id, unreadable, chosen.filename)
+    return launch.Picked()
 
 
 def _check(train: LaunchFile, val: LaunchFile | None, model: str, method: str):
@@ -171,13 +147,7 @@ def _show_check(check: launch.FileCheck | None, unreadable: str | None) -> None:
     elif check is not None and check.ok:
         st.success(check.summary(), icon=":material/check_circle:")
     elif check is not None:
-        more = check.error_count - len(check.problems)
-        # The problems quote the file's own text: escaped, or a quoted "[x](https://...)" is a live link.
-        lines = "\n".join(f"- {md_escape(p)}" for p in check.problems) + (f"\n- and {more} more" if more > 0 else "")
-        st.error(
-            f"**{check.error_count} problem{'s' if check.error_count != 1 else ''} block the launch**\n{lines}",
-            icon=":material/block:",
-        )
+        st.error(check.blocking_markdown(), icon=":material/block:")
         st.page_link("pages/1_Dataset.py", label="Fix it on the Dataset page", icon=":material/build:")
 
 
@@ -262,8 +232,8 @@ def _upload(role: str, local: LaunchFile, client) -> launch.AccountFile | None:
 
 def review(
     form: launch.LaunchForm,
-    train: Picked,
-    val: Picked,
+    train: launch.Picked,
+    val: launch.Picked,
     train_check,
     choice: launch.ModelChoice,
     charge,
@@ -303,12 +273,8 @@ def review(
 # A job cloned on the Jobs page arrives once as a prefill: copy it into the form.
 prefill = ui.get_launch_prefill()
 if prefill:
-    for name, value in launch.prefill_form(prefill).items():
-        ss["launch_" + name] = value
-    if prefill.get("training_file"):
-        ss.launch_train_source, ss.launch_train_account = "account", prefill["training_file"]
-    ss.launch_val_source = "account" if prefill.get("validation_file") else "none"
-    ss.launch_val_account = prefill.get("validation_file")
+    values = {**launch.prefill_form(prefill), **launch.prefill_files(prefill)}
+    ss.update({"launch_" + name: value for name, value in values.items()})
     ss.launch_note = "Settings copied from an earlier job. Change what you need, then review the charge."
     ss.launch_result = None
     ui.set_launch_prefill(None)
@@ -438,17 +404,11 @@ with val_col:
 # 3 · Hyperparameters
 with st.container(border=True):
     st.subheader("3 · Hyperparameters", anchor=False)
-    names = ["n_epochs", "batch_size", "learning_rate_multiplier"] + (["beta"] if ss.launch_method == "dpo" else [])
-    labels = {
-        "n_epochs": "Epochs",
-        "batch_size": "Batch size",
-        "learning_rate_multiplier": "Learning-rate multiplier",
-        "beta": "Beta (DPO)",
-    }
-    for col, name in zip(st.columns(len(names)), names):
+    fields = launch.hyperparameter_fields(ss.launch_method)
+    for col, (name, label) in zip(st.columns(len(fields)), fields):
         with col:
-            st.text_input(labels[name], placeholder="auto", help=f"API field: {name}", **ui.bind(f"launch_{name}"))
-            st.caption(HYPER_HELP[name])
+            st.text_input(label, placeholder="auto", help=f"API field: {name}", **ui.bind(f"launch_{name}"))
+            st.caption(launch.HYPERPARAMETER_HELP[name])
     if train_check and train_check.examples and launch.parse_number(ss.launch_n_epochs) == "auto":
         st.caption(
             f':material/info: For {train_check.examples:,} examples "auto" likely means '
@@ -459,17 +419,11 @@ with st.container(border=True):
 with st.container(border=True):
     st.subheader("4 · Name, seed and metadata", anchor=False)
     left, mid, right = st.columns([2, 1, 2])
-    named_as = (
-        "it is recorded on the job (Azure names the model <base>.ft-<id>)"
-        if calendar == "azure"
-        else "it appears in the model name ft:<model>:<org>:<suffix>:<id>"
-    )
     left.text_input(
         "Suffix",
         max_chars=limits["suffix_max_chars"],
         placeholder="support-bot-v2",
-        help=f"Up to {limits['suffix_max_chars']} letters, digits, - or _ on "
-        f"{catalog.CALENDAR_LABELS[calendar]}; {named_as}.",
+        help=launch.suffix_help(calendar),
         **ui.bind("launch_suffix"),
     )
     mid.text_input(
@@ -482,9 +436,7 @@ with st.container(border=True):
         "Metadata",
         placeholder="key=value, one pair per line",
         height=100,
-        help=f"Up to {limits['metadata_max_pairs']} key=value lines (keys up to "
-        f"{limits['metadata_key_max_chars']} characters, values up to "
-        f"{limits['metadata_value_max_chars']}). Handy for filtering jobs later.",
+        help=launch.metadata_help(calendar),
         **ui.bind("launch_metadata"),
     )
 
@@ -563,18 +515,14 @@ with st.container(border=True):
         )
     cap = float(ss.launch_budget) if ss.launch_budget_on and ss.launch_budget is not None else None
 
-    blockers = list(problems)
-    if not train.chosen:
-        blockers.insert(0, "Choose a training file.")
-    for check, which in ((train_check, "training"), (val_check, "validation")):
-        if check is not None and not check.ok:
-            blockers.append(f"The {which} file has problems (see above); fix them on the Dataset page.")
-    if ss.launch_val_source != "none" and not val.chosen:
-        blockers.append("Choose a validation file, or set it to None.")
-    if not problems and train.chosen:
-        over_budget = launch.budget_refusal(charge, cap)
-        if over_budget:
-            blockers.append(over_budget)
+    blockers = launch.launch_blockers(
+        problems,
+        training_chosen=train.chosen,
+        failed_checks=[which for c, which in ((train_check, "training"), (val_check, "validation")) if c and not c.ok],
+        validation_missing=ss.launch_val_source != "none" and not val.chosen,
+        charge=charge,
+        cap_usd=cap,
+    )
     if blockers:
         st.error("\n".join(f"- {md_escape(b)}" for b in blockers), icon=":material/block:")
     if st.button(

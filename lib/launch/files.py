@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import openai
 
@@ -33,6 +34,19 @@ class AccountFile:
         """``train.jsonl · 1.2 MB · 2026-11-20 14:03 · file-abc``."""
         created = dt.datetime.fromtimestamp(self.created_at, dt.timezone.utc)
         return f"{self.filename} · {human_size(self.bytes)} · {created:%Y-%m-%d %H:%M} UTC · {self.id}"
+
+
+class Picked(NamedTuple):
+    """The file chosen for one role: its bytes (to check and upload), or its account id, or both."""
+
+    file: LaunchFile | None = None
+    account_id: str | None = None
+    unreadable: str | None = None  # why an account file could not be read back to check it
+    name: str = ""
+
+    @property
+    def chosen(self) -> bool:
+        return self.file is not None or self.account_id is not None
 
 
 def list_training_files(client: openai.OpenAI, *, limit: int = 200) -> list[AccountFile]:
