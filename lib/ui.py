@@ -406,6 +406,13 @@ def session_memo(name: str, entries: int = 4) -> memo.SessionMemo:
 
 
 # ---------------------------------------------------------------- choosing a file
+def heading_with_refresh(title: str, *, key: str, on_refresh: Callable[[], None], help: str) -> None:
+    """A section heading with a Refresh button at its right (read what the account holds again)."""
+    head, refresh = st.columns([5, 1], vertical_alignment="center")
+    head.subheader(title, anchor=False)
+    refresh.button("Refresh", icon=":material/refresh:", on_click=on_refresh, key=key, help=help, width="stretch")
+
+
 def handed_file(file: LaunchFile, note: str) -> None:
     """A file handed over by another page: its name and size, and where it came from."""
     st.markdown(f":material/dataset: {md_code(file.name)} · {human_size(file.size)}")

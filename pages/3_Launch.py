@@ -307,15 +307,11 @@ models, models_error = ss.launch_account.get(account, "models", _read_models)
 
 # 1 · Files
 with st.container(border=True):
-    head, refresh = st.columns([5, 1], vertical_alignment="center")
-    head.subheader("1 · Training data", anchor=False)
-    refresh.button(
-        "Refresh",
-        icon=":material/refresh:",
-        on_click=_refresh_account,
+    ui.heading_with_refresh(
+        "1 · Training data",
         key="launch_refresh",
+        on_refresh=_refresh_account,
         help="Read the account's models and files again.",
-        width="stretch",
     )
     train_col, val_col = st.columns(2)
     with train_col:

@@ -175,6 +175,49 @@ def _file_chooser(source: str, handed: LaunchFile | None, train: LaunchFile | No
     return train
 
 
+def _row_settings(keys: dict[str, str]) -> None:
+    st.number_input("Temperature", min_value=0.0, max_value=2.0, step=0.1, **ui.bind(keys["temperature"]))
+    st.number_input(
+        "Max output tokens (0 = twice the longest reference)", min_value=0, step=64, **ui.bind(keys["max_tokens"])
+    )
+    st.selectbox(
+        "Reasoning effort", EFFORTS, **ui.bind(keys["effort"]), help='For models that reason; "default" sends none.'
+    )
+
+
+def candidate_row(position: int, n: int, ids: list[str], labels: dict, recorded: bool, json_answers: bool) -> None:
+    """One candidate: its model, long prompt, Structured Outputs (JSON answers only), settings, move up, remove."""
+    keys = slots.keys(n)
+    cols = st.columns([3.5, 1.8, 2.0, 1.8, 0.5, 0.5], vertical_alignment="bottom")
+    cols[0].selectbox(
+        "Baseline" if position == 0 and not recorded else f"Candidate {position + 1}",
+        ids,
+        format_func=lambda i: labels.get(i, i),
+        accept_new_options=True,
+        **ui.bind(keys["model"]),
+        help="Or type any model id the backend accepts: a checkpoint, another fine-tune, an Azure deployment name.",
+    )
+    cols[1].toggle(
+        "Long prompt",
+        **ui.bind(keys["prompt"]),
+        help="Replace each example's system message with the long prompt below.",
+    )
+    if json_answers:
+        cols[2].toggle(
+            "Structured Outputs",
+            **ui.bind(keys["schema"]),
+            help="Send a strict JSON Schema inferred from the references (response_format).",
+        )
+    with cols[3].popover("Settings", icon=":material/tune:"):
+        _row_settings(keys)
+    if position > 0:
+        up = {"key": f"eval_up_{n}", "on_click": slots.make_baseline, "args": (n,)}
+        cols[4].button("", icon=":material/vertical_align_top:", help="Make this the baseline", **up)
+    if len(slots.rows) > 1:
+        remove = {"key": f"eval_remove_{n}", "on_click": slots.remove, "args": (n,)}
+        cols[5].button("", icon=":material/close:", help="Remove this candidate", **remove)
+
+
 def _estimate(eval_set, candidates: list, key: tuple) -> list[ev.CandidateEstimate]:
     return ss.eval_memo.get(("estimate", key, calendar), lambda: ev.estimate(eval_set, candidates, calendar=calendar))
 
@@ -350,56 +393,51 @@ def watch(run_id: str, judge_of: str | None = None) -> None:
         )
 
 
+def ask_a_judge(run_id: str, run, results: list) -> None:
+    """Choose a grader and a rubric, see the estimate of grading every answer, and open its confirmation."""
+    st.caption(
+        "Useful where exact match is too strict (prose answers). It costs money like the run: one call "
+        "per answer, estimated and confirmed first."
+    )
+    graders = [o.id for o in session.model_options([], calendar=calendar, today=today)]
+    if ss.eval_judge_model not in graders:
+        ss.eval_judge_model = graders[0] if graders else None
+    st.selectbox("Grader model", graders, accept_new_options=True, **ui.bind("eval_judge_model"))
+    st.text_area("Rubric", height=130, **ui.bind("eval_rubric"))
+    if not ss.eval_judge_model or not (ss.eval_rubric or "").strip():
+        st.caption("Choose a grader model and write a rubric.")
+        return
+    judge = ev.Judge(ss.eval_judge_model.strip(), rubric=ss.eval_rubric.strip())
+    grading = ev.grading_set(run.eval_set, run.candidates, results, judge)
+    if not len(grading.eval_set):
+        st.caption("No answer to grade.")
+        return
+    key = ("judge", run_id, ss.eval_judge_model, hash(ss.eval_rubric), len(grading.eval_set))
+    estimates = _estimate(grading.eval_set, [grading.candidate], key)
+    cost = "nothing in demo mode" if conn.is_demo else session.cost_text(ev.total_estimate(estimates))
+    st.caption(f"{len(grading.eval_set):,} answers to grade · estimated {cost}.")
+    if st.button(
+        "Review the judge's estimate…",
+        icon=":material/gavel:",
+        key="eval_judge_review",
+        disabled=ss.eval_pending is not None,
+    ):
+        review(grading.eval_set, [grading.candidate], estimates, judge_of=run_id, grading=grading)
+
+
 def judge_section(run_id: str, run, results: list, judge_run) -> None:
     """The optional judge: a grader model's 0-1 opinion of each answer, estimated and confirmed like the run."""
-    with st.expander(
-        "Ask a judge (optional): a grader model's opinion of each answer, 0 to 1",
-        expanded=judge_run is not None,
-        icon=":material/gavel:",
-    ):
-        if judge_run is not None:
-            watch(ss.eval_judges[run_id]["run_id"], judge_of=run_id)
-            if not judge_run.running:
-                st.caption(
-                    "The judge's scores are in the scoreboard's \"judge (opinion)\" column: an opinion of "
-                    "a model, not a measurement."
-                )
+    title = "Ask a judge (optional): a grader model's opinion of each answer, 0 to 1"
+    with st.expander(title, expanded=judge_run is not None, icon=":material/gavel:"):
+        if judge_run is None:
+            ask_a_judge(run_id, run, results)
             return
-        st.caption(
-            "Useful where exact match is too strict (prose answers). It costs money like the run: one call "
-            "per answer, estimated and confirmed first."
-        )
-        graders = [o.id for o in session.model_options([], calendar=calendar, today=today)]
-        if ss.eval_judge_model not in graders:
-            ss.eval_judge_model = graders[0] if graders else None
-        st.selectbox("Grader model", graders, accept_new_options=True, **ui.bind("eval_judge_model"))
-        st.text_area("Rubric", height=130, **ui.bind("eval_rubric"))
-        if not ss.eval_judge_model or not (ss.eval_rubric or "").strip():
-            st.caption("Choose a grader model and write a rubric.")
-            return
-        grading = ev.grading_set(
-            run.eval_set, run.candidates, results, ev.Judge(ss.eval_judge_model.strip(), rubric=ss.eval_rubric.strip())
-        )
-        if not len(grading.eval_set):
-            st.caption("No answer to grade.")
-            return
-        estimates = _estimate(
-            grading.eval_set,
-            [grading.candidate],
-            ("judge", run_id, ss.eval_judge_model, hash(ss.eval_rubric), len(grading.eval_set)),
-        )
-        st.caption(
-            f"{len(grading.eval_set):,} answers to grade · estimated "
-            + ("nothing in demo mode" if conn.is_demo else session.cost_text(ev.total_estimate(estimates)))
-            + "."
-        )
-        if st.button(
-            "Review the judge's estimate…",
-            icon=":material/gavel:",
-            key="eval_judge_review",
-            disabled=ss.eval_pending is not None,
-        ):
-            review(grading.eval_set, [grading.candidate], estimates, judge_of=run_id, grading=grading)
+        watch(ss.eval_judges[run_id]["run_id"], judge_of=run_id)
+        if not judge_run.running:
+            st.caption(
+                "The judge's scores are in the scoreboard's \"judge (opinion)\" column: an opinion of "
+                "a model, not a measurement."
+            )
 
 
 def _report(run_id: str, run):
@@ -626,15 +664,11 @@ train = ss.eval_train or launch_train
 
 # 1 · The evaluation set
 with st.container(border=True):
-    head, refresh = st.columns([5, 1], vertical_alignment="center")
-    head.subheader("1 · The examples", anchor=False)
-    refresh.button(
-        "Refresh",
-        icon=":material/refresh:",
-        on_click=_refresh_account,
+    ui.heading_with_refresh(
+        "1 · The examples",
         key="eval_refresh",
+        on_refresh=_refresh_account,
         help="Read the account's files and fine-tuned models again.",
-        width="stretch",
     )
     sources = [s for s in SOURCES if s != "dataset" or handed]
     if ss.eval_source not in sources:  # first visit, or the hand-over is gone: a handed file comes first
@@ -724,60 +758,7 @@ with st.container(border=True):
             icon=":material/history:",
         )
     for position, n in enumerate(slots.rows):
-        keys = slots.keys(n)
-        ids = [o.id for o in options]
-        cols = st.columns([3.5, 1.8, 2.0, 1.8, 0.5, 0.5], vertical_alignment="bottom")
-        cols[0].selectbox(
-            "Baseline" if position == 0 and not stand_in else f"Candidate {position + 1}",
-            ids,
-            format_func=lambda i: labels.get(i, i),
-            accept_new_options=True,
-            **ui.bind(keys["model"]),
-            help="Or type any model id the backend accepts: a checkpoint, another fine-tune, an Azure deployment name.",
-        )
-        cols[1].toggle(
-            "Long prompt",
-            **ui.bind(keys["prompt"]),
-            help="Replace each example's system message with the long prompt below.",
-        )
-        if eval_set.references_are_json:
-            cols[2].toggle(
-                "Structured Outputs",
-                **ui.bind(keys["schema"]),
-                help="Send a strict JSON Schema inferred from the references (response_format).",
-            )
-        with cols[3].popover("Settings", icon=":material/tune:"):
-            st.number_input("Temperature", min_value=0.0, max_value=2.0, step=0.1, **ui.bind(keys["temperature"]))
-            st.number_input(
-                "Max output tokens (0 = twice the longest reference)",
-                min_value=0,
-                step=64,
-                **ui.bind(keys["max_tokens"]),
-            )
-            st.selectbox(
-                "Reasoning effort",
-                EFFORTS,
-                **ui.bind(keys["effort"]),
-                help='For models that reason; "default" sends none.',
-            )
-        if position > 0:
-            cols[4].button(
-                "",
-                icon=":material/vertical_align_top:",
-                key=f"eval_up_{n}",
-                on_click=slots.make_baseline,
-                args=(n,),
-                help="Make this the baseline",
-            )
-        if len(slots.rows) > 1:
-            cols[5].button(
-                "",
-                icon=":material/close:",
-                key=f"eval_remove_{n}",
-                on_click=slots.remove,
-                args=(n,),
-                help="Remove this candidate",
-            )
+        candidate_row(position, n, [o.id for o in options], labels, bool(stand_in), eval_set.references_are_json)
     st.button(
         "Add a candidate",
         icon=":material/add:",
