@@ -420,11 +420,8 @@ def handed_file(file: LaunchFile, note: str) -> None:
 
 
 def upload_box(label: str, name: str, *, widget_key: str, collapsed: bool = False, **kwargs) -> LaunchFile | None:
-    """A JSONL uploader whose file is kept as a :class:`LaunchFile` in the permanent key ``name``.
-
-    The widget ``widget_key`` is emptied by a page switch; the file is not, and is named under the
-    box. A file over this app's upload limit is refused in one sentence and not kept.
-    """
+    """A JSONL uploader whose file is kept as a :class:`LaunchFile` in the permanent key ``name`` (a page
+    switch empties the widget ``widget_key``, not the file); one over the app's upload limit is refused."""
     ss = st.session_state
     refused_key = name + "_refused"
 
@@ -456,12 +453,9 @@ def upload_box(label: str, name: str, *, widget_key: str, collapsed: bool = Fals
 def account_file_box(
     name: str, files: list, error: str | None, *, read: Callable[[Any], LaunchFile | str], collapsed: bool = False
 ) -> tuple[Any, LaunchFile | str | None]:
-    """A choice among the account's fine-tune ``files`` (``error``: why none could be listed), kept in
-    the permanent key ``name``; a chosen file that is gone is said once and dropped.
-
-    Returns the chosen file and ``read(file)``: its content, or the sentence why it cannot be read
-    back; ``(None, None)`` until a file is chosen.
-    """
+    """A choice among the account's fine-tune ``files`` (``error``: why none are listed) kept in ``name``
+    (one that is gone is said once and dropped). Returns the chosen file and ``read(file)``: its content,
+    or why it cannot be read back; ``(None, None)`` until a file is chosen."""
     ss = st.session_state
     if error:
         st.error(md_escape(error), icon=":material/error:")
@@ -496,16 +490,11 @@ def confirm_spend(
     busy_label: str,
     icon: str,
 ) -> None:
-    """The confirmation of what costs money, kept under ``st.session_state[name]`` (a pending request
-    with a ``state``, see :mod:`lib.confirm`); draws nothing while there is none.
-
-    A dialog: ``show(pending)`` draws the estimate and what will be sent, then *Confirm* and
-    *Cancel* (keys ``<name>``'s prefix + ``_confirm`` / ``_cancel``). Confirm moves the request on
-    once, so a double click or a click during the work finds it confirmed and does nothing;
-    ``act(pending)`` then runs once, in this run, and the request is cleared right after it (before
-    any further Streamlit call, so an interrupted run cannot repeat it), then the page reruns to
-    show the outcome. ``act`` records its outcome in session state before any Streamlit call.
-    Closing the dialog cancels while the request still waits.
+    """The confirmation of what costs money: the pending request in ``st.session_state[name]`` (with a
+    ``state``, :mod:`lib.confirm`) shown by ``show(pending)`` in a dialog with Confirm and Cancel (keys
+    ``<prefix>_confirm`` / ``_cancel``). Confirm moves it on once, so a double click does nothing more;
+    ``act(pending)`` then runs once and the request is cleared before any further Streamlit call (an
+    interrupted run cannot repeat it); the page reruns to show the outcome. Closing the dialog cancels.
     """
     ss = st.session_state
     prefix = name.removesuffix("_pending")
