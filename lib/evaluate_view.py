@@ -109,6 +109,19 @@ def estimate_key(eval_set: Any, candidates: list) -> tuple:
     )
 
 
+def estimate_caption(total: float | None, *, demo: bool) -> str:
+    """How the estimate under the table was made, and its total (what it would cost, in demo mode)."""
+    if demo:
+        return (
+            f"**Demo mode costs nothing.** At OpenAI's list prices these calls would cost {cost_text(total)}: "
+            "prompt tokens counted exactly, output estimated from the references."
+        )
+    return (
+        f"Estimated total: **{cost_text(total)}**. Prompt tokens counted exactly with each model's tokenizer; "
+        "output estimated from the references' lengths; no cache discount assumed."
+    )
+
+
 def over_spending_limit(total: float | None, limit: float | None) -> str | None:
     """The sentence when the estimate is above the user's spending limit, else None."""
     if total is None or limit is None or total <= limit:

@@ -828,17 +828,7 @@ with st.container(border=True):
                 "output tokens (est.)": st.column_config.NumberColumn(format="localized"),
             },
         )
-        total = ev.total_estimate(estimates)
-        if conn.is_demo:
-            st.caption(
-                f"**Demo mode costs nothing.** At OpenAI's list prices these calls would cost "
-                f"{session.cost_text(total)}: prompt tokens counted exactly, output estimated from the references."
-            )
-        else:
-            st.caption(
-                f"Estimated total: **{session.cost_text(total)}**. Prompt tokens counted exactly with each model's "
-                "tokenizer; output estimated from the references' lengths; no cache discount assumed."
-            )
+        st.caption(view.estimate_caption(ev.total_estimate(estimates), demo=conn.is_demo))
     left, right = st.columns(2)
     with left:
         st.toggle("Stop at a spending limit", **ui.bind("eval_max_spend_on"))

@@ -71,6 +71,12 @@ def test_the_estimate_key_changes_with_whatever_changes_the_estimate():
     assert key != view.estimate_key(dataclasses.replace(eval_set, examples=eval_set.examples[:2]), plain)
 
 
+def test_the_estimate_caption_says_what_a_demo_would_cost():
+    assert view.estimate_caption(0.5, demo=True).startswith("**Demo mode costs nothing.** At OpenAI's list prices")
+    assert "$0.50" in view.estimate_caption(0.5, demo=True)
+    assert view.estimate_caption(None, demo=False).startswith("Estimated total: **unknown**.")
+
+
 def test_spending_limit_sentence_only_when_the_estimate_is_above_it():
     assert view.over_spending_limit(1.0, None) is None and view.over_spending_limit(1.0, 1.0) is None
     assert view.over_spending_limit(2.5, 1.0) == (
