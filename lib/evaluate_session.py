@@ -13,9 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Literal
 
+from lib import confirm
+from lib.costs import usd
 from lib.catalog import Catalog, UnknownModelError, base_model_name, is_fine_tuned_name, load_catalog
 
 # A fine-tune that stops answering within this many days is offered "record its answers" first:
@@ -168,6 +170,27 @@ def default_pair(
 def new_run_id() -> str:
     """A fresh id for one confirmed run (kept in session state, so a rerun finds the same id)."""
     return "evalrun-" + secrets.token_hex(8)
+
+
+@dataclass
+class PendingRun:
+    """A run under confirmation: what will be sent (or resumed), its estimate, and how it runs.
+
+    ``state`` follows :mod:`lib.confirm`: a second Confirm finds it confirmed and starts nothing.
+    """
+
+    run_id: str
+    eval_set: Any
+    candidates: list
+    estimates: list
+    results: list = field(default_factory=list)  # answers already in hand (a recording, or a resume's)
+    concurrency: int = 4
+    max_spend: float | None = None
+    resume: bool = False
+    file: Any = None  # the set's file (a LaunchFile), which the demo simulator is given once
+    judge_of: str | None = None  # the run whose answers a grader scores
+    grading: Any = None  # the judge's GradingSet
+    state: str = confirm.REVIEW
 
 
 class SessionRuns:
@@ -366,6 +389,29 @@ def remaining_estimate(run: Any, *, calendar: str) -> list:
         for c in run.candidates
         if c.display_label in lines_by_label
         for est in estimate(run.eval_set, [c], calendar=calendar, lines=lines_by_label[c.display_label])
+    ]
+
+
+def cost_text(usd_amount: float | None) -> str:
+    """An estimate for people: ``$1.23``; ``less than $0.01``; ``unknown`` when a model has no price."""
+    if usd_amount is None:
+        return "unknown"
+    return f"less than {usd(0.01)}" if 0 < usd_amount < 0.01 else usd(usd_amount)
+
+
+def estimate_rows(estimates: Iterable[Any]) -> list[dict]:
+    """The estimate table: per candidate its calls, prompt and (estimated) output tokens and cost."""
+    return [
+        {
+            "candidate": e.label,
+            "calls": e.calls,
+            "prompt tokens": e.prompt_tokens,
+            "output tokens (est.)": e.output_tokens,
+            "cost (est.)": e.cost_usd,
+            "per 1,000 calls": e.cost_per_1k_calls_usd,
+            "note": e.note,
+        }
+        for e in estimates
     ]
 
 

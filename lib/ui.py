@@ -17,12 +17,12 @@ session's state only: it is not echoed back into any widget, not cached with
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Callable
 
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from lib import catalog, memo
+from lib import catalog, confirm, memo
 from lib.connection import (
     BACKENDS,
     DEFAULT_AZURE_API_VERSION,
@@ -36,7 +36,8 @@ from lib.connection import (
     parse_policy,
     resolve,
 )
-from lib.display import md_escape
+from lib.dataset_view import upload_too_large
+from lib.display import human_size, md_code, md_escape
 from lib.errors import explain
 from lib.handoff import DatasetSummary, EvaluateRequest, LaunchFile, MeasuredUsage
 
@@ -325,63 +326,64 @@ def navigation() -> None:
         st.divider()
 
 
+def _backend_settings(backend: str, owner_key: bool, owners_settings: bool, custom_urls: bool) -> None:
+    """The settings of the chosen backend: the key, and the addresses a visitor may choose."""
+    if backend == "demo":
+        st.caption(
+            "A local simulator of the OpenAI fine-tuning API: every page works, "
+            "nothing is sent to OpenAI and nothing costs money."
+        )
+        st.radio(
+            "The demo acts as",
+            list(catalog.CALENDARS),
+            format_func=catalog.CALENDAR_LABELS.get,
+            horizontal=True,
+            help="Azure OpenAI has its own dates, ids and prices.",
+            **bind("demo_calendar"),
+        )
+    elif backend == "openai":
+        _key_setting("OpenAI API key", "openai_api_key", owner_key)
+        if owners_settings:  # the owner's addresses apply: not shown, not changeable
+            return
+        with st.expander("Base URL, organization, project" if custom_urls else "Organization, project"):
+            if custom_urls:
+                _text_setting("Base URL", "openai_base_url", placeholder="https://api.openai.com/v1")
+            _text_setting("Organization ID", "openai_organization")
+            _text_setting("Project ID", "openai_project")
+    elif backend == "azure":
+        _key_setting("Azure API key", "azure_api_key", owner_key)
+        if not owners_settings:
+            _text_setting("Endpoint", "azure_endpoint", placeholder="https://YOUR-RESOURCE.openai.azure.com")
+            _text_setting(
+                "API version",
+                "azure_api_version",
+                help="An api-version such as 2025-04-01-preview, or v1 for Azure's v1 API (no api-version).",
+            )
+    else:
+        _text_setting("Base URL", "custom_base_url", placeholder="http://localhost:8765/v1")
+        _key_setting("API key", "custom_api_key", False)
+
+
 def sidebar() -> Connection:
     """Draw the shared sidebar (page links, connection settings) and return the session's connection."""
     owner, rules = _seed_state()
     visitor = _visitor_settings()
     navigation()
+    ss = st.session_state
     with st.sidebar:
         st.subheader("Connection")
         choices = list(rules.offered_backends())
-        if st.session_state.backend not in choices:
-            st.session_state.backend = choices[0]
-        st.session_state._backend = st.session_state.backend
+        if ss.backend not in choices:
+            ss.backend = choices[0]
+        ss._backend = ss.backend
         st.selectbox("Backend", choices, format_func=BACKENDS.get, key="_backend", on_change=_on_backend_change)
-        backend = st.session_state.backend
-        owner_key = owner_key_available(owner, visitor, rules, backend)
+        owner_key = owner_key_available(owner, visitor, rules, ss.backend)
         # While the owner's key is in use, the owner's addresses apply: not shown, not changeable.
-        owners_settings = owner_key and not st.session_state.get(f"{backend}_api_key")
-        if backend == "demo":
-            st.caption(
-                "A local simulator of the OpenAI fine-tuning API: every page works, "
-                "nothing is sent to OpenAI and nothing costs money."
-            )
-            st.radio(
-                "The demo acts as",
-                list(catalog.CALENDARS),
-                format_func=catalog.CALENDAR_LABELS.get,
-                horizontal=True,
-                help="Azure OpenAI has its own dates, ids and prices.",
-                **bind("demo_calendar"),
-            )
-        elif backend == "openai":
-            _key_setting("OpenAI API key", "openai_api_key", owner_key)
-            if owners_settings:
-                pass
-            elif rules.custom_urls:
-                with st.expander("Base URL, organization, project"):
-                    _text_setting("Base URL", "openai_base_url", placeholder="https://api.openai.com/v1")
-                    _text_setting("Organization ID", "openai_organization")
-                    _text_setting("Project ID", "openai_project")
-            else:
-                with st.expander("Organization, project"):
-                    _text_setting("Organization ID", "openai_organization")
-                    _text_setting("Project ID", "openai_project")
-        elif backend == "azure":
-            _key_setting("Azure API key", "azure_api_key", owner_key)
-            if not owners_settings:
-                _text_setting("Endpoint", "azure_endpoint", placeholder="https://YOUR-RESOURCE.openai.azure.com")
-                _text_setting(
-                    "API version",
-                    "azure_api_version",
-                    help="An api-version such as 2025-04-01-preview, or v1 for Azure's v1 API (no api-version).",
-                )
-        else:
-            _text_setting("Base URL", "custom_base_url", placeholder="http://localhost:8765/v1")
-            _key_setting("API key", "custom_api_key", False)
+        owners_settings = owner_key and not ss.get(f"{ss.backend}_api_key")
+        _backend_settings(ss.backend, owner_key, owners_settings, rules.custom_urls)
         conn = current_connection()
         st.button("Test connection", key="_test_connection", on_click=_test_connection, args=(conn,), width="stretch")
-        check = st.session_state.conn_check
+        check = ss.conn_check
         if check and check[0] == conn.fingerprint():
             (st.success if check[1] else st.error)(md_escape(check[2]))
         st.divider()
@@ -401,6 +403,137 @@ def session_memo(name: str, entries: int = 4) -> memo.SessionMemo:
     if name not in st.session_state:
         st.session_state[name] = memo.SessionMemo(entries=entries)
     return st.session_state[name]
+
+
+# ---------------------------------------------------------------- choosing a file
+def heading_with_refresh(title: str, *, key: str, on_refresh: Callable[[], None], help: str) -> None:
+    """A section heading with a Refresh button at its right (read what the account holds again)."""
+    head, refresh = st.columns([5, 1], vertical_alignment="center")
+    head.subheader(title, anchor=False)
+    refresh.button("Refresh", icon=":material/refresh:", on_click=on_refresh, key=key, help=help, width="stretch")
+
+
+def handed_file(file: LaunchFile, note: str) -> None:
+    """A file handed over by another page: its name and size, and where it came from."""
+    st.markdown(f":material/dataset: {md_code(file.name)} · {human_size(file.size)}")
+    st.caption(note)
+
+
+def upload_box(label: str, name: str, *, widget_key: str, collapsed: bool = False, **kwargs) -> LaunchFile | None:
+    """A JSONL uploader whose file is kept as a :class:`LaunchFile` in the permanent key ``name`` (a page
+    switch empties the widget ``widget_key``, not the file); one over the app's upload limit is refused."""
+    ss = st.session_state
+    refused_key = name + "_refused"
+
+    def store() -> None:
+        uploaded = ss[widget_key]
+        refused = upload_too_large(uploaded.size, st.get_option("server.maxUploadSize")) if uploaded else None
+        ss[refused_key] = f"{uploaded.name}: {refused}" if refused else None
+        ss[name] = LaunchFile.of(uploaded.name, uploaded.getvalue()) if uploaded and not refused else None
+
+    st.file_uploader(
+        label,
+        type=["jsonl"],
+        key=widget_key,
+        on_change=store,
+        label_visibility="collapsed" if collapsed else "visible",
+        **kwargs,
+    )
+    if ss.get(refused_key):
+        st.error(md_escape(ss[refused_key]), icon=":material/block:")
+    stored = ss.get(name)
+    if stored is not None and ss.get(widget_key) is None:  # after a page switch the box is empty, the file is not
+        st.caption(
+            f":material/upload_file: {md_code(stored.name)} · {human_size(stored.size)} (uploaded earlier; "
+            "choose another file to replace it)"
+        )
+    return stored
+
+
+def account_file_box(
+    name: str, files: list, error: str | None, *, read: Callable[[Any], LaunchFile | str], collapsed: bool = False
+) -> tuple[Any, LaunchFile | str | None]:
+    """A choice among the account's fine-tune ``files`` (``error``: why none are listed) kept in ``name``
+    (one that is gone is said once and dropped). Returns the chosen file and ``read(file)``: its content,
+    or why it cannot be read back; ``(None, None)`` until a file is chosen."""
+    ss = st.session_state
+    if error:
+        st.error(md_escape(error), icon=":material/error:")
+    by_id = {f.id: f for f in files}
+    if ss[name] not in by_id:
+        missing, ss[name] = ss[name], None
+        if missing and not error:
+            st.warning(
+                f"{md_escape(missing)} is no longer on the account; choose another file.", icon=":material/warning:"
+            )
+    st.selectbox(
+        "File on the account",
+        list(by_id),
+        format_func=lambda i: by_id[i].label(),
+        index=None,
+        placeholder="Choose a fine-tune file" if files else "No fine-tune files on this account yet",
+        label_visibility="collapsed" if collapsed else "visible",
+        **bind(name),
+    )
+    chosen = by_id.get(ss[name])
+    return (chosen, read(chosen)) if chosen is not None else (None, None)
+
+
+# ---------------------------------------------------------------- confirming a spend
+def confirm_spend(
+    title: str,
+    name: str,
+    *,
+    show: Callable[[Any], None],
+    act: Callable[[Any], None],
+    confirm_label: str,
+    busy_label: str,
+    icon: str,
+) -> None:
+    """The confirmation of what costs money: the pending request in ``st.session_state[name]`` (with a
+    ``state``, :mod:`lib.confirm`) shown by ``show(pending)`` in a dialog with Confirm and Cancel (keys
+    ``<prefix>_confirm`` / ``_cancel``). Confirm moves it on once, so a double click does nothing more;
+    ``act(pending)`` then runs once and the request is cleared before any further Streamlit call (an
+    interrupted run cannot repeat it); the page reruns to show the outcome. Closing the dialog cancels.
+    """
+    ss = st.session_state
+    prefix = name.removesuffix("_pending")
+
+    def on_confirm() -> None:
+        confirm.confirm(ss.get(name))
+
+    def on_cancel() -> None:
+        if confirm.cancel(ss.get(name)):
+            ss[name] = None
+
+    def dialog() -> None:
+        pending = ss.get(name)
+        if pending is None:
+            st.rerun()  # done, refused or cancelled: close and show the outcome on the page
+        show(pending)
+        busy = confirm.confirmed(pending)
+        left, right = st.columns(2)
+        left.button(
+            busy_label if busy else confirm_label,
+            type="primary",
+            icon=icon,
+            disabled=busy,
+            on_click=on_confirm,
+            key=f"{prefix}_confirm",
+            width="stretch",
+        )
+        right.button("Cancel", disabled=busy, on_click=on_cancel, key=f"{prefix}_cancel", width="stretch")
+        if busy:
+            with st.spinner(busy_label):
+                try:
+                    act(pending)
+                finally:
+                    if ss.get(name) is pending:
+                        ss[name] = None
+            st.rerun()
+
+    if ss.get(name) is not None:
+        st.dialog(title, width="large", on_dismiss=on_cancel)(dialog)()
 
 
 # ---------------------------------------------------------------- handoff helpers

@@ -9,8 +9,6 @@ second job. The logic lives in ``lib/launch.py``.
 """
 
 import json
-from typing import NamedTuple
-
 import openai
 import streamlit as st
 
@@ -70,15 +68,6 @@ guard = calls.FailureGuard()
 account = conn.fingerprint() + "|" + calendar  # the demo's Azure mode lists other models
 
 SOURCES = {"dataset": "From the Dataset page", "upload": "Upload a file", "account": "Already on the account"}
-HYPER_HELP = {
-    "n_epochs": 'Start with 3 (or "auto"). Add epochs if the model does not follow the examples closely enough; '
-    "remove some if it repeats them word for word.",
-    "batch_size": '"auto" suits most files. Larger batches give smoother, slower updates.',
-    "learning_rate_multiplier": '"auto" or a number above 0. Lower it (say 0.5) if the model forgets what it '
-    "knew or overfits; raise it if it barely changes.",
-    "beta": '"auto" or a number in (0, 2]. Higher keeps the model close to its current answers; lower follows '
-    "your preferences harder.",
-}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -95,11 +84,8 @@ def _read_models() -> tuple[list[launch.ModelChoice], str | None]:
         return launch.catalog_models(today=today, calendar=calendar), explain(exc, action="list the account's models")
 
 
-def _read_files() -> tuple[list[launch.AccountFile], str | None]:
-    try:
-        return launch.list_training_files(calls.READ.client(conn)), None
-    except Exception as exc:
-        return [], explain(exc, action="list the account's files")
+def _reader():
+    return calls.READ.client(conn)
 
 
 def _files() -> tuple[list[launch.AccountFile], str | None]:
@@ -107,100 +93,37 @@ def _files() -> tuple[list[launch.AccountFile], str | None]:
         return [], (
             "The account's files are not listed: the API could not be reached a moment ago. Press Refresh to try again."
         )
-    return ss.launch_account.get(account, "files", _read_files)
-
-
-def _store_upload(role: str) -> None:
-    uploaded = ss[f"_launch_{role}_uploader"]
-    ss[f"launch_{role}_upload"] = LaunchFile.of(uploaded.name, uploaded.getvalue()) if uploaded else None
+    return ss.launch_account.get(account, "files", lambda: launch.account_files(_reader))
 
 
 def _account_bytes(file: launch.AccountFile) -> LaunchFile | str:
     """The file's content (to check it), or why it cannot be read back."""
-
-    def read() -> LaunchFile | str:
-        try:
-            return LaunchFile.of(file.filename, launch.read_account_file(calls.READ.client(conn), file))
-        except Exception as exc:
-            return str(exc) if isinstance(exc, launch.FileTooLargeError) else explain(exc, action="read the file back")
-
-    return ss.launch_bytes.get((conn.fingerprint(), file.id), read)
+    return ss.launch_bytes.get((conn.fingerprint(), file.id), lambda: launch.read_back(_reader, file))
 
 
-class Picked(NamedTuple):
-    """The file chosen for one role: its bytes (to check and upload), or its account id, or both."""
-
-    file: LaunchFile | None = None
-    account_id: str | None = None
-    unreadable: str | None = None  # why an account file could not be read back to check it
-    name: str = ""
-
-    @property
-    def chosen(self) -> bool:
-        return self.file is not None or self.account_id is not None
-
-
-def _file_picker(role: str, handoff: LaunchFile | None) -> Picked:
+def _file_picker(role: str, handoff: LaunchFile | None) -> launch.Picked:
     """Draw the chooser for ``role`` ("train"/"val") and return what it holds."""
     source = ss[f"launch_{role}_source"]
-    if source == "none":
-        return Picked()
     if source == "dataset":
-        st.markdown(f":material/dataset: {md_code(handoff.name)} · {human_size(handoff.size)}")
-        st.caption("Handed over by the Dataset page.")
-        return Picked(handoff, name=handoff.name)
+        ui.handed_file(handoff, "Handed over by the Dataset page.")
+        return launch.Picked(handoff, name=handoff.name)
     if source == "upload":
-        st.file_uploader(
-            "JSONL file",
-            type=["jsonl"],
-            key=f"_launch_{role}_uploader",
-            on_change=_store_upload,
-            args=(role,),
-            label_visibility="collapsed",
+        stored = ui.upload_box(
+            "JSONL file", f"launch_{role}_upload", widget_key=f"_launch_{role}_uploader", collapsed=True
         )
-        stored = ss[f"launch_{role}_upload"]
-        if stored is None:
-            return Picked()
-        if stored.size > limits["max_upload_bytes"]:
-            st.error(
-                f"{md_code(stored.name)} is {human_size(stored.size)}; OpenAI takes training files up to "
-                f"{human_size(limits['max_upload_bytes'])}. Split it or sample fewer examples.",
-                icon=":material/block:",
-            )
-            return Picked()
-        if ss[f"_launch_{role}_uploader"] is None:  # after a page switch the chooser is empty, the file is not
-            st.markdown(
-                f":material/upload_file: {md_code(stored.name)} · {human_size(stored.size)} (uploaded earlier; "
-                "choose another file to replace it)"
-            )
-        return Picked(stored, name=stored.name)
-    files, error = _files()
-    if error:
-        st.error(md_escape(error), icon=":material/error:")
-    by_id = {f.id: f for f in files}
-    if ss[f"launch_{role}_account"] not in by_id:
-        missing = ss[f"launch_{role}_account"]
-        ss[f"launch_{role}_account"] = None
-        if missing and not error:
-            st.warning(
-                f"{md_escape(missing)} is no longer on the account; choose another file.", icon=":material/warning:"
-            )
-    st.selectbox(
-        "File on the account",
-        list(by_id),
-        format_func=lambda i: by_id[i].label(),
-        index=None,
-        placeholder="Choose a fine-tune file" if files else "No fine-tune files on this account yet",
-        label_visibility="collapsed",
-        **ui.bind(f"launch_{role}_account"),
-    )
-    chosen = by_id.get(ss[f"launch_{role}_account"])
-    if chosen is None:
-        return Picked()
-    content = _account_bytes(chosen)
-    if isinstance(content, str):
-        return Picked(None, chosen.id, content, chosen.filename)
-    return Picked(content, chosen.id, None, chosen.filename)
+        refused = launch.too_large_to_train(stored.name, stored.size) if stored else None
+        if refused:
+            st.error(md_escape(refused), icon=":material/block:")
+        return launch.Picked() if stored is None or refused else launch.Picked(stored, name=stored.name)
+    if source == "account":
+        files, error = _files()
+        chosen, content = ui.account_file_box(
+            f"launch_{role}_account", files, error, read=_account_bytes, collapsed=True
+        )
+        if chosen is not None:
+            unreadable = content if isinstance(content, str) else None
+            return launch.Picked(None if unreadable else content, chosen.id, unreadable, chosen.filename)
+    return launch.Picked()
 
 
 def _check(train: LaunchFile, val: LaunchFile | None, model: str, method: str):
@@ -224,32 +147,13 @@ def _show_check(check: launch.FileCheck | None, unreadable: str | None) -> None:
     elif check is not None and check.ok:
         st.success(check.summary(), icon=":material/check_circle:")
     elif check is not None:
-        more = check.error_count - len(check.problems)
-        # The problems quote the file's own text: escaped, or a quoted "[x](https://...)" is a live link.
-        lines = "\n".join(f"- {md_escape(p)}" for p in check.problems) + (f"\n- and {more} more" if more > 0 else "")
-        st.error(
-            f"**{check.error_count} problem{'s' if check.error_count != 1 else ''} block the launch**\n{lines}",
-            icon=":material/block:",
-        )
+        st.error(check.blocking_markdown(), icon=":material/block:")
         st.page_link("pages/1_Dataset.py", label="Fix it on the Dataset page", icon=":material/build:")
 
 
 # --------------------------------------------------------------------------- the create call
-def _on_confirm() -> None:
-    pending = ss.launch_pending
-    if pending and pending.state == "review":  # a second click finds "creating" and does nothing
-        pending.state = "creating"
-
-
-def _on_cancel() -> None:
-    pending = ss.launch_pending
-    if pending and pending.state == "review":
-        ss.launch_pending = None
-
-
-def _create() -> None:
-    """Send the pending request once; the outcome is in session state before the next Streamlit call."""
-    pending = ss.launch_pending
+def _create(pending: launch.PendingLaunch) -> None:
+    """Send the confirmed request once; the outcome is in session state before the next Streamlit call."""
     try:
         job = launch.create_job(calls.CREATE.client(conn), pending.params, idempotency_key=pending.key)
     except Exception as exc:  # every refusal becomes one sentence under the form
@@ -260,20 +164,15 @@ def _create() -> None:
             else None
         )
         ss.launch_result = {"ok": False, "message": launch.explain_refusal(exc, calendar)}
-        ss.launch_pending = None
         return
-    ss.launch_pending = None
     ss.launch_retry = None
     ss.launch_result = {"ok": True, "job_id": job.id, "status": job.status, "model": job.model}
     ui.remember_job(job.id, job.status)
 
 
-@st.dialog("Confirm the launch", width="large", on_dismiss=_on_cancel)
-def confirm_dialog() -> None:
-    pending = ss.launch_pending
-    if pending is None:
-        st.rerun()  # created, refused or cancelled: close and show the outcome on the page
-    params, charge, creating = pending.params, pending.charge, pending.state == "creating"
+def show_request(pending: launch.PendingLaunch) -> None:
+    """The confirmation's body: the charge, the files, the dates and the exact request."""
+    params, charge = pending.params, pending.charge
     if charge is not None:
         st.metric("Estimated charge", launch.format_usd(charge.usd))
         st.caption(charge.formula() + ". Validation files are not charged.")
@@ -300,21 +199,6 @@ def confirm_dialog() -> None:
         f"Sent once with no automatic retries and the header `Idempotency-Key: {pending.key}`, so a "
         "repeat cannot create a second job."
     )
-    left, right = st.columns(2)
-    left.button(
-        "Creating the job…" if creating else "Confirm and create the job",
-        type="primary",
-        icon=":material/rocket_launch:",
-        disabled=creating,
-        on_click=_on_confirm,
-        key="launch_confirm",
-        width="stretch",
-    )
-    right.button("Cancel", disabled=creating, on_click=_on_cancel, key="launch_cancel", width="stretch")
-    if creating:
-        with st.spinner("Creating the job…"):
-            _create()
-        st.rerun()
 
 
 def _upload(role: str, local: LaunchFile, client) -> launch.AccountFile | None:
@@ -348,8 +232,8 @@ def _upload(role: str, local: LaunchFile, client) -> launch.AccountFile | None:
 
 def review(
     form: launch.LaunchForm,
-    train: Picked,
-    val: Picked,
+    train: launch.Picked,
+    val: launch.Picked,
     train_check,
     choice: launch.ModelChoice,
     charge,
@@ -389,12 +273,8 @@ def review(
 # A job cloned on the Jobs page arrives once as a prefill: copy it into the form.
 prefill = ui.get_launch_prefill()
 if prefill:
-    for name, value in launch.prefill_form(prefill).items():
-        ss["launch_" + name] = value
-    if prefill.get("training_file"):
-        ss.launch_train_source, ss.launch_train_account = "account", prefill["training_file"]
-    ss.launch_val_source = "account" if prefill.get("validation_file") else "none"
-    ss.launch_val_account = prefill.get("validation_file")
+    values = {**launch.prefill_form(prefill), **launch.prefill_files(prefill)}
+    ss.update({"launch_" + name: value for name, value in values.items()})
     ss.launch_note = "Settings copied from an earlier job. Change what you need, then review the charge."
     ss.launch_result = None
     ui.set_launch_prefill(None)
@@ -427,15 +307,11 @@ models, models_error = ss.launch_account.get(account, "models", _read_models)
 
 # 1 · Files
 with st.container(border=True):
-    head, refresh = st.columns([5, 1], vertical_alignment="center")
-    head.subheader("1 · Training data", anchor=False)
-    refresh.button(
-        "Refresh",
-        icon=":material/refresh:",
-        on_click=_refresh_account,
+    ui.heading_with_refresh(
+        "1 · Training data",
         key="launch_refresh",
+        on_refresh=_refresh_account,
         help="Read the account's models and files again.",
-        width="stretch",
     )
     train_col, val_col = st.columns(2)
     with train_col:
@@ -524,17 +400,11 @@ with val_col:
 # 3 · Hyperparameters
 with st.container(border=True):
     st.subheader("3 · Hyperparameters", anchor=False)
-    names = ["n_epochs", "batch_size", "learning_rate_multiplier"] + (["beta"] if ss.launch_method == "dpo" else [])
-    labels = {
-        "n_epochs": "Epochs",
-        "batch_size": "Batch size",
-        "learning_rate_multiplier": "Learning-rate multiplier",
-        "beta": "Beta (DPO)",
-    }
-    for col, name in zip(st.columns(len(names)), names):
+    fields = launch.hyperparameter_fields(ss.launch_method)
+    for col, (name, label) in zip(st.columns(len(fields)), fields):
         with col:
-            st.text_input(labels[name], placeholder="auto", help=f"API field: {name}", **ui.bind(f"launch_{name}"))
-            st.caption(HYPER_HELP[name])
+            st.text_input(label, placeholder="auto", help=f"API field: {name}", **ui.bind(f"launch_{name}"))
+            st.caption(launch.HYPERPARAMETER_HELP[name])
     if train_check and train_check.examples and launch.parse_number(ss.launch_n_epochs) == "auto":
         st.caption(
             f':material/info: For {train_check.examples:,} examples "auto" likely means '
@@ -545,17 +415,11 @@ with st.container(border=True):
 with st.container(border=True):
     st.subheader("4 · Name, seed and metadata", anchor=False)
     left, mid, right = st.columns([2, 1, 2])
-    named_as = (
-        "it is recorded on the job (Azure names the model <base>.ft-<id>)"
-        if calendar == "azure"
-        else "it appears in the model name ft:<model>:<org>:<suffix>:<id>"
-    )
     left.text_input(
         "Suffix",
         max_chars=limits["suffix_max_chars"],
         placeholder="support-bot-v2",
-        help=f"Up to {limits['suffix_max_chars']} letters, digits, - or _ on "
-        f"{catalog.CALENDAR_LABELS[calendar]}; {named_as}.",
+        help=launch.suffix_help(calendar),
         **ui.bind("launch_suffix"),
     )
     mid.text_input(
@@ -568,9 +432,7 @@ with st.container(border=True):
         "Metadata",
         placeholder="key=value, one pair per line",
         height=100,
-        help=f"Up to {limits['metadata_max_pairs']} key=value lines (keys up to "
-        f"{limits['metadata_key_max_chars']} characters, values up to "
-        f"{limits['metadata_value_max_chars']}). Handy for filtering jobs later.",
+        help=launch.metadata_help(calendar),
         **ui.bind("launch_metadata"),
     )
 
@@ -649,18 +511,14 @@ with st.container(border=True):
         )
     cap = float(ss.launch_budget) if ss.launch_budget_on and ss.launch_budget is not None else None
 
-    blockers = list(problems)
-    if not train.chosen:
-        blockers.insert(0, "Choose a training file.")
-    for check, which in ((train_check, "training"), (val_check, "validation")):
-        if check is not None and not check.ok:
-            blockers.append(f"The {which} file has problems (see above); fix them on the Dataset page.")
-    if ss.launch_val_source != "none" and not val.chosen:
-        blockers.append("Choose a validation file, or set it to None.")
-    if not problems and train.chosen:
-        over_budget = launch.budget_refusal(charge, cap)
-        if over_budget:
-            blockers.append(over_budget)
+    blockers = launch.launch_blockers(
+        problems,
+        training_chosen=train.chosen,
+        failed_checks=[which for c, which in ((train_check, "training"), (val_check, "validation")) if c and not c.ok],
+        validation_missing=ss.launch_val_source != "none" and not val.chosen,
+        charge=charge,
+        cap_usd=cap,
+    )
     if blockers:
         st.error("\n".join(f"- {md_escape(b)}" for b in blockers), icon=":material/block:")
     if st.button(
@@ -690,5 +548,12 @@ with st.container(border=True):
     elif result:
         st.error(md_escape(result["message"]), icon=":material/error:")
 
-if ss.launch_pending is not None:
-    confirm_dialog()
+ui.confirm_spend(
+    "Confirm the launch",
+    "launch_pending",
+    show=show_request,
+    act=_create,
+    confirm_label="Confirm and create the job",
+    busy_label="Creating the job…",
+    icon=":material/rocket_launch:",
+)

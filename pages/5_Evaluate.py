@@ -21,8 +21,9 @@ import streamlit as st
 from lib import calls, catalog, jobs, launch, memo, ui
 from lib import evaluate as ev
 from lib import evaluate_session as session
+from lib import evaluate_view as view
 from lib.charts import evaluate as charts
-from lib.dataset_view import upload_too_large
+from lib.costs import usd
 from lib.display import human_size, md_code, md_escape
 from lib.errors import explain
 from lib.handoff import LaunchFile
@@ -92,33 +93,16 @@ def _read_fine_tunes() -> tuple[list[tuple[str, str | None]], str | None]:
         return [], explain(exc, action="list the account's fine-tuned models")
 
 
-def _read_files() -> tuple[list[launch.AccountFile], str | None]:
-    try:
-        return launch.list_training_files(calls.READ.client(conn)), None
-    except Exception as exc:
-        return [], explain(exc, action="list the account's files")
+def _reader():
+    return calls.READ.client(conn)
 
 
 def _account_bytes(file: launch.AccountFile) -> LaunchFile | str:
-    def read() -> LaunchFile | str:
-        try:
-            return LaunchFile.of(file.filename, launch.read_account_file(calls.READ.client(conn), file))
-        except Exception as exc:
-            return str(exc) if isinstance(exc, launch.FileTooLargeError) else explain(exc, action="download the file")
-
-    return ss.eval_bytes.get((conn.fingerprint(), file.id), read)
+    return ss.eval_bytes.get((conn.fingerprint(), file.id), lambda: launch.read_back(_reader, file))
 
 
 def _refresh_account() -> None:
     ss.eval_account.forget()
-
-
-def _store_upload(widget_key: str, target: str) -> None:
-    """Keep an uploaded file's bytes in its permanent key (after the size check the server makes too)."""
-    uploaded = ss[widget_key]
-    refused = upload_too_large(uploaded.size, st.get_option("server.maxUploadSize")) if uploaded else None
-    ss.eval_failure = f"{uploaded.name}: {refused}" if refused else None
-    ss[target] = LaunchFile.of(uploaded.name, uploaded.getvalue()) if uploaded and not refused else None
 
 
 def _suggest(options: list[session.ModelOption], requested: str | None = None, base: str | None = None) -> None:
@@ -143,85 +127,43 @@ def _record_only(model: str) -> None:
 
 def _load_set(file: LaunchFile, limit: int | None, seed: int):
     """The evaluation set (read once per session and settings), or the sentence that says why it can't be used."""
-
-    def read():
-        try:
-            return ev.load_eval_set(file.data, name=file.name, limit=limit, seed=seed)
-        except ev.EvalInputError as exc:
-            return str(exc)
-
-    return ss.eval_memo.get(("set", file.sha256, limit, seed), read)
+    key = ("set", file.sha256, limit, seed)
+    return ss.eval_memo.get(key, lambda: view.eval_set_or_reason(file.data, file.name, limit, seed))
 
 
 def _load_recording(file: LaunchFile):
-    def read():
-        try:
-            return ev.load_recording(file.data, name=file.name)
-        except ev.RecordingError as exc:
-            return str(exc)
-
-    return ss.eval_memo.get(("recording", file.sha256), read)
+    return ss.eval_memo.get(("recording", file.sha256), lambda: view.recording_or_reason(file.data, file.name))
 
 
 def _few_shot(system: str, train: LaunchFile, n: int, seed: int) -> str:
-    """The long prompt followed by ``n`` worked examples drawn (seeded) from the training file."""
-
-    def build():
-        shots = ev.load_eval_set(train.data, name=train.name, limit=n, seed=seed).examples
-        return ev.few_shot_system(system, list(shots))
-
-    return ss.eval_memo.get(("shots", hash(system), train.sha256, n, seed), build)
+    key = ("shots", hash(system), train.sha256, n, seed)
+    return ss.eval_memo.get(key, lambda: view.few_shot_prompt(system, train.data, train.name, n, seed))
 
 
 def _file_chooser(source: str, handed: LaunchFile | None, train: LaunchFile | None) -> LaunchFile | None:
     """Draw the chooser for the set's source and return the file it holds (None until there is one)."""
     if source == "dataset":
-        st.markdown(f":material/dataset: {md_code(handed.name)} · {human_size(handed.size)}")
-        st.caption("The validation file handed over by the Dataset page: examples the fine-tune did not train on.")
+        note = "The validation file handed over by the Dataset page: examples the fine-tune did not train on."
+        ui.handed_file(handed, note)
         return handed
     if source == "upload":
-        st.file_uploader(
+        return ui.upload_box(
             "Evaluation file (JSONL)",
-            type=["jsonl"],
-            key="_eval_uploader",
-            on_change=_store_upload,
-            args=("_eval_uploader", "eval_upload"),
+            "eval_upload",
+            widget_key="_eval_uploader",
             help="Chat examples, one JSON object a line, each ending with the answer you expect.",
         )
-        stored = ss.eval_upload
-        if stored is not None and ss.get("_eval_uploader") is None:
-            st.caption(f":material/upload_file: {md_code(stored.name)} · {human_size(stored.size)} (uploaded earlier)")
-        return stored
     if source == "account":
-        files, error = ss.eval_account.get(conn.fingerprint(), "files", _read_files)
-        if error:
-            st.error(md_escape(error), icon=":material/error:")
-        by_id = {f.id: f for f in files}
-        if ss.eval_account_file not in by_id:
-            ss.eval_account_file = None
-        st.selectbox(
-            "File on the account",
-            list(by_id),
-            format_func=lambda i: by_id[i].label(),
-            index=None,
-            placeholder="Choose a file" if files else "No fine-tune files on this account yet",
-            **ui.bind("eval_account_file"),
-        )
-        chosen = by_id.get(ss.eval_account_file)
-        if chosen is None:
-            return None
-        content = _account_bytes(chosen)
+        files, error = ss.eval_account.get(conn.fingerprint(), "files", lambda: launch.account_files(_reader))
+        chosen, content = ui.account_file_box("eval_account_file", files, error, read=_account_bytes)
         if isinstance(content, str):
             st.error(md_escape(content), icon=":material/error:")
-            return None
-        return content
+        return None if chosen is None or isinstance(content, str) else content
     # a seeded sample of the training file
-    st.file_uploader(
+    ui.upload_box(
         "Training file (JSONL)",
-        type=["jsonl"],
-        key="_eval_train_uploader",
-        on_change=_store_upload,
-        args=("_eval_train_uploader", "eval_train"),
+        "eval_train",
+        widget_key="_eval_train_uploader",
         help="Handed over by the Dataset page when it gave Launch a training file; upload another to replace it.",
     )
     if train is not None:
@@ -234,30 +176,51 @@ def _file_chooser(source: str, handed: LaunchFile | None, train: LaunchFile | No
     return train
 
 
+def _row_settings(keys: dict[str, str]) -> None:
+    st.number_input("Temperature", min_value=0.0, max_value=2.0, step=0.1, **ui.bind(keys["temperature"]))
+    st.number_input(
+        "Max output tokens (0 = twice the longest reference)", min_value=0, step=64, **ui.bind(keys["max_tokens"])
+    )
+    st.selectbox(
+        "Reasoning effort", EFFORTS, **ui.bind(keys["effort"]), help='For models that reason; "default" sends none.'
+    )
+
+
+def candidate_row(position: int, n: int, ids: list[str], labels: dict, recorded: bool, json_answers: bool) -> None:
+    """One candidate: its model, long prompt, Structured Outputs (JSON answers only), settings, move up, remove."""
+    keys = slots.keys(n)
+    cols = st.columns([3.5, 1.8, 2.0, 1.8, 0.5, 0.5], vertical_alignment="bottom")
+    cols[0].selectbox(
+        "Baseline" if position == 0 and not recorded else f"Candidate {position + 1}",
+        ids,
+        format_func=lambda i: labels.get(i, i),
+        accept_new_options=True,
+        **ui.bind(keys["model"]),
+        help="Or type any model id the backend accepts: a checkpoint, another fine-tune, an Azure deployment name.",
+    )
+    cols[1].toggle(
+        "Long prompt",
+        **ui.bind(keys["prompt"]),
+        help="Replace each example's system message with the long prompt below.",
+    )
+    if json_answers:
+        cols[2].toggle(
+            "Structured Outputs",
+            **ui.bind(keys["schema"]),
+            help="Send a strict JSON Schema inferred from the references (response_format).",
+        )
+    with cols[3].popover("Settings", icon=":material/tune:"):
+        _row_settings(keys)
+    if position > 0:
+        up = {"key": f"eval_up_{n}", "on_click": slots.make_baseline, "args": (n,)}
+        cols[4].button("", icon=":material/vertical_align_top:", help="Make this the baseline", **up)
+    if len(slots.rows) > 1:
+        remove = {"key": f"eval_remove_{n}", "on_click": slots.remove, "args": (n,)}
+        cols[5].button("", icon=":material/close:", help="Remove this candidate", **remove)
+
+
 def _estimate(eval_set, candidates: list, key: tuple) -> list[ev.CandidateEstimate]:
     return ss.eval_memo.get(("estimate", key, calendar), lambda: ev.estimate(eval_set, candidates, calendar=calendar))
-
-
-def _estimate_rows(estimates: list[ev.CandidateEstimate]) -> list[dict]:
-    return [
-        {
-            "candidate": e.label,
-            "calls": e.calls,
-            "prompt tokens": e.prompt_tokens,
-            "output tokens (est.)": e.output_tokens,
-            "cost (est.)": e.cost_usd,
-            "per 1,000 calls": e.cost_per_1k_calls_usd,
-            "note": e.note,
-        }
-        for e in estimates
-    ]
-
-
-def _cost_text(usd: float | None) -> str:
-    """``$1.23``; ``less than $0.01``; ``unknown`` when a model has no price."""
-    if usd is None:
-        return "unknown"
-    return "less than $0.01" if 0 < usd < 0.01 else launch.format_usd(usd)
 
 
 # --------------------------------------------------------------------------- starting, stopping, resuming
@@ -270,96 +233,63 @@ def _give_the_demo_the_set(file: LaunchFile) -> None:
         ss.eval_demo_files.add(key)
 
 
-def _on_confirm() -> None:
-    pending = ss.eval_pending
-    if pending and pending["state"] == "review":  # a second click finds "starting" and does nothing
-        pending["state"] = "starting"
-
-
-def _on_cancel() -> None:
-    pending = ss.eval_pending
-    if pending and pending["state"] == "review":
-        ss.eval_pending = None
-
-
-def _start_pending() -> None:
+def _start(pending: session.PendingRun) -> None:
     """Start (or resume) the confirmed run once; the outcome is in session state before the next call."""
-    pending = ss.eval_pending
 
     def new_run():
         return ev.Run(
-            pending["eval_set"],
-            pending["candidates"],
+            pending.eval_set,
+            pending.candidates,
             make_client=lambda: ui.client(conn),
-            concurrency=pending["concurrency"],
-            max_spend=pending["max_spend"],
+            concurrency=pending.concurrency,
+            max_spend=pending.max_spend,
             calendar=calendar,
-            results=pending["results"],
+            results=pending.results,
         )
 
     try:
-        if conn.is_demo and pending["file"] is not None:
-            _give_the_demo_the_set(pending["file"])
-        run = ss.eval_runs.start_once(pending["run_id"], new_run)
-        run.max_spend = pending["max_spend"]
+        if conn.is_demo and pending.file is not None:
+            _give_the_demo_the_set(pending.file)
+        run = ss.eval_runs.start_once(pending.run_id, new_run)
+        run.max_spend = pending.max_spend
         run.start()  # does nothing while it runs: a double click never sends a call twice
     except (ev.OverBudget, ev.CandidateSpecError, ValueError) as exc:
         ss.eval_failure = str(exc)
     except Exception as exc:  # the demo upload: one sentence, nothing started
         ss.eval_failure = explain(exc, action="start the evaluation")
     else:
-        if pending["judge_of"]:
-            ss.eval_judges[pending["judge_of"]] = {"run_id": pending["run_id"], "grading": pending["grading"]}
+        if pending.judge_of:
+            ss.eval_judges[pending.judge_of] = {"run_id": pending.run_id, "grading": pending.grading}
         else:
-            ss.eval_run_id = pending["run_id"]
-    ss.eval_pending = None
+            ss.eval_run_id = pending.run_id
 
 
-@st.dialog("Confirm the evaluation", width="large", on_dismiss=_on_cancel)
-def confirm_dialog() -> None:
-    pending = ss.eval_pending
-    if pending is None:
-        st.rerun()
-    starting = pending["state"] == "starting"
-    estimates = pending["estimates"]
-    total = ev.total_estimate(estimates)
-    calls = sum(e.calls for e in estimates)
+def show_estimate(pending: session.PendingRun) -> None:
+    """The confirmation's body: what the calls cost (nothing in demo mode), per candidate, and how the run stops."""
+    total = ev.total_estimate(pending.estimates)
+    calls = sum(e.calls for e in pending.estimates)
     if conn.is_demo:
-        st.metric("Charge", "$0.00", help="Demo mode: the simulator answers.")
+        st.metric("Charge", usd(0), help="Demo mode: the simulator answers.")
         st.caption(
             f"Demo mode costs nothing. At OpenAI's list prices these {calls:,} calls would cost "
-            f"{_cost_text(total)} (simulated)."
+            f"{session.cost_text(total)} (simulated)."
         )
     else:
-        st.metric("Estimated cost", _cost_text(total))
+        st.metric("Estimated cost", session.cost_text(total))
         st.caption(
             f"{calls:,} calls to {conn.label()}: prompt tokens counted exactly, output estimated from the "
             "references' lengths, no cache discount assumed. Prices as of " + cat.as_of + "."
         )
-    st.dataframe(_estimate_rows(estimates), hide_index=True, width="stretch")
-    if pending["max_spend"] is not None:
-        st.caption(f":material/savings: The run stops if its measured spend reaches ${pending['max_spend']:,.2f}.")
-    if pending["judge_of"]:
+    st.dataframe(session.estimate_rows(pending.estimates), hide_index=True, width="stretch")
+    if pending.max_spend is not None:
+        st.caption(f":material/savings: The run stops if its measured spend reaches {usd(pending.max_spend)}.")
+    if pending.judge_of:
         st.caption(
-            f"The judge ({md_escape(pending['candidates'][0].model)}) grades each answer once; its scores are "
+            f"The judge ({md_escape(pending.candidates[0].model)}) grades each answer once; its scores are "
             "an opinion, shown apart from the measurements."
         )
-    if pending["resume"]:
+    if pending.resume:
         st.caption("Resuming: only the calls without an answer are sent; answered calls are never sent again.")
-    left, right = st.columns(2)
-    left.button(
-        "Starting…" if starting else "Confirm and run",
-        type="primary",
-        icon=":material/play_arrow:",
-        disabled=starting,
-        on_click=_on_confirm,
-        key="eval_confirm",
-        width="stretch",
-    )
-    right.button("Cancel", disabled=starting, on_click=_on_cancel, key="eval_cancel", width="stretch")
-    if starting:
-        _start_pending()
-        st.rerun()
 
 
 def review(
@@ -377,21 +307,19 @@ def review(
     run whose answers a grader scores (``grading`` its set)."""
     if ss.eval_pending is not None:  # a double click: the confirmation is already open
         return
-    cap = float(ss.eval_max_spend) if ss.eval_max_spend_on else None
-    ss.eval_pending = {
-        "run_id": resume_of or session.new_run_id(),
-        "eval_set": eval_set,
-        "candidates": candidates,
-        "estimates": estimates,
-        "results": list(results),
-        "concurrency": int(ss.eval_concurrency),
-        "max_spend": cap,
-        "state": "review",
-        "resume": bool(resume_of),
-        "file": file,
-        "judge_of": judge_of,
-        "grading": grading,
-    }
+    ss.eval_pending = session.PendingRun(
+        run_id=resume_of or session.new_run_id(),
+        eval_set=eval_set,
+        candidates=candidates,
+        estimates=estimates,
+        results=list(results),
+        concurrency=int(ss.eval_concurrency),
+        max_spend=float(ss.eval_max_spend) if ss.eval_max_spend_on else None,
+        resume=bool(resume_of),
+        file=file,
+        judge_of=judge_of,
+        grading=grading,
+    )
     ss.eval_note = ss.eval_failure = None
 
 
@@ -425,7 +353,7 @@ def live_progress(run_id: str, judge_of: str | None = None) -> None:
     cols = st.columns(4)
     cols[0].metric("Calls done", f"{progress.done:,} / {progress.total:,}")
     cols[1].metric("Errors", f"{progress.errors:,}")
-    spend = "$0.00 (demo)" if conn.is_demo else launch.format_usd(progress.spend_usd)
+    spend = f"{usd(0)} (demo)" if conn.is_demo else usd(progress.spend_usd)
     cols[2].metric(
         "Spend so far",
         spend,
@@ -455,14 +383,8 @@ def watch(run_id: str, judge_of: str | None = None) -> None:
     if run.running:
         return
     unanswered = len(run.remaining())
-    reason = {"stopped": "Stopped. ", "max_spend": "Stopped at the spending limit. "}.get(
-        run.progress().stopped_reason, ""
-    )
+    st.caption(view.unanswered_text(run.progress().stopped_reason, unanswered))
     if unanswered:
-        st.caption(
-            f"{reason}{unanswered:,} calls have no answer yet (stopped before them, or failed); Resume sends "
-            "only those, never an answered one again."
-        )
         st.button(
             "Resume…",
             icon=":material/play_arrow:",
@@ -470,80 +392,71 @@ def watch(run_id: str, judge_of: str | None = None) -> None:
             on_click=_resume,
             args=(run_id, judge_of),
         )
-    else:
-        st.caption("Finished: every call answered.")
+
+
+def ask_a_judge(run_id: str, run, results: list) -> None:
+    """Choose a grader and a rubric, see the estimate of grading every answer, and open its confirmation."""
+    st.caption(
+        "Useful where exact match is too strict (prose answers). It costs money like the run: one call "
+        "per answer, estimated and confirmed first."
+    )
+    graders = [o.id for o in session.model_options([], calendar=calendar, today=today)]
+    if ss.eval_judge_model not in graders:
+        ss.eval_judge_model = graders[0] if graders else None
+    st.selectbox("Grader model", graders, accept_new_options=True, **ui.bind("eval_judge_model"))
+    st.text_area("Rubric", height=130, **ui.bind("eval_rubric"))
+    if not ss.eval_judge_model or not (ss.eval_rubric or "").strip():
+        st.caption("Choose a grader model and write a rubric.")
+        return
+    judge = ev.Judge(ss.eval_judge_model.strip(), rubric=ss.eval_rubric.strip())
+    grading = ev.grading_set(run.eval_set, run.candidates, results, judge)
+    if not len(grading.eval_set):
+        st.caption("No answer to grade.")
+        return
+    key = ("judge", run_id, ss.eval_judge_model, hash(ss.eval_rubric), len(grading.eval_set))
+    estimates = _estimate(grading.eval_set, [grading.candidate], key)
+    cost = "nothing in demo mode" if conn.is_demo else session.cost_text(ev.total_estimate(estimates))
+    st.caption(f"{len(grading.eval_set):,} answers to grade · estimated {cost}.")
+    if st.button(
+        "Review the judge's estimate…",
+        icon=":material/gavel:",
+        key="eval_judge_review",
+        disabled=ss.eval_pending is not None,
+    ):
+        review(grading.eval_set, [grading.candidate], estimates, judge_of=run_id, grading=grading)
 
 
 def judge_section(run_id: str, run, results: list, judge_run) -> None:
     """The optional judge: a grader model's 0-1 opinion of each answer, estimated and confirmed like the run."""
-    with st.expander(
-        "Ask a judge (optional): a grader model's opinion of each answer, 0 to 1",
-        expanded=judge_run is not None,
-        icon=":material/gavel:",
-    ):
-        if judge_run is not None:
-            watch(ss.eval_judges[run_id]["run_id"], judge_of=run_id)
-            if not judge_run.running:
-                st.caption(
-                    "The judge's scores are in the scoreboard's \"judge (opinion)\" column: an opinion of "
-                    "a model, not a measurement."
-                )
+    title = "Ask a judge (optional): a grader model's opinion of each answer, 0 to 1"
+    with st.expander(title, expanded=judge_run is not None, icon=":material/gavel:"):
+        if judge_run is None:
+            ask_a_judge(run_id, run, results)
             return
-        st.caption(
-            "Useful where exact match is too strict (prose answers). It costs money like the run: one call "
-            "per answer, estimated and confirmed first."
-        )
-        graders = [o.id for o in session.model_options([], calendar=calendar, today=today)]
-        if ss.eval_judge_model not in graders:
-            ss.eval_judge_model = graders[0] if graders else None
-        st.selectbox("Grader model", graders, accept_new_options=True, **ui.bind("eval_judge_model"))
-        st.text_area("Rubric", height=130, **ui.bind("eval_rubric"))
-        if not ss.eval_judge_model or not (ss.eval_rubric or "").strip():
-            st.caption("Choose a grader model and write a rubric.")
-            return
-        grading = ev.grading_set(
-            run.eval_set, run.candidates, results, ev.Judge(ss.eval_judge_model.strip(), rubric=ss.eval_rubric.strip())
-        )
-        if not len(grading.eval_set):
-            st.caption("No answer to grade.")
-            return
-        estimates = _estimate(
-            grading.eval_set,
-            [grading.candidate],
-            ("judge", run_id, ss.eval_judge_model, hash(ss.eval_rubric), len(grading.eval_set)),
-        )
-        st.caption(
-            f"{len(grading.eval_set):,} answers to grade · estimated "
-            + ("nothing in demo mode" if conn.is_demo else _cost_text(ev.total_estimate(estimates)))
-            + "."
-        )
-        if st.button(
-            "Review the judge's estimate…",
-            icon=":material/gavel:",
-            key="eval_judge_review",
-            disabled=ss.eval_pending is not None,
-        ):
-            review(grading.eval_set, [grading.candidate], estimates, judge_of=run_id, grading=grading)
+        watch(ss.eval_judges[run_id]["run_id"], judge_of=run_id)
+        if not judge_run.running:
+            st.caption(
+                "The judge's scores are in the scoreboard's \"judge (opinion)\" column: an opinion of "
+                "a model, not a measurement."
+            )
 
 
-def results_section(run_id: str, run) -> None:
-    """Scoreboard, charts, flips, downloads and the hand-over to Costs for ``run``'s answers so far."""
+def _report(run_id: str, run):
+    """The run's answers so far (with a finished judge's verdicts), its report, and the judge's run."""
     results = run.results()
-    if not results:
-        return
     judge = ss.eval_judges.get(run_id)
     judge_run = ss.eval_runs.get(judge["run_id"]) if judge else None
     verdicts = judge_run.results() if judge_run is not None and not judge_run.running else []
     if verdicts:  # a grader's opinion joins the scores as "judge"
         results = ev.apply_verdicts(results, judge["grading"], verdicts)
-    # a resume turns errors into answers (and a judge adds verdicts): the key counts them
     report = ss.eval_memo.get(
-        ("report", run_id, len(results), sum(r.answered for r in results), sum(v.answered for v in verdicts)),
+        view.report_key(run_id, results, verdicts),
         lambda: ev.summarize(run.eval_set, run.candidates, results, prices_as_of=cat.as_of, calendar=calendar),
     )
-    simulated = report.simulated or conn.is_demo
-    document = report.to_document()
-    st.header("5 · Results", anchor=False)
+    return results, report, judge_run
+
+
+def scoreboard(report, results: list, simulated: bool) -> None:
     st.subheader("Scoreboard", anchor=False)
     if simulated:
         st.caption(
@@ -579,63 +492,51 @@ def results_section(run_id: str, run) -> None:
             icon=":material/error:",
         )
 
-    left, right = st.columns(2)
-    left.plotly_chart(charts.score_cost_figure(document, simulated=simulated), key="eval_chart_cost", width="stretch")
-    rows = [r.to_record() for r in results]
-    right.plotly_chart(
-        charts.similarity_figure(rows, [c.display_label for c in run.candidates], simulated=simulated),
-        key="eval_chart_similarity",
-        width="stretch",
-    )
 
+def flips_section(run, results: list, baseline: str) -> None:
+    """The examples where exactly one of the baseline and a candidate is right, one readable in full."""
     flipped = ev.flips(run.eval_set, run.candidates, results)
     st.subheader(f"Flips ({len(flipped):,})", anchor=False)
     if not flipped:
         st.caption("No example where the baseline and a candidate disagree on exact match.")
-    else:
-        st.caption(
-            "Examples where exactly one of the baseline and a candidate is right, answers side by side "
-            "with the reference."
-        )
-        table = session.flip_rows(flipped)
-        st.dataframe(
-            table,
-            hide_index=True,
-            width="stretch",
-            height=min(420, 38 + 35 * len(table)),
-            key="eval_flips",
-            column_config={
-                name: st.column_config.TextColumn(width="medium")
-                for name in ("baseline answer", "candidate answer", "reference")
-            },
-        )
-        index = st.selectbox(
-            "Read one in full",
-            range(len(flipped)),
-            key="eval_flip_pick",
-            format_func=lambda i: f"line {flipped[i].line} · {flipped[i].label} · {table[i]['who is right']} right",
-        )
-        flip = flipped[index]
-        cols = st.columns(3)
-        for col, title, text in (
-            (cols[0], f"Baseline ({report.baseline})", table[index]["baseline answer"]),
-            (cols[1], f"Candidate ({flip.label})", table[index]["candidate answer"]),
-            (cols[2], "Reference", table[index]["reference"]),
-        ):
-            col.markdown(f"**{md_escape(title)}**")
-            col.code(text or "(no answer)", language=None, wrap_lines=True)
+        return
+    st.caption(
+        "Examples where exactly one of the baseline and a candidate is right, answers side by side with the reference."
+    )
+    table = session.flip_rows(flipped)
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        height=min(420, 38 + 35 * len(table)),
+        key="eval_flips",
+        column_config={
+            name: st.column_config.TextColumn(width="medium")
+            for name in ("baseline answer", "candidate answer", "reference")
+        },
+    )
+    index = st.selectbox(
+        "Read one in full",
+        range(len(flipped)),
+        key="eval_flip_pick",
+        format_func=lambda i: f"line {flipped[i].line} · {flipped[i].label} · {table[i]['who is right']} right",
+    )
+    cols = st.columns(3)
+    for col, title, column in (
+        (cols[0], f"Baseline ({baseline})", "baseline answer"),
+        (cols[1], f"Candidate ({flipped[index].label})", "candidate answer"),
+        (cols[2], "Reference", "reference"),
+    ):
+        col.markdown(f"**{md_escape(title)}**")
+        col.code(table[index][column] or "(no answer)", language=None, wrap_lines=True)
 
-    judge_section(run_id, run, results, judge_run)
 
+def downloads(run, results: list, report, simulated: bool) -> None:
+    """The recording, the scoreboard and a promptfoo config, built only when downloaded."""
     st.subheader("Keep it", anchor=False)
-    settings = {
-        "limit": ss.eval_limit or None,
-        "seed": ss.eval_seed,
-        "concurrency": run.concurrency,
-        "simulated": simulated,
-    }
-    snapshot = (run.eval_set, list(run.candidates), list(results), settings, report)
-    stem = run.eval_set.name.rsplit(".", 1)[0] or "evaluation"
+    settings = {"limit": ss.eval_limit or None, "seed": ss.eval_seed, "concurrency": run.concurrency}
+    snapshot = (run.eval_set, list(run.candidates), list(results), {**settings, "simulated": simulated}, report)
+    stem = view.download_stem(run.eval_set)
     row = st.container(horizontal=True, gap="small")
     row.download_button(
         "Recording (JSONL)",
@@ -668,24 +569,42 @@ def results_section(run_id: str, run) -> None:
         help="The same comparison as a promptfoo configuration, to run in CI.",
     )
 
+
+def to_costs(run, report, simulated: bool) -> None:
+    """Hand the measured token means to Costs (a fine-tune and a long-prompt candidate in the same run)."""
     pair = session.costs_pair(run.candidates)
     with st.container(border=True):
         st.markdown("**:material/payments: Use these measurements on Costs**")
         if pair is None:
             st.caption("Needs a fine-tuned candidate and a candidate with the long prompt in the same run.")
-        else:
-            measured = ev.measured_usage(report, fine_tuned_label=pair[0], prompted_label=pair[1])
-            st.caption(
-                f"Measured on {measured.examples:,} examples: {measured.prompt_tokens_fine_tuned:,.0f} prompt "
-                f"tokens a call for {md_escape(pair[0])}, {measured.prompt_tokens_prompted:,.0f} with the long "
-                f"prompt ({md_escape(pair[1])}), {measured.completion_tokens:,.0f} output tokens"
-                + (" (simulated)." if simulated else ".")
-            )
-            if st.button("Use these measurements on Costs", icon=":material/send:", key="eval_to_costs"):
-                ui.set_measured_usage(measured)
-                ss.eval_note = "Handed to Costs: it now uses the measured tokens instead of typed guesses."
-            if ui.get_measured_usage() == measured:
-                st.page_link("pages/2_Costs.py", label="Continue to Costs", icon=":material/arrow_forward:")
+            return
+        measured = ev.measured_usage(report, fine_tuned_label=pair[0], prompted_label=pair[1])
+        st.caption(view.measured_text(measured, pair[0], pair[1], simulated))
+        if st.button("Use these measurements on Costs", icon=":material/send:", key="eval_to_costs"):
+            ui.set_measured_usage(measured)
+            ss.eval_note = "Handed to Costs: it now uses the measured tokens instead of typed guesses."
+        if ui.get_measured_usage() == measured:
+            st.page_link("pages/2_Costs.py", label="Continue to Costs", icon=":material/arrow_forward:")
+
+
+def results_section(run_id: str, run) -> None:
+    """Scoreboard, charts, flips, downloads and the hand-over to Costs for ``run``'s answers so far."""
+    if not run.results():
+        return
+    results, report, judge_run = _report(run_id, run)
+    simulated = report.simulated or conn.is_demo
+    st.header("5 · Results", anchor=False)
+    scoreboard(report, results, simulated)
+    left, right = st.columns(2)
+    document = report.to_document()
+    left.plotly_chart(charts.score_cost_figure(document, simulated=simulated), key="eval_chart_cost", width="stretch")
+    labels = [c.display_label for c in run.candidates]
+    figure = charts.similarity_figure([r.to_record() for r in results], labels, simulated=simulated)
+    right.plotly_chart(figure, key="eval_chart_similarity", width="stretch")
+    flips_section(run, results, report.baseline)
+    judge_section(run_id, run, results, judge_run)
+    downloads(run, results, report, simulated)
+    to_costs(run, report, simulated)
 
 
 # --------------------------------------------------------------------------- the page
@@ -729,12 +648,7 @@ elif not slots.rows:
 labels = {o.id: o.label(today) for o in options}
 for due in session.record_first(options, today):
     left, right = st.columns([5, 1.4], vertical_alignment="center")
-    left.warning(
-        f"**{md_escape(due.id)}** stops answering on {due.shutdown_date:%Y-%m-%d} "
-        f"({session.days_left(due.shutdown_date, today)} days). After that day its answers can only be "
-        "compared if they were recorded: record them first.",
-        icon=":material/event_busy:",
-    )
+    left.warning(view.record_first_warning(due.id, due.shutdown_date, today), icon=":material/event_busy:")
     right.button(
         "Record its answers",
         icon=":material/fiber_manual_record:",
@@ -751,15 +665,11 @@ train = ss.eval_train or launch_train
 
 # 1 · The evaluation set
 with st.container(border=True):
-    head, refresh = st.columns([5, 1], vertical_alignment="center")
-    head.subheader("1 · The examples", anchor=False)
-    refresh.button(
-        "Refresh",
-        icon=":material/refresh:",
-        on_click=_refresh_account,
+    ui.heading_with_refresh(
+        "1 · The examples",
         key="eval_refresh",
+        on_refresh=_refresh_account,
         help="Read the account's files and fine-tuned models again.",
-        width="stretch",
     )
     sources = [s for s in SOURCES if s != "dataset" or handed]
     if ss.eval_source not in sources:  # first visit, or the hand-over is gone: a handed file comes first
@@ -786,12 +696,10 @@ with st.container(border=True):
         "Seed", min_value=0, step=1, **ui.bind("eval_seed"), help="The same seed picks the same examples."
     )
     with st.expander("Compare against a recording (a fine-tune that no longer answers)"):
-        st.file_uploader(
+        ui.upload_box(
             "Recording (JSONL)",
-            type=["jsonl"],
-            key="_eval_recording_uploader",
-            on_change=_store_upload,
-            args=("_eval_recording_uploader", "eval_recording"),
+            "eval_recording",
+            widget_key="_eval_recording_uploader",
             help="A recording downloaded from this page: its answers stand in for its model.",
         )
         recording = None
@@ -837,16 +745,7 @@ if recording is not None:
     except ValueError as exc:
         set_facts.error(md_escape(str(exc)), icon=":material/block:")
         st.stop()
-skipped = (
-    f"; lines skipped (not usable): {', '.join(map(str, eval_set.skipped[:12]))}"
-    + ("…" if len(eval_set.skipped) > 12 else "")
-    if eval_set.skipped
-    else ""
-)
-set_facts.caption(
-    f":material/checklist: {len(eval_set):,} examples from {md_code(eval_set.name)}{skipped}."
-    + (" The answers are JSON: Structured Outputs is offered below." if eval_set.references_are_json else "")
-)
+set_facts.caption(view.set_caption(eval_set))
 
 # 2 · Candidates
 with st.container(border=True):
@@ -860,60 +759,7 @@ with st.container(border=True):
             icon=":material/history:",
         )
     for position, n in enumerate(slots.rows):
-        keys = slots.keys(n)
-        ids = [o.id for o in options]
-        cols = st.columns([3.5, 1.8, 2.0, 1.8, 0.5, 0.5], vertical_alignment="bottom")
-        cols[0].selectbox(
-            "Baseline" if position == 0 and not stand_in else f"Candidate {position + 1}",
-            ids,
-            format_func=lambda i: labels.get(i, i),
-            accept_new_options=True,
-            **ui.bind(keys["model"]),
-            help="Or type any model id the backend accepts: a checkpoint, another fine-tune, an Azure deployment name.",
-        )
-        cols[1].toggle(
-            "Long prompt",
-            **ui.bind(keys["prompt"]),
-            help="Replace each example's system message with the long prompt below.",
-        )
-        if eval_set.references_are_json:
-            cols[2].toggle(
-                "Structured Outputs",
-                **ui.bind(keys["schema"]),
-                help="Send a strict JSON Schema inferred from the references (response_format).",
-            )
-        with cols[3].popover("Settings", icon=":material/tune:"):
-            st.number_input("Temperature", min_value=0.0, max_value=2.0, step=0.1, **ui.bind(keys["temperature"]))
-            st.number_input(
-                "Max output tokens (0 = twice the longest reference)",
-                min_value=0,
-                step=64,
-                **ui.bind(keys["max_tokens"]),
-            )
-            st.selectbox(
-                "Reasoning effort",
-                EFFORTS,
-                **ui.bind(keys["effort"]),
-                help='For models that reason; "default" sends none.',
-            )
-        if position > 0:
-            cols[4].button(
-                "",
-                icon=":material/vertical_align_top:",
-                key=f"eval_up_{n}",
-                on_click=slots.make_baseline,
-                args=(n,),
-                help="Make this the baseline",
-            )
-        if len(slots.rows) > 1:
-            cols[5].button(
-                "",
-                icon=":material/close:",
-                key=f"eval_remove_{n}",
-                on_click=slots.remove,
-                args=(n,),
-                help="Remove this candidate",
-            )
+        candidate_row(position, n, [o.id for o in options], labels, bool(stand_in), eval_set.references_are_json)
     st.button(
         "Add a candidate",
         icon=":material/add:",
@@ -957,51 +803,22 @@ if system and ss.eval_fewshot and train is not None:
         system = _few_shot(system, train, int(ss.eval_fewshot), int(ss.eval_seed))
     except ev.EvalInputError as exc:
         problems.append(f"No few-shot examples: {exc}")
-names = session.candidate_labels(choices)
-candidates = [
-    ev.Candidate(
-        model=c.model,
-        system=system if c.long_prompt else None,
-        schema="auto" if c.structured else None,
-        label=label,
-        temperature=c.temperature,
-        max_tokens=c.max_tokens,
-        reasoning_effort=c.reasoning_effort,
-    )
-    for c, label in zip(choices, names)
-    if c.model
-]
-if stand_in:
-    candidates.insert(0, stand_in[0])
-if any(c.long_prompt for c in choices) and not system:
-    problems.append('Write the long prompt, or turn "Long prompt" off.')
-try:
-    ev.check_labels(candidates)
-except ev.CandidateSpecError as exc:
-    problems.append(str(exc))
+plan = view.plan_candidates(choices, session.candidate_labels(choices), system, stand_in[0] if stand_in else None)
+problems += plan.problems
+candidates = plan.candidates
 
 # 3 · Estimate and run
 with st.container(border=True):
     st.subheader("3 · Estimate and run", anchor=False)
     estimates = []
     if not problems:
-        fingerprint = (
-            eval_set.sha256,
-            tuple(e.line for e in eval_set.examples),
-            eval_set.references_from,
-            tuple(
-                (c.display_label, c.model, hash(c.system), c.schema, c.temperature, c.max_tokens, c.reasoning_effort)
-                for c in candidates
-            ),
-        )
-        todo = candidates[1:] if stand_in else candidates
         try:
-            estimates = _estimate(eval_set, todo, fingerprint)
+            estimates = _estimate(eval_set, plan.to_call, view.estimate_key(eval_set, candidates))
         except (ev.CandidateSpecError, ValueError) as exc:
             problems.append(str(exc))
     if estimates:
         st.dataframe(
-            _estimate_rows(estimates),
+            session.estimate_rows(estimates),
             hide_index=True,
             width="stretch",
             key="eval_estimate",
@@ -1012,17 +829,7 @@ with st.container(border=True):
                 "output tokens (est.)": st.column_config.NumberColumn(format="localized"),
             },
         )
-        total = ev.total_estimate(estimates)
-        if conn.is_demo:
-            st.caption(
-                f"**Demo mode costs nothing.** At OpenAI's list prices these calls would cost "
-                f"{_cost_text(total)}: prompt tokens counted exactly, output estimated from the references."
-            )
-        else:
-            st.caption(
-                f"Estimated total: **{_cost_text(total)}**. Prompt tokens counted exactly with each model's "
-                "tokenizer; output estimated from the references' lengths; no cache discount assumed."
-            )
+        st.caption(view.estimate_caption(ev.total_estimate(estimates), demo=conn.is_demo))
     left, right = st.columns(2)
     with left:
         st.toggle("Stop at a spending limit", **ui.bind("eval_max_spend_on"))
@@ -1036,12 +843,9 @@ with st.container(border=True):
         **ui.bind("eval_concurrency"),
         help="How many calls are in flight at once; rate limits are retried by the SDK.",
     )
-    total = ev.total_estimate(estimates) if estimates else None
-    if estimates and ss.eval_max_spend_on and total is not None and total > float(ss.eval_max_spend):
-        problems.append(
-            f"The estimate, {_cost_text(total)}, is above your spending limit of "
-            f"${float(ss.eval_max_spend):,.2f}: raise the limit or evaluate fewer examples."
-        )
+    limit = float(ss.eval_max_spend) if ss.eval_max_spend_on else None
+    over = view.over_spending_limit(ev.total_estimate(estimates), limit) if estimates else None
+    problems += [over] if over else []
     current = ss.eval_runs.get(ss.eval_run_id)
     busy = current is not None and current.running
     if problems:
@@ -1066,5 +870,12 @@ if run is not None:
     if not run.running:
         results_section(ss.eval_run_id, run)
 
-if ss.eval_pending is not None:
-    confirm_dialog()
+ui.confirm_spend(
+    "Confirm the evaluation",
+    "eval_pending",
+    show=show_estimate,
+    act=_start,
+    confirm_label="Confirm and run",
+    busy_label="Starting…",
+    icon=":material/play_arrow:",
+)

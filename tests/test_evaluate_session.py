@@ -300,3 +300,32 @@ def test_a_recording_stands_in_only_on_its_own_file_and_lines():
     run = ev.Run(cut, [stand, ev.Candidate("gpt-4.1-mini-2025-04-14")], make_client=lambda: None, results=recorded)
     left = es.remaining_estimate(run, calendar="openai")
     assert [(e.label, e.calls) for e in left] == [("gpt-4.1-mini-2025-04-14", 3)]  # the recorded calls cost nothing
+
+
+def test_cost_text_and_estimate_rows_read_as_people_read_them():
+    from types import SimpleNamespace
+
+    assert es.cost_text(None) == "unknown"
+    assert es.cost_text(0.004) == "less than $0.01"
+    assert es.cost_text(0) == "$0.00"
+    assert es.cost_text(1234.5) == "$1,234.50"
+    estimate = SimpleNamespace(
+        label="m+prompt",
+        calls=3,
+        prompt_tokens=900,
+        output_tokens=60,
+        cost_usd=0.5,
+        cost_per_1k_calls_usd=166.7,
+        note="",
+    )
+    assert es.estimate_rows([estimate]) == [
+        {
+            "candidate": "m+prompt",
+            "calls": 3,
+            "prompt tokens": 900,
+            "output tokens (est.)": 60,
+            "cost (est.)": 0.5,
+            "per 1,000 calls": 166.7,
+            "note": "",
+        }
+    ]

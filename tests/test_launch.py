@@ -155,6 +155,31 @@ def test_readback_skips_files_too_large_to_hold(client):
         launch.read_account_file(client, big)
 
 
+def test_too_large_to_train_is_one_sentence_from_the_catalog_limit(monkeypatch):
+    monkeypatch.setitem(CAT.limits, "max_upload_bytes", 100)
+    assert launch.too_large_to_train("ok.jsonl", 100) is None
+    assert launch.too_large_to_train("big.jsonl", 101) == (
+        "big.jsonl is 101 bytes; OpenAI accepts training files up to 100 bytes. Split it or sample fewer examples."
+    )
+
+
+def test_listing_and_reading_back_say_why_they_failed(client, chat_bytes):
+    uploaded = launch.upload_file(client, "a.jsonl", chat_bytes)
+    files, error = launch.account_files(lambda: client)
+    assert error is None and uploaded.id in [f.id for f in files]
+    back = launch.read_back(lambda: client, uploaded)
+    assert back.name == "a.jsonl" and back.data == chat_bytes
+
+    def unreachable():
+        raise openai.APIConnectionError(request=None)
+
+    files, error = launch.account_files(unreachable)
+    assert files == [] and "list the account's files" in error
+    assert "read the file back" in launch.read_back(unreachable, uploaded)
+    big = launch.AccountFile("file-x", "big.jsonl", 2_000_000_000, 0)
+    assert "too large to read back" in launch.read_back(lambda: client, big)
+
+
 # --------------------------------------------------------------------------- file checks
 def test_chat_file_checks_for_supervised(chat_bytes):
     train, val = launch.check_files(("twi.jsonl", chat_bytes), model=MINI, method="supervised")
@@ -686,3 +711,62 @@ def test_both_ways_of_connecting_to_azure(sim, monkeypatch):
     assert last["path"] == "/openai/models" and last["query"]["api-version"] == "2025-04-01-preview"
     demo = make_client(Connection("demo", api_key="sk-demo-x", demo_calendar="azure"))
     assert str(demo.base_url) == sim.root_url + "/openai/v1/"  # the demo acting as Azure speaks Azure
+
+
+# --------------------------------------------------------------------------- what the form says
+def test_hyperparameter_fields_follow_the_method():
+    assert [name for name, _ in launch.hyperparameter_fields("supervised")] == [
+        "n_epochs",
+        "batch_size",
+        "learning_rate_multiplier",
+    ]
+    assert launch.hyperparameter_fields("dpo")[-1] == ("beta", "Beta (DPO)")
+    assert all(name in launch.HYPERPARAMETER_HELP for name, _ in launch.hyperparameter_fields("dpo"))
+
+
+def test_blockers_name_every_reason_review_is_refused_in_order():
+    charge = launch.ChargeEstimate(1000, 3, False, 3.0, "2026-11-01", 0.5, "supervised", "")
+    assert (
+        launch.launch_blockers(
+            [], training_chosen=True, failed_checks=[], validation_missing=False, charge=charge, cap_usd=1.0
+        )
+        == []
+    )
+    assert launch.launch_blockers(
+        ["Epochs: bad."],
+        training_chosen=False,
+        failed_checks=["validation"],
+        validation_missing=True,
+        charge=charge,
+        cap_usd=0.1,
+    ) == [
+        "Choose a training file.",
+        "Epochs: bad.",
+        "The validation file has problems (see above); fix them on the Dataset page.",
+        "Choose a validation file, or set it to None.",
+    ]  # the budget is weighed only once the form is valid and a file is chosen
+    over = launch.launch_blockers(
+        [], training_chosen=True, failed_checks=[], validation_missing=False, charge=charge, cap_usd=0.1
+    )
+    assert over == ["The estimated charge $0.50 is above your budget cap of $0.10; " + over[0].split("; ", 1)[1]]
+
+
+def test_a_failed_check_lists_its_problems_inertly():
+    check = launch.FileCheck("a.jsonl", False, error_count=3, problems=("line 1: see [x](https://e.x)", "line 2: bad"))
+    text = check.blocking_markdown()
+    assert text.startswith("**3 problems block the launch**\n- line 1")
+    assert "[x](" not in text and "\\[x\\]" in text  # the file's text cannot make a live link
+    assert text.endswith("bad\n- and 1 more")
+
+
+def test_a_clone_brings_its_files_and_the_help_says_the_backends_limits():
+    assert launch.prefill_files({"training_file": "file-t", "validation_file": "file-v"}) == {
+        "train_source": "account",
+        "train_account": "file-t",
+        "val_source": "account",
+        "val_account": "file-v",
+    }
+    assert launch.prefill_files({}) == {"val_source": "none", "val_account": None}
+    assert launch.suffix_help("openai").startswith("Up to 64 letters") and "ft:<model>" in launch.suffix_help("openai")
+    assert launch.suffix_help("azure").startswith("Up to 40 letters")
+    assert launch.metadata_help("openai").startswith("Up to 16 key=value lines")

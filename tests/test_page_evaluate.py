@@ -6,6 +6,7 @@ exactly the calls that session made (the log holds a hash of the key, never the 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import random
@@ -16,7 +17,7 @@ import openai
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import ui
+from lib import confirm, ui
 from lib.connection import SIMULATOR_URL_ENV
 from lib.evaluate import load_recording
 from lib.handoff import LaunchFile, MeasuredUsage
@@ -234,12 +235,13 @@ def test_jobs_hands_a_fine_tune_over_and_the_run_tells_the_story(sim):
 def test_a_double_confirm_or_a_rerun_starts_one_run(sim):
     at = with_set(open_page(), limit=5)
     review(at)
-    pending = dict(at.session_state["eval_pending"])
+    pending = at.session_state["eval_pending"]
     at.button(key="eval_confirm").click().run()
+    assert at.session_state["eval_pending"] is None
     # the second click of a double click reaches the page as the same confirmed request again
-    at.session_state["eval_pending"] = {**pending, "state": "starting"}
+    at.session_state["eval_pending"] = dataclasses.replace(pending, state=confirm.CONFIRMED)
     at.run()
-    at.session_state["eval_pending"] = {**pending, "state": "starting"}
+    at.session_state["eval_pending"] = dataclasses.replace(pending, state=confirm.CONFIRMED)
     at.run()
     run_to_end(at)
     at.run()
@@ -268,8 +270,8 @@ def test_stop_keeps_what_finished_and_resume_sends_only_the_rest(sim):
     sim.latency = 0.0
     at.button(key="eval_resume").click().run()  # the confirmation shows what is left
     left = at.session_state["eval_pending"]
-    assert left["resume"] and left["run_id"] == at.session_state["eval_run_id"]
-    assert sum(e.calls for e in left["estimates"]) == 16 - done
+    assert left.resume and left.run_id == at.session_state["eval_run_id"]
+    assert sum(e.calls for e in left.estimates) == 16 - done
     at.button(key="eval_confirm").click().run()
     run_to_end(at)
     calls = chat_calls(sim, at)
@@ -343,7 +345,7 @@ def test_few_shot_examples_join_the_long_prompt(sim):
     at.number_input(key="_eval_fewshot").set_value(2).run()
     assert "Drawn from `triage_train.jsonl`" in shown(at.caption)
     review(at)
-    prompted = at.session_state["eval_pending"]["candidates"][1]
+    prompted = at.session_state["eval_pending"].candidates[1]
     assert prompted.system.startswith(SYSTEM) and "Example 2 answer:" in prompted.system
 
 
@@ -429,7 +431,7 @@ def test_a_judge_is_estimated_confirmed_and_shown_as_an_opinion(sim):
     before = len(chat_calls(sim, at))
     at.button(key="eval_judge_review").click().run()
     pending = at.session_state["eval_pending"]
-    assert pending["judge_of"] == at.session_state["eval_run_id"] and sum(e.calls for e in pending["estimates"]) == 8
+    assert pending.judge_of == at.session_state["eval_run_id"] and sum(e.calls for e in pending.estimates) == 8
     assert len(chat_calls(sim, at)) == before  # nothing is sent before the confirm
     at.button(key="eval_confirm").click().run()
     judge = at.session_state["eval_runs"].get(

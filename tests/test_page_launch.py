@@ -103,6 +103,12 @@ def errors(at: AppTest) -> str:
     return shown(at.error)
 
 
+def form_values(at: AppTest) -> dict[str, str]:
+    """What the form's text boxes hold, by field."""
+    boxes = {name: at.text_input(key="_launch_" + name) for name in ("n_epochs", "suffix", "seed")}
+    return {**{name: box.value for name, box in boxes.items()}, "metadata": at.text_area(key="_launch_metadata").value}
+
+
 # --------------------------------------------------------------------------- the happy path
 def test_handoff_to_running_job(sim, chat):
     at = fill(
@@ -282,10 +288,7 @@ def test_form_keeps_values_across_page_switches(chat):
     at.radio(key="_launch_method").set_value("dpo").run()
     at.switch_page("dashboard.py").run()
     at.switch_page(PAGE).run()
-    assert at.text_input(key="_launch_n_epochs").value == "4"
-    assert at.text_input(key="_launch_suffix").value == "kept"
-    assert at.text_input(key="_launch_seed").value == "9"
-    assert at.text_area(key="_launch_metadata").value == "a=b"
+    assert form_values(at) == {"n_epochs": "4", "suffix": "kept", "seed": "9", "metadata": "a=b"}
     assert at.radio(key="_launch_method").value == "dpo"
 
 
@@ -334,10 +337,8 @@ def test_prefill_from_a_cloned_job(chat):
     }
     at.switch_page(PAGE).run()
     assert at.selectbox(key="_launch_model").value == "gpt-4.1-mini-2025-04-14"
-    assert at.text_input(key="_launch_n_epochs").value == "2"
+    assert form_values(at) == {"n_epochs": "2", "suffix": "clone", "seed": "11", "metadata": "from=ftjob-1"}
     assert at.text_input(key="_launch_learning_rate_multiplier").value == "0.3"
-    assert at.text_input(key="_launch_suffix").value == "clone"
-    assert at.text_area(key="_launch_metadata").value == "from=ftjob-1"
     assert at.radio(key="_launch_train_source").value == "account"
     assert "file-gone is no longer on the account" in shown(at.warning)
     assert at.session_state[ui.LAUNCH_PREFILL] is None
@@ -375,9 +376,7 @@ def _confirm(at: AppTest) -> str:
 
 
 def _form_kept(at: AppTest) -> None:
-    assert at.text_input(key="_launch_suffix").value == "refused"
-    assert at.text_input(key="_launch_n_epochs").value == "2"
-    assert at.text_area(key="_launch_metadata").value == "k=v"
+    assert form_values(at) == {"n_epochs": "2", "suffix": "refused", "seed": "", "metadata": "k=v"}
     assert not at.button(key="launch_review").disabled
 
 

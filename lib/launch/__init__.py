@@ -40,22 +40,31 @@ from lib.launch.files import (
     MAX_READBACK_BYTES,
     AccountFile,
     FileTooLargeError,
+    Picked,
     ProgressCallback,
+    account_files,
     list_training_files,
     read_account_file,
+    read_back,
+    too_large_to_train,
     upload_file,
 )
 from lib.launch.form import (
+    HYPERPARAMETER_HELP,
     METHOD_LABELS,
     LaunchForm,
     build_request,
     estimate_metadata,
     form_errors,
     form_warnings,
+    hyperparameter_fields,
+    metadata_help,
     parse_metadata,
     parse_number,
+    prefill_files,
     prefill_form,
     settings_for_dataset,
+    suffix_help,
 )
 from lib.launch.models import (
     ModelChoice,
@@ -66,7 +75,7 @@ from lib.launch.models import (
     trainable_models,
     training_tiers,
 )
-from lib.launch.money import ChargeEstimate, budget_refusal, estimate_charge, format_usd
+from lib.launch.money import ChargeEstimate, budget_refusal, estimate_charge, format_usd, launch_blockers
 from lib.launch.review import PendingLaunch, UnknownOutcome, prepare_review
 
 __all__ = [
@@ -85,6 +94,13 @@ __all__ = [
     "upload_file",
     "MAX_READBACK_BYTES",
     "read_account_file",
+    "Picked",
+    "HYPERPARAMETER_HELP",
+    "hyperparameter_fields",
+    "launch_blockers",
+    "account_files",
+    "read_back",
+    "too_large_to_train",
     "FileCheck",
     "format_mismatch",
     "check_files",
@@ -98,6 +114,9 @@ __all__ = [
     "form_errors",
     "form_warnings",
     "prefill_form",
+    "prefill_files",
+    "suffix_help",
+    "metadata_help",
     "format_usd",
     "ChargeEstimate",
     "estimate_charge",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lib import jobspec
+from lib.display import md_escape
 from lib.catalog import (
     UnknownModelError,
     load_catalog,
@@ -32,6 +33,13 @@ class FileCheck:
         if self.billed_tokens_per_epoch is not None:
             parts.append(f"{self.billed_tokens_per_epoch:,} billed tokens per epoch")
         return ", ".join(parts)
+
+    def blocking_markdown(self) -> str:
+        """``**2 problems block the launch**`` and a list of them (the file's own text escaped: a quoted
+        ``[x](https://...)`` must not become a live link)."""
+        more = self.error_count - len(self.problems)
+        lines = "\n".join(f"- {md_escape(p)}" for p in self.problems) + (f"\n- and {more} more" if more > 0 else "")
+        return f"**{self.error_count} problem{'s' if self.error_count != 1 else ''} block the launch**\n{lines}"
 
 
 def format_mismatch(file_format: str | None, method: str, *, model: str) -> str | None:

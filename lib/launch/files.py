@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import openai
 
@@ -13,6 +14,8 @@ from lib.catalog import (
     load_catalog,
 )
 from lib.display import human_size
+from lib.errors import explain
+from lib.handoff import LaunchFile
 
 JSONL_MIME = "text/jsonl"
 ProgressCallback = Callable[[int, int], None]
@@ -33,6 +36,19 @@ class AccountFile:
         return f"{self.filename} · {human_size(self.bytes)} · {created:%Y-%m-%d %H:%M} UTC · {self.id}"
 
 
+class Picked(NamedTuple):
+    """The file chosen for one role: its bytes (to check and upload), or its account id, or both."""
+
+    file: LaunchFile | None = None
+    account_id: str | None = None
+    unreadable: str | None = None  # why an account file could not be read back to check it
+    name: str = ""
+
+    @property
+    def chosen(self) -> bool:
+        return self.file is not None or self.account_id is not None
+
+
 def list_training_files(client: openai.OpenAI, *, limit: int = 200) -> list[AccountFile]:
     """The account's ``purpose=fine-tune`` files, newest first (at most ``limit``)."""
     files: list[AccountFile] = []
@@ -43,8 +59,27 @@ def list_training_files(client: openai.OpenAI, *, limit: int = 200) -> list[Acco
     return sorted(files, key=lambda f: f.created_at, reverse=True)
 
 
+def account_files(make_client: Callable[[], openai.OpenAI]) -> tuple[list[AccountFile], str | None]:
+    """The account's fine-tune files, or none and the one sentence that says why they could not be listed."""
+    try:
+        return list_training_files(make_client()), None
+    except Exception as exc:
+        return [], explain(exc, action="list the account's files")
+
+
 class FileTooLargeError(ValueError):
     """The file is above what even the Uploads API accepts."""
+
+
+def too_large_to_train(name: str, size_bytes: int) -> str | None:
+    """Why a file of ``size_bytes`` cannot be a training file (over OpenAI's upload limit), else None."""
+    limit = load_catalog().limits["max_upload_bytes"]
+    if size_bytes <= limit:
+        return None
+    return (
+        f"{name} is {human_size(size_bytes)}; OpenAI accepts training files up to {human_size(limit)}. "
+        "Split it or sample fewer examples."
+    )
 
 
 def upload_file(
@@ -70,11 +105,9 @@ def upload_file(
     single = limits["max_file_bytes"] if single_request_limit is None else single_request_limit
     part = part_size or limits["upload_part_bytes"]
     total = len(data)
-    if total > limits["max_upload_bytes"]:
-        raise FileTooLargeError(
-            f"{name} is {human_size(total)}; OpenAI accepts training files up to "
-            f"{human_size(limits['max_upload_bytes'])}. Split it or sample fewer examples."
-        )
+    refused = too_large_to_train(name, total)
+    if refused:
+        raise FileTooLargeError(refused)
     report = progress or (lambda sent, size: None)
     report(0, total)
     if total <= single:
@@ -114,3 +147,14 @@ def read_account_file(client: openai.OpenAI, file: AccountFile, *, max_bytes: in
     if file.bytes > max_bytes:
         raise FileTooLargeError(f"{file.filename} is {human_size(file.bytes)}, too large to read back and check here.")
     return client.files.content(file.id).read()
+
+
+def read_back(make_client: Callable[[], openai.OpenAI], file: AccountFile) -> LaunchFile | str:
+    """A file on the account as a :class:`LaunchFile` (to check or evaluate it here), or the one
+    sentence that says why it cannot be read back (too large, or refused by the service)."""
+    try:
+        return LaunchFile.of(file.filename, read_account_file(make_client(), file))
+    except FileTooLargeError as exc:
+        return str(exc)
+    except Exception as exc:
+        return explain(exc, action="read the file back")

@@ -177,6 +177,28 @@ _FIELD_LABELS = {
 }
 
 
+# What each hyperparameter does, for the form (the order is the form's).
+HYPERPARAMETER_HELP = {
+    "n_epochs": 'Start with 3 (or "auto"). Add epochs if the model does not follow the examples closely enough; '
+    "remove some if it repeats them word for word.",
+    "batch_size": '"auto" suits most files. Larger batches give smoother, slower updates.',
+    "learning_rate_multiplier": '"auto" or a number above 0. Lower it (say 0.5) if the model forgets what it '
+    "knew or overfits; raise it if it barely changes.",
+    "beta": '"auto" or a number in (0, 2]. Higher keeps the model close to its current answers; lower follows '
+    "your preferences harder.",
+}
+
+
+def hyperparameter_fields(method: str) -> list[tuple[str, str]]:
+    """``(API name, label)`` of the hyperparameters the form offers for ``method``, in the form's order."""
+    accepted = jobspec.HYPERPARAMETER_KEYS.get(method, ())
+    return [
+        (name, _FIELD_LABELS[name] + (" (DPO)" if name == "beta" else ""))
+        for name in HYPERPARAMETER_HELP
+        if name in accepted
+    ]
+
+
 def _field_label(param: str) -> str:
     return _FIELD_LABELS.get(param.rsplit(".", 1)[-1] if "hyperparameters" in param else param, param)
 
@@ -248,3 +270,34 @@ def prefill_form(prefill: dict) -> dict[str, str]:
     metadata = prefill.get("metadata") or {}
     values["metadata"] = "\n".join(f"{k}={v}" for k, v in metadata.items()) if isinstance(metadata, dict) else ""
     return values
+
+
+def prefill_files(prefill: dict) -> dict[str, str | None]:
+    """Where a cloned job's files are chosen from: its training file on the account (when it names
+    one), and its validation file there, or none."""
+    values: dict[str, str | None] = {}
+    if prefill.get("training_file"):
+        values.update(train_source="account", train_account=prefill["training_file"])
+    validation = prefill.get("validation_file")
+    values.update(val_source="account" if validation else "none", val_account=validation)
+    return values
+
+
+def suffix_help(calendar: str) -> str:
+    """What a suffix may hold on ``calendar`` and where it shows."""
+    named_as = (
+        "it is recorded on the job (Azure names the model <base>.ft-<id>)"
+        if calendar == "azure"
+        else "it appears in the model name ft:<model>:<org>:<suffix>:<id>"
+    )
+    limit = load_catalog().limits_for(calendar)["suffix_max_chars"]
+    return f"Up to {limit} letters, digits, - or _ on {CALENDAR_LABELS[calendar]}; {named_as}."
+
+
+def metadata_help(calendar: str) -> str:
+    """How many ``key=value`` lines of which length the metadata may hold on ``calendar``."""
+    limits = load_catalog().limits_for(calendar)
+    return (
+        f"Up to {limits['metadata_max_pairs']} key=value lines (keys up to {limits['metadata_key_max_chars']} "
+        f"characters, values up to {limits['metadata_value_max_chars']}). Handy for filtering jobs later."
+    )

@@ -86,3 +86,23 @@ def budget_refusal(charge: ChargeEstimate | None, cap_usd: float | None) -> str 
             "use fewer epochs, a smaller file or a cheaper model, or raise the cap."
         )
     return None
+
+
+def launch_blockers(
+    form_problems: list[str],
+    *,
+    training_chosen: bool,
+    failed_checks: list[str],
+    validation_missing: bool,
+    charge: ChargeEstimate | None,
+    cap_usd: float | None,
+) -> list[str]:
+    """Every reason Review is refused, one sentence each: no training file first, then the form's
+    problems, the files that failed their check (``failed_checks``: "training", "validation"), a
+    validation file asked for but not chosen, and the budget cap (checked once the form is valid)."""
+    blockers = ([] if training_chosen else ["Choose a training file."]) + list(form_problems)
+    blockers += [f"The {which} file has problems (see above); fix them on the Dataset page." for which in failed_checks]
+    if validation_missing:
+        blockers.append("Choose a validation file, or set it to None.")
+    over_budget = budget_refusal(charge, cap_usd) if training_chosen and not form_problems else None
+    return blockers + ([over_budget] if over_budget else [])

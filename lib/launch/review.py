@@ -9,7 +9,7 @@ from lib.launch.create import file_comparer, find_duplicate, new_idempotency_key
 from lib.launch.form import LaunchForm, build_request
 from lib.launch.money import ChargeEstimate
 
-from lib import calls
+from lib import calls, confirm
 from lib.display import md_code
 
 
@@ -34,7 +34,7 @@ class PendingLaunch:
     training_name: str
     training_examples: int | None
     validation_name: str | None
-    state: str = "review"  # "creating" once confirmed: a second click finds it and does nothing
+    state: str = confirm.REVIEW  # confirm.CONFIRMED once confirmed: a second click finds it and does nothing
 
     def files_markdown(self) -> str:
         """``**Training file** `a.jsonl` (file-1): 120 examples · no validation file`` (names escaped)."""
