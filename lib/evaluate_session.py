@@ -16,6 +16,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Literal
 
+from openai.types.fine_tuning import FineTuningJob
+
 from lib import confirm
 from lib.costs import usd
 from lib.catalog import Catalog, UnknownModelError, base_model_name, is_fine_tuned_name, load_catalog
@@ -84,13 +86,13 @@ class ModelOption:
         return " · ".join(parts)
 
 
-def succeeded_fine_tunes(jobs: Iterable[dict]) -> list[tuple[str, str | None]]:
-    """``(fine-tuned model, base model)`` of the succeeded jobs in ``jobs`` (newest first, each once)."""
+def succeeded_fine_tunes(jobs: Iterable[FineTuningJob]) -> list[tuple[str, str | None]]:
+    """``(fine-tuned model, base model)`` of the succeeded SDK jobs in ``jobs``, newest first, each once."""
     seen: dict[str, str | None] = {}
-    for job in sorted(jobs, key=lambda j: j.get("finished_at") or j.get("created_at") or 0, reverse=True):
-        model = job.get("fine_tuned_model")
-        if job.get("status") == "succeeded" and model and model not in seen:
-            seen[model] = job.get("model")
+    for job in sorted(jobs, key=lambda j: j.finished_at or j.created_at or 0, reverse=True):
+        model = job.fine_tuned_model
+        if job.status == "succeeded" and model and model not in seen:
+            seen[model] = job.model
     return list(seen.items())
 
 

@@ -88,7 +88,7 @@ slots = session.CandidateSlots(ss)  # the candidate rows, each field in its own 
 def _read_fine_tunes() -> tuple[list[tuple[str, str | None]], str | None]:
     try:
         listed = jobs.list_jobs_page(calls.READ.client(conn), limit=100).jobs  # the SDK's FineTuningJob objects
-        return session.succeeded_fine_tunes(jobs.as_dict(job) for job in listed), None
+        return session.succeeded_fine_tunes(listed), None
     except Exception as exc:  # the catalog's models are still offered
         return [], explain(exc, action="list the account's fine-tuned models")
 

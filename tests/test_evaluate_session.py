@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+from openai.types.fine_tuning import FineTuningJob
 
 from lib import catalog
 from lib import evaluate_session as es
@@ -18,15 +19,16 @@ FT_MINI = "ft:gpt-4o-mini-2024-07-18:acme:support:abc123"
 FT_41 = "ft:gpt-4.1-2025-04-14:acme:triage:def456"
 
 
-def job(model, fine_tuned, status="succeeded", finished=100):
-    return {
-        "id": f"ftjob-{finished}",
-        "model": model,
-        "fine_tuned_model": fine_tuned,
-        "status": status,
-        "finished_at": finished,
-        "created_at": finished - 10,
-    }
+def job(model, fine_tuned, status="succeeded", finished=100) -> FineTuningJob:
+    """A job as the SDK hands it over (the page passes listed jobs on unconverted)."""
+    return FineTuningJob.construct(
+        id=f"ftjob-{finished}",
+        model=model,
+        fine_tuned_model=fine_tuned,
+        status=status,
+        finished_at=finished,
+        created_at=finished - 10,
+    )
 
 
 # --------------------------------------------------------------------------- dates and offers

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.browser import AZURE, assert_no_exception, open_page, shot, type_into, use_backend
+from tests.browser import AZURE, assert_no_exception, open_page, shot, type_into, use_backend, wait_for_app_run
 
 # gpt-4.1-mini, 600,000 billed tokens x 3 epochs x $5 = $9.00 of training. A 2,000-token prompt cut to
 # 150 saves $0.00016 a call ($0.00132 -> $0.00116), so break-even needs 56,250 calls: 2.8 months at
