@@ -7,8 +7,12 @@ counterpart is ``tests/browser.py`` (``open_page``, ``connect``).
 
 from __future__ import annotations
 
+import os
+
+import openai
 from streamlit.testing.v1 import AppTest
 
+from lib.connection import SIMULATOR_URL_ENV
 from tests.conftest import APP
 
 
@@ -30,3 +34,10 @@ def open_app(page: str | None = None, *, query: dict | None = None, timeout: flo
         at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def demo_sdk(at: AppTest) -> openai.OpenAI:
+    """The SDK as this AppTest session's demo key: its own namespace in the demo simulator."""
+    return openai.OpenAI(
+        api_key=at.session_state["demo_api_key"], base_url=os.environ[SIMULATOR_URL_ENV], max_retries=0
+    )

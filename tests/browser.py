@@ -318,14 +318,21 @@ def shot(page, name: str, *, readme: bool = False, full_page: bool = True) -> Pa
 # --------------------------------------------------------------------------- the Launch form
 
 
-def type_into(page, label: str, value: str, *, role: str = "textbox") -> None:
+def type_into(page, label: str, value: str, *, role: str = "textbox", commit="Enter") -> None:
     """Type and commit a text box (``role="spinbutton"``: a number box); typed again if a rerun still in
-    flight redrew it (a loaded machine)."""
+    flight redrew it (a loaded machine).
+
+    ``commit`` is the key that commits it (a text area: ``"Control+Enter"``), or a callable given the
+    page that commits it another way (a click elsewhere blurs the box).
+    """
     box = page.get_by_role(role, name=label, exact=True)
     for _ in range(3):
         wait_for_app_run(page)
         box.fill(value)
-        box.press("Enter")
+        if callable(commit):
+            commit(page)
+        else:
+            box.press(commit)
         wait_for_app_run(page)
         page.wait_for_timeout(300)
         wait_for_app_run(page)

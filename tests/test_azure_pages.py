@@ -18,6 +18,7 @@ from lib import catalog, ui
 from lib.connection import SIMULATOR_URL_ENV
 from lib.handoff import LaunchFile
 from lib.simulator.state import key_id
+from tests.apptest import open_app
 from tests.conftest import APP
 from tests.factories import chat_jsonl
 
@@ -97,16 +98,6 @@ def succeeded_job(client) -> dict:
     return job.to_dict()
 
 
-def open_page(page: str, **state) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.run()
-    for name, value in state.items():
-        at.session_state[name] = value
-    at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 def assert_no_openai_figures(page: str, text: str) -> None:
     for date in OPENAI_DATES:
         assert date not in text, (page, date)
@@ -115,7 +106,7 @@ def assert_no_openai_figures(page: str, text: str) -> None:
 
 
 def test_costs_shows_no_openai_date_or_fine_tuned_price_to_azure(sim, azure):
-    at = open_page(COSTS)
+    at = open_app(COSTS)
     assert at.session_state["backend"] == "azure"
     assert_no_openai_figures(COSTS, readable(at))
 
@@ -129,7 +120,7 @@ def test_every_page_shows_azure_dates_and_never_openais(sim, azure):
     assert {"$0.30", "$3.75", "$15.00", "$12.00"} <= forbidden_prices  # the check has teeth
     seen = {}
     for page in PAGES:
-        at = open_page(page, **({ui.LAUNCH_TRAINING: chat} if page == "pages/3_Launch.py" else {}))
+        at = open_app(page, **({ui.LAUNCH_TRAINING: chat} if page == "pages/3_Launch.py" else {}))
         if page == "pages/1_Dataset.py":  # a checked file, on the model OpenAI retired but Azure still trains
             at.selectbox(key="_dataset_sample").set_value("support_chat").run()
             at.selectbox(key="_dataset_model").set_value("gpt-4.1-nano-2025-04-14").run()
@@ -195,7 +186,7 @@ def test_the_demo_follows_openai_unless_switched_to_azure(sim, monkeypatch):
 
 
 def test_launch_confirmation_on_azure_warns_of_the_hosting_fee(sim, azure):
-    at = open_page("pages/3_Launch.py", **{ui.LAUNCH_TRAINING: LaunchFile.of("a.jsonl", chat_jsonl(30))})
+    at = open_app("pages/3_Launch.py", **{ui.LAUNCH_TRAINING: LaunchFile.of("a.jsonl", chat_jsonl(30))})
     suffix = at.text_input(key="_launch_suffix")
     assert suffix.max_chars == 40 and "Up to 40 letters" in suffix.help  # Azure's limit, not OpenAI's 64
     suffix.set_value("x" * 40).run()

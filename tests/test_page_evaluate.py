@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import random
 import re
 import time
 
-import openai
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -22,6 +20,7 @@ from lib.connection import SIMULATOR_URL_ENV
 from lib.evaluate import load_recording
 from lib.handoff import LaunchFile, MeasuredUsage
 from lib.simulator.state import key_id
+from tests.apptest import demo_sdk, open_app
 from tests.conftest import APP
 
 SIM_SPEED = 80.0  # the shared ``sim`` fixture (tests/conftest.py) runs at this pace
@@ -69,19 +68,7 @@ def _demo_points_at_sim(sim, monkeypatch):
 
 # --------------------------------------------------------------------------- helpers
 def open_page(**state) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.run()
-    for name, value in state.items():
-        at.session_state[name] = value
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def sdk(at: AppTest) -> openai.OpenAI:
-    return openai.OpenAI(
-        api_key=at.session_state["demo_api_key"], base_url=os.environ[SIMULATOR_URL_ENV], max_retries=0
-    )
+    return open_app(PAGE, **state)
 
 
 def chat_calls(sim, at: AppTest) -> list[dict]:
@@ -100,7 +87,7 @@ def shown(elements) -> str:
 
 def fine_tune(at: AppTest) -> tuple[str, str]:
     """A succeeded job in this session's demo account, trained on TRAIN; returns (fine-tuned model, job id)."""
-    client = sdk(at)
+    client = demo_sdk(at)
     training = client.files.create(file=(TRAIN.name, TRAIN.data), purpose="fine-tune")
     job = client.fine_tuning.jobs.create(model=MINI, training_file=training.id, suffix="triage")
     deadline = time.time() + 30
@@ -321,7 +308,7 @@ def test_dataset_hands_its_validation_file_over(sim):
 
 def test_a_file_on_the_account_is_downloaded_through_the_files_api(sim):
     at = open_page()
-    uploaded = sdk(at).files.create(file=(VALID.name, VALID.data), purpose="fine-tune")
+    uploaded = demo_sdk(at).files.create(file=(VALID.name, VALID.data), purpose="fine-tune")
     at.radio(key="_eval_source").set_value("account").run()
     at.selectbox(key="_eval_account_file").set_value(uploaded.id).run()
     assert "12 examples from `triage_valid.jsonl`" in shown(at.caption)

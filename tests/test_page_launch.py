@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 
-import openai
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -13,6 +11,7 @@ from lib import catalog, ui
 from lib.connection import SIMULATOR_URL_ENV
 from lib.handoff import LaunchFile
 from lib.simulator.state import key_id
+from tests.apptest import demo_sdk, open_app
 from tests.conftest import APP, real_file
 
 SIM_SPEED = 50.0  # the shared ``sim`` fixture (tests/conftest.py) runs at this pace
@@ -46,22 +45,7 @@ def dpo() -> LaunchFile:
 
 
 def open_launch(training: LaunchFile | None = None, validation: LaunchFile | None = None, **state) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.run()
-    at.session_state[ui.LAUNCH_TRAINING] = training
-    at.session_state[ui.LAUNCH_VALIDATION] = validation
-    for name, value in state.items():
-        at.session_state[name] = value
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def sdk(at: AppTest) -> openai.OpenAI:
-    """The SDK as this AppTest session's demo key (its own namespace in the simulator)."""
-    return openai.OpenAI(
-        api_key=at.session_state["demo_api_key"], base_url=os.environ[SIMULATOR_URL_ENV], max_retries=0
-    )
+    return open_app(PAGE, **{ui.LAUNCH_TRAINING: training, ui.LAUNCH_VALIDATION: validation}, **state)
 
 
 def log_of(sim, at: AppTest, *, method: str | None = None, path: str | None = None) -> list[dict]:
@@ -157,7 +141,7 @@ def test_handoff_to_running_job(sim, chat):
     assert not at.exception
     sent = creates(sim, at)
     assert len(sent) == 1 and sent[0]["body"] == request and sent[0]["idempotency_key"] == pending.key
-    job = sdk(at).fine_tuning.jobs.list().data
+    job = demo_sdk(at).fine_tuning.jobs.list().data
     assert len(job) == 1
     assert at.session_state["launch_pending"] is None
     assert job[0].id in at.success[-1].value.replace("\\", "")  # API text is md_escape'd
@@ -210,7 +194,7 @@ def test_dpo_job_with_beta(sim, dpo):
             }
         },
     }
-    assert sdk(at).fine_tuning.jobs.list().data[0].method.type == "dpo"
+    assert demo_sdk(at).fine_tuning.jobs.list().data[0].method.type == "dpo"
 
 
 def test_upload_on_the_page_and_validation_file(sim, chat):
@@ -227,13 +211,13 @@ def test_upload_on_the_page_and_validation_file(sim, chat):
     review(at)
     at.button(key="launch_confirm").click().run()
     body = creates(sim, at)[0]["body"]
-    files = {f.id: f.filename for f in sdk(at).files.list()}
+    files = {f.id: f.filename for f in demo_sdk(at).files.list()}
     assert files[body["training_file"]] == "twi.jsonl" and files[body["validation_file"]] == "val.jsonl"
 
 
 def test_reuse_a_file_already_on_the_account(sim, chat):
     at = open_launch()
-    uploaded = sdk(at).files.create(file=("old.jsonl", chat.data), purpose="fine-tune")
+    uploaded = demo_sdk(at).files.create(file=("old.jsonl", chat.data), purpose="fine-tune")
     at.radio(key="_launch_train_source").set_value("account").run()
     box = at.selectbox(key="_launch_train_account")
     assert box.options == [f"old.jsonl · 20.1 KB · {box.options[0].split(' · ')[2]} · {uploaded.id}"]
@@ -255,12 +239,12 @@ def test_a_rerun_reuses_the_idempotency_key(sim, chat):
     """A run that reached the service but never recorded the job: the repeat returns the same job."""
     at = review(open_launch(chat))
     pending = at.session_state["launch_pending"]
-    first = sdk(at).fine_tuning.jobs.create(**pending.params, extra_headers={"Idempotency-Key": pending.key})
+    first = demo_sdk(at).fine_tuning.jobs.create(**pending.params, extra_headers={"Idempotency-Key": pending.key})
     at.run()  # a rerun keeps the same pending request and key
     assert at.session_state["launch_pending"].key == pending.key
     at.button(key="launch_confirm").click().run()
     assert at.session_state["launch_result"]["job_id"] == first.id
-    assert [j.id for j in sdk(at).fine_tuning.jobs.list()] == [first.id]
+    assert [j.id for j in demo_sdk(at).fine_tuning.jobs.list()] == [first.id]
 
 
 def test_the_same_file_is_uploaded_once(sim, chat):
@@ -404,7 +388,7 @@ def test_refusal_presets(sim, chat, preset, sentence):
     sim.add_fault(preset=preset)
     assert sentence in _confirm(at)
     _form_kept(at)
-    assert sdk(at).fine_tuning.jobs.list().data == []
+    assert demo_sdk(at).fine_tuning.jobs.list().data == []
     assert at.session_state["launch_retry"] is None  # a definite refusal: a new confirm gets a new key
 
 
@@ -426,7 +410,7 @@ def test_refusal_bad_key(sim, chat):
 
 def test_refusal_bad_file(sim, chat):
     at = _reviewed(chat)
-    sdk(at).files.delete(at.session_state["launch_pending"].params["training_file"])
+    demo_sdk(at).files.delete(at.session_state["launch_pending"].params["training_file"])
     text = _confirm(at)
     assert text.startswith("The API refused the training file: invalid training_file: file-")
     assert "fix it on the Dataset page" in text
@@ -444,7 +428,7 @@ def test_network_down_then_a_safe_retry(sim, chat):
     at.button(key="launch_confirm").click().run()
     assert at.session_state["launch_result"]["ok"]
     assert {e["idempotency_key"] for e in creates(sim, at)} == {key}
-    assert len(sdk(at).fine_tuning.jobs.list().data) == 1
+    assert len(demo_sdk(at).fine_tuning.jobs.list().data) == 1
 
 
 def test_upload_failure_is_one_sentence(sim, chat):
@@ -459,7 +443,7 @@ def test_upload_failure_is_one_sentence(sim, chat):
 def test_account_file_that_cannot_be_read_back(sim, chat):
     """OpenAI may refuse to hand back fine-tune files: the launch goes on unchecked, a budget cap refuses it."""
     at = open_launch()
-    uploaded = sdk(at).files.create(file=("theirs.jsonl", chat.data), purpose="fine-tune")
+    uploaded = demo_sdk(at).files.create(file=("theirs.jsonl", chat.data), purpose="fine-tune")
     sim.add_fault(
         400, method="GET", path="/content", times=2, message="Not allowed to download files of purpose: fine-tune."
     )

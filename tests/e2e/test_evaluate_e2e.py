@@ -13,7 +13,16 @@ import secrets
 
 from playwright.sync_api import expect
 
-from tests.browser import ROOT, assert_no_exception, choose_file, open_page, shot, wait_for_app_run
+from tests.browser import (
+    ROOT,
+    assert_no_exception,
+    choose_file,
+    creates_with,
+    open_page,
+    shot,
+    type_into,
+    wait_for_app_run,
+)
 
 SAMPLE = "Support chat: clean (96 examples + validation file)"
 LONG_PROMPT = (
@@ -24,21 +33,6 @@ LONG_PROMPT = (
     "appears within a day of the label. Warranty: frames five years, parts one year, with a photo of the fault. "
     "Sizing: ask for height and inseam. Ask at most one clarifying question. Never invent an order status."
 )
-
-
-def commit_text_area(page, label: str, value: str) -> None:
-    """Type into a text area and commit it (blur), typed again if a rerun redrew it meanwhile."""
-    box = page.get_by_role("textbox", name=label, exact=True)
-    for _ in range(3):
-        wait_for_app_run(page)
-        box.fill(value)
-        page.get_by_role("heading", name="Evaluate").first.click()  # blur commits a text area
-        wait_for_app_run(page)
-        page.wait_for_timeout(300)
-        wait_for_app_run(page)
-        if box.input_value() == value:
-            return
-    expect(box).to_have_value(value)
 
 
 def test_a_demo_evaluation_end_to_end(page, app_url, simulator):
@@ -56,22 +50,13 @@ def test_a_demo_evaluation_end_to_end(page, app_url, simulator):
     wait_for_app_run(page)
 
     # Launch: one job, confirmed
-    box = page.get_by_role("textbox", name="Suffix", exact=True)
-    box.fill(suffix)
-    box.press("Enter")
-    wait_for_app_run(page)
+    type_into(page, "Suffix", suffix)
     page.get_by_role("button", name="Review the charge and launch").click()
     wait_for_app_run(page)
     page.get_by_role("dialog").get_by_role("button", name="Confirm and create the job").click()
     page.get_by_text("created (validating_files)").wait_for(timeout=30_000)
     wait_for_app_run(page)
-    create = [
-        e
-        for e in simulator.request_log
-        if e["method"] == "POST"
-        and e["path"].endswith("/fine_tuning/jobs")
-        and (e["body"] or {}).get("suffix") == suffix
-    ]
+    create = creates_with(simulator, suffix)
     me = create[0]["key_id"]  # this browser's demo space
 
     # Jobs: watched until it succeeds, then "Evaluate this model"
@@ -91,7 +76,9 @@ def test_a_demo_evaluation_end_to_end(page, app_url, simulator):
     assert_no_exception(page)
 
     # the long prompt the fine-tune lets a team drop, then the estimate and the confirm (double-clicked)
-    commit_text_area(page, "The long prompt", LONG_PROMPT)
+    type_into(
+        page, "The long prompt", LONG_PROMPT, commit=lambda p: p.get_by_role("heading", name="Evaluate").first.click()
+    )
     expect(main.get_by_text("Demo mode costs nothing").first).to_be_visible()
     page.get_by_role("button", name="Review the estimate and run").click()
     wait_for_app_run(page)

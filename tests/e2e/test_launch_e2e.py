@@ -63,20 +63,6 @@ def account(page, app_url, simulator, key):
     simulator.clear_faults()
 
 
-def fill_metadata(page, value: str) -> None:
-    box = page.get_by_role("textbox", name="Metadata", exact=True)
-    for _ in range(3):
-        wait_for_app_run(page)
-        box.fill(value)
-        box.press("Control+Enter")  # a text area commits on Ctrl+Enter (or blur)
-        wait_for_app_run(page)
-        page.wait_for_timeout(300)
-        wait_for_app_run(page)
-        if box.input_value() == value:
-            return
-    expect(box).to_have_value(value)
-
-
 def test_supervised_launch_and_double_click_makes_one_job(page, simulator, account):
     suffix = "e2e-sft-" + secrets.token_hex(3)
     choose_file(page, real_file("09_twi_tutor.jsonl"))
@@ -84,7 +70,7 @@ def test_supervised_launch_and_double_click_makes_one_job(page, simulator, accou
     type_into(page, "Epochs", "3")
     type_into(page, "Suffix", suffix)
     type_into(page, "Seed", "42")
-    fill_metadata(page, "team=support\nrun=e2e")
+    type_into(page, "Metadata", "team=support\nrun=e2e", commit="Control+Enter")  # a text area
     expect(page.get_by_test_id("stMetricValue").first).to_have_text("$0.04")
     assert_no_exception(page)
     fit_to_content(page)
@@ -286,12 +272,6 @@ def test_launch_on_azure_with_a_training_tier(page, app_url, simulator):
     assert "2027-01-14" not in text and "2027-01-06" not in text
     dialog.get_by_role("button", name="Confirm and create the job").click()
     page.get_by_text("created (validating_files)").wait_for(timeout=30_000)
-    sent = [
-        e
-        for e in simulator.request_log
-        if e["method"] == "POST"
-        and e["path"].endswith("/fine_tuning/jobs")
-        and (e["body"] or {}).get("suffix") == suffix
-    ]
+    sent = creates_with(simulator, suffix)
     assert len(sent) == 1 and sent[0]["path"] == "/openai/fine_tuning/jobs" and sent[0]["query"].get("api-version")
     assert sent[0]["body"]["trainingType"] == "GlobalStandard"
