@@ -3,6 +3,7 @@
     python benchmarks/validate.py             # 100,000 and 20,000 examples
     python benchmarks/validate.py --examples 50000
     python benchmarks/validate.py --quick     # 2,000 examples, a smoke run
+    python benchmarks/validate.py --examples 100000 --rounds 3   # medians of three turns each
 
 It writes a deterministic chat JSONL file (a few repeated system prompts,
 generated prose, some multi-turn examples) into a temporary folder, then runs
@@ -214,16 +215,29 @@ def _run(code: str, path: Path) -> dict:
     return result
 
 
-def bench(n_examples: int, folder: Path) -> bool:
-    """Run one size; prints the comparison and returns whether the totals agree."""
+def _median_run(results: list[dict]) -> dict:
+    """The run with the median wall time (an odd count picks the middle one; an even one, the upper)."""
+    return sorted(results, key=lambda r: r["seconds"])[len(results) // 2]
+
+
+def bench(n_examples: int, folder: Path, rounds: int = 1) -> bool:
+    """Run one size ``rounds`` times, the contenders taking turns (a machine's slow spell hits all of them);
+    prints each round's ratio and the comparison of the median runs, and returns whether the totals agree."""
     path = folder / f"chat_{n_examples}.jsonl"
     started = time.perf_counter()
     size = make_dataset(path, n_examples)
     print(f"\n== {n_examples:,} examples, {size / 1e6:,.1f} MB (generated in {time.perf_counter() - started:.1f} s)")
-    recipe = _run(RECIPE, path)
-    validator = _run(VALIDATOR, path)
-    limit = _run(LIMIT, path)
+    runs: dict[str, list[dict]] = {"recipe": [], "validator": [], "limit": []}
+    for round_number in range(1, rounds + 1):
+        for name, code in (("recipe", RECIPE), ("validator", VALIDATOR), ("limit", LIMIT)):
+            runs[name].append(_run(code, path))
+        if rounds > 1:
+            r, v = runs["recipe"][-1]["seconds"], runs["validator"][-1]["seconds"]
+            print(f"  round {round_number}: recipe {r:6.2f} s, validator {v:5.2f} s, validator/recipe {v / r:.3f}x")
     path.unlink()
+    recipe, validator, limit = (_median_run(runs[name]) for name in ("recipe", "validator", "limit"))
+    if rounds > 1:
+        print(f"  median of {rounds} rounds each:")
     contenders = (
         ("recipe    (json + tiktoken 3/1/3)", recipe),
         (f"validator (lib.validate, {validator['counter']})", validator),
@@ -258,12 +272,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, help="run one size with this many examples")
     parser.add_argument("--quick", action="store_true", help="a 2,000-example smoke run")
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each contender, taking turns (median shown)")
     args = parser.parse_args(argv)
     sizes = [2000] if args.quick else [args.examples] if args.examples else [100_000, 20_000]
     _seed_tiktoken_cache()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory(prefix="tuning-desk-bench-") as folder:
-        agree = all([bench(n, Path(folder)) for n in sizes])
+        agree = all([bench(n, Path(folder), max(1, args.rounds)) for n in sizes])
     return 0 if agree else 1
 
 
