@@ -20,6 +20,7 @@ never skips, so a run without a browser cannot pass as green
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -216,6 +217,10 @@ def go_to(page, label: str) -> None:
     """Follow the sidebar's page link ``label`` ("Home", "Costs"...): the same session (a new URL
     would start a new one). The links are ``lib/ui.py``'s menu, not Streamlit's own list."""
     sidebar_link(page, label).click()
+    # The address changes when the new page's run starts: waiting for it first keeps a loaded machine
+    # from reading the old page, still "not running" in the moment after the click.
+    path = "" if label == "Home" else re.escape(label)
+    page.wait_for_url(re.compile(rf"/{path}(\?.*)?$"), timeout=30_000)
     wait_for_app_run(page)
 
 
