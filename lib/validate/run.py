@@ -1,7 +1,8 @@
 """The validator's entry points: check a file (and its validation file) from memory or from disk.
 
-One worker thread loads the tokenizer, hashes the file and counts block N (toktok and hashlib release
-the GIL) while the calling thread checks block N+1; see :class:`lib.validate.scanner.Scanner`.
+One worker thread loads the tokenizer, hashes the file and counts block N while the calling thread
+checks block N+1; see :class:`lib.validate.scanner.Scanner`. Counting and hashing release the GIL;
+loading the tokenizer does not (about 0.4 s, once per process), so the checks wait for it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Callable
 from lib import catalog as catalog_module
 from lib import tokens
 from lib.jobspec import FORMAT_LABELS
+from lib.validate import reading
 from lib.validate.codes import DEFAULT_MODEL, MESSAGE_KEYS, FileUnreadable, Finding
 from lib.validate.messages import sniff_file_kind
 from lib.validate.reading import (
@@ -22,7 +24,7 @@ from lib.validate.reading import (
 from lib.validate.report import Report
 from lib.validate.scanner import Block, Scanner
 
-MAX_PENDING_BLOCKS = 16  # blocks checked but not yet counted (each holds its distinct strings)
+MAX_PENDING_BYTES = 32 << 20  # bytes of blocks checked but not yet counted (each block holds its distinct strings)
 
 
 def scan(source, *, model: str, n_epochs, name: str, progress, is_validation_file: bool = False) -> Report:
@@ -59,15 +61,16 @@ def _check_blocks(scanner: Scanner, source, worker: ThreadPoolExecutor, progress
     """Feed every block to ``scanner``; returns the number of lines and whether all of them are blank."""
     worker.submit(tokens.count_many, list(MESSAGE_KEYS), scanner.encoding)  # loads the vocabulary early
     n_lines, whole_file_empty, total_bytes = 0, True, source.size
-    # Settle blocks as their counts finish; run ahead by at most MAX_PENDING_BLOCKS (memory),
-    # which keeps this thread busy while the worker loads the vocabulary.
+    # Settle blocks as their counts finish; run ahead by at most MAX_PENDING_BYTES (memory),
+    # so that a slow count does not hold up the checks.
     pending: deque[Block] = deque()
+    max_pending = max(1, MAX_PENDING_BYTES // reading.BLOCK_BYTES)
     for lines, _, end, raw_block in source.blocks(worker):
         if whole_file_empty and any(line.strip() for line in lines):
             whole_file_empty = False
         pending.append(scanner.feed(lines, n_lines + 1, worker, raw_block))
         n_lines += len(lines)
-        while pending and (pending[0].future.done() or len(pending) > MAX_PENDING_BLOCKS):
+        while pending and (pending[0].future.done() or len(pending) > max_pending):
             scanner.settle(pending.popleft())
         if progress is not None:
             progress(min(1.0, end / total_bytes) if total_bytes else 1.0)

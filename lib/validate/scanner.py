@@ -307,7 +307,7 @@ class Scanner(ChatChecks, ImageChecks, ToolChecks, DpoChecks, PromptCompletionCh
         system = np.bincount(owner, weights=counts * is_system, minlength=n).astype(np.int64)
         columns[SYSTEM_TOKENS, rows] = np.where(np.bincount(owner, weights=is_system, minlength=n) > 0, system, -1)
         columns[MESSAGES, rows] = n_messages
-        self._remember_system_counts(block.unique, unique_counts, np.unique(block.index[is_system]))
+        self._remember_system_counts(block.unique, unique_counts, sorted(set(block.index[is_system].tolist())))
         limit = self.limit
         if limit is None:
             return
@@ -318,12 +318,12 @@ class Scanner(ChatChecks, ImageChecks, ToolChecks, DpoChecks, PromptCompletionCh
                 f"{self.info.id}; the last {total - limit:,} tokens will be cut off",
             )  # fmt: skip
 
-    def _remember_system_counts(self, unique: list, unique_counts: np.ndarray, system_positions: np.ndarray) -> None:
+    def _remember_system_counts(self, unique: list, unique_counts: np.ndarray, system_positions: list[int]) -> None:
         """System prompts repeat across the file: remember their counts for later blocks, within a budget."""
         if self.cache_chars >= CACHE_MAX_CHARS:
             return
         cache = self.count_cache
-        for position in system_positions.tolist():
+        for position in system_positions:
             text = unique[position]
             if text not in cache:
                 cache[text] = int(unique_counts[position])
