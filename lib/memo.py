@@ -30,6 +30,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
+from lib.recent import RecentlyUsed
+
 SESSION_IDLE_SECONDS = 15 * 60
 SHARED_MAX_BYTES = 128 * 1024 * 1024
 SHARED_IDLE_SECONDS = 15 * 60
@@ -98,45 +100,34 @@ class SessionMemo:
     def __init__(
         self, entries: int = 4, idle_seconds: float = SESSION_IDLE_SECONDS, clock: Callable[[], float] = time.monotonic
     ):
-        self.entries, self.idle_seconds, self.clock = entries, idle_seconds, clock
-        self._items: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
+        self.idle_seconds, self.clock = idle_seconds, clock
+        self._recent = RecentlyUsed(entries)
         self.last_used = clock()
         with _memos_lock:
             _memos.add(self)
         weakref.finalize(self, release_soon)  # the session ended: give its memory back
         _start_janitor()
 
+    @property
+    def entries(self) -> int:
+        return self._recent.entries
+
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._recent)
 
     def get(self, key: Hashable, build: Callable[[], Any]) -> Any:
         """The value for ``key``, built by ``build()`` on first use (or after the memo was emptied)."""
         self.last_used = self.clock()
         sweep_idle(self.last_used)
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        value = build()
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self.entries:
-                self._items.popitem(last=False)
-        return value
+        return self._recent.get(key, build)
 
     def put(self, key: Hashable, value: Any) -> None:
         """Keep ``value`` for ``key`` as the most recent entry (a value learnt elsewhere, say uploaded bytes)."""
         self.last_used = self.clock()
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.entries:
-                self._items.popitem(last=False)
+        self._recent.put(key, value)
 
     def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
+        self._recent.clear()
 
 
 def sweep_idle(now: float | None = None) -> int:

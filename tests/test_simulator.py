@@ -28,7 +28,6 @@ from lib.jobspec import resolve_hyperparameters
 from lib.simulator.api import Request, Service
 from lib.simulator.curve import MAX_METRIC_EVENTS
 from lib.simulator.job import Job
-from lib.simulator.recent import RecentlyUsed
 from lib.simulator.state import VirtualClock, key_id
 from lib.validate import validate_bytes
 from tests.conftest import ROOT
@@ -656,20 +655,6 @@ def test_unknown_paths_and_bad_json_get_error_envelopes(sim, key):
 
 
 # --- clock, time model and process helpers -------------------------------------------------------
-
-
-def test_recently_used_keeps_the_most_recent_keys_and_computes_each_value_once():
-    memory = RecentlyUsed(2)
-    computed = []
-
-    def value_of(key):
-        return memory.get(key, lambda: computed.append(key) or key.upper())
-
-    assert [value_of("a"), value_of("b"), value_of("a")] == ["A", "B", "A"]
-    assert computed == ["a", "b"]  # "a" came from memory the second time, and is now the most recent
-    value_of("c")  # forgets "b", the least recently used
-    assert [value_of("a"), value_of("b")] == ["A", "B"] and computed == ["a", "b", "c", "b"]
-    assert [memory.seen("x"), memory.seen("x")] == [False, True]
 
 
 def test_huge_jobs_keep_true_step_counts_with_a_bounded_number_of_events():

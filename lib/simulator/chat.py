@@ -45,7 +45,7 @@ from lib.catalog import UnknownModelError, base_model_name, is_fine_tuned_name, 
 from lib.evaluate.candidates import is_fine_tunable
 from lib.simulator.answers import answer_from_reference, plausible_answer, schema_of, system_text
 from lib.simulator.dialect import calendar_of
-from lib.simulator.recent import RecentlyUsed
+from lib.recent import RecentlyUsed
 from lib.simulator.protocol import Response, missing_parameter, unparsable_json
 from lib.simulator.state import ApiError, new_id
 

@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass, field
 
 from lib.jobspec import checkpoint_model_name, steps_per_epoch
-from lib.simulator.recent import RecentlyUsed
+from lib.recent import RecentlyUsed
 from lib.simulator.curve import metrics_curve, metrics_message, results_csv
 from lib.simulator.state import VirtualClock, stable_hex, stable_id
 
