@@ -183,7 +183,7 @@ def jobs_table(view: jobs.ListView, has_more: bool) -> None:
             "model": "Base model",
             "created": "Created",
             "fine_tuned_model": column.TextColumn("Fine-tuned model", width="large"),
-            "trained_tokens": column.NumberColumn("Trained tokens", format="localized"),
+            "trained_tokens": column.TextColumn("Trained tokens", help="Reported by the API once training ends"),
             "id": "Job id",
             "metadata": "Metadata",
         },

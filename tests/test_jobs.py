@@ -370,6 +370,9 @@ def test_list_page_metadata_filter_and_merge(sim, client):
     assert jobs.filter_jobs(merged, statuses=["succeeded"]) == [j for j in merged if j.status == "succeeded"]
     table = jobs.jobs_table(merged)
     assert set(table[0]) >= {"status", "model", "created", "fine_tuned_model", "trained_tokens", "id"}
+    running = merged[0].model_copy(update={"status": "running", "trained_tokens": None})
+    done = merged[0].model_copy(update={"status": "succeeded", "trained_tokens": 1234567})
+    assert [row["trained_tokens"] for row in jobs.jobs_table([running, done])] == ["—", "1,234,567"]
 
 
 def test_a_listing_reads_the_api_only_as_far_as_needed(sim, client):

@@ -79,15 +79,22 @@ def filter_jobs(
     return out
 
 
+NOT_REPORTED = "—"
+
+
 def jobs_table(jobs: Iterable[FineTuningJob], tz: dt.tzinfo | None = None) -> list[dict]:
-    """Rows for the jobs list: status, created, model, fine-tuned model, trained tokens, id, metadata."""
+    """Rows for the jobs list: status, created, model, fine-tuned model, trained tokens, id, metadata.
+
+    Trained tokens are text: the count with thousands separators, or "—" until the API reports one
+    (a running job), which a number column would show as "None".
+    """
     return [
         {
             "status": job.status,
             "created": format_time(job.created_at, tz),
             "model": job.model,
             "fine_tuned_model": job.fine_tuned_model or "",
-            "trained_tokens": job.trained_tokens,
+            "trained_tokens": NOT_REPORTED if job.trained_tokens is None else f"{job.trained_tokens:,}",
             "id": job.id,
             "metadata": ", ".join(f"{k}={v}" for k, v in (job.metadata or {}).items()),
         }
