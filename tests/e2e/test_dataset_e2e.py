@@ -52,10 +52,11 @@ def test_clean_file_with_validation_file(page, app_url):
     assert metric(page, "Tokens") == f"{report.total_tokens:,}"
     assert metric(page, "Billed tokens") == f"{report.billed_tokens:,}"
     assert metric(page, "Estimated training cost") == f"${report.training_cost_usd:,.2f}"
-    assert page.get_by_text("Epochs (auto, estimated)").is_visible()
-    assert page.get_by_text("No problems: every line is a valid example.").is_visible()
-    assert page.locator(".js-plotly-plot").count() == 3
-    assert page.get_by_text("No example appears in both files.").is_visible()
+    # Waited for, not sampled: the verdict can show before the validation file's run has drawn the rest.
+    expect(page.get_by_text("No example appears in both files.")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Epochs (auto, estimated)")).to_be_visible()
+    expect(page.get_by_text("No problems: every line is a valid example.")).to_be_visible()
+    expect(page.locator(".js-plotly-plot")).to_have_count(3)
     fit_to_content(page)
     shot(page, "dataset-clean", readme=True)
 
