@@ -183,7 +183,9 @@ def jobs_table(view: jobs.ListView, has_more: bool) -> None:
             "model": "Base model",
             "created": "Created",
             "fine_tuned_model": column.TextColumn("Fine-tuned model", width="large"),
-            "trained_tokens": column.TextColumn("Trained tokens", help="Reported by the API once training ends"),
+            "trained_tokens": column.TextColumn(
+                "Trained tokens", help="Reported by the API once training ends", alignment="right"
+            ),
             "id": "Job id",
             "metadata": "Metadata",
         },
