@@ -55,7 +55,7 @@ def blocks_from_file(f, block_bytes: int | None = None, on_chunk: Callable[[byte
         if unfinished:  # a line longer than a block ends here
             raw = b"".join([*unfinished, chunk[: cut + 1]])
             lines = raw.split(b"\n")
-        else:  # split the chunk itself: a copy of its lines' part would be 4 MB more at the peak
+        else:  # split the chunk itself: a copy of its lines' part would be a block more at the peak
             raw, lines = chunk, chunk.split(b"\n")
         lines.pop()  # after the last newline: the start of the next block's first line
         end = offset + sum(map(len, unfinished)) + cut + 1
