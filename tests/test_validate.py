@@ -11,6 +11,7 @@ import pytest
 from lib import catalog
 from lib.catalog import UnknownModelError
 from lib.tokens import get_encoding
+from lib.validate.codes import SPECIAL_TOKEN_MARK
 from lib.validate import (
     DEFAULT_MODEL,
     ERROR_CODES,
@@ -184,9 +185,12 @@ def test_validation_file_of_another_format_is_an_error():
 
 @pytest.mark.parametrize("special", SPECIAL_TOKENS)
 def test_each_special_token_is_an_error(special):
+    assert SPECIAL_TOKEN_MARK in special  # the checks look for special tokens only in texts holding the mark
     report = check(chat(sys_msg(), user(), bot(f"ok {special}")))
     (finding,) = found(report, "special_token")
     assert special in finding.message and "message 3 (assistant)" in finding.message
+    for content in (f"{special} first", f"| a table | {special} |", special):  # fast path, every position
+        assert lines_of(check(chat(sys_msg(), user(content), bot())), "special_token") == {BAD_LINE}
 
 
 def test_special_token_in_tool_arguments_and_names_too():

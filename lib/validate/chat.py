@@ -101,7 +101,7 @@ class ChatChecks:
                     kinds_append(OTHER)
                     texts_append(content)
                     kinds_append(fast_kind[role])
-                    if "<|" in content:
+                    if "|" in content:  # SPECIAL_TOKEN_MARK, as a literal in the hot loop
                         self._special(ex, content, f"{label} {i} ({role})")
                     roles.add(role)
                     last_role = role

@@ -32,6 +32,9 @@ SPECIAL_TOKENS = (
     "<|endoftext|>", "<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>", "<|endofprompt|>",
     "<|im_start|>", "<|im_end|>", "<|im_sep|>",
 )  # fmt: skip
+# Every special token holds this character, and searching a text for one character is about five times
+# faster than for "<|" (most texts hold none): the checks look for the tokens only in texts that have it.
+SPECIAL_TOKEN_MARK = "|"
 
 CHAT_KEYS = ("messages", "tools", "parallel_tool_calls", "functions")
 DPO_KEYS = ("input", "preferred_output", "non_preferred_output")

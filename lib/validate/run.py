@@ -24,7 +24,7 @@ from lib.validate.reading import (
 from lib.validate.report import Report
 from lib.validate.scanner import Block, Scanner
 
-MAX_PENDING_BYTES = 32 << 20  # bytes of blocks checked but not yet counted (each block holds its distinct strings)
+MAX_PENDING_BYTES = 8 << 20  # bytes of blocks checked but not yet counted (each block holds its distinct strings)
 
 
 def scan(source, *, model: str, n_epochs, name: str, progress, is_validation_file: bool = False) -> Report:

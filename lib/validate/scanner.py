@@ -21,7 +21,9 @@ from lib import catalog as catalog_module
 from lib import tokens
 from lib.jobspec import FORMAT_LABELS
 from lib.validate.chat import ChatChecks
-from lib.validate.codes import ASSISTANT, ERROR_CODES, SEVERITY, SPECIAL_TOKENS, SYSTEM, WARNING_CODES, Finding
+from lib.validate.codes import (
+    ASSISTANT, ERROR_CODES, SEVERITY, SPECIAL_TOKEN_MARK, SPECIAL_TOKENS, SYSTEM, WARNING_CODES, Finding,
+)  # fmt: skip
 from lib.validate.completion import PromptCompletionChecks
 from lib.validate.dpo import DpoChecks
 from lib.validate.images import ImageChecks
@@ -338,7 +340,7 @@ class Scanner(ChatChecks, ImageChecks, ToolChecks, DpoChecks, PromptCompletionCh
         if count:
             self.texts.append(text)
             self.kinds.append(kind if ex.kind_override is None or kind == SYSTEM else ex.kind_override)
-        if "<|" in text:
+        if SPECIAL_TOKEN_MARK in text:
             self._special(ex, text, where)
 
     def _special(self, ex: Example, text: str, where: str) -> None:
