@@ -94,15 +94,16 @@ class ChatChecks:
             if count and type(m) is dict and len(m) == 2:
                 role = m.get("role")
                 content = m.get("content")
-                if type(content) is str and content and type(role) is str and role in fast_kind:
+                kind = fast_kind.get(role) if type(role) is str else None
+                if kind is not None and type(content) is str and content:
                     # The role string is counted like any text (see the module docstring).
-                    const += 3
                     texts_append(role)
                     kinds_append(OTHER)
                     texts_append(content)
-                    kinds_append(fast_kind[role])
+                    kinds_append(kind)
                     if "|" in content:  # SPECIAL_TOKEN_MARK, as a literal in the hot loop
                         self._special(ex, content, f"{label} {i} ({role})")
+                    const += 3
                     roles.add(role)
                     last_role = role
                     if role == "assistant":

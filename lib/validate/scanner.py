@@ -275,8 +275,10 @@ class Scanner(ChatChecks, ImageChecks, ToolChecks, DpoChecks, PromptCompletionCh
     def _start_count(self, pending: list, texts: list, kinds: bytearray, counter: ThreadPoolExecutor | None,
                      raw_block: bytes | None) -> Block:  # fmt: skip
         """Count each distinct string of the block once, in one batch; strings counted before come from the cache."""
-        position = {text: i for i, text in enumerate(dict.fromkeys(texts))}
-        index = np.fromiter(map(position.__getitem__, texts), dtype=np.int32, count=len(texts))
+        position: dict[str, int] = {}  # text -> its place among the distinct texts, in order of first use
+        # one pass: setdefault gives a new text the size of ``position`` before it was added, its place
+        places = map(position.setdefault, texts, map(len, repeat(position, len(texts))))
+        index = np.fromiter(places, dtype=np.int32, count=len(texts))
         unique = list(position)
         cache = self.count_cache
         known = np.fromiter(map(cache.get, unique, repeat(-1)), dtype=np.int64, count=len(unique))
