@@ -320,10 +320,15 @@ def test_a_sample_of_the_training_file_says_the_model_has_seen_it(sim):
     at.number_input(key="_eval_limit").set_value(10).run()
     assert "a fine-tune has seen them" in shown(at.warning)
     assert "10 examples from `triage_train.jsonl`" in shown(at.caption)
+
     # the same seed picks the same examples; another seed others
-    lines = [e.line for e in at.session_state["eval_memo"]._items[("set", TRAIN.sha256, 10, 42)].examples]
+    def sampled(seed: int) -> list[int]:  # the set the page built (never built here: that would fail)
+        built = at.session_state["eval_memo"].get(("set", TRAIN.sha256, 10, seed), lambda: pytest.fail("not built"))
+        return [e.line for e in built.examples]
+
+    lines = sampled(42)
     at.number_input(key="_eval_seed").set_value(7).run()
-    other = [e.line for e in at.session_state["eval_memo"]._items[("set", TRAIN.sha256, 10, 7)].examples]
+    other = sampled(7)
     assert len(lines) == len(other) == 10 and lines != other
 
 
