@@ -400,7 +400,7 @@ def details_section(watch: jobs.JobWatch) -> None:
     actual = usd(cost.actual_usd) if cost.actual_usd is not None else "—"
     a.metric("Actual training cost", actual, delta=cost.difference_text, delta_color="inverse")
     b.metric("Pre-launch estimate", usd(cost.estimated_usd) if cost.estimated_usd is not None else "—")
-    c.metric("Trained tokens", f"{cost.trained_tokens:,}" if cost.trained_tokens is not None else "—")
+    c.metric("Trained tokens", jobs.trained_tokens_text(cost.trained_tokens))
     st.caption(cost.explanation)
     st.subheader("Settings")
     left, right = st.columns(2)

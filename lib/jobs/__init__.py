@@ -99,6 +99,7 @@ from lib.jobs.listing import (
     merge_job_lists,
     parse_metadata_filter,
     picker_options,
+    trained_tokens_text,
     update_listing,
 )
 from lib.jobs.paging import page_items
@@ -221,6 +222,7 @@ __all__ = [
     "merge_job_lists",
     "parse_metadata_filter",
     "picker_options",
+    "trained_tokens_text",
     "update_listing",
     "page_items",
     "STAGES",

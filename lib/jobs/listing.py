@@ -79,14 +79,16 @@ def filter_jobs(
     return out
 
 
-NOT_REPORTED = "—"
+def trained_tokens_text(trained_tokens: int | None) -> str:
+    """A job's trained tokens with thousands separators, or "—" until the API reports them (a running job)."""
+    return "—" if trained_tokens is None else f"{trained_tokens:,}"
 
 
 def jobs_table(jobs: Iterable[FineTuningJob], tz: dt.tzinfo | None = None) -> list[dict]:
     """Rows for the jobs list: status, created, model, fine-tuned model, trained tokens, id, metadata.
 
-    Trained tokens are text: the count with thousands separators, or "—" until the API reports one
-    (a running job), which a number column would show as "None".
+    Trained tokens are text (:func:`trained_tokens_text`): a number column would show a running job's
+    missing count as "None".
     """
     return [
         {
@@ -94,7 +96,7 @@ def jobs_table(jobs: Iterable[FineTuningJob], tz: dt.tzinfo | None = None) -> li
             "created": format_time(job.created_at, tz),
             "model": job.model,
             "fine_tuned_model": job.fine_tuned_model or "",
-            "trained_tokens": NOT_REPORTED if job.trained_tokens is None else f"{job.trained_tokens:,}",
+            "trained_tokens": trained_tokens_text(job.trained_tokens),
             "id": job.id,
             "metadata": ", ".join(f"{k}={v}" for k, v in (job.metadata or {}).items()),
         }
