@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lib.validate.codes import ASSISTANT, CHAT_KEYS, MESSAGE_KEYS, OTHER, ROLE_KIND, SYSTEM
+from lib.validate.codes import ASSISTANT, CHAT_KEYS, MESSAGE_KEYS, OTHER, ROLE_KIND, SPECIAL_TOKEN_MARK, SYSTEM
 from lib.display import join_words
 from lib.validate.messages import quote, type_name
 
@@ -101,7 +101,7 @@ class ChatChecks:
                     kinds_append(OTHER)
                     texts_append(content)
                     kinds_append(kind)
-                    if "|" in content:  # SPECIAL_TOKEN_MARK, as a literal in the hot loop
+                    if SPECIAL_TOKEN_MARK in content:
                         self._special(ex, content, f"{label} {i} ({role})")
                     const += 3
                     roles.add(role)
